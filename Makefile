@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+# Debian packages the test suite drives as real consumers (feed reader, browser, spam filter).
+SYSTEM_PACKAGES := newsboat chromium spamassassin
+
+.PHONY: run test lint bench system-deps clean-out
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP) $@
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP) $(TEST_STAMP) $@
+
+run: $(STAMP)
+	$(BIN)/publisher build
+
+test: $(TEST_STAMP) system-deps
+	$(BIN)/ruff check publisher tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check publisher tests benchmarks
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/summaries.py
+
+# Installs the Debian packages the tests use when any is missing (needs root or sudo).
+system-deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+clean-out:
+	find out -mindepth 1 ! -name .gitkeep -delete

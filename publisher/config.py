@@ -1,0 +1,269 @@
+"""Settings: an optional TOML file plus command-line overrides, read into frozen dataclasses.
+
+Every setting has a default that works with no file at all. Relative paths in a config file
+are taken relative to the file's directory; relative paths given on the command line (or
+defaulted with no file) are taken relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "publisher.toml"
+PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str = "Publisher Digest"
+    subtitle: str = "The day's articles, cleaned and summarized."
+    base_url: str = "http://localhost:8000/"
+    author: str = "Publisher"
+    email: str = "publisher@localhost"
+    language: str = "en"
+    icon: str | None = None
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    input: tuple[Path, ...] = (Path("seeds"),)
+    out: Path = Path("out")
+    state: Path = Path(".publisher/state.db")
+    templates: Path | None = None  # the user's own templates, searched before the built-in ones
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    sentences: int = 3
+    words: int = 75
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    max_entries: int = 50
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    from_: str = "Publisher Digest <digest@localhost>"
+    max_items: int = 30
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    timeout: float = 30.0
+
+    @property
+    def password(self) -> str | None:
+        """The SMTP password, read from the environment only, never from a file."""
+        return os.environ.get(PASSWORD_ENV) or None
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    build: str = "15m"
+    digest: str = "0 7 * * *"
+    timezone: str = "UTC"
+    misfire_grace: int = 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    sources: SourceSettings = field(default_factory=SourceSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    jobs: int = 0  # 0: one worker per CPU
+    config_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The site's base URL, always ending in a slash."""
+        url = self.site.base_url
+        return url if url.endswith("/") else url + "/"
+
+    def url(self, path: str = "") -> str:
+        """An absolute URL for a path inside the published site."""
+        return self.base_url + path.lstrip("/")
+
+
+# TOML table name -> Settings attribute. "from" is a Python keyword, hence from_.
+_SECTIONS = {
+    "site": "site",
+    "paths": "paths",
+    "sources": "sources",
+    "summary": "summary",
+    "feed": "feed",
+    "digest": "digest",
+    "smtp": "smtp",
+    "schedule": "schedule",
+}
+
+
+def load_settings(
+    config: str | os.PathLike[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read settings from ``config`` (or ``publisher.toml`` in ``cwd`` when present).
+
+    ``overrides`` maps dotted keys (``"paths.out"``) to values from the command line; they win
+    over the file. Unknown keys and values of the wrong type raise ConfigError naming the key.
+    """
+    cwd = cwd or Path.cwd()
+    data: dict[str, Any] = {}
+    base = cwd
+    path: Path | None = None
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}", "check the --config path")
+    elif (cwd / DEFAULT_CONFIG_NAME).is_file():
+        path = cwd / DEFAULT_CONFIG_NAME
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        base = path.resolve().parent
+
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "jobs":
+            values["jobs"] = _coerce("jobs", value, int, base)
+            continue
+        if name not in _SECTIONS:
+            raise ConfigError(
+                f"{path}: unknown section [{name}]",
+                f"known sections: {', '.join(sorted(_SECTIONS))}",
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        values[_SECTIONS[name]] = _build_section(name, value, base, str(path))
+
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        if not key:
+            values[section] = _coerce(section, value, int, cwd)
+            continue
+        current = values.get(section) or getattr(Settings(), section)
+        values[section] = _replace(current, section, key, value, cwd, "command line")
+
+    settings = Settings(**values, config_path=path)
+    _validate(settings)
+    return settings
+
+
+def _build_section(name: str, table: dict[str, Any], base: Path, origin: str) -> Any:
+    default = getattr(Settings(), _SECTIONS[name])
+    result = default
+    for key, value in table.items():
+        result = _replace(result, name, key, value, base, origin)
+    return result
+
+
+def _replace(section_obj: Any, section: str, key: str, value: Any, base: Path, origin: str) -> Any:
+    attr = "from_" if key == "from" else key
+    known = {f.name: f for f in fields(section_obj)}
+    if attr not in known:
+        names = ", ".join(sorted(k.rstrip("_") for k in known))
+        raise ConfigError(f"{origin}: unknown key {section}.{key}", f"known keys: {names}")
+    hint = typing.get_type_hints(type(section_obj))[attr]
+    coerced = _coerce(f"{section}.{key}", value, hint, base)
+    return dataclasses.replace(section_obj, **{attr: coerced})
+
+
+def _coerce(name: str, value: Any, hint: Any, base: Path) -> Any:
+    """Check ``value`` against the field's type and convert paths; raise naming ``name``."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _coerce(name, value, options[0], base)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+        return value
+    if origin is tuple:
+        items = value if isinstance(value, list | tuple) else [value]
+        (item_type, _) = typing.get_args(hint)
+        return tuple(_coerce(name, item, item_type, base) for item in items)
+    if hint is Path:
+        if not isinstance(value, str | os.PathLike):
+            raise ConfigError(f"{name} must be a path string, not {value!r}")
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ConfigError(f"{name} must be a whole number, not {value!r}")
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"{name} must be a number, not {value!r}")
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string, not {value!r}")
+        return value
+    raise ConfigError(f"{name}: unsupported value {value!r}")
+
+
+def _validate(settings: Settings) -> None:
+    url = urlsplit(settings.site.base_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ConfigError(
+            f"site.base_url must be an absolute http(s) URL, not {settings.site.base_url!r}",
+            'for example base_url = "https://news.example.org/"',
+        )
+    checks = [
+        ("feed.max_entries", settings.feed.max_entries >= 1),
+        ("digest.max_items", settings.digest.max_items >= 1),
+        ("summary.sentences", settings.summary.sentences >= 1),
+        ("summary.words", settings.summary.words >= 5),
+        ("sources.max_bytes", settings.sources.max_bytes >= 1),
+        ("smtp.port", 0 < settings.smtp.port < 65536),
+        ("jobs", settings.jobs >= 0),
+        ("schedule.misfire_grace", settings.schedule.misfire_grace >= 0),
+    ]
+    for key, ok in checks:
+        if not ok:
+            raise ConfigError(f"{key} is out of range")
