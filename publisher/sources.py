@@ -1,0 +1,217 @@
+"""Finding input files and turning their bytes into text.
+
+``discover`` walks the inputs and only stats files (so unchanged files can be skipped without
+being read); ``read`` loads one file, refusing it with a reason when it is too large, binary,
+empty or undecodable. Decoding order: byte-order mark, UTF-8, a declared HTML charset, then
+Windows-1252 (a superset of Latin-1 for text), which never fails.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import io
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .models import DocumentKind, RawDocument, Rejected
+
+TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html"}
+
+# Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, lone surrogates, and the
+# two non-characters); they would make feedgen or lxml fail later, so they never get in.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A declared charset in the first bytes of an HTML page: <meta charset=...> or http-equiv.
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file found by ``discover``: stat data only, nothing read yet."""
+
+    path: Path
+    key: str
+    group: str
+    kind: DocumentKind
+    size: int
+    mtime: float
+
+
+def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
+    """Every usable file under ``inputs`` (files or directories), sorted by key.
+
+    Directories are walked recursively for .txt/.html/.htm files (and their .gz); hidden files
+    are skipped. A missing input is reported as rejected rather than ending the run.
+    """
+    found: dict[str, SourceFile] = {}
+    missing: list[Rejected] = []
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir():
+            for file in _walk(path):
+                rel = file.relative_to(path).as_posix()
+                _add(found, file, f"{_root_name(path)}/{rel}", file.parent, explicit=False)
+        elif path.is_file():
+            _add(found, path, f"{_root_name(path.parent)}/{path.name}", path.parent, explicit=True)
+        else:
+            missing.append(Rejected(str(path), "no such file or directory"))
+    return [found[key] for key in sorted(found)], missing
+
+
+def _root_name(directory: Path) -> str:
+    # The directory's own name, not its absolute path: keys (and so article ids) must not
+    # change when the checkout moves or another machine builds the same inputs.
+    return directory.resolve().name or "root"
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and _kind(name) is not None:
+                yield Path(root, name)
+
+
+def _kind(name: str) -> DocumentKind | None:
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        lower = lower[:-3]
+    return TEXT_SUFFIXES.get(os.path.splitext(lower)[1])  # type: ignore[return-value]
+
+
+def _add(found: dict[str, SourceFile], file: Path, key: str, parent: Path, *, explicit: bool) -> None:
+    try:
+        stat = file.stat()
+    except OSError:
+        return
+    kind = _kind(file.name) or ("text" if explicit else None)
+    if kind is None:
+        return
+    group = _root_name(parent)
+    found[key] = SourceFile(file, key, group, kind, stat.st_size, stat.st_mtime)
+
+
+def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
+    """Read and decode one file; a Rejected names the problem instead of raising."""
+    source = str(file.path)
+    if file.size > max_bytes:
+        return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [sources] max_bytes)")
+    try:
+        with open(file.path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return Rejected(source, f"cannot read: {exc.strerror or exc}")
+    if len(data) > max_bytes:
+        return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [sources] max_bytes)")
+    content_hash = hashlib.sha256(data).hexdigest()
+    if file.path.name.lower().endswith(".gz"):
+        try:
+            data = _gunzip(data, max_bytes)
+        except (OSError, EOFError, zlib.error) as exc:
+            return Rejected(source, f"not a valid gzip file: {exc}")
+        except OverflowError:
+            return Rejected(source, f"larger than {_megabytes(max_bytes)} once decompressed")
+    kind = file.kind
+    result = decode(data, kind)
+    if isinstance(result, str):
+        return Rejected(source, result)
+    text, encoding = result
+    if kind == "text" and _looks_like_html(text):
+        kind = "html"
+    return RawDocument(
+        source=source,
+        key=file.key,
+        group=file.group,
+        text=text,
+        kind=kind,
+        encoding=encoding,
+        mtime=file.mtime,
+        size=file.size,
+        content_hash=content_hash,
+    )
+
+
+def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
+    """Decode bytes to clean text and the encoding used, or return why it cannot be done."""
+    if not data.strip():
+        return "empty file"
+    text: str | None = None
+    encoding = ""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text, encoding = data[len(bom) :].decode(name), name
+            except UnicodeDecodeError:
+                return f"invalid {name} after its byte-order mark"
+            break
+    if text is None:
+        if _is_binary(data):
+            return "binary file (not text or HTML)"
+        for name in _candidates(data, kind):
+            try:
+                text, encoding = data.decode(name), name
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+        else:
+            text, encoding = data.decode("latin-1"), "latin-1"
+    text = _XML_FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.strip():
+        return "empty file"
+    return text, encoding
+
+
+def _candidates(data: bytes, kind: DocumentKind) -> list[str]:
+    names = ["utf-8"]
+    if kind == "html" or data.lstrip()[:1] == b"<":
+        match = _META_CHARSET.search(data[:4096])
+        if match:
+            declared = match.group(1).decode("ascii", "replace").lower()
+            try:
+                # Browsers read a page labelled latin-1 as Windows-1252; so do we.
+                name = codecs.lookup(declared).name
+                names.append("cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name)
+            except LookupError:
+                pass
+    names.append("cp1252")
+    return names
+
+
+def _is_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls > len(head) * 0.1
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:512].lower()
+    return head.startswith(("<!doctype html", "<html")) or ("<body" in head and "</" in head)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    # Decompress in bounded chunks: a small .gz can expand to gigabytes.
+    out = bytearray()
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+        while chunk := handle.read(1 << 20):
+            out += chunk
+            if len(out) > limit:
+                raise OverflowError
+    return bytes(out)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"

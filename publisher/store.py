@@ -1,0 +1,541 @@
+"""The state database (SQLite, standard library): what was seen, published and sent.
+
+One file, never inside the output directory. WAL journaling and one transaction per unit of
+work, so a process killed at any moment leaves either the old or the new state. The schema
+carries a version (``PRAGMA user_version``); ``MIGRATIONS[n]`` takes version n to n + 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import PublisherError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: the first schema.
+    """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        source_key TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        content_hash TEXT NOT NULL,
+        body_hash TEXT NOT NULL,
+        slug TEXT NOT NULL UNIQUE,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        published TEXT NOT NULL,
+        duplicate_of TEXT,
+        story TEXT,
+        digest_id TEXT,
+        rendered INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX articles_order ON articles (published DESC, id);
+    CREATE INDEX articles_body ON articles (body_hash);
+    CREATE INDEX articles_undigested ON articles (digest_id) WHERE digest_id IS NULL;
+    CREATE TABLE rejects (
+        source_key TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE TABLE boilerplate (
+        grp TEXT NOT NULL,
+        key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (grp, key, doc)
+    ) WITHOUT ROWID;
+    CREATE TABLE terms (
+        term TEXT PRIMARY KEY,
+        docs INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE digests (
+        id TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        entry_ids TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        message BLOB NOT NULL
+    );
+    CREATE TABLE subscribers (
+        address TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed')),
+        added TEXT NOT NULL,
+        changed TEXT NOT NULL
+    );
+    CREATE TABLE deliveries (
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (digest_id, address)
+    );
+    CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        last_run TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the store remembers of one input file, to skip it when it has not changed."""
+
+    id: str | None  # None for a file that was rejected
+    size: int
+    mtime: float
+    content_hash: str | None
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One stored article: the identity the store gave it and the pipeline's JSON payload."""
+
+    id: str
+    source_key: str
+    source: str
+    group: str
+    slug: str
+    content_hash: str
+    body_hash: str  # hash of the cleaned title and body: equal for exact duplicate articles
+    first_seen: datetime
+    last_changed: datetime
+    published: datetime
+    duplicate_of: str | None
+    story: str | None
+    digest_id: str | None
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    address: str
+    name: str | None
+    status: str
+    added: datetime
+    changed: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    digest_id: str
+    address: str
+    status: str
+    attempts: int
+    last_error: str | None
+    updated: datetime
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class Store:
+    """A connection to the state database. Use ``Store.open(path)`` as a context manager."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path) -> Iterator[Store]:
+        """Open (creating and migrating as needed) the database at ``path``; close on exit."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not path.exists()
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise PublisherError(
+                f"cannot open the state database {path}: {exc}",
+                "check [paths] state and the directory's permissions",
+            ) from exc
+        if fresh:
+            os.chmod(path, 0o600)
+        try:
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            store = cls(connection, path)
+            store._migrate()
+            yield store
+        except sqlite3.DatabaseError as exc:
+            raise PublisherError(
+                f"the state database {path} is unreadable: {exc}",
+                "restore it from a backup, or move it away to start afresh",
+            ) from exc
+        finally:
+            connection.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise PublisherError(
+                f"the state database {self.path} has schema version {version}, newer than this "
+                f"program's {SCHEMA_VERSION}",
+                "upgrade publisher",
+            )
+        for step in range(version, SCHEMA_VERSION):
+            # executescript commits any open transaction first, so each migration carries its
+            # own BEGIN/COMMIT, version bump included: it applies whole or not at all.
+            try:
+                self.db.executescript(
+                    f"BEGIN IMMEDIATE;{MIGRATIONS[step]}PRAGMA user_version = {step + 1};COMMIT;"
+                )
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work: committed on success, rolled back on any exception."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- input files ---------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        """Every input file the store knows, by source key (articles and rejected files)."""
+        states = {
+            row["source_key"]: FileState(row["id"], row["size"], row["mtime"], row["content_hash"])
+            for row in self.db.execute(
+                "SELECT id, source_key, size, mtime, content_hash FROM articles"
+            )
+        }
+        # A file that was published once and is now unusable keeps its article (nothing
+        # published is lost), but its current size and mtime are those of the rejection.
+        for row in self.db.execute("SELECT source_key, size, mtime FROM rejects"):
+            states[row["source_key"]] = FileState(None, row["size"], row["mtime"], None)
+        return states
+
+    def rejection(self, source_key: str) -> str | None:
+        row = self.db.execute(
+            "SELECT reason FROM rejects WHERE source_key = ?", (source_key,)
+        ).fetchone()
+        return row["reason"] if row else None
+
+    def record_rejection(self, source_key: str, size: int, mtime: float, reason: str) -> None:
+        self.db.execute(
+            "INSERT INTO rejects (source_key, size, mtime, reason) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (source_key) DO UPDATE SET size = excluded.size, "
+            "mtime = excluded.mtime, reason = excluded.reason",
+            (source_key, size, mtime, reason),
+        )
+
+    def touch_file(self, source_key: str, size: int, mtime: float) -> None:
+        """Remember new size/mtime for a file whose content hash did not change."""
+        self.db.execute(
+            "UPDATE articles SET size = ?, mtime = ? WHERE source_key = ?",
+            (size, mtime, source_key),
+        )
+
+    # -- articles ------------------------------------------------------------------------
+
+    def article_by_key(self, source_key: str) -> ArticleRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM articles WHERE source_key = ?", (source_key,)
+        ).fetchone()
+        return _record(row) if row else None
+
+    def original_of(self, body_hash: str, source_key: str) -> ArticleRecord | None:
+        """Another published article with exactly this cleaned text, if any."""
+        row = self.db.execute(
+            "SELECT * FROM articles WHERE body_hash = ? AND duplicate_of IS NULL "
+            "AND source_key != ? ORDER BY first_seen, id LIMIT 1",
+            (body_hash, source_key),
+        ).fetchone()
+        return _record(row) if row else None
+
+    def save_article(self, record: ArticleRecord, *, size: int, mtime: float) -> None:
+        """Insert or replace an article; id, slug and first-seen of a known key never change."""
+        self.db.execute("DELETE FROM rejects WHERE source_key = ?", (record.source_key,))
+        self.db.execute(
+            """
+            INSERT INTO articles (id, source_key, source, grp, size, mtime, content_hash,
+                body_hash, slug, first_seen, last_changed, published, duplicate_of, story,
+                digest_id, data)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                source = excluded.source, grp = excluded.grp, size = excluded.size,
+                mtime = excluded.mtime, content_hash = excluded.content_hash,
+                body_hash = excluded.body_hash,
+                last_changed = excluded.last_changed, published = excluded.published,
+                duplicate_of = excluded.duplicate_of, story = excluded.story,
+                rendered = 0, data = excluded.data
+            """,
+            (
+                record.id,
+                record.source_key,
+                record.source,
+                record.group,
+                size,
+                mtime,
+                record.content_hash,
+                record.body_hash,
+                record.slug,
+                _ts(record.first_seen),
+                _ts(record.last_changed),
+                _ts(record.published),
+                record.duplicate_of,
+                record.story,
+                record.digest_id,
+                json.dumps(record.data, ensure_ascii=False, sort_keys=True),
+            ),
+        )
+
+    def unrendered(self) -> list[str]:
+        """Ids of articles saved since their archive page was last written."""
+        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE rendered = 0")]
+
+    def mark_rendered(self, ids: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE articles SET rendered = 1 WHERE id = ?", ((i,) for i in ids)
+            )
+
+    def set_story(self, article_id: str, story: str | None) -> None:
+        """Change an article's story group; its page shows the group, so it is re-rendered."""
+        self.db.execute(
+            "UPDATE articles SET story = ?, rendered = 0 WHERE id = ?", (story, article_id)
+        )
+
+    def articles(self, *, limit: int | None = None, include_duplicates: bool = False) -> list[ArticleRecord]:
+        """Published articles, newest first (by published date, then id for a stable order)."""
+        where = "" if include_duplicates else "WHERE duplicate_of IS NULL"
+        sql = f"SELECT * FROM articles {where} ORDER BY published DESC, last_changed DESC, id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_record(row) for row in self.db.execute(sql)]
+
+    def article_count(self) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL"
+        ).fetchone()[0]
+
+    def undigested(self) -> list[ArticleRecord]:
+        """Articles not yet in any digest issue, newest first."""
+        return [
+            _record(row)
+            for row in self.db.execute(
+                "SELECT * FROM articles WHERE digest_id IS NULL AND duplicate_of IS NULL "
+                "ORDER BY published DESC, last_changed DESC, id"
+            )
+        ]
+
+    def latest_change(self) -> datetime | None:
+        row = self.db.execute("SELECT MAX(last_changed) FROM articles").fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    # -- cross-document boilerplate memory -------------------------------------------------
+
+    def record_boilerplate(self, group: str, doc: str, keys: Iterable[str]) -> None:
+        """Remember which line keys document ``doc`` of ``group`` contains (replacing old ones)."""
+        self.db.execute("DELETE FROM boilerplate WHERE grp = ? AND doc = ?", (group, doc))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO boilerplate (grp, key, doc) VALUES (?, ?, ?)",
+            ((group, key, doc) for key in keys),
+        )
+
+    def recurring_keys(self, group: str, *, min_docs: int = 2) -> dict[str, int]:
+        """Keys seen in at least ``min_docs`` documents of ``group``, with their counts."""
+        rows = self.db.execute(
+            "SELECT key, COUNT(*) FROM boilerplate WHERE grp = ? GROUP BY key HAVING COUNT(*) >= ?",
+            (group, min_docs),
+        )
+        return {key: count for key, count in rows}
+
+    # -- keyword document frequencies --------------------------------------------------------
+
+    def add_terms(self, terms: Iterable[str], delta: int = 1) -> None:
+        """Count one more (or, with delta=-1, one fewer) document containing each term."""
+        self.db.executemany(
+            "INSERT INTO terms (term, docs) VALUES (?, ?) "
+            "ON CONFLICT (term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)",
+            ((term, delta) for term in set(terms)),
+        )
+
+    def term_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(terms))
+        result: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT term, docs FROM terms WHERE term IN ({marks})", chunk
+            ):
+                result[row["term"]] = row["docs"]
+        return result
+
+    # -- digests -------------------------------------------------------------------------
+
+    def save_digest(
+        self,
+        digest_id: str,
+        created: datetime,
+        subject: str,
+        entry_ids: Sequence[str],
+        html: str,
+        text: str,
+        message: bytes,
+    ) -> None:
+        """Store a digest issue and mark its articles as digested, in one transaction."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO digests (id, created, subject, entry_ids, html, text, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (digest_id, _ts(created), subject, json.dumps(list(entry_ids)), html, text, message),
+            )
+            self.db.executemany(
+                "UPDATE articles SET digest_id = ? WHERE id = ?",
+                ((digest_id, entry_id) for entry_id in entry_ids),
+            )
+
+    def digests(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Digest issues, newest first, as dicts (id, created, subject, entry_ids, html, text, message)."""
+        sql = "SELECT * FROM digests ORDER BY created DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            {
+                "id": row["id"],
+                "created": _dt(row["created"]),
+                "subject": row["subject"],
+                "entry_ids": tuple(json.loads(row["entry_ids"])),
+                "html": row["html"],
+                "text": row["text"],
+                "message": bytes(row["message"]),
+            }
+            for row in self.db.execute(sql)
+        ]
+
+    def digest_ids_on(self, day: str) -> list[str]:
+        return [
+            row[0]
+            for row in self.db.execute("SELECT id FROM digests WHERE id = ? OR id LIKE ?", (day, day + "-%"))
+        ]
+
+    # -- subscribers ---------------------------------------------------------------------
+
+    def subscriber(self, address: str) -> Subscriber | None:
+        row = self.db.execute(
+            "SELECT * FROM subscribers WHERE address = ?", (address.lower(),)
+        ).fetchone()
+        return _subscriber(row) if row else None
+
+    def put_subscriber(self, address: str, name: str | None, status: str, now: datetime) -> None:
+        """Add or change a subscriber; the address is folded to lower case."""
+        self.db.execute(
+            "INSERT INTO subscribers (address, name, status, added, changed) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET name = COALESCE(excluded.name, name), "
+            "status = excluded.status, changed = excluded.changed",
+            (address.lower(), name, status, _ts(now), _ts(now)),
+        )
+
+    def subscribers(self, *, status: str | None = None) -> list[Subscriber]:
+        if status is None:
+            rows = self.db.execute("SELECT * FROM subscribers ORDER BY address")
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM subscribers WHERE status = ? ORDER BY address", (status,)
+            )
+        return [_subscriber(row) for row in rows]
+
+    # -- deliveries ----------------------------------------------------------------------
+
+    def deliveries(self, digest_id: str) -> dict[str, Delivery]:
+        return {
+            row["address"]: Delivery(
+                row["digest_id"],
+                row["address"],
+                row["status"],
+                row["attempts"],
+                row["last_error"],
+                _dt(row["updated"]),
+            )
+            for row in self.db.execute("SELECT * FROM deliveries WHERE digest_id = ?", (digest_id,))
+        }
+
+    def record_delivery(
+        self, digest_id: str, address: str, status: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Record one attempt at delivering ``digest_id`` to ``address`` (committed at once)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO deliveries (digest_id, address, status, attempts, last_error, updated) "
+                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (digest_id, address) DO UPDATE SET "
+                "status = excluded.status, attempts = attempts + 1, "
+                "last_error = excluded.last_error, updated = excluded.updated",
+                (digest_id, address.lower(), status, error, _ts(now)),
+            )
+
+    # -- scheduled jobs ------------------------------------------------------------------
+
+    def record_job(self, name: str, when: datetime, status: str, detail: str | None = None) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO jobs (name, last_run, status, detail) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run, "
+                "status = excluded.status, detail = excluded.detail",
+                (name, _ts(when), status, detail),
+            )
+
+    def last_job(self, name: str) -> tuple[datetime, str, str | None] | None:
+        row = self.db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
+        return (_dt(row["last_run"]), row["status"], row["detail"]) if row else None
+
+
+def _record(row: sqlite3.Row) -> ArticleRecord:
+    return ArticleRecord(
+        id=row["id"],
+        source_key=row["source_key"],
+        source=row["source"],
+        group=row["grp"],
+        slug=row["slug"],
+        content_hash=row["content_hash"],
+        body_hash=row["body_hash"],
+        first_seen=_dt(row["first_seen"]),
+        last_changed=_dt(row["last_changed"]),
+        published=_dt(row["published"]),
+        duplicate_of=row["duplicate_of"],
+        story=row["story"],
+        digest_id=row["digest_id"],
+        data=json.loads(row["data"]),
+    )
+
+
+def _subscriber(row: sqlite3.Row) -> Subscriber:
+    return Subscriber(row["address"], row["name"], row["status"], _dt(row["added"]), _dt(row["changed"]))

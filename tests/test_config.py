@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from publisher.config import PASSWORD_ENV, load_settings
+from publisher.errors import ConfigError
+
+
+def test_defaults_work_without_a_file(tmp_path: Path) -> None:
+    settings = load_settings(cwd=tmp_path)
+    assert settings.paths.input == (Path("seeds"),)
+    assert settings.paths.out == Path("out")
+    assert settings.paths.state == Path(".publisher/state.db")
+    assert settings.base_url == "http://localhost:8000/"
+    assert settings.feed.max_entries == 50
+    assert settings.config_path is None
+
+
+def test_file_values_and_paths_relative_to_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "conf" / "publisher.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[site]\ntitle = "Morning Brief"\nbase_url = "https://news.example.org"\n'
+        '[paths]\ninput = ["articles", "/abs/more"]\nout = "public"\n'
+        '[feed]\nmax_entries = 10\n[digest]\nfrom = "Brief <brief@example.org>"\n'
+        '[smtp]\nsecurity = "ssl"\nport = 465\n[schedule]\nbuild = "30s"\n'
+    )
+    settings = load_settings(config, cwd=tmp_path)
+    assert settings.site.title == "Morning Brief"
+    assert settings.base_url == "https://news.example.org/"
+    assert settings.url("feed.atom") == "https://news.example.org/feed.atom"
+    assert settings.paths.input == (config.parent / "articles", Path("/abs/more"))
+    assert settings.paths.out == config.parent / "public"
+    assert settings.feed.max_entries == 10
+    assert settings.digest.from_ == "Brief <brief@example.org>"
+    assert settings.smtp.security == "ssl" and settings.smtp.port == 465
+    assert settings.schedule.build == "30s"
+
+
+def test_default_file_in_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / "publisher.toml").write_text('[site]\ntitle = "Local"\n')
+    assert load_settings(cwd=tmp_path).site.title == "Local"
+
+
+def test_command_line_overrides_win(tmp_path: Path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[paths]\nout = "public"\n')
+    settings = load_settings(config, {"paths.out": Path("elsewhere"), "jobs": 2}, cwd=tmp_path)
+    assert settings.paths.out == tmp_path / "elsewhere"
+    assert settings.jobs == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[site]\ntitel = "x"\n', "site.titel"),
+        ("[feed]\nmax_entries = \"many\"\n", "feed.max_entries"),
+        ('[smtp]\nsecurity = "tls"\n', "security"),
+        ("[nonsense]\nx = 1\n", "[nonsense]"),
+        ('[site]\nbase_url = "localhost"\n', "site.base_url"),
+        ("[feed]\nmax_entries = 0\n", "feed.max_entries"),
+        ("[site\n", "invalid TOML"),
+    ],
+)
+def test_bad_keys_and_values_are_named(tmp_path: Path, text: str, named: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, cwd=tmp_path)
+    assert named in str(info.value)
+
+
+def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", cwd=tmp_path)
+
+
+def test_password_only_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[smtp]\npassword = "secret"\n')
+    with pytest.raises(ConfigError, match=r"smtp\.password"):
+        load_settings(config, cwd=tmp_path)
+    monkeypatch.setenv(PASSWORD_ENV, "s3cret")
+    assert load_settings(cwd=tmp_path).smtp.password == "s3cret"

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import codecs
+import gzip
+from pathlib import Path
+
+from publisher.models import RawDocument, Rejected
+from publisher.sources import decode, discover, read
+
+
+def _read(path: Path, max_bytes: int = 10 * 1024 * 1024) -> RawDocument | Rejected:
+    files, missing = discover([path])
+    assert not missing
+    (file,) = files
+    return read(file, max_bytes=max_bytes)
+
+
+def test_discover_walks_directories_sorted_and_skips_other_files(tmp_path: Path) -> None:
+    root = tmp_path / "inbox"
+    (root / "sub").mkdir(parents=True)
+    for name in ["b.txt", "a.html", "sub/c.htm", "d.txt.gz", "notes.md", ".hidden.txt"]:
+        (root / name).write_bytes(b"x")
+    files, missing = discover([root, tmp_path / "missing"])
+    assert [f.key for f in files] == [
+        "inbox/a.html", "inbox/b.txt", "inbox/d.txt.gz", "inbox/sub/c.htm",
+    ]
+    assert [f.kind for f in files] == ["html", "text", "text", "html"]
+    assert {f.group for f in files} == {"inbox", "sub"}
+    assert missing == [Rejected(str(tmp_path / "missing"), "no such file or directory")]
+
+
+def test_keys_do_not_depend_on_the_checkout_path(tmp_path: Path) -> None:
+    for place in ("one", "two/deeper"):
+        d = tmp_path / place / "seeds"
+        d.mkdir(parents=True)
+        (d / "x.txt").write_text("hello")
+    keys = {discover([tmp_path / p / "seeds"])[0][0].key for p in ("one", "two/deeper")}
+    keys |= {discover([tmp_path / "one" / "seeds" / "x.txt"])[0][0].key}
+    assert keys == {"seeds/x.txt"}
+
+
+def test_encodings(tmp_path: Path) -> None:
+    cases = {
+        "utf8.txt": ("Café déjà vu".encode(), "Café déjà vu"),
+        "cp1252.txt": ("“Quoted” — café".encode("cp1252"), "“Quoted” — café"),
+        "bom16.txt": (codecs.BOM_UTF16_LE + "Grüße".encode("utf-16-le"), "Grüße"),
+        "crlf.txt": (codecs.BOM_UTF8 + b"one\r\ntwo\rthree", "one\ntwo\nthree"),
+    }
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        doc = _read(tmp_path / name)
+        assert isinstance(doc, RawDocument), name
+        assert doc.text == expected, name
+
+
+def test_html_meta_charset_latin1_read_as_windows_1252(tmp_path: Path) -> None:
+    page = '<html><head><meta charset="iso-8859-1"></head><body>Caf\xe9 \x93x\x94</body></html>'
+    (tmp_path / "p.html").write_bytes(page.encode("latin-1"))
+    doc = _read(tmp_path / "p.html")
+    assert isinstance(doc, RawDocument)
+    assert "Café “x”" in doc.text and doc.kind == "html"
+
+
+def test_xml_forbidden_characters_are_removed() -> None:
+    text = "A title\x0b with\x01 stray\x1f controls\tand a tab.\nSecond line \x7f ok, é."
+    result = decode(text.encode())
+    assert result == ("A title with stray controls\tand a tab.\nSecond line \x7f ok, é.", "utf-8")
+
+
+def test_unusable_files_are_rejected_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.txt").write_bytes(b" \n\t\n")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "huge.txt").write_bytes(b"a" * 2000)
+    (tmp_path / "broken.txt.gz").write_bytes(b"\x1f\x8b not really gzip")
+    assert _read(tmp_path / "empty.txt") == Rejected(str(tmp_path / "empty.txt"), "empty file")
+    assert _read(tmp_path / "blank.txt").reason == "empty file"  # type: ignore[union-attr]
+    assert "binary" in _read(tmp_path / "binary.txt").reason  # type: ignore[union-attr]
+    assert "larger than" in _read(tmp_path / "huge.txt", max_bytes=1000).reason  # type: ignore[union-attr]
+    assert "gzip" in _read(tmp_path / "broken.txt.gz").reason  # type: ignore[union-attr]
+
+
+def test_gzip_is_decompressed_with_a_limit(tmp_path: Path) -> None:
+    (tmp_path / "a.html.gz").write_bytes(gzip.compress(b"<html><body>Hello</body></html>"))
+    doc = _read(tmp_path / "a.html.gz")
+    assert isinstance(doc, RawDocument) and doc.kind == "html" and "Hello" in doc.text
+    (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"a" * 5_000_000))
+    rejected = _read(tmp_path / "bomb.txt.gz", max_bytes=1_000_000)
+    assert isinstance(rejected, Rejected) and "decompressed" in rejected.reason
+
+
+def test_content_hash_is_of_the_raw_bytes(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("same")
+    (tmp_path / "b.txt").write_text("same")
+    a, b = _read(tmp_path / "a.txt"), _read(tmp_path / "b.txt")
+    assert isinstance(a, RawDocument) and isinstance(b, RawDocument)
+    assert a.content_hash == b.content_hash and len(a.content_hash) == 64

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from publisher.errors import LockedError, PublisherError
+from publisher.publish import run_lock, write_atomic, write_files
+from publisher.store import SCHEMA_VERSION, ArticleRecord, Store
+
+NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+
+
+def _record(key: str = "seeds/a.txt", **changes: object) -> ArticleRecord:
+    values: dict[str, object] = dict(
+        id="abc", source_key=key, source=key, group="seeds", slug="a-abc",
+        content_hash="h1", body_hash="b1", first_seen=NOW, last_changed=NOW, published=NOW,
+        duplicate_of=None, story=None, digest_id=None, data={"x": 1},
+    )
+    values.update(changes)
+    return ArticleRecord(**values)  # type: ignore[arg-type]
+
+
+def test_schema_is_versioned_and_database_private(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "state.db"
+    with Store.open(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with Store.open(path) as store:  # reopening migrates nothing and keeps data
+        assert store.article_count() == 0
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}").connection.close()
+    with pytest.raises(PublisherError, match="newer"), Store.open(path):
+        pass
+
+
+def test_article_identity_is_kept_on_update(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.save_article(_record(), size=1, mtime=1.0)
+        later = datetime(2026, 11, 22, tzinfo=UTC)
+        store.save_article(_record(content_hash="h2", last_changed=later, slug="other"),
+                           size=2, mtime=2.0)
+        (record,) = store.articles()
+        assert record.slug == "a-abc" and record.first_seen == NOW
+        assert record.last_changed == later and record.content_hash == "h2"
+        assert store.file_states()["seeds/a.txt"].size == 2
+
+
+def test_transaction_rolls_back(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.save_article(_record(), size=1, mtime=1.0)
+            raise RuntimeError
+        assert store.article_count() == 0
+
+
+def test_boilerplate_memory_counts_documents(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.record_boilerplate("g", "d1", ["k1", "k2"])
+        store.record_boilerplate("g", "d2", ["k1"])
+        store.record_boilerplate("g", "d2", ["k1", "k3"])  # replaces d2's keys
+        store.record_boilerplate("other", "d3", ["k1"])
+        assert store.recurring_keys("g") == {"k1": 2}
+
+
+def test_write_files_only_rewrites_changed_files(tmp_path: Path) -> None:
+    assert write_files(tmp_path, {"a.txt": b"1", "sub/b.txt": b"2"}) == ["a.txt", "sub/b.txt"]
+    before = (tmp_path / "a.txt").stat().st_mtime_ns
+    assert write_files(tmp_path, {"a.txt": b"1", "sub/b.txt": b"3"}) == ["sub/b.txt"]
+    assert (tmp_path / "a.txt").stat().st_mtime_ns == before
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_write_atomic_leaves_old_file_when_interrupted(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    write_atomic(target, b"old")
+
+    with pytest.raises(TypeError):  # fails mid-write: the temp file goes, the old file stays
+        write_atomic(target, object())  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["f"]
+
+
+def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from publisher.publish import run_lock\n"
+         f"with run_lock(Path({str(state)!r})):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError) as info, run_lock(state):
+            pass
+        assert info.value.exit_code == 75
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_lock(state):  # the killed holder's lock is gone
+        pass
