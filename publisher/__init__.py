@@ -1,0 +1,1 @@
+"""publisher: turn scraped news articles into clean feeds, an e-mail digest and an archive."""

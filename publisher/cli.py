@@ -1,0 +1,299 @@
+"""The command line. It parses arguments, calls ``pipeline``, and turns errors into messages.
+
+Exit status: 0 ok, 1 failure, 2 usage or configuration error, 75 another run holds the lock.
+Each command is a (register, run) pair in ``COMMANDS``; adding a command adds one pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from . import pipeline
+from .config import Settings, load_settings
+from .errors import PublisherError
+from .models import Article, Rejected, RunReport
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+Runner = Callable[[argparse.Namespace, Settings], int]
+
+
+def _version() -> str:
+    try:
+        return version("publisher")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command accepts after its name."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("common options")
+    group.add_argument("--config", metavar="FILE", help="TOML config (default: ./publisher.toml)")
+    noise = group.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    noise.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing unless something is wrong"
+    )
+    return parent
+
+
+def _command(
+    sub: argparse._SubParsersAction[Any], name: str, summary: str, example: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        parents=[_common()],
+        help=summary,
+        description=summary,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+# -- build ----------------------------------------------------------------------------------
+
+
+def _register_build(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "build",
+        "Publish the input articles: feeds, digest and archive into the output directory.",
+        "publisher build --input seeds --out out",
+    )
+    p.add_argument("--input", metavar="PATH", action="append", type=Path,
+                   help="file or directory of .txt/.html articles (repeatable; default: seeds)")
+    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    p.add_argument("--state", metavar="FILE", type=Path,
+                   help="state database (default: .publisher/state.db)")
+    p.add_argument("--jobs", metavar="N", type=int,
+                   help="worker processes for cleaning and summarizing (default: CPUs)")
+
+
+def _overrides_build(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "paths.input": args.input,
+        "paths.out": args.out,
+        "paths.state": args.state,
+        "jobs": args.jobs,
+    }
+
+
+def _run_build(args: argparse.Namespace, settings: Settings) -> int:
+    bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
+    report = pipeline.build(settings, now=datetime.now(UTC), progress=bar)
+    if bar:
+        bar.finish()
+    _print_report(report, settings, quiet=args.quiet)
+    return EXIT_OK
+
+
+def _print_report(report: RunReport, settings: Settings, *, quiet: bool) -> None:
+    for rejected in report.skipped:
+        print(f"skipped {rejected.source}: {rejected.reason}", file=sys.stderr)
+    if quiet:
+        return
+    print(
+        f"{report.seen} articles seen: {report.new} new, {report.changed} changed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped"
+    )
+    out = settings.paths.out
+    if report.written:
+        shown = ", ".join(report.written[:6])
+        more = f" and {len(report.written) - 6} more" if len(report.written) > 6 else ""
+        print(f"wrote {len(report.written)} files in {out}/: {shown}{more}")
+    else:
+        print(f"{out}/ is up to date")
+    print(f"open {out / 'index.html'}; feeds: {out / 'feed.atom'}, {out / 'feed.rss'}")
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, only for long runs on a terminal."""
+
+    MIN_TOTAL = 50
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.MIN_TOTAL or (done % 10 and done != total):
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} articles")
+        sys.stderr.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+# -- clean ----------------------------------------------------------------------------------
+
+
+def _register_clean(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "clean",
+        "Strip boilerplate from articles and print title, metadata and body.",
+        "publisher clean --json seeds/ | jq .title",
+    )
+    p.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _run_clean(args: argparse.Namespace, settings: Settings) -> int:
+    failed = False
+    for result in pipeline.clean_paths(args.paths, settings):
+        if isinstance(result, Rejected):
+            failed = True
+            if args.json:
+                _json_line({"source": result.source, "error": result.reason})
+            else:
+                print(f"{result.source}: {result.reason}", file=sys.stderr)
+            continue
+        if args.json:
+            _json_line(_article_json(result))
+        else:
+            _print_article(result)
+    return EXIT_FAILURE if failed and not args.json else EXIT_OK
+
+
+def _article_json(article: Article) -> dict[str, Any]:
+    return {
+        "source": article.source,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "author": article.author,
+        "body": article.body,
+    }
+
+
+def _print_article(article: Article) -> None:
+    print(f"# {article.title}")
+    meta = [article.source]
+    if article.published:
+        meta.append(article.published.isoformat())
+    if article.author:
+        meta.append(article.author)
+    print("  ".join(meta))
+    print()
+    print(article.body)
+    print()
+
+
+# -- summarize --------------------------------------------------------------------------------
+
+
+def _register_summarize(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "summarize",
+        "Print a short extractive summary of each article.",
+        "publisher summarize --sentences 2 --words 50 seeds/001_d3da1405dce3dce3.txt",
+    )
+    p.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--sentences", metavar="N", type=int, help="at most N sentences (default 3)")
+    p.add_argument("--words", metavar="N", type=int, help="at most N words (default 75)")
+    p.add_argument("--no-clean", action="store_true",
+                   help="take each file as an already clean body without a title line")
+
+
+def _overrides_summarize(args: argparse.Namespace) -> dict[str, Any]:
+    return {"summary.sentences": args.sentences, "summary.words": args.words}
+
+
+def _run_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    failed = False
+    results = pipeline.summarize_paths(
+        args.paths,
+        settings,
+        sentences=settings.summary.sentences,
+        words=settings.summary.words,
+        no_clean=args.no_clean,
+    )
+    for result in results:
+        if isinstance(result, Rejected):
+            failed = True
+            if args.json:
+                _json_line({"source": result.source, "error": result.reason})
+            else:
+                print(f"{result.source}: {result.reason}", file=sys.stderr)
+            continue
+        source, title, sentences = result
+        if args.json:
+            _json_line({
+                "source": source,
+                "title": title,
+                "summary": " ".join(sentences),
+                "sentences": list(sentences),
+            })
+        else:
+            print(f"# {title or source}")
+            print(" ".join(sentences))
+            print()
+    return EXIT_FAILURE if failed and not args.json else EXIT_OK
+
+
+def _json_line(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+# -- the command table ------------------------------------------------------------------------
+
+Registrar = Callable[[argparse._SubParsersAction[Any]], None]
+Overrides = Callable[[argparse.Namespace], dict[str, Any]]
+
+COMMANDS: dict[str, tuple[Registrar, Runner, Overrides | None]] = {
+    "build": (_register_build, _run_build, _overrides_build),
+    "clean": (_register_clean, _run_clean, None),
+    "summarize": (_register_summarize, _run_summarize, _overrides_summarize),
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests of every command's help)."""
+    parser = argparse.ArgumentParser(
+        prog="publisher",
+        description="Turn scraped news articles into clean feeds, an e-mail digest and an archive.",
+        epilog="example:\n  publisher build            # publish ./seeds into ./out\n"
+        "  publisher COMMAND --help   # help and an example for each command",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"publisher {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register, _, _ in COMMANDS.values():
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``publisher`` console script; returns the exit status."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    _, run, overrides = COMMANDS[args.command]
+    try:
+        settings = load_settings(args.config, overrides(args) if overrides else None)
+        return run(args, settings)
+    except PublisherError as exc:
+        print(f"publisher {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"publisher {args.command}: interrupted", file=sys.stderr)
+        return 130
+

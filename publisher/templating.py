@@ -1,0 +1,45 @@
+"""The Jinja2 environment shared by the archive and the digest.
+
+The user's own templates directory ([paths] templates) is searched before the built-in one,
+so any template can be overridden by a file of the same name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def template_dirs(user_dir: Path | None) -> list[Path]:
+    """Where templates are looked up, first match wins."""
+    return [user_dir, BUILTIN_TEMPLATES] if user_dir else [BUILTIN_TEMPLATES]
+
+
+def environment(user_dir: Path | None) -> jinja2.Environment:
+    """An autoescaping environment with the date filters the templates use."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(user_dir)]),
+        autoescape=jinja2.select_autoescape(("html", "html.j2", "xml", "xsl")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["isodate"] = lambda value: value.isoformat() if value else ""
+    env.filters["longdate"] = _long_date
+    return env
+
+
+def _long_date(value: datetime | None) -> str:
+    # Locale-independent on purpose: output must be byte-identical on every machine.
+    if value is None:
+        return ""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
