@@ -16,10 +16,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from . import pipeline
+from . import mail, pipeline
 from .config import Settings, load_settings
 from .errors import PublisherError
 from .models import Article, Rejected, RunReport
+from .store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -69,13 +70,23 @@ def _register_build(sub: argparse._SubParsersAction[Any]) -> None:
         "Publish the input articles: feeds, digest and archive into the output directory.",
         "publisher build --input seeds --out out",
     )
-    p.add_argument("--input", metavar="PATH", action="append", type=Path,
-                   help="file or directory of .txt/.html articles (repeatable; default: seeds)")
+    p.add_argument(
+        "--input",
+        metavar="PATH",
+        action="append",
+        type=Path,
+        help="file or directory of .txt/.html articles (repeatable; default: seeds)",
+    )
     p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
-    p.add_argument("--state", metavar="FILE", type=Path,
-                   help="state database (default: .publisher/state.db)")
-    p.add_argument("--jobs", metavar="N", type=int,
-                   help="worker processes for cleaning and summarizing (default: CPUs)")
+    p.add_argument(
+        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
+    )
+    p.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        help="worker processes for cleaning and summarizing (default: CPUs)",
+    )
 
 
 def _overrides_build(args: argparse.Namespace) -> dict[str, Any]:
@@ -205,8 +216,11 @@ def _register_summarize(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--sentences", metavar="N", type=int, help="at most N sentences (default 3)")
     p.add_argument("--words", metavar="N", type=int, help="at most N words (default 75)")
-    p.add_argument("--no-clean", action="store_true",
-                   help="take each file as an already clean body without a title line")
+    p.add_argument(
+        "--no-clean",
+        action="store_true",
+        help="take each file as an already clean body without a title line",
+    )
 
 
 def _overrides_summarize(args: argparse.Namespace) -> dict[str, Any]:
@@ -232,12 +246,14 @@ def _run_summarize(args: argparse.Namespace, settings: Settings) -> int:
             continue
         source, title, sentences = result
         if args.json:
-            _json_line({
-                "source": source,
-                "title": title,
-                "summary": " ".join(sentences),
-                "sentences": list(sentences),
-            })
+            _json_line(
+                {
+                    "source": source,
+                    "title": title,
+                    "summary": " ".join(sentences),
+                    "sentences": list(sentences),
+                }
+            )
         else:
             print(f"# {title or source}")
             print(" ".join(sentences))
@@ -249,15 +265,130 @@ def _json_line(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
+# -- send -----------------------------------------------------------------------------------
+
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: some recipients are left for the next run
+
+
+def _register_send(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "send",
+        "Deliver the digest of new articles to every active subscriber over SMTP.",
+        "PUBLISHER_SMTP_PASSWORD=... publisher send --config publisher.toml --dry-run",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show who would get which issue; freeze, write and send nothing",
+    )
+    p.add_argument(
+        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
+    )
+
+
+def _run_send(args: argparse.Namespace, settings: Settings) -> int:
+    reports = pipeline.send(settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run)
+    if not reports and not args.quiet:
+        print("nothing new since the last digest: nothing sent")
+    status = EXIT_OK
+    for report in reports:
+        for address, error in report.failed:
+            print(f"digest {report.digest_id}: {address} refused: {error}", file=sys.stderr)
+            status = EXIT_FAILURE
+        for address, error in report.deferred:
+            print(f"digest {report.digest_id}: {address} deferred: {error}", file=sys.stderr)
+        if report.deferred and status == EXIT_OK:
+            status = EXIT_TEMPFAIL
+        if args.quiet:
+            continue
+        if report.dry_run:
+            print(
+                f"digest {report.digest_id}: would send to {len(report.would_send)} "
+                f"subscribers: {', '.join(report.would_send) or '-'}"
+            )
+        else:
+            print(
+                f"digest {report.digest_id}: sent {len(report.sent)}, refused "
+                f"{len(report.failed)}, deferred {len(report.deferred)}, "
+                f"done earlier {report.already}"
+            )
+    return status
+
+
+# -- subscribers ------------------------------------------------------------------------------
+
+
+def _register_subscribers(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "subscribers",
+        "Manage the digest's subscribers: add, remove, list, or import a CSV file.",
+        "publisher subscribers add 'Ann Lee <ann@example.org>' bob@example.net\n"
+        "  publisher subscribers import people.csv   # never re-adds an unsubscribed address",
+    )
+    p.add_argument("action", choices=("add", "remove", "list", "import"))
+    p.add_argument(
+        "values",
+        metavar="ADDRESS|FILE",
+        nargs="*",
+        help="addresses for add and remove; one CSV file (email,name) for import",
+    )
+    p.add_argument("--all", action="store_true", help="list: unsubscribed addresses too")
+    p.add_argument(
+        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
+    )
+
+
+def _overrides_state(args: argparse.Namespace) -> dict[str, Any]:
+    return {"paths.state": args.state}
+
+
+def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
+    wanted = {"add": "+", "remove": "+", "import": 1, "list": 0}[args.action]
+    if (wanted == "+" and not args.values) or (wanted != "+" and len(args.values) != wanted):
+        need = {"+": "at least one address", 1: "one CSV file", 0: "no arguments"}[wanted]
+        print(f"publisher subscribers {args.action}: needs {need}", file=sys.stderr)
+        return EXIT_USAGE
+    now = datetime.now(UTC)
+    with Store.open(settings.paths.state) as store:
+        if args.action == "list":
+            for subscriber in store.subscribers(status=None if args.all else "active"):
+                extra = f"\t{subscriber.status}" if args.all else ""
+                print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
+            return EXIT_OK
+        if args.action == "remove":
+            for value in args.values:
+                was_active = mail.remove_subscriber(store, value, now)
+                if not args.quiet:
+                    print(f"{'removed' if was_active else 'not subscribed, blocked'}: {value}")
+            return EXIT_OK
+        if args.action == "add":
+            report = mail.add_subscribers(store, args.values, now)
+        else:
+            report = mail.import_csv(store, Path(args.values[0]), now)
+    for given, reason in report.invalid:
+        print(f"skipped {given}: {reason}", file=sys.stderr)
+    if not args.quiet:
+        print(
+            f"{len(report.added)} added, {len(report.unchanged)} already subscribed, "
+            f"{len(report.kept_unsubscribed)} kept unsubscribed, "
+            f"{len(report.invalid)} invalid"
+        )
+    return EXIT_FAILURE if report.invalid else EXIT_OK
+
+
 # -- the command table ------------------------------------------------------------------------
 
-Registrar = Callable[[argparse._SubParsersAction[Any]], None]
+Registrar = Callable[["argparse._SubParsersAction[Any]"], None]
 Overrides = Callable[[argparse.Namespace], dict[str, Any]]
 
 COMMANDS: dict[str, tuple[Registrar, Runner, Overrides | None]] = {
     "build": (_register_build, _run_build, _overrides_build),
     "clean": (_register_clean, _run_clean, None),
     "summarize": (_register_summarize, _run_summarize, _overrides_summarize),
+    "send": (_register_send, _run_send, _overrides_state),
+    "subscribers": (_register_subscribers, _run_subscribers, _overrides_state),
 }
 
 
@@ -296,4 +427,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"publisher {args.command}: interrupted", file=sys.stderr)
         return 130
-

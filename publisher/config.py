@@ -211,7 +211,9 @@ def _coerce(name: str, value: Any, hint: Any, base: Path) -> Any:
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+            raise ConfigError(
+                f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}"
+            )
         return value
     if origin is tuple:
         items = value if isinstance(value, list | tuple) else [value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -25,6 +26,7 @@ from .clean import boilerplate_keys, clean
 from .config import Settings
 from .digest import build_digest, digest_id_for
 from .feeds import render_digests_feed, render_feeds
+from .mail import SendReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
 from .publish import run_lock, write_files
 from .store import ArticleRecord, Store
@@ -135,8 +137,8 @@ def build(
         tasks = _tasks(store, todo, keys, settings)
         processed = run_stages(tasks, jobs=settings.jobs, executor=executor, progress=progress)
         new, changed, saved = _save(store, processed, skipped, now)
-        unchanged += len(processed) - new - changed - sum(
-            isinstance(p.result, Rejected) for p in processed
+        unchanged += (
+            len(processed) - new - changed - sum(isinstance(p.result, Rejected) for p in processed)
         )
         if saved:
             _group_stories(store)
@@ -276,9 +278,7 @@ def _render(store: Store, settings: Settings) -> list[str]:
     for entry in entries:
         if entry.story:
             followers.setdefault(entry.story, []).append(entry)
-    entries = [
-        replace(e, also=tuple(f.id for f in followers.get(e.id, ()))) for e in entries
-    ]
+    entries = [replace(e, also=tuple(f.id for f in followers.get(e.id, ()))) for e in entries]
     by_id = {e.id: e for e in entries}
     archive = Archive(settings)
     files: dict[str, bytes] = {}
@@ -343,6 +343,54 @@ def _digest(row: dict[str, Any]) -> Digest:
         text=row["text"],
         message=row["message"],
     )
+
+
+# -- send -----------------------------------------------------------------------------------
+
+
+def send(
+    settings: Settings,
+    *,
+    now: Callable[[], datetime],
+    dry_run: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[SendReport]:
+    """Deliver the digest: finish every issue still pending for some subscriber, then freeze
+    the entries not yet in an issue into a new one, archive it and deliver it.
+
+    Nothing new and nothing unfinished: no issue, an empty list. With ``dry_run`` nothing is
+    frozen, written or sent; the reports say who would get what. Raises LockedError when
+    another run holds the lock, DeliveryError when the SMTP server refuses our login or sender.
+    """
+    with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
+        unfinished = store.incomplete_digests()
+        issues = [_digest(row) for row in store.digests() if row["id"] in unfinished]
+        reports = [
+            send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
+            for issue in sorted(issues, key=lambda issue: unfinished.index(issue.id))
+        ]
+        digest = pending_digest(store, settings, [entry_from_record(r) for r in store.articles()])
+        if digest is None:
+            return reports
+        if not dry_run:
+            # The issue and its recipient list in one transaction, so that a crash at any
+            # later point leaves an issue the next run resumes, never entries lost or doubled.
+            with store.transaction():
+                store.save_digest(
+                    digest.id,
+                    digest.created,
+                    digest.subject,
+                    digest.entry_ids,
+                    digest.html,
+                    digest.text,
+                    digest.message,
+                )
+                store.queue_deliveries(digest.id, now())
+            write_files(
+                settings.paths.out, {f"digests/{digest.id}.html": digest.html.encode("utf-8")}
+            )
+        reports.append(send_digest(digest, store, settings, now=now, dry_run=dry_run, sleep=sleep))
+    return reports
 
 
 # -- identity -------------------------------------------------------------------------------

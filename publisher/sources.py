@@ -91,7 +91,9 @@ def _kind(name: str) -> DocumentKind | None:
     return TEXT_SUFFIXES.get(os.path.splitext(lower)[1])  # type: ignore[return-value]
 
 
-def _add(found: dict[str, SourceFile], file: Path, key: str, parent: Path, *, explicit: bool) -> None:
+def _add(
+    found: dict[str, SourceFile], file: Path, key: str, parent: Path, *, explicit: bool
+) -> None:
     try:
         stat = file.stat()
     except OSError:

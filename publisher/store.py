@@ -333,7 +333,9 @@ class Store:
             "UPDATE articles SET story = ?, rendered = 0 WHERE id = ?", (story, article_id)
         )
 
-    def articles(self, *, limit: int | None = None, include_duplicates: bool = False) -> list[ArticleRecord]:
+    def articles(
+        self, *, limit: int | None = None, include_duplicates: bool = False
+    ) -> list[ArticleRecord]:
         """Published articles, newest first (by published date, then id for a stable order)."""
         where = "" if include_duplicates else "WHERE duplicate_of IS NULL"
         sql = f"SELECT * FROM articles {where} ORDER BY published DESC, last_changed DESC, id"
@@ -417,7 +419,15 @@ class Store:
             self.db.execute(
                 "INSERT INTO digests (id, created, subject, entry_ids, html, text, message) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (digest_id, _ts(created), subject, json.dumps(list(entry_ids)), html, text, message),
+                (
+                    digest_id,
+                    _ts(created),
+                    subject,
+                    json.dumps(list(entry_ids)),
+                    html,
+                    text,
+                    message,
+                ),
             )
             self.db.executemany(
                 "UPDATE articles SET digest_id = ? WHERE id = ?",
@@ -425,7 +435,7 @@ class Store:
             )
 
     def digests(self, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Digest issues, newest first, as dicts (id, created, subject, entry_ids, html, text, message)."""
+        """Digest issues, newest first, as dicts with the columns as keys."""
         sql = "SELECT * FROM digests ORDER BY created DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -445,7 +455,9 @@ class Store:
     def digest_ids_on(self, day: str) -> list[str]:
         return [
             row[0]
-            for row in self.db.execute("SELECT id FROM digests WHERE id = ? OR id LIKE ?", (day, day + "-%"))
+            for row in self.db.execute(
+                "SELECT id FROM digests WHERE id = ? OR id LIKE ?", (day, day + "-%")
+            )
         ]
 
     # -- subscribers ---------------------------------------------------------------------
@@ -459,7 +471,8 @@ class Store:
     def put_subscriber(self, address: str, name: str | None, status: str, now: datetime) -> None:
         """Add or change a subscriber; the address is folded to lower case."""
         self.db.execute(
-            "INSERT INTO subscribers (address, name, status, added, changed) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO subscribers (address, name, status, added, changed) "
+            "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (address) DO UPDATE SET name = COALESCE(excluded.name, name), "
             "status = excluded.status, changed = excluded.changed",
             (address.lower(), name, status, _ts(now), _ts(now)),
@@ -495,12 +508,36 @@ class Store:
         """Record one attempt at delivering ``digest_id`` to ``address`` (committed at once)."""
         with self.transaction():
             self.db.execute(
-                "INSERT INTO deliveries (digest_id, address, status, attempts, last_error, updated) "
+                "INSERT INTO deliveries "
+                "(digest_id, address, status, attempts, last_error, updated) "
                 "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (digest_id, address) DO UPDATE SET "
                 "status = excluded.status, attempts = attempts + 1, "
                 "last_error = excluded.last_error, updated = excluded.updated",
                 (digest_id, address.lower(), status, error, _ts(now)),
             )
+
+    def queue_deliveries(self, digest_id: str, now: datetime) -> int:
+        """Freeze an issue's recipients: every active subscriber not yet in its log becomes
+        pending (no attempt counted). Returns how many were queued."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO deliveries (digest_id, address, status, attempts, updated) "
+                "SELECT ?, address, 'pending', 0, ? FROM subscribers WHERE status = 'active'",
+                (digest_id, _ts(now)),
+            )
+        return cursor.rowcount
+
+    def incomplete_digests(self) -> list[str]:
+        """Ids of issues still pending for some active subscriber, oldest first."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT g.id, g.created FROM digests g "
+                "JOIN deliveries d ON d.digest_id = g.id "
+                "JOIN subscribers s ON s.address = d.address "
+                "WHERE d.status = 'pending' AND s.status = 'active' ORDER BY g.created, g.id"
+            )
+        ]
 
     # -- scheduled jobs ------------------------------------------------------------------
 
@@ -538,4 +575,6 @@ def _record(row: sqlite3.Row) -> ArticleRecord:
 
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
-    return Subscriber(row["address"], row["name"], row["status"], _dt(row["added"]), _dt(row["changed"]))
+    return Subscriber(
+        row["address"], row["name"], row["status"], _dt(row["added"]), _dt(row["changed"])
+    )

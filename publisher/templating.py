@@ -12,8 +12,18 @@ from pathlib import Path
 import jinja2
 
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

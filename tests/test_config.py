@@ -56,7 +56,7 @@ def test_command_line_overrides_win(tmp_path: Path) -> None:
     ("text", "named"),
     [
         ('[site]\ntitel = "x"\n', "site.titel"),
-        ("[feed]\nmax_entries = \"many\"\n", "feed.max_entries"),
+        ('[feed]\nmax_entries = "many"\n', "feed.max_entries"),
         ('[smtp]\nsecurity = "tls"\n', "security"),
         ("[nonsense]\nx = 1\n", "[nonsense]"),
         ('[site]\nbase_url = "localhost"\n', "site.base_url"),

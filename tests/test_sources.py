@@ -22,7 +22,10 @@ def test_discover_walks_directories_sorted_and_skips_other_files(tmp_path: Path)
         (root / name).write_bytes(b"x")
     files, missing = discover([root, tmp_path / "missing"])
     assert [f.key for f in files] == [
-        "inbox/a.html", "inbox/b.txt", "inbox/d.txt.gz", "inbox/sub/c.htm",
+        "inbox/a.html",
+        "inbox/b.txt",
+        "inbox/d.txt.gz",
+        "inbox/sub/c.htm",
     ]
     assert [f.kind for f in files] == ["html", "text", "text", "html"]
     assert {f.group for f in files} == {"inbox", "sub"}

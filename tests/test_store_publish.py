@@ -19,9 +19,20 @@ NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
 def _record(key: str = "seeds/a.txt", **changes: object) -> ArticleRecord:
     values: dict[str, object] = dict(
-        id="abc", source_key=key, source=key, group="seeds", slug="a-abc",
-        content_hash="h1", body_hash="b1", first_seen=NOW, last_changed=NOW, published=NOW,
-        duplicate_of=None, story=None, digest_id=None, data={"x": 1},
+        id="abc",
+        source_key=key,
+        source=key,
+        group="seeds",
+        slug="a-abc",
+        content_hash="h1",
+        body_hash="b1",
+        first_seen=NOW,
+        last_changed=NOW,
+        published=NOW,
+        duplicate_of=None,
+        story=None,
+        digest_id=None,
+        data={"x": 1},
     )
     values.update(changes)
     return ArticleRecord(**values)  # type: ignore[arg-type]
@@ -48,8 +59,9 @@ def test_article_identity_is_kept_on_update(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db") as store:
         store.save_article(_record(), size=1, mtime=1.0)
         later = datetime(2026, 11, 22, tzinfo=UTC)
-        store.save_article(_record(content_hash="h2", last_changed=later, slug="other"),
-                           size=2, mtime=2.0)
+        store.save_article(
+            _record(content_hash="h2", last_changed=later, slug="other"), size=2, mtime=2.0
+        )
         (record,) = store.articles()
         assert record.slug == "a-abc" and record.first_seen == NOW
         assert record.last_changed == later and record.content_hash == "h2"
@@ -95,10 +107,14 @@ def test_write_atomic_leaves_old_file_when_interrupted(tmp_path: Path) -> None:
 def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from publisher.publish import run_lock\n"
-         f"with run_lock(Path({str(state)!r})):\n    print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from publisher.publish import run_lock\n"
+            f"with run_lock(Path({str(state)!r})):\n    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

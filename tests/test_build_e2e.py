@@ -1,0 +1,180 @@
+"""End to end: `publisher build` on the seeds, outputs read back by real consumers."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree, html
+
+from publisher.cli import main
+
+FEEDS = ("feed.atom", "feed.rss")
+
+
+def _build(inputs: Path, out: Path, state: Path, *extra: str) -> int:
+    return main(
+        [
+            "build",
+            "--input",
+            str(inputs),
+            "--out",
+            str(out),
+            "--state",
+            str(state),
+            "--jobs",
+            "1",
+            *extra,
+        ]
+    )
+
+
+@pytest.fixture
+def published(seeds_copy: Path, tmp_path: Path, workdir: Path) -> tuple[Path, Path, Path]:
+    out, state = tmp_path / "out", tmp_path / "state" / "state.db"
+    assert _build(seeds_copy, out, state, "-q") == 0
+    return seeds_copy, out, state
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_outputs_are_complete_and_well_formed(published: tuple[Path, Path, Path]) -> None:
+    _, out, _ = published
+    names = set(_snapshot(out))
+    expected = {
+        "feed.atom",
+        "feed.rss",
+        "feed.json",
+        "digest.html",
+        "digest.txt",
+        "digest.eml",
+        "index.html",
+        "style.css",
+        "digests.atom",
+    }
+    assert expected <= names
+    assert len([n for n in names if n.startswith("articles/")]) == 5
+    for name in ("feed.atom", "feed.rss", "digests.atom"):
+        etree.fromstring((out / name).read_bytes())  # raises when not well-formed
+    index = html.fromstring((out / "index.html").read_bytes())
+    links = index.xpath("//ol[@class='entries']//a/@href")
+    assert len(links) == 5 and all(
+        link.startswith("http://localhost:8000/articles/") for link in links
+    )
+    for link in links:
+        assert (out / link.removeprefix("http://localhost:8000/")).is_file()
+
+
+def test_feeds_read_back_by_a_feed_reader(published: tuple[Path, Path, Path]) -> None:
+    _, out, _ = published
+    parsed = {name: feedparser.parse((out / name).read_bytes()) for name in FEEDS}
+    for name, feed in parsed.items():
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        assert len(feed.entries) == 5
+        titles = {e.title for e in feed.entries}
+        assert "The Taliban Receive Impetus After A Visit To China" in titles
+        assert "Taliban Rule Faces Its First Challenges" in titles
+        for entry in feed.entries:
+            assert entry.link.startswith("http://localhost:8000/articles/")
+            assert entry.id and entry.published_parsed
+    atom_ids = {e.id for e in parsed["feed.atom"].entries}
+    rss_ids = {e.id for e in parsed["feed.rss"].entries}
+    assert atom_ids == rss_ids and len(atom_ids) == 5
+
+
+def test_rebuild_is_byte_identical(published: tuple[Path, Path, Path]) -> None:
+    seeds, out, state = published
+    before = _snapshot(out)
+    time.sleep(1.1)  # a later clock must not change anything
+    assert _build(seeds, out, state, "-q") == 0
+    assert _snapshot(out) == before
+
+
+def test_ids_survive_edits_and_a_fresh_state_elsewhere(
+    published: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    seeds, out, state = published
+    ids = {e.id for e in feedparser.parse((out / "feed.atom").read_bytes()).entries}
+    target = seeds / "003_cf21609571e7f081.txt"
+    target.write_text(target.read_text().replace("isn’t going without a hitch", "has hit trouble"))
+    os.utime(target, (time.time() + 5, time.time() + 5))
+    assert _build(seeds, out, state, "-q") == 0
+    edited = feedparser.parse((out / "feed.atom").read_bytes())
+    assert {e.id for e in edited.entries} == ids
+    assert any(
+        "has hit trouble" in e.summary or "has hit trouble" in e.content[0].value
+        for e in edited.entries
+    )
+    # Another checkout path and an empty state database give the same ids.
+    moved = tmp_path / "elsewhere" / "seeds"
+    moved.parent.mkdir()
+    seeds.rename(moved)
+    other_out, other_state = tmp_path / "out2", tmp_path / "state2.db"
+    assert _build(moved, other_out, other_state, "-q") == 0
+    assert {e.id for e in feedparser.parse((other_out / "feed.atom").read_bytes()).entries} == ids
+
+
+def test_report_and_bad_files(
+    seeds_copy: Path, tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (seeds_copy / "zz_empty.txt").write_text("")
+    (seeds_copy / "zz_binary.txt").write_bytes(bytes(range(256)) * 8)
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    assert _build(seeds_copy, out, state) == 0
+    captured = capsys.readouterr()
+    assert "7 articles seen: 5 new, 0 changed, 0 unchanged, 2 skipped" in captured.out
+    assert f"skipped {seeds_copy / 'zz_empty.txt'}: empty file" in captured.err
+    assert "zz_binary.txt: binary file" in captured.err
+    assert "open " in captured.out and "index.html" in captured.out
+    # Quiet and unchanged: nothing at all on stdout, and known bad files are not re-reported.
+    assert _build(seeds_copy, out, state, "-q") == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_new_articles_and_exact_duplicates(published: tuple[Path, Path, Path]) -> None:
+    seeds, out, state = published
+    (seeds / "100_copy.txt").write_bytes((seeds / "000_01eb114c8c4cb670.txt").read_bytes())
+    (seeds / "101_new.txt").write_text(
+        "Harbour Bridge Reopens After Two Years of Repairs\n\n"
+        "The city's harbour bridge reopened to traffic on Saturday after two years of repairs.\n\n"
+        "Engineers replaced more than 3,000 rivets and repainted the entire steel span.\n\n"
+        "The mayor said the project finished on budget and a month ahead of schedule.\n\n"
+        "Commuters had faced detours of up to forty minutes while the bridge was closed.\n"
+    )
+    assert _build(seeds, out, state, "-q") == 0
+    feed = feedparser.parse((out / "feed.atom").read_bytes())
+    titles = [e.title for e in feed.entries]
+    assert len(titles) == 6 and len(set(titles)) == 6
+    assert "Harbour Bridge Reopens After Two Years of Repairs" in titles
+    with sqlite3.connect(state) as db:
+        ((dupes,),) = db.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NOT NULL")
+    assert dupes == 1
+
+
+def test_entries_have_distinct_updated_times(published: tuple[Path, Path, Path]) -> None:
+    _, out, _ = published
+    tree = etree.fromstring((out / "feed.atom").read_bytes())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    updated = tree.xpath("/a:feed/a:entry/a:updated/text()", namespaces=ns)
+    assert len(updated) == 5 and len(set(updated)) == 5
+    assert tree.xpath("/a:feed/a:updated/text()", namespaces=ns)[0] == max(updated)
+
+
+def test_lock_held_exits_75(
+    seeds_copy: Path, tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from publisher.publish import run_lock
+
+    state = tmp_path / "state.db"
+    with run_lock(state):
+        # flock locks are per open file description, so a second open in-process conflicts.
+        assert _build(seeds_copy, tmp_path / "out", state) == 75
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 2 and "another publisher run" in err

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from publisher.cli import COMMANDS, main, make_parser
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _subparsers() -> dict[str, object]:
+    parser = make_parser()
+    (action,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    return action.choices  # type: ignore[attr-defined,no-any-return]
+
+
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert set(_subparsers()) == set(COMMANDS)
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        assert "example:" in text and f"publisher {name}" in text, name
+        assert "--config" in text and "--quiet" in text, name
+
+
+def test_version_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("publisher ")
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["clean"])
+    assert info.value.code == 2
+
+
+def test_bad_config_is_a_usage_error_naming_the_key(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "bad.toml").write_text("[feed]\nmax_entry = 3\n")
+    assert main(["build", "--config", "bad.toml"]) == 2
+    assert "feed.max_entry" in capsys.readouterr().err
+
+
+def test_clean_json_contract(
+    workdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    assert main(["clean", "--json", str(SEEDS), str(bad)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 6
+    errors = [obj for obj in lines if "error" in obj]
+    assert errors == [{"source": str(bad), "error": "empty file"}]
+    articles = [obj for obj in lines if "error" not in obj]
+    for obj in articles:
+        assert set(obj) == {"source", "title", "published", "author", "body"}
+        assert obj["title"] and obj["title"] not in obj["body"].split("\n\n")[0]
+        assert "\n\n" in obj["body"]
+    by_source = {Path(o["source"]).name: o for o in articles}
+    assert by_source["002_0baa4093cd508048.txt"]["published"].startswith("20")
+    assert by_source["000_01eb114c8c4cb670.txt"]["title"] == (
+        "The Taliban Receive Impetus After A Visit To China"
+    )
+
+
+def test_summarize_json_contract(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed = SEEDS / "001_d3da1405dce3dce3.txt"
+    assert main(["summarize", "--json", "--sentences", "2", "--words", "60", str(seed)]) == 0
+    (obj,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert set(obj) == {"source", "title", "summary", "sentences"}
+    assert 1 <= len(obj["sentences"]) <= 2
+    assert len(obj["summary"].split()) <= 60
+    assert obj["summary"] == " ".join(obj["sentences"])
+
+
+def test_summarize_no_clean_takes_a_plain_body(
+    workdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "body.txt"
+    body.write_text(
+        "The council approved the new budget on Monday after a long debate.\n\n"
+        "Spending on schools rises by four percent, the largest increase in a decade.\n\n"
+        "Opposition members said the plan relied on optimistic tax forecasts.\n"
+    )
+    assert main(["summarize", "--json", "--no-clean", "--sentences", "1", str(body)]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["title"] is None
+    assert obj["sentences"] == [
+        "The council approved the new budget on Monday after a long debate."
+    ]
+
+
+def test_python_dash_m_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "publisher", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("publisher ")
