@@ -1,0 +1,242 @@
+"""A small static server for previewing out/: the right media types for feeds, conditional
+requests (ETag, Last-Modified) and gzip, and nothing reachable outside the output directory.
+
+For local preview and testing, bound to 127.0.0.1 by default; production sites are served by
+a real web server.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import hashlib
+import logging
+import sys
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import PublisherError
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".json": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".eml": "message/rfc822",
+}
+# JSON Feed has its own registered type; other .json files are plain JSON.
+NAMED_TYPES = {"feed.json": "application/feed+json"}
+DEFAULT_TYPE = "application/octet-stream"
+
+# Chromium shows application/atom+xml and application/rss+xml as plain text and never runs
+# their xml-stylesheet, so a browser navigation (an Accept header asking for HTML) gets the
+# feed as generic XML, which it transforms with feed.xsl. Feed readers ask for feed types
+# (or */*) and get the registered ones. Same bytes either way; Vary: Accept says so.
+_FEED_TYPES = {"application/atom+xml", "application/rss+xml"}
+BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
+
+# Compressing already-compressed images only costs time.
+_COMPRESSIBLE = ("text/", "application/", "image/svg+xml", "message/")
+_INCOMPRESSIBLE = {"image/png", "image/jpeg", "image/gif", "image/webp", DEFAULT_TYPE}
+
+
+def media_type(path: Path) -> str:
+    """The Content-Type a file in out/ is served with."""
+    return NAMED_TYPES.get(path.name) or MEDIA_TYPES.get(path.suffix.lower(), DEFAULT_TYPE)
+
+
+def make_server(out_dir: Path, bind: str, port: int) -> ThreadingHTTPServer:
+    """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
+
+    Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
+    """
+    root = Path(out_dir).resolve()
+    if not root.is_dir():
+        raise PublisherError(
+            f"output directory not found: {out_dir}", "run `publisher build` first"
+        )
+
+    class Handler(_StaticHandler):
+        out_root = root
+
+    return ThreadingHTTPServer((bind, port), Handler)
+
+
+def serve(out_dir: Path, *, bind: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve ``out_dir`` on http://bind:port/ until interrupted (Ctrl-C)."""
+    server = make_server(out_dir, bind, port)
+    host, real_port = server.server_address[:2]
+    print(f"Serving {out_dir} at http://{host}:{real_port}/ (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+class _StaticHandler(BaseHTTPRequestHandler):
+    """GET and HEAD for regular files under ``out_root``; everything else is refused."""
+
+    out_root: Path
+    server_version = "publisher"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+    def _respond(self, *, send_body: bool) -> None:
+        url_path = urlsplit(self.path).path
+        target = self._resolve(url_path)
+        if target is None:
+            self._error(HTTPStatus.NOT_FOUND)
+            return
+        if target.is_dir():
+            if not url_path.endswith("/"):
+                # Relative links in the index page need the trailing slash.
+                self._redirect(url_path + "/")
+                return
+            target = target / "index.html"
+            if not target.is_file():
+                self._error(HTTPStatus.NOT_FOUND)
+                return
+
+        data = target.read_bytes()
+        content_type = media_type(target)
+        is_feed = content_type in _FEED_TYPES
+        if is_feed and "text/html" in self.headers.get("Accept", ""):
+            content_type = BROWSER_FEED_TYPE
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        modified = datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
+
+        use_gzip = self._accepts_gzip() and _compressible(content_type)
+        # Each representation needs its own strong validator (RFC 9110 8.8.3).
+        etag = f'"{digest}-gz"' if use_gzip else f'"{digest}"'
+        headers = {
+            "Content-Type": content_type,
+            "ETag": etag,
+            "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
+            "Vary": "Accept, Accept-Encoding" if is_feed else "Accept-Encoding",
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if self._not_modified(etag, modified):
+            self._send(HTTPStatus.NOT_MODIFIED, headers, b"", send_body=False)
+            return
+        if use_gzip:
+            # mtime=0 keeps the compressed bytes, and so the ETag's meaning, reproducible.
+            data = gzip.compress(data, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        headers["Content-Length"] = str(len(data))
+        self._send(HTTPStatus.OK, headers, data, send_body=send_body)
+
+    def _resolve(self, url_path: str) -> Path | None:
+        """The file or directory ``url_path`` names inside out/, or None if it is outside,
+        hidden, or missing. Decoding happens once, before the checks, so %2e%2e and %2f
+        cannot sneak a ".." past them."""
+        try:
+            decoded = unquote(url_path, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if "\x00" in decoded or "\\" in decoded:
+            return None
+        parts = [p for p in decoded.split("/") if p]
+        # Dot names cover "..", "." and hidden files such as the publisher's temp files.
+        if any(p.startswith(".") for p in parts):
+            return None
+        candidate = self.out_root.joinpath(*parts)
+        try:
+            # resolve() follows symlinks, so a link pointing out of out/ is caught here.
+            real = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if real != self.out_root and not real.is_relative_to(self.out_root):
+            return None
+        if not (real.is_file() or real.is_dir()):
+            return None
+        return real
+
+    def _accepts_gzip(self) -> bool:
+        header = self.headers.get("Accept-Encoding", "")
+        for item in header.split(","):
+            coding, _, params = item.partition(";")
+            if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+                q = params.strip().lower()
+                return not q.startswith("q=") or _qvalue(q[2:]) > 0
+        return False
+
+    def _not_modified(self, etag: str, modified: datetime) -> bool:
+        # If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 13.2.2).
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+            return "*" in tags or etag in tags
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                when = email.utils.parsedate_to_datetime(since)
+            except (TypeError, ValueError):
+                return False
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return modified <= when
+        return False
+
+    def _redirect(self, location: str) -> None:
+        self._send(
+            HTTPStatus.MOVED_PERMANENTLY,
+            {"Location": location, "Content-Length": "0"},
+            b"",
+            send_body=False,
+        )
+
+    def _error(self, status: HTTPStatus) -> None:
+        body = f"{status.value} {status.phrase}\n".encode()
+        headers = {"Content-Type": "text/plain; charset=utf-8", "Content-Length": str(len(body))}
+        self._send(status, headers, body, send_body=self.command != "HEAD")
+
+    def _send(
+        self, status: HTTPStatus, headers: dict[str, str], body: bytes, *, send_body: bool
+    ) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+
+def _compressible(content_type: str) -> bool:
+    base = content_type.split(";")[0]
+    return base not in _INCOMPRESSIBLE and base.startswith(_COMPRESSIBLE)
+
+
+def _qvalue(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
