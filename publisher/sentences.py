@@ -1,0 +1,245 @@
+"""Sentence splitting and the sentence-level judgements the summarizer relies on.
+
+Pure Python, rule based: a sentence ends at ``.``, ``!``, ``?`` or ``…`` (plus any closing
+quotes or brackets) followed by white space and something that can start a sentence, unless
+the word before the full stop is a known abbreviation or an initial. Decimals and prices
+never split because their full stop is not followed by white space.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A frozenset from a white-space separated word list (keeps the data tables readable)."""
+    return frozenset(words.split())
+
+
+# Abbreviations that are followed by a name or a number and never end a sentence in news
+# copy, e.g. "Mr. Smith", "Dr. Who", "St. Louis", "Gen. Milley", "vs. Chelsea", "e.g. this".
+NEVER_FINAL_ABBREVIATIONS = word_set(
+    """mr mrs ms messrs dr prof rev fr sr st mt ft gen lt col maj capt cmdr sgt cpl adm gov
+    sen rep pres supt insp det hon amb atty vs v e.g i.e cf viz approx dept est fig no nos
+    vol vols pp art ch sec jan feb mar apr jun jul aug sep sept oct nov dec"""
+)
+
+# Abbreviations that often sit inside a sentence but can also end one, e.g. "the U.S. Navy"
+# versus "moved to the U.S. He said ...", "10 a.m. on Monday" versus "at 10 a.m. The", "Jr.".
+# They end the sentence only when the next word is a typical sentence opener (see below).
+MAYBE_FINAL_ABBREVIATIONS = word_set(
+    "u.s u.k u.n e.u a.m p.m etc inc ltd co corp plc bros jr llc d.c"
+)
+
+# Capitalised words that usually open a sentence rather than continue a name; used after a
+# MAYBE_FINAL abbreviation: "arrived in the U.S. The visit ..." splits, "U.S. Army" does not.
+SENTENCE_OPENERS = word_set(
+    """the a an he she it they we i you his her its their our this that these those there
+    but and however in on at for after before when while as if so yet also meanwhile
+    then now some many most all no one two three"""
+)
+
+# A candidate end of sentence: terminal punctuation, closing quotes/brackets, white space.
+# Example: '"I\'m leaving." He left.' matches at '." ' -> split after the closing quote.
+_BOUNDARY = re.compile(r"""([.!?…。！？]+)(["'”’»)\]」]*)(\s+)""")
+# CJK full stops need no following space: "今天下雨。明天晴。" -> two sentences.
+_CJK_BOUNDARY = re.compile(r"([。！？」]+)(?=\S)")
+# The word right before a full stop, e.g. "U.S" in "the U.S." or "J" in "J. K. Rowling".
+_WORD_BEFORE = re.compile(r"""(?:^|[\s(\["'“‘])([^\s(\["'“‘]+)$""")
+# What may start the next sentence: a capital (any script), a digit, an opening quote or
+# bracket, or a character from a script without case (e.g. Arabic, CJK).
+_CAN_START = re.compile(r"""["'“‘(\[¿¡]*(?:[^\W\d_a-z]|\d)""")
+_LOWER_START = re.compile(r"""["'“‘(\[]*[a-z]""")
+_SPACES = re.compile(r"\s+")
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences, in order, with white space normalised.
+
+    Paragraphs (separated by blank lines) never share a sentence. Handles abbreviations
+    ("Mr.", "U.S.", "a.m.", "No. 1", "e.g."), initials ("J. K. Rowling"), decimals and
+    prices ("$3.5 million", "2.5%") and closing quotes ('"I'm leaving." He left.' is two
+    sentences).
+    """
+    sentences: list[str] = []
+    for paragraph in _PARAGRAPHS.split(text):
+        flat = _SPACES.sub(" ", paragraph).strip()
+        if not flat:
+            continue
+        sentences.extend(_split_flat(_CJK_BOUNDARY.sub(r"\1 ", flat)))
+    return sentences
+
+
+def _split_flat(text: str) -> list[str]:
+    """Split one paragraph whose white space is already single spaces."""
+    out: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end(2)
+        rest = text[match.end() :]
+        if not rest or not _is_boundary(text[start : match.start()], match.group(1), rest):
+            continue
+        out.append(text[start:end].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _is_boundary(before: str, stop: str, rest: str) -> bool:
+    """Decide whether ``before`` + ``stop`` ends a sentence, given the text that follows."""
+    if _LOWER_START.match(rest):
+        return False  # "e.g. the", "... and then": a lowercase word continues the sentence
+    if not _CAN_START.match(rest):
+        return False
+    if stop != ".":
+        return True
+    found = _WORD_BEFORE.search(before + ".")
+    word = found.group(1).rstrip(".").lower() if found else ""
+    if len(word) == 1 and word.isalpha():
+        return False  # an initial: "J. K. Rowling", "George W. Bush"
+    if word in NEVER_FINAL_ABBREVIATIONS:
+        return False
+    if word in MAYBE_FINAL_ABBREVIATIONS or re.fullmatch(r"(?:\w\.)+\w", word):
+        next_word = re.match(r"""["'“‘(\[]*(\w+)""", rest)
+        return bool(next_word and next_word.group(1).lower() in SENTENCE_OPENERS)
+    return True
+
+
+# --- Sentence judgements -------------------------------------------------------------------
+
+# First words that point back to something the reader has not seen, so a summary must not
+# open with them: "He said the talks failed.", "However, prices rose.", "Other videos show..."
+BACK_REFERENCE_WORDS = word_set(
+    """he she they it its his her hers their theirs him them we us our i this these those
+    that such there's but however also and or nor so yet still meanwhile moreover
+    furthermore additionally besides nevertheless nonetheless instead then thus therefore
+    hence consequently otherwise likewise similarly indeed anyway afterwards later other
+    another both either neither"""
+)
+
+# Multi-word openers with the same problem: "At the same time, ...", "As a result, ...".
+BACK_REFERENCE_PHRASES = (
+    "in addition",
+    "as a result",
+    "at the same time",
+    "on the other hand",
+    "for example",
+    "for instance",
+    "by contrast",
+    "in contrast",
+    "even so",
+    "despite this",
+    "after that",
+    "the latter",
+    "the former",
+    "the same",
+    "in turn",
+    "as well",
+)
+
+# Attribution verbs; a short sentence built around one is a bare attribution: "he said."
+ATTRIBUTION_VERBS = word_set(
+    "said says say told tells added adds explained stated noted claimed according"
+)
+
+# Sentences that are page furniture rather than news, each with examples it removes.
+JUNK_PATTERNS = (
+    # Byline, the whole sentence: "By John Smith, Reuters", "By Daily Mail Reporter".
+    r"(?-i:^By\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?:(?:and|&)\s+(?:[A-Z][\w'’.-]*\s*){1,4})?"
+    r"(?:[,|–—-]\s*(?:[A-Z][\w'’.-]*\s*)+)?\.?$)",
+    # Photo credits and captions: "Photo: AP", "Image copyright Getty", "(Getty Images)".
+    r"\b(?:photo|picture|image|photograph|video|credit)s?\s*(?::|copyright|caption)"
+    r"|\bGetty Images\b|\((?:[^()]*/)?(?:AFP|AP|Reuters|EPA|PA|Getty|Shutterstock)\)",
+    # Calls to action: "Scroll down for video", "Read more: ...", "Click here to subscribe".
+    r"\b(?:scroll down|read more|click here|sign up|subscribe (?:to|now)|follow us"
+    r"|share this|continue reading|watch the video|related articles?:|also read)\b",
+    # Time stamps: "PUBLISHED: 08:51 EST, 5 June 2013", "Last updated at 14:02 GMT".
+    r"\b(?:published|updated)\s*(?:at|on)?\s*:|\b\d{1,2}:\d{2}\s*(?:EST|EDT|GMT|BST|UTC|CET|ET|PT)\b",
+    # Contact details and links: "info@example.org", "https://example.org/x", "www.bbc.co.uk".
+    r"https?://|\bwww\.|\S@\S+\.\w",
+)
+# One pass over the sentence for all of them.
+_JUNK = re.compile("|".join(f"(?:{pattern})" for pattern in JUNK_PATTERNS), re.IGNORECASE)
+# Every match of a pattern above (bar the byline, which starts with "By") contains one of
+# these, so checking them first spares most sentences the slower regex search.
+_JUNK_HINTS = (
+    ":", "(", "copyright", "caption", "getty", "scroll down", "read more", "click here",
+    "sign up", "subscribe", "follow us", "share this", "continue reading", "watch the video",
+    "related", "also read", "www.", "@",
+)  # fmt: skip
+
+# A dateline in front of the first sentence, dropped before use:
+# "LONDON (Reuters) - Shares fell." -> "Shares fell."; "(CNN) -- The" -> "The".
+DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'’-]+(?:[ ,]+[A-Z][A-Za-z.'’-]+){0,3}\s*)?"
+    r"(?:\((?:[A-Z][\w .&]{1,25})\))?\s*(?:--|[-–—])\s+(?=[A-Z\"“‘'])"
+)
+
+# A sentence that ends properly: "... said." / "... he asked?" / '... leave."' ; a heading or
+# a caption such as "Russian concern" or "Delawar in Moscow.AFP" does not.
+_TERMINATED = re.compile(r"""[.!?…。！？]["'”’»)\]」]*$""")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_OPENING_QUOTE = re.compile(r"""^["“‘«]""")
+# A quotation attributed to a pronoun: '"We will win," he said.' leaves "he" unresolved.
+_PRONOUN_ATTRIBUTION = re.compile(r"""[,.!?…]["”]\s+(?:he|she|they|it|we)\b""", re.IGNORECASE)
+# Clause boundaries where an overlong sentence may be cut: after "," ";" ":" or before a dash.
+_CLAUSE_END = re.compile(r"[,;:]$")
+_DASHES = word_set("- – — --")
+
+MIN_WORDS = 5  # shorter "sentences" are fragments, captions or headings
+
+
+def strip_dateline(sentence: str) -> str:
+    """Drop a leading dateline ("LONDON (Reuters) - ") from ``sentence``."""
+    return DATELINE.sub("", sentence, count=1)
+
+
+def is_junk(sentence: str) -> bool:
+    """True for sentences a summary must never contain (furniture, fragments, broken quotes)."""
+    if len(sentence.split()) < MIN_WORDS or not _TERMINATED.search(sentence):
+        return True
+    if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
+        return True  # half of a quotation split across sentences reads as broken
+    lower = sentence.lower()
+    if not sentence.startswith("By") and not any(hint in lower for hint in _JUNK_HINTS):
+        return False
+    return _JUNK.search(sentence) is not None
+
+
+def is_bad_opening(sentence: str) -> bool:
+    """True when ``sentence`` cannot open a summary: it leans on text the reader lacks."""
+    stripped = sentence.lstrip()
+    if not stripped or stripped[0].islower() or stripped[0] in "”’»)-–—,;:":
+        return True
+    words = [word.lower() for word in _WORD.findall(stripped)]
+    if not words:
+        return True
+    if _OPENING_QUOTE.match(stripped):
+        return bool(_PRONOUN_ATTRIBUTION.search(stripped))
+    if words[0] in BACK_REFERENCE_WORDS:
+        return True
+    head = " ".join(words[:4])
+    if any(head == phrase or head.startswith(phrase + " ") for phrase in BACK_REFERENCE_PHRASES):
+        return True
+    # "He said." / "the magazine added." : too short to carry news of its own.
+    return len(words) <= 6 and any(word in ATTRIBUTION_VERBS for word in words)
+
+
+def cut_to_words(sentence: str, limit: int) -> str:
+    """Shorten ``sentence`` to at most ``limit`` words, at the last clause boundary if there
+    is one in the second half of the budget, and mark the cut with an ellipsis."""
+    words = sentence.split()
+    if len(words) <= limit:
+        return sentence
+    cut = limit
+    for index in range(limit - 1, limit // 2 - 1, -1):
+        before_dash = index + 1 < len(words) and words[index + 1] in _DASHES
+        if _CLAUSE_END.search(words[index]) or before_dash:
+            cut = index + 1
+            break
+    kept = words[:cut]
+    kept[-1] = kept[-1].rstrip(",;:—–-") + "…"
+    return " ".join(kept)

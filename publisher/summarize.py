@@ -1,0 +1,394 @@
+"""Extractive summaries, keyword terms and story fingerprints, in pure Python.
+
+A summary is a few whole sentences of the article, in article order, chosen like a news
+editor would: the lead carries the story, so position dominates; among the rest, sentences
+that share the article's vocabulary (centrality) and the title's words win. Page furniture
+(bylines, credits, "Read more") never qualifies, near-duplicate sentences are dropped and the
+summary never opens with a sentence that points back to text the reader has not seen
+("He said ...", "However, ..."): such a sentence is either preceded by the sentence it leans
+on or left out. Nothing is rewritten except an overlong single sentence, cut at a clause
+boundary with an ellipsis so the word cap always holds.
+
+Signals and weights (each in [0, 1]):
+    position    exp(-i / POSITION_DECAY) for the i-th usable sentence: the news lead prior
+    centrality  cosine between the sentence's and the article's content-word counts
+    title       share of the title's content words that the sentence repeats
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .models import Article, Summary
+from .sentences import (
+    cut_to_words,
+    is_bad_opening,
+    is_junk,
+    split_sentences,
+    strip_dateline,
+    word_set,
+)
+
+__all__ = [
+    "STORY_THRESHOLD",
+    "choose_keywords",
+    "group_stories",
+    "split_sentences",
+    "summarize",
+    "summarize_text",
+]
+
+# Sentence score weights; position dominates because news puts the story first.
+POSITION_WEIGHT = 0.55
+CENTRALITY_WEIGHT = 0.30
+TITLE_WEIGHT = 0.15
+POSITION_DECAY = 3.0  # sentence 0 -> 1.0, sentence 3 -> 0.37, sentence 6 -> 0.14
+
+# Two sentences sharing this much of their content words say the same thing twice.
+DUPLICATE_JACCARD = 0.6
+DUPLICATE_CONTAINMENT = 0.8
+
+WORDS_PER_MINUTE = 230
+MAX_TERMS = 30
+TITLE_TERM_BONUS = 2  # a title occurrence counts this much extra when ranking terms
+NAME_TERM_BONUS = 1  # and so does a capitalised word inside a sentence: names tell stories apart
+MIN_BIGRAM_COUNT = 2  # a bigram seen once is a phrase, not a topic
+
+# Story fingerprint: the article's most salient terms. Two reports of one event share their
+# names and topic words even when worded differently (seeds 001/002 share 7 of 11 terms);
+# articles merely on the same topic share 5 or fewer (all seed and BBC dev pairs).
+FINGERPRINT_TERMS = 11
+STORY_THRESHOLD = 0.35  # Jaccard of two 11-term sets: 6 shared terms (0.375) is enough
+
+# LSH banding over MinHash values of the fingerprint sets: 32 bands of 2 rows make pairs at
+# the threshold candidates with probability 0.95 (0.998 at Jaccard 0.43), then an exact
+# Jaccard check decides. Each bucket remembers a few groups only, so work stays linear.
+LSH_BANDS = 32
+LSH_ROWS = 2
+BUCKET_GROUPS = 4
+_PRIME = (1 << 61) - 1
+
+# Function words of the languages we meet most, so terms stay topical in each of them.
+STOPWORDS = word_set(
+    """a about above across after again against ago all almost along already also although
+    always am among an and another any anyone anything are around as at away back be became
+    because become been before being below between both but by came can cannot could did do
+    does doing done down during each either else even ever every few first for from further
+    get gets getting go going got had has have having he her here hers herself him himself his
+    how however i if in into is it its itself just last least less like made make makes many
+    may me might more most much must my myself near need never new next no nor not now of off
+    often on once one only onto or other others our ours out over own per put rather said same
+    say says see seen she should since so some still such take than that the their theirs them
+    themselves then there these they this those though three through thus to told too took
+    toward two under until up upon us use used very via was way we well were what when where
+    whether which while who whom whose why will with within without would year years yet you
+    your mr mrs ms dr also according week weeks month months today yesterday tomorrow time
+    der die das den dem des ein eine einer eines und oder aber nicht ist sind war wurde mit von
+    zu im auf für bei aus nach wie auch sich dass es er sie wir ihr le la les un une des du et
+    ou mais pas est sont été avec pour dans sur par au aux ce cette qui que il elle nous vous
+    el los las una unos unas y o pero no es son fue con por para en del al lo se su sus que
+    il lo gli uno e ma non è sono con per nel della di da o os um uma e não são com para em"""
+)
+
+# A word, or "" for a run of punctuation (which ends a phrase).
+_WORD_OR_PUNCTUATION = re.compile(r"(\w+(?:['’]\w+)*)|[^\w\s'’]+")
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """The terms of one sentence, from a single pass over its words."""
+
+    words: list[str]  # content words, lowercase, in order
+    bigrams: list[str]  # adjacent content words not split by punctuation or a stopword
+    names: list[str]  # content words capitalised inside the sentence ("Moscow")
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    index: int  # position in the article, counting every sentence
+    text: str
+    words: int
+    tokens: frozenset[str]  # content words
+    counts: Counter[str]
+    analysis: _Analysis
+    usable: bool
+    bad_opening: bool
+
+
+def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summary:
+    """Summarise one article: at most ``sentences`` sentences and ``words`` words.
+
+    Also derives the reading time (at 230 words a minute, at least 1), the candidate keyword
+    terms with their counts (best first) and the story fingerprint. Pure and deterministic.
+    """
+    found = _sentences(block.text for block in article.blocks if block.kind != "heading")
+    headings = [block.text for block in article.blocks if block.kind == "heading"]
+    analyses = [_analyse(heading) for heading in headings] + [s.analysis for s in found]
+    ranked = _ranked_terms(article.title, analyses)
+    return Summary(
+        sentences=_select(found, article.title, sentences, words),
+        reading_minutes=max(1, round(article.word_count / WORDS_PER_MINUTE)),
+        terms=_top_terms(ranked),
+        fingerprint=_fingerprint(ranked),
+    )
+
+
+def summarize_text(text: str, *, sentences: int = 3, words: int = 75) -> tuple[str, ...]:
+    """Summarise a clean body (paragraphs separated by blank lines); see ``summarize``."""
+    return _select(_sentences(re.split(r"\n\s*\n", text)), "", sentences, words)
+
+
+def choose_keywords(
+    terms: Sequence[tuple[str, int]],
+    document_frequency: Mapping[str, int],
+    documents: int,
+    *,
+    count: int = 5,
+) -> tuple[str, ...]:
+    """Pick up to ``count`` keywords from an article's ``terms`` by TF-IDF.
+
+    ``document_frequency`` maps a term to the number of the ``documents`` articles whose
+    terms contain it (missing terms count as 0). The IDF is smoothed, ln((1+N)/(1+df)) + 1,
+    so a term every article has still ranks by its count rather than vanishing. A word is
+    skipped when a chosen phrase already contains it ("taliban" after "taliban delegation")
+    so the categories stay distinct. Ties keep the order of ``terms``.
+    """
+    scored = sorted(
+        enumerate(terms),
+        key=lambda item: (-item[1][1] * _idf(item[1][0], document_frequency, documents), item[0]),
+    )
+    chosen: list[str] = []
+    for _, (term, _count) in scored:
+        if len(chosen) == count:
+            break
+        words = set(term.split())
+        if any(words <= set(other.split()) or set(other.split()) <= words for other in chosen):
+            continue  # the same idea already chosen, as a phrase or as its word
+        chosen.append(term)
+    return tuple(chosen)
+
+
+def group_stories(
+    fingerprints: Sequence[tuple[int, ...]], *, threshold: float = STORY_THRESHOLD
+) -> list[int]:
+    """For each fingerprint, the index of its story leader: the first item of its group.
+
+    Items whose fingerprints (sets of term hashes) have a Jaccard similarity of at least
+    ``threshold`` are near-duplicates; groups are closed under that relation. Candidates come
+    from LSH banding, so the work is linear in the number of items. An item with an empty
+    fingerprint is always alone.
+    """
+    parent = list(range(len(fingerprints)))
+
+    def leader(item: int) -> int:
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    sets = [frozenset(fingerprint) for fingerprint in fingerprints]
+    buckets: dict[tuple[int, ...], list[int]] = {}
+    for item, members in enumerate(sets):
+        if not members:
+            continue
+        for key in _band_keys(members):
+            bucket = buckets.setdefault(key, [])
+            for other in bucket:
+                mine, theirs = leader(item), leader(other)
+                if mine != theirs and _jaccard(members, sets[other]) >= threshold:
+                    parent[max(mine, theirs)] = min(mine, theirs)
+            if len(bucket) < BUCKET_GROUPS and all(leader(o) != leader(item) for o in bucket):
+                bucket.append(item)
+    return [leader(item) for item in range(len(fingerprints))]
+
+
+def _select(found: Sequence[_Sentence], title: str, limit: int, budget: int) -> tuple[str, ...]:
+    """Choose sentences: best score first, within budget, no duplicates, a clean opening."""
+    usable = [sentence for sentence in found if sentence.usable]
+    if not usable or limit < 1 or budget < 1:
+        return ()
+    scores = _scores(usable, _analyse(title).words)
+    chosen: list[_Sentence] = []
+    used = 0
+    for sentence in sorted(usable, key=lambda s: (-scores[s.index], s.index)):
+        if len(chosen) >= limit:
+            break
+        if _repeats(sentence, chosen):
+            continue
+        group = [sentence]
+        previous = found[sentence.index - 1] if sentence.index else None
+        if sentence.bad_opening and previous not in chosen:
+            # It leans on the sentence before: bring that one in too, or leave it out (never
+            # rewrite it). So no summary opens with, or jumps to, an unresolved "He"/"But".
+            if previous is None or not previous.usable or previous.bad_opening:
+                continue
+            if _repeats(previous, chosen):
+                continue
+            group = [previous, sentence]
+        cost = sum(s.words for s in group)
+        if len(chosen) + len(group) > limit or used + cost > budget:
+            if not chosen and len(group) == 1:
+                # The most important sentence alone is too long: keep its first clauses.
+                return (cut_to_words(sentence.text, budget),)
+            continue
+        chosen.extend(group)
+        used += cost
+    return tuple(s.text for s in sorted(chosen, key=lambda s: s.index))
+
+
+def _sentences(paragraphs: Iterable[str]) -> list[_Sentence]:
+    """Split paragraphs into sentences and judge each once."""
+    found: list[_Sentence] = []
+    opened = False  # seen the first usable sentence
+    for paragraph in paragraphs:
+        for text in split_sentences(paragraph):
+            if not opened:
+                # "LONDON (Reuters) - " opens the story, after any byline.
+                text = strip_dateline(text)
+            analysis = _analyse(text)
+            counts = Counter(analysis.words)
+            found.append(
+                _Sentence(
+                    index=len(found),
+                    text=text,
+                    words=len(text.split()),
+                    tokens=frozenset(counts),
+                    counts=counts,
+                    analysis=analysis,
+                    usable=not is_junk(text),
+                    bad_opening=is_bad_opening(text),
+                )
+            )
+            opened = opened or found[-1].usable
+    return found
+
+
+def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> dict[int, float]:
+    """Weighted sum of the position, centrality and title signals, by sentence index."""
+    document: Counter[str] = Counter()
+    for sentence in usable:
+        document.update(sentence.counts)
+    document_norm = math.sqrt(sum(value * value for value in document.values())) or 1.0
+    centrality = []
+    for sentence in usable:
+        dot = sum(document[word] * value for word, value in sentence.counts.items())
+        norm = math.sqrt(sum(value * value for value in sentence.counts.values())) or 1.0
+        centrality.append(dot / (norm * document_norm))
+    top = max(centrality) or 1.0
+    title = set(title_words)
+    scores = {}
+    for rank, (sentence, central) in enumerate(zip(usable, centrality, strict=True)):
+        overlap = len(title & sentence.tokens) / len(title) if title else 0.0
+        scores[sentence.index] = (
+            POSITION_WEIGHT * math.exp(-rank / POSITION_DECAY)
+            + CENTRALITY_WEIGHT * central / top
+            + TITLE_WEIGHT * overlap
+        )
+    return scores
+
+
+def _repeats(sentence: _Sentence, chosen: Iterable[_Sentence]) -> bool:
+    """True when ``sentence`` says what one of ``chosen`` already says."""
+    for other in chosen:
+        shared = len(sentence.tokens & other.tokens)
+        smaller = min(len(sentence.tokens), len(other.tokens)) or 1
+        union = len(sentence.tokens | other.tokens) or 1
+        if shared / union >= DUPLICATE_JACCARD or shared / smaller >= DUPLICATE_CONTAINMENT:
+            return True
+    return False
+
+
+def _analyse(text: str) -> _Analysis:
+    """Content words, bigrams and names of ``text``; possessives folded ("taliban's")."""
+    words: list[str] = []
+    bigrams: list[str] = []
+    names: list[str] = []
+    previous = None  # punctuation breaks a phrase: "Kabul, Taliban" is no bigram
+    for position, raw in enumerate(_WORD_OR_PUNCTUATION.findall(text)):
+        word = raw.lower()
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        # Short Latin words are mostly noise; other scripts pack more into each letter.
+        if word in STOPWORDS or word.isdigit() or (len(word) < 3 and word.isascii()):
+            previous = None  # and so does a stopword (punctuation arrives here as "")
+        else:
+            words.append(word)
+            if previous:
+                bigrams.append(f"{previous} {word}")
+            if position and raw[0].isupper():
+                names.append(word)
+            previous = word
+    return _Analysis(words, bigrams, names)
+
+
+def _ranked_terms(title: str, analyses: Iterable[_Analysis]) -> list[tuple[str, int, bool]]:
+    """All unigram and useful bigram terms as (term, count, is_unigram), best first.
+
+    Salience = count + TITLE_TERM_BONUS per title occurrence + NAME_TERM_BONUS per
+    capitalised occurrence inside a sentence (a name: "Moscow", "Delawar"); ties keep
+    first occurrence.
+    """
+    headline = _analyse(title)
+    counts: Counter[str] = Counter(headline.words)
+    counts.update(headline.bigrams)
+    salience: Counter[str] = Counter(
+        {term: count * (1 + TITLE_TERM_BONUS) for term, count in counts.items()}
+    )
+    for analysis in analyses:
+        counts.update(analysis.words)
+        counts.update(analysis.bigrams)
+        salience.update(analysis.words)
+        salience.update(analysis.bigrams)
+        for name in analysis.names:
+            salience[name] += NAME_TERM_BONUS
+    order = {term: position for position, term in enumerate(counts)}
+    ranked = sorted(
+        (term for term, count in counts.items() if " " not in term or count >= MIN_BIGRAM_COUNT),
+        key=lambda term: (-salience[term], order[term]),
+    )
+    return [(term, counts[term], " " not in term) for term in ranked]
+
+
+def _top_terms(ranked: Sequence[tuple[str, int, bool]]) -> tuple[tuple[str, int], ...]:
+    return tuple((term, count) for term, count, _ in ranked[:MAX_TERMS])
+
+
+def _fingerprint(ranked: Sequence[tuple[str, int, bool]]) -> tuple[int, ...]:
+    """Sorted CRC-32 hashes of the most salient unigrams (stable across runs and machines)."""
+    salient = [term for term, _, unigram in ranked if unigram][:FINGERPRINT_TERMS]
+    return tuple(sorted(zlib.crc32(term.encode("utf-8")) for term in salient))
+
+
+def _hash_parameters() -> tuple[tuple[int, int], ...]:
+    """Fixed (a, b) pairs for the universal hashes (a*x + b) mod 2**61-1 of the MinHash."""
+    state = 0x9E3779B97F4A7C15
+    pairs = []
+    for _ in range(LSH_BANDS * LSH_ROWS):
+        state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        a = state % (_PRIME - 1) + 1
+        state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        pairs.append((a, state % _PRIME))
+    return tuple(pairs)
+
+
+_HASHES = _hash_parameters()
+
+
+def _band_keys(members: frozenset[int]) -> list[tuple[int, ...]]:
+    """One bucket key per LSH band: the band number and that band's MinHash values."""
+    minimums = [min((a * x + b) % _PRIME for x in members) for a, b in _HASHES]
+    return [(band, *minimums[band * LSH_ROWS : (band + 1) * LSH_ROWS]) for band in range(LSH_BANDS)]
+
+
+def _idf(term: str, document_frequency: Mapping[str, int], documents: int) -> float:
+    """Smoothed inverse document frequency, as scikit-learn computes it."""
+    return math.log((1 + documents) / (1 + document_frequency.get(term, 0))) + 1
+
+
+def _jaccard(first: frozenset[int], second: frozenset[int]) -> float:
+    return len(first & second) / len(first | second)
