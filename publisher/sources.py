@@ -192,11 +192,12 @@ def _candidates(data: bytes, kind: DocumentKind) -> list[str]:
 
 
 def _is_binary(data: bytes) -> bool:
+    # A stray NUL or control character is noise to strip (XML forbids it anyway); binary
+    # files are full of them.
     head = data[:8192]
-    if b"\x00" in head:
-        return True
+    nuls = head.count(0)
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
-    return controls > len(head) * 0.1
+    return nuls > max(1, len(head) // 100) or controls > len(head) * 0.1
 
 
 def _looks_like_html(text: str) -> bool:
