@@ -20,6 +20,7 @@ from . import mail, pipeline
 from .config import Settings, load_settings
 from .errors import PublisherError
 from .models import Article, Rejected, RunReport
+from .serve import serve
 from .store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -378,6 +379,62 @@ def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILURE if report.invalid else EXIT_OK
 
 
+# -- serve ----------------------------------------------------------------------------------
+
+
+def _register_serve(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "serve",
+        "Preview the output directory over HTTP (feeds with their media types; Ctrl-C stops).",
+        "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/",
+    )
+    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    p.add_argument(
+        "--bind",
+        metavar="ADDRESS",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+
+
+def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
+    return {"paths.out": args.out}
+
+
+def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    serve(settings.paths.out, bind=args.bind, port=args.port)
+    return EXIT_OK
+
+
+# -- daemon ---------------------------------------------------------------------------------
+
+
+def _register_daemon(sub: argparse._SubParsersAction[Any]) -> None:
+    p = _command(
+        sub,
+        "daemon",
+        "Run the [schedule] jobs (build, digest) until SIGTERM; SIGHUP reloads the config.",
+        "publisher daemon --config /etc/publisher.toml --log-file /var/log/publisher.log",
+    )
+    p.add_argument("--log-file", metavar="FILE", type=Path,
+                   help="append the log here instead of stderr (reopened after logrotate)")
+
+
+def _run_daemon(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: only this command needs APScheduler.
+    from .schedule import run_daemon
+
+    return run_daemon(
+        settings,
+        config=args.config,
+        log_file=args.log_file,
+        verbose=args.verbose,
+        quiet=args.quiet,
+    )
+
+
 # -- the command table ------------------------------------------------------------------------
 
 Registrar = Callable[["argparse._SubParsersAction[Any]"], None]
@@ -389,6 +446,8 @@ COMMANDS: dict[str, tuple[Registrar, Runner, Overrides | None]] = {
     "summarize": (_register_summarize, _run_summarize, _overrides_summarize),
     "send": (_register_send, _run_send, _overrides_state),
     "subscribers": (_register_subscribers, _run_subscribers, _overrides_state),
+    "serve": (_register_serve, _run_serve, _overrides_serve),
+    "daemon": (_register_daemon, _run_daemon, None),
 }
 
 

@@ -92,6 +92,13 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT
     );
     """,
+    # 1 -> 2: small named values the pipeline keeps between runs (the last render's signature).
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -342,6 +349,76 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_record(row) for row in self.db.execute(sql)]
+
+    def light_articles(self) -> list[ArticleRecord]:
+        """Published articles, newest first, without the bulky payload fields.
+
+        The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
+        anything: the archive index and the digest need titles and summaries, not bodies.
+        """
+        return [
+            _record(row)
+            for row in self.db.execute(
+                "SELECT id, source_key, source, grp, slug, content_hash, body_hash, first_seen, "
+                "last_changed, published, duplicate_of, story, digest_id, "
+                "json_remove(data, '$.article.blocks', '$.terms', '$.fingerprint') AS data "
+                "FROM articles WHERE duplicate_of IS NULL "
+                "ORDER BY published DESC, last_changed DESC, id"
+            )
+        ]
+
+    def articles_by_id(self, ids: Iterable[str]) -> dict[str, ArticleRecord]:
+        """Full records of the given articles, by id (unknown ids are left out)."""
+        wanted = sorted(set(ids))
+        found: dict[str, ArticleRecord] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", chunk):
+                found[row["id"]] = _record(row)
+        return found
+
+    def slugs(self) -> list[str]:
+        """Slugs of every published article (each has a page ``articles/<slug>.html``)."""
+        return [
+            row[0] for row in self.db.execute("SELECT slug FROM articles WHERE duplicate_of IS NULL")
+        ]
+
+    def undigested_ids(self) -> set[str]:
+        """Ids of published articles not yet in any digest issue."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM articles WHERE digest_id IS NULL AND duplicate_of IS NULL"
+            )
+        }
+
+    def data_version(self) -> str:
+        """A cheap summary that changes whenever stored data that outputs show changes.
+
+        Articles are never deleted and every save moves ``last_changed`` forward (or marks the
+        article unrendered); digest issues are only added. So counts and maxima suffice,
+        without reading any payload. Articles waiting for their page (``unrendered``) are
+        checked apart: marking them rendered must not change this value.
+        """
+        articles = self.db.execute(
+            "SELECT COUNT(*), MAX(last_changed), SUM(digest_id IS NULL), "
+            "SUM(duplicate_of IS NULL) FROM articles"
+        ).fetchone()
+        digests = self.db.execute("SELECT COUNT(*), MAX(created) FROM digests").fetchone()
+        return json.dumps([*articles, *digests])
+
+    def meta(self, key: str) -> str | None:
+        """A value the pipeline stored with ``set_meta``, or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def article_count(self) -> int:
         return self.db.execute(

@@ -1,0 +1,193 @@
+"""The e-mail digest: the entries new since the last issue, rendered once and archived.
+
+Presentation lives in ``digest.html.j2``, ``digest.txt.j2``, ``digest.subject.j2`` and
+``digest.css`` (all overridable from ``[paths] templates``); this module only chooses what
+goes in, inlines the CSS for mail clients and assembles the MIME message. The message
+carries no To header: the sender adds one per recipient (``mail.personalise``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+from urllib.parse import urlsplit
+
+import css_inline
+
+from .config import Settings
+from .mail import list_unsubscribe_headers, unsubscribe_url
+from .models import Digest, Entry
+from .templating import environment
+
+# Gmail clips an HTML part past about 102 KB; stay safely below.
+MAX_HTML_BYTES = 100_000
+
+# At-rules (dark mode, narrow screens) cannot be inlined, so they stay in a <style> tag;
+# nothing is fetched over the network while inlining.
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class AlsoReported:
+    """A near-duplicate shown under the story's leading entry."""
+
+    site: str
+    url: str  # archive page
+    original: str | None
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One story as the templates see it."""
+
+    title: str
+    source: str | None
+    published: datetime
+    summary: str
+    url: str  # archive page
+    original: str | None
+    also: tuple[AlsoReported, ...]
+
+
+def digest_id_for(now: datetime, existing: Sequence[str]) -> str:
+    """The id of an issue made at ``now``: the date, with "-2", "-3"... if already taken."""
+    day = now.date().isoformat()
+    taken = set(existing)
+    if day not in taken:
+        return day
+    n = 2
+    while f"{day}-{n}" in taken:
+        n += 1
+    return f"{day}-{n}"
+
+
+def build_digest(
+    entries: Sequence[Entry], settings: Settings, *, digest_id: str, now: datetime
+) -> Digest:
+    """Render one digest issue of ``entries`` (new since the last issue, newest first).
+
+    Entries that follow another entry's story are listed as "Also reported by" under it.
+    Past ``[digest] max_items`` stories, or when the HTML part would pass MAX_HTML_BYTES,
+    the rest is summed up as "N more stories in the archive". ``now`` is the issue's
+    creation time and its Date header, so the same input always gives the same bytes.
+    Raises ValueError when there are no entries: no news, no issue.
+    """
+    if not entries:
+        raise ValueError("a digest needs at least one entry")
+    items = _items(entries, settings)
+    env = environment(settings.paths.templates)
+    subject = " ".join(
+        env.get_template("digest.subject.j2").render(site=settings.site, created=now).split()
+    )
+    shown = min(len(items), settings.digest.max_items)
+    while True:
+        context = _context(settings, digest_id, subject, now, items[:shown], len(items) - shown)
+        html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
+        size = len(html.encode("utf-8"))
+        if size <= MAX_HTML_BYTES or shown <= 1:
+            break
+        # Shrink in proportion to the overshoot, at least by one story per round.
+        shown = max(1, min(shown - 1, shown * MAX_HTML_BYTES // size))
+    text = env.get_template("digest.txt.j2").render(context)
+    message = _message(settings, digest_id, subject, now, html, text)
+    return Digest(
+        id=digest_id,
+        created=now,
+        subject=subject,
+        entry_ids=tuple(entry.id for entry in entries),
+        html=html,
+        text=text,
+        message=message,
+    )
+
+
+def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
+    present = {entry.id for entry in entries}
+    followers: dict[str, list[Entry]] = {}
+    for entry in entries:
+        # A follower whose leader is not in this issue (it went out earlier) stands alone.
+        if entry.story and entry.story != entry.id and entry.story in present:
+            followers.setdefault(entry.story, []).append(entry)
+    items = []
+    for entry in entries:
+        if entry.story and entry.story != entry.id and entry.story in present:
+            continue
+        also = tuple(
+            AlsoReported(
+                site=_source(other) or other.title,
+                url=settings.url(f"articles/{other.slug}.html"),
+                original=other.article.url,
+            )
+            for other in followers.get(entry.id, ())
+        )
+        items.append(
+            DigestItem(
+                title=entry.title,
+                source=_source(entry),
+                published=entry.published,
+                summary=" ".join(entry.summary),
+                url=settings.url(f"articles/{entry.slug}.html"),
+                original=entry.article.url,
+                also=also,
+            )
+        )
+    return items
+
+
+def _source(entry: Entry) -> str | None:
+    if entry.article.site:
+        return entry.article.site
+    if entry.article.url:
+        return urlsplit(entry.article.url).hostname
+    return None
+
+
+def _context(
+    settings: Settings,
+    digest_id: str,
+    subject: str,
+    now: datetime,
+    items: Sequence[DigestItem],
+    more: int,
+) -> dict[str, object]:
+    return {
+        "site": settings.site,
+        "subject": subject,
+        "created": now,
+        "items": items,
+        "more": more,
+        "home_url": settings.base_url,
+        "archive_url": settings.url("index.html"),
+        "view_url": settings.url(f"digests/{digest_id}.html"),
+        "unsubscribe_url": unsubscribe_url(settings),
+        "icon_url": settings.url(settings.site.icon) if settings.site.icon else None,
+    }
+
+
+def _message(
+    settings: Settings, digest_id: str, subject: str, now: datetime, html: str, text: str
+) -> bytes:
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = settings.digest.from_
+    if settings.digest.reply_to:
+        message["Reply-To"] = settings.digest.reply_to
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<digest-{digest_id}@{host}>"
+    message["List-Id"] = formataddr((settings.site.title, f"digest.{host}"))
+    for name, value in list_unsubscribe_headers(settings):
+        message[name] = value
+    # RFC 2046: alternatives in increasing order of preference, plain text first.
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # A boundary derived from the id keeps the bytes reproducible; "=_" can never occur in
+    # quoted-printable bodies, so it cannot collide with the content.
+    token = hashlib.sha256(digest_id.encode("utf-8")).hexdigest()[:24]
+    message.set_boundary(f"=_digest_{token}")
+    return message.as_bytes()

@@ -1,0 +1,338 @@
+"""Delivery against a real SMTP server (aiosmtpd) on 127.0.0.1: normal runs, a server that
+drops the connection, one that answers 451 first, permanent refusals and resumed runs."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from publisher.cli import main
+from publisher.config import DigestSettings, Settings, SiteSettings, SmtpSettings
+from publisher.digest import build_digest
+from publisher.errors import DeliveryError
+from publisher.mail import SendReport, add_subscribers, remove_subscriber, send_digest
+from publisher.models import Article, Block, Digest, Entry
+from publisher.store import Store
+
+NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+RECIPIENTS = ["ann@example.com", "bob@example.net", "cy@example.org"]
+
+
+class Server:
+    """An aiosmtpd handler that records messages and misbehaves on request."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self.greylist: dict[str, int] = {}  # address -> 451 answers to give before accepting
+        self.refuse: set[str] = set()  # addresses answered with 550
+        self.drop_at: int | None = None  # drop the connection during this message's DATA
+        self.drops = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: no such user"
+        if self.greylist.get(address, 0) > 0:
+            self.greylist[address] -= 1
+            return "451 4.7.1 greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.drop_at is not None and len(self.messages) == self.drop_at:
+            self.drop_at = None
+            self.drops += 1
+            server.transport.abort()  # the client sees the connection vanish mid-message
+            return "250 never seen"
+        self.messages.append((envelope.rcpt_tos[0], envelope.original_content))
+        return "250 OK queued"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _settings(port: int, **smtp: Any) -> Settings:
+    return Settings(
+        site=SiteSettings(title="The Example Ledger", base_url="https://news.example.org/"),
+        digest=DigestSettings(from_="The Example Ledger <digest@news.example.org>"),
+        smtp=SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=5, **smtp),
+    )
+
+
+def _digest(settings: Settings) -> Digest:
+    article = Article(
+        source="a.html",
+        key="a.html",
+        title="Council approves bike lanes",
+        blocks=(Block("paragraph", "The council voted."),),
+        site="Example Times",
+        url="https://times.example.com/bike-lanes",
+    )
+    entry = Entry(
+        id="e1",
+        slug="council-approves-bike-lanes",
+        article=article,
+        summary=("The council voted for protected bike lanes.",),
+        keywords=("council",),
+        reading_minutes=2,
+        published=NOW,
+        updated=NOW,
+        first_seen=NOW,
+    )
+    return build_digest([entry], settings, digest_id="2026-11-21", now=NOW)
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Server, int]]:
+    handler = Server()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "state.db") as opened:
+        add_subscribers(opened, RECIPIENTS, NOW)
+        yield opened
+
+
+def _save(digest: Digest, store: Store) -> None:
+    # What the pipeline does before sending: deliveries reference the stored issue.
+    if not store.digests():
+        store.save_digest(
+            digest.id, digest.created, digest.subject, digest.entry_ids,
+            digest.html, digest.text, digest.message,
+        )
+
+
+def _send(digest: Digest, store: Store, settings: Settings, sleeps: list[float]) -> SendReport:
+    _save(digest, store)
+    return send_digest(digest, store, settings, now=lambda: NOW, sleep=sleeps.append)
+
+
+def test_delivers_to_every_active_subscriber_with_personal_headers(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    settings = _settings(port)
+    remove_subscriber(store, "cy@example.org", NOW)
+    report = _send(_digest(settings), store, settings, [])
+
+    assert report.sent == ("ann@example.com", "bob@example.net")
+    assert report.complete and not report.failed
+    assert [rcpt for rcpt, _ in handler.messages] == ["ann@example.com", "bob@example.net"]
+    message = message_from_bytes(handler.messages[0][1], policy=default)
+    assert message["To"] == "ann@example.com"
+    assert message["Message-ID"] == "<digest-2026-11-21@news.example.org>"
+    assert "subject=unsubscribe%20ann%40example.com" in message["List-Unsubscribe"]
+    assert "unsubscribe?address=ann@example.com" in message["List-Unsubscribe"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.get_all("To") == ["ann@example.com"]
+    assert {d.status for d in store.deliveries("2026-11-21").values()} == {"sent"}
+
+
+def test_second_run_sends_nothing(server: tuple[Server, int], store: Store) -> None:
+    handler, port = server
+    settings = _settings(port)
+    digest = _digest(settings)
+    _send(digest, store, settings, [])
+    again = _send(digest, store, settings, [])
+    assert again.sent == () and again.already == 3
+    assert len(handler.messages) == 3
+
+
+def test_dry_run_connects_to_nothing(store: Store) -> None:
+    settings = _settings(_free_port())  # nothing listens there
+    report = _send(_digest(settings), store, settings, [])  # would fail if it connected...
+    assert report.deferred  # ...as this real run shows
+    dry = send_digest(_digest(settings), store, settings, now=lambda: NOW, dry_run=True)
+    assert dry.would_send == tuple(RECIPIENTS) and dry.sent == ()
+
+
+def test_dropped_connection_is_retried_without_duplicates(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    handler.drop_at = 1
+    settings = _settings(port)
+    sleeps: list[float] = []
+    report = _send(_digest(settings), store, settings, sleeps)
+    assert handler.drops == 1
+    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
+    assert report.sent == tuple(RECIPIENTS)
+    assert sleeps == [2.0]
+
+
+def test_run_killed_after_a_drop_resumes_with_what_is_missing(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    handler.drop_at = 1
+    settings = _settings(port)
+    digest = _digest(settings)
+
+    def crash(_: float) -> None:
+        raise KeyboardInterrupt  # the process dies while waiting to retry
+
+    _save(digest, store)
+    with pytest.raises(KeyboardInterrupt):
+        send_digest(digest, store, settings, now=lambda: NOW, sleep=crash)
+    assert [rcpt for rcpt, _ in handler.messages] == ["ann@example.com"]
+
+    report = _send(digest, store, settings, [])
+    assert report.already == 1
+    assert report.sent == ("bob@example.net", "cy@example.org")
+    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
+
+
+def test_451_is_retried_with_backoff(server: tuple[Server, int], store: Store) -> None:
+    handler, port = server
+    handler.greylist = {"bob@example.net": 2}
+    settings = _settings(port)
+    sleeps: list[float] = []
+    report = _send(_digest(settings), store, settings, sleeps)
+    assert report.sent == tuple(RECIPIENTS)
+    assert sleeps == [2.0, 4.0]
+    assert [rcpt for rcpt, _ in handler.messages].count("bob@example.net") == 1
+
+
+def test_persistent_451_leaves_the_address_for_the_next_run(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    handler.greylist = {"bob@example.net": 99}
+    settings = _settings(port)
+    digest = _digest(settings)
+    sleeps: list[float] = []
+    report = _send(digest, store, settings, sleeps)
+    assert len(sleeps) == 4  # bounded
+    assert [a for a, _ in report.deferred] == ["bob@example.net"]
+    assert report.deferred[0][1].startswith("451")
+    assert not report.complete
+    assert store.deliveries(digest.id)["bob@example.net"].status == "pending"
+
+    handler.greylist = {}
+    later = _send(digest, store, settings, [])
+    assert later.sent == ("bob@example.net",) and later.complete
+
+
+def test_5xx_is_recorded_and_reported_per_address(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    handler.refuse = {"bob@example.net"}
+    settings = _settings(port)
+    digest = _digest(settings)
+    sleeps: list[float] = []
+    report = _send(digest, store, settings, sleeps)
+    assert report.sent == ("ann@example.com", "cy@example.org")
+    assert [a for a, _ in report.failed] == ["bob@example.net"]
+    assert report.failed[0][1].startswith("550")
+    assert sleeps == []  # permanent: not retried
+    delivery = store.deliveries(digest.id)["bob@example.net"]
+    assert (delivery.status, delivery.last_error) == ("failed", report.failed[0][1])
+    assert _send(digest, store, settings, []).sent == ()  # nor retried by the next run
+
+
+def test_unreachable_server_stops_the_run_early(store: Store) -> None:
+    settings = _settings(_free_port())
+    sleeps: list[float] = []
+    report = _send(_digest(settings), store, settings, sleeps)
+    assert report.sent == () and len(sleeps) == 4  # one recipient's retries, not three
+    assert [a for a, _ in report.deferred] == RECIPIENTS
+
+
+def test_refused_login_raises_without_revealing_the_password(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def authenticator(*args: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", "s3cret-pw")
+    port = _free_port()
+    controller = Controller(
+        Server(), hostname="127.0.0.1", port=port,
+        authenticator=authenticator, auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        settings = _settings(port, username="ledger")
+        with pytest.raises(DeliveryError) as failure:
+            _send(_digest(settings), store, settings, [])
+    finally:
+        controller.stop()
+    assert "s3cret-pw" not in str(failure.value)
+    assert "PUBLISHER_SMTP_PASSWORD" in str(failure.value)
+
+
+def test_subscriber_added_after_an_issue_waits_for_the_next(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    handler.greylist = {"cy@example.org": 99}
+    settings = _settings(port)
+    digest = _digest(settings)
+    _send(digest, store, settings, [])
+    add_subscribers(store, ["dee@example.com"], NOW)
+    remove_subscriber(store, "cy@example.org", NOW)  # unsubscribed while still pending
+    handler.greylist = {}
+    later = _send(digest, store, settings, [])
+    assert later.sent == () and later.complete
+    assert "dee@example.com" not in {rcpt for rcpt, _ in handler.messages}
+    assert "cy@example.org" not in {rcpt for rcpt, _ in handler.messages}
+    assert store.incomplete_digests() == []
+
+
+def test_send_command_end_to_end(
+    server: tuple[Server, int],
+    seeds_copy: Path,
+    tmp_path: Path,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    handler, port = server
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    config = workdir / "publisher.toml"
+    config.write_text(
+        f'[site]\nbase_url = "https://news.example.org/"\n'
+        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{out}"\nstate = "{state}"\n'
+        f'[digest]\nfrom = "Ledger <digest@news.example.org>"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n',
+        encoding="utf-8",
+    )
+    assert main(["build", "-q"]) == 0
+    pending = message_from_bytes((out / "digest.eml").read_bytes(), policy=default)
+    assert pending["To"] is None
+    assert main(["subscribers", "add", *RECIPIENTS]) == 0
+    assert main(["send", "--dry-run"]) == 0
+    assert handler.messages == [] and "would send to 3 subscribers" in capsys.readouterr().out
+
+    assert main(["send"]) == 0
+    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
+    sent = message_from_bytes(handler.messages[0][1], policy=default)
+    assert sent["Message-ID"] == pending["Message-ID"]
+    digest_id = sent["Message-ID"].removeprefix("<digest-").partition("@")[0]
+    assert (out / "digests" / f"{digest_id}.html").is_file()
+
+    # Nothing new since: no second issue, nothing sent.
+    assert main(["send"]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert len(handler.messages) == 3
