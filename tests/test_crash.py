@@ -1,0 +1,105 @@
+"""Issue 8: `publisher build` killed with SIGKILL at random moments loses nothing.
+
+After every kill, each file in out/ is complete (old or new), nothing the index or the feeds
+link to is missing, and the SQLite state passes its integrity check; the next run completes
+the work and ends with the same publication as an uninterrupted build.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import lxml.html
+from lxml import etree
+
+SENTENCES = [
+    "The committee met for the {n}th time to review the budget of the harbour district.",
+    "Residents of district {n} asked for more frequent buses and safer crossings.",
+    "Engineers said repairs to bridge number {n} would take most of the coming year.",
+    "A local school won a national science prize for its project on river pollution.",
+    "Officials expect the new rail link to cut travel times by a quarter.",
+    "Shop owners reported a busy season despite higher prices for energy and food.",
+]
+
+
+def _write_corpus(directory: Path, start: int, count: int) -> None:
+    rng = random.Random(start)
+    for n in range(start, start + count):
+        lines = [s.format(n=n) for s in rng.sample(SENTENCES, len(SENTENCES))]
+        body = "\n\n".join(lines)
+        (directory / f"article-{n:04d}.txt").write_text(
+            f"Harbour Report Number {n} From The City Council\n\n{body}\n", encoding="utf-8"
+        )
+
+
+def _build(inbox: Path, out: Path, state: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "publisher", "build", "--input", str(inbox), "--out", str(out),
+         "--state", str(state), "--jobs", "1", "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _check_consistent(out: Path, state: Path) -> None:
+    if state.exists():
+        with sqlite3.connect(state) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not out.exists():
+        return
+    assert not list(out.rglob("*.tmp")) or all(p.name.startswith(".") for p in out.rglob("*.tmp"))
+    base = "http://localhost:8000/"
+    links: set[str] = set()
+    for name in ("feed.atom", "feed.rss"):
+        if (out / name).exists():
+            data = (out / name).read_bytes()
+            etree.fromstring(data)  # complete and well-formed
+            links |= {e.link for e in feedparser.parse(data).entries}
+    if (out / "index.html").exists():
+        page = lxml.html.fromstring((out / "index.html").read_bytes())
+        links |= {h for h in page.xpath("//a/@href") if "/articles/" in h}
+    for link in links:
+        assert (out / link.removeprefix(base)).is_file(), f"dangling link {link}"
+
+
+def _published(out: Path) -> list[tuple[str, str]]:
+    feed = feedparser.parse((out / "feed.atom").read_bytes())
+    return sorted((e.id, e.title) for e in feed.entries)
+
+
+def test_build_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    _write_corpus(inbox, 0, 30)
+    # How long an uninterrupted build takes here, to aim the kills inside it.
+    started = time.monotonic()
+    assert _build(inbox, tmp_path / "ref-out", tmp_path / "ref.db").wait() == 0
+    duration = time.monotonic() - started
+    rng = random.Random(8)
+    for round_ in range(12):
+        _write_corpus(inbox, 100 + round_ * 5, 5)  # new work for every round
+        process = _build(inbox, out, state)
+        time.sleep(rng.uniform(0.05, duration))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        _check_consistent(out, state)
+    final = _build(inbox, out, state)
+    assert final.wait() == 0, final.stderr.read() if final.stderr else ""
+    _check_consistent(out, state)
+    reference = tmp_path / "ref2-out"
+    assert _build(inbox, reference, tmp_path / "ref2.db").wait() == 0
+    assert len(list(inbox.iterdir())) == 90
+    assert _published(out) == _published(reference)
+    pages = sorted(p.name for p in (out / "articles").iterdir() if not p.name.startswith("."))
+    assert pages == sorted(p.name for p in (reference / "articles").iterdir())
+    assert len(pages) == 90
+    assert os.listdir(out / "articles") == [p for p in os.listdir(out / "articles")
+                                             if not p.endswith(".tmp")]
