@@ -16,12 +16,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from . import mail, pipeline
+from . import pipeline
 from .config import Settings, load_settings
 from .errors import PublisherError
 from .models import Article, Rejected, RunReport
 from .serve import serve
-from .store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -352,22 +351,20 @@ def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
         print(f"publisher subscribers {args.action}: needs {need}", file=sys.stderr)
         return EXIT_USAGE
     now = datetime.now(UTC)
-    with Store.open(settings.paths.state) as store:
-        if args.action == "list":
-            for subscriber in store.subscribers(status=None if args.all else "active"):
-                extra = f"\t{subscriber.status}" if args.all else ""
-                print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
-            return EXIT_OK
-        if args.action == "remove":
-            for value in args.values:
-                was_active = mail.remove_subscriber(store, value, now)
-                if not args.quiet:
-                    print(f"{'removed' if was_active else 'not subscribed, blocked'}: {value}")
-            return EXIT_OK
-        if args.action == "add":
-            report = mail.add_subscribers(store, args.values, now)
-        else:
-            report = mail.import_csv(store, Path(args.values[0]), now)
+    if args.action == "list":
+        for subscriber in pipeline.list_subscribers(settings, everyone=args.all):
+            extra = f"\t{subscriber.status}" if args.all else ""
+            print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
+        return EXIT_OK
+    if args.action == "remove":
+        for value, was_active in pipeline.remove_subscribers(settings, args.values, now):
+            if not args.quiet:
+                print(f"{'removed' if was_active else 'not subscribed, blocked'}: {value}")
+        return EXIT_OK
+    if args.action == "add":
+        report = pipeline.add_subscribers(settings, args.values, now)
+    else:
+        report = pipeline.import_subscribers(settings, Path(args.values[0]), now)
     for given, reason in report.invalid:
         print(f"skipped {given}: {reason}", file=sys.stderr)
     if not args.quiet:

@@ -9,28 +9,32 @@ directory. The clock is passed in, so a run is a pure function of its inputs, st
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from . import sources
+from . import mail, sources
 from .archive import STYLESHEET, Archive
 from .clean import boilerplate_keys, clean
 from .config import Settings
 from .digest import build_digest, digest_id_for
 from .feeds import render_digests_feed, render_feeds
-from .mail import SendReport, send_digest
+from .mail import SendReport, SubscriberReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
 from .publish import run_lock, write_files
-from .store import ArticleRecord, Store
+from .sources import SourceFile
+from .store import ArticleRecord, Store, Subscriber
 from .summarize import choose_keywords, group_stories, summarize, summarize_text
+from .templating import template_dirs
 
 Progress = Callable[[int, int], None]
 
@@ -44,55 +48,118 @@ STORY_WINDOW = 500
 # Below this many documents a process pool costs more to start than it saves.
 POOL_THRESHOLD = 64
 DIGEST_FEED_ISSUES = 20
+# The store's meta key holding the last render's signature and the outputs it wrote.
+RENDER_META = "render"
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """A changed input file as a worker saw it: its hash and line keys, not its text."""
+
+    file: SourceFile
+    content_hash: str
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to clean and summarize, with the group's boilerplate known to the parent."""
+
+    file: SourceFile
+    known: frozenset[str]
+    sentences: int
+    words: int
+    max_bytes: int
 
 
 @dataclass(frozen=True)
 class Processed:
-    """One document after the pure per-article stages."""
+    """One file after the pure per-article stages. Its text stays in the worker: shipping it
+    back would double the traffic and hold the whole batch in the parent's memory."""
 
-    doc: RawDocument
+    file: SourceFile
+    content_hash: str
     result: Article | Rejected
     summary: Summary | None
 
 
-def process(doc: RawDocument, known: frozenset[str], sentences: int, words: int) -> Processed:
-    """Clean and summarize one document: pure, so it can run in any worker process."""
-    result = clean(doc, known_boilerplate=known)
+def scan(file: SourceFile, max_bytes: int) -> Scanned | Rejected:
+    """Read one file and compute its boilerplate line keys: pure, runs in any worker."""
+    doc = sources.read(file, max_bytes=max_bytes)
+    if isinstance(doc, Rejected):
+        return doc
+    return Scanned(file, doc.content_hash, boilerplate_keys(doc))
+
+
+def process(task: Task) -> Processed:
+    """Read, clean and summarize one file: pure, so it can run in any worker process.
+
+    Workers read the file themselves (it was scanned, not kept): tasks and results stay
+    small, whatever the size of the pages.
+    """
+    doc = sources.read(task.file, max_bytes=task.max_bytes)
+    if isinstance(doc, Rejected):  # changed or gone since it was scanned
+        return Processed(task.file, "", doc, None)
+    result = clean(doc, known_boilerplate=task.known)
     if isinstance(result, Rejected):
-        return Processed(doc, result, None)
-    return Processed(doc, result, summarize(result, sentences=sentences, words=words))
+        return Processed(task.file, doc.content_hash, result, None)
+    summary = summarize(result, sentences=task.sentences, words=task.words)
+    return Processed(task.file, doc.content_hash, result, summary)
 
 
-def _process_task(task: tuple[RawDocument, frozenset[str], int, int]) -> Processed:
-    return process(*task)
+def _scan_task(item: tuple[SourceFile, int]) -> Scanned | Rejected:
+    return scan(*item)
+
+
+def _map_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
+    return [fn(item) for item in chunk]
+
+
+@contextmanager
+def workers(jobs: int, executor: Executor | None, count: int) -> Iterator[Executor | None]:
+    """Where ``count`` tasks run: ``executor`` when given, else a process pool of ``jobs``
+    workers (0: one per CPU) for batches worth its start-up, else None (this process)."""
+    size = jobs or os.cpu_count() or 1
+    if executor is not None or size == 1 or count < POOL_THRESHOLD:
+        yield executor
+        return
+    with ProcessPoolExecutor(max_workers=size) as pool:
+        yield pool
 
 
 def run_stages(
-    tasks: Sequence[tuple[RawDocument, frozenset[str], int, int]],
+    fn: Callable[[T], R],
+    items: Sequence[T],
     *,
     jobs: int,
     executor: Executor | None = None,
     progress: Progress | None = None,
-) -> list[Processed]:
-    """Run ``process`` over tasks, in order, on ``executor`` or a pool of ``jobs`` workers."""
-    total = len(tasks)
-    results: list[Processed] = []
-    own_pool: Executor | None = None
-    if executor is None and jobs != 1 and total >= POOL_THRESHOLD:
-        own_pool = executor = ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
-    try:
-        if executor is None:
-            mapped: Iterable[Processed] = map(_process_task, tasks)
-        else:
-            chunk = max(1, min(64, total // ((jobs or os.cpu_count() or 1) * 4) or 1))
-            mapped = executor.map(_process_task, tasks, chunksize=chunk)
-        for done, item in enumerate(mapped, 1):
-            results.append(item)
+) -> list[R]:
+    """``fn`` over ``items``, results in order: here when ``executor`` is None, else on it.
+
+    Items go out in chunks (fewer round trips; about four per worker so that a slow chunk
+    does not leave the others idle), which suits a process pool and a dask cluster alike.
+    """
+    total = len(items)
+    results: list[R] = []
+    if executor is None:
+        for item in items:
+            results.append(fn(item))
             if progress:
-                progress(done, total)
-    finally:
-        if own_pool is not None:
-            own_pool.shutdown()
+                progress(len(results), total)
+        return results
+    chunk = max(1, min(64, total // ((jobs or os.cpu_count() or 1) * 4)))
+    futures = [
+        executor.submit(_map_chunk, fn, items[start : start + chunk])
+        for start in range(0, total, chunk)
+    ]
+    for future in futures:
+        results.extend(future.result())
+        if progress:
+            progress(len(results), total)
     return results
 
 
@@ -105,37 +172,49 @@ def build(
 ) -> RunReport:
     """Publish the inputs into the output directory; return what was done.
 
+    Cleaning and summarizing run on ``executor`` when given (any concurrent.futures
+    Executor, e.g. a dask.distributed client's), else on a pool of ``settings.jobs`` worker
+    processes. Workers read the input files themselves, so they must see the same paths.
     Raises LockedError when another run holds the lock, PublisherError on unusable state or
     output directories. Bad input files never raise: they are reported in ``skipped``.
     """
     now = now.astimezone(UTC).replace(microsecond=0)
+    max_bytes = settings.sources.max_bytes
     with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
         files, skipped_list = sources.discover(settings.paths.input)
         skipped: list[Rejected] = list(skipped_list)
         states = store.file_states()
-        todo: list[RawDocument] = []
+        stale = []
         unchanged = 0
-        with store.transaction():
-            for file in files:
-                state = states.get(file.key)
-                if state and state.size == file.size and state.mtime == file.mtime:
-                    unchanged += state.id is not None
-                    continue
-                doc = sources.read(file, max_bytes=settings.sources.max_bytes)
-                if isinstance(doc, Rejected):
-                    store.record_rejection(file.key, file.size, file.mtime, doc.reason)
-                    skipped.append(doc)
-                elif state and state.id and state.content_hash == doc.content_hash:
-                    store.touch_file(file.key, file.size, file.mtime)
-                    unchanged += 1
-                else:
-                    todo.append(doc)
-            keys = {doc.key: boilerplate_keys(doc) for doc in todo}
-            for doc in todo:
-                store.record_boilerplate(doc.group, doc.key, keys[doc.key])
-
-        tasks = _tasks(store, todo, keys, settings)
-        processed = run_stages(tasks, jobs=settings.jobs, executor=executor, progress=progress)
+        for file in files:
+            state = states.get(file.key)
+            if state and state.size == file.size and state.mtime == file.mtime:
+                unchanged += state.id is not None
+            else:
+                stale.append(file)
+        with workers(settings.jobs, executor, len(stale)) as pool:
+            scanned = run_stages(
+                _scan_task, [(file, max_bytes) for file in stale], jobs=settings.jobs,
+                executor=pool,
+            )
+            todo: list[Scanned] = []
+            with store.transaction():
+                for file, item in zip(stale, scanned, strict=True):
+                    state = states.get(file.key)
+                    if isinstance(item, Rejected):
+                        store.record_rejection(file.key, file.size, file.mtime, item.reason)
+                        skipped.append(item)
+                    elif state and state.id and state.content_hash == item.content_hash:
+                        store.touch_file(file.key, file.size, file.mtime)
+                        unchanged += 1
+                    else:
+                        todo.append(item)
+                        store.record_boilerplate(file.group, file.key, item.keys)
+            tasks = _tasks(store, todo, settings)
+            del scanned, todo  # the line keys of a large batch are the bulk of its memory
+            processed = run_stages(
+                process, tasks, jobs=settings.jobs, executor=pool, progress=progress
+            )
         new, changed, saved = _save(store, processed, skipped, now)
         unchanged += (
             len(processed) - new - changed - sum(isinstance(p.result, Rejected) for p in processed)
@@ -153,23 +232,27 @@ def build(
     )
 
 
-def _tasks(
-    store: Store,
-    docs: Sequence[RawDocument],
-    keys: dict[str, frozenset[str]],
-    settings: Settings,
-) -> list[tuple[RawDocument, frozenset[str], int, int]]:
+def _tasks(store: Store, scanned: Sequence[Scanned], settings: Settings) -> list[Task]:
     recurring: dict[str, dict[str, int]] = {}
     tasks = []
-    for doc in docs:
-        if doc.group not in recurring:
-            recurring[doc.group] = store.recurring_keys(doc.group)
-        counts = recurring[doc.group]
+    for item in scanned:
+        group = item.file.group
+        if group not in recurring:
+            recurring[group] = store.recurring_keys(group)
+        counts = recurring[group]
         # The store's counts include this document itself, recorded just before.
         known = frozenset(
-            key for key in keys[doc.key] if counts.get(key, 0) - 1 >= BOILERPLATE_MIN_OTHERS
+            key for key in item.keys if counts.get(key, 0) - 1 >= BOILERPLATE_MIN_OTHERS
         )
-        tasks.append((doc, known, settings.summary.sentences, settings.summary.words))
+        tasks.append(
+            Task(
+                item.file,
+                known,
+                settings.summary.sentences,
+                settings.summary.words,
+                settings.sources.max_bytes,
+            )
+        )
     return tasks
 
 
@@ -187,27 +270,35 @@ def _save(
     if latest is not None and start <= latest:
         start = latest + timedelta(seconds=1)
     tick = 0
+    # Counted once and kept up to date here: a COUNT(*) per saved article made a cold build
+    # quadratic in the archive size.
+    published = store.article_count()
     with store.transaction():
         for item in processed:
-            doc, result = item.doc, item.result
-            existing = store.article_by_key(doc.key)
+            file, result = item.file, item.result
+            existing = store.article_by_key(file.key)
             if isinstance(result, Rejected):
-                store.record_rejection(doc.key, doc.size, doc.mtime, result.reason)
+                store.record_rejection(file.key, file.size, file.mtime, result.reason)
                 skipped.append(result)
                 continue
             assert item.summary is not None
             body_hash = _body_hash(result)
             if existing is not None and existing.body_hash == body_hash:
                 # Only the boilerplate around the article changed: nothing to republish.
-                store.touch_file(doc.key, doc.size, doc.mtime)
+                store.touch_file(file.key, file.size, file.mtime)
                 store.save_article(
-                    replace(existing, content_hash=doc.content_hash), size=doc.size, mtime=doc.mtime
+                    replace(existing, content_hash=item.content_hash),
+                    size=file.size,
+                    mtime=file.mtime,
                 )
                 continue
             stamp = start + timedelta(seconds=tick)
             tick += 1
-            record = _record(store, doc, result, item.summary, existing, body_hash, stamp)
-            store.save_article(record, size=doc.size, mtime=doc.mtime)
+            record = _record(store, item, existing, body_hash, stamp, published)
+            store.save_article(record, size=file.size, mtime=file.mtime)
+            published += (record.duplicate_of is None) - (
+                existing is not None and existing.duplicate_of is None
+            )
             if existing is None:
                 new += 1
             else:
@@ -217,29 +308,30 @@ def _save(
 
 def _record(
     store: Store,
-    doc: RawDocument,
-    article: Article,
-    summary: Summary,
+    item: Processed,
     existing: ArticleRecord | None,
     body_hash: str,
     stamp: datetime,
+    published: int,
 ) -> ArticleRecord:
+    file, article, summary = item.file, item.result, item.summary
+    assert isinstance(article, Article) and summary is not None
     terms = [term for term, _ in summary.terms]
     if existing is not None:
         store.add_terms((t for t, _ in existing.data.get("terms", ())), -1)
     store.add_terms(terms)
     frequencies = store.term_frequencies(terms)
-    keywords = choose_keywords(summary.terms, frequencies, max(store.article_count(), 1) + 1)
-    article_id = existing.id if existing else article_id_for(doc.key)
-    original = store.original_of(body_hash, doc.key)
+    keywords = choose_keywords(summary.terms, frequencies, max(published, 1) + 1)
+    article_id = existing.id if existing else article_id_for(file.key)
+    original = store.original_of(body_hash, file.key)
     first_seen = existing.first_seen if existing else stamp
     return ArticleRecord(
         id=article_id,
-        source_key=doc.key,
-        source=doc.source,
-        group=doc.group,
+        source_key=file.key,
+        source=str(file.path),
+        group=file.group,
         slug=existing.slug if existing else slug_for(article.title, article_id),
-        content_hash=doc.content_hash,
+        content_hash=item.content_hash,
         body_hash=body_hash,
         first_seen=first_seen,
         last_changed=stamp,
@@ -272,36 +364,99 @@ def _group_stories(store: Store) -> None:
 
 
 def _render(store: Store, settings: Settings) -> list[str]:
-    records = store.articles()
-    entries = [entry_from_record(r) for r in records]
-    followers: dict[str, list[Entry]] = {}
-    for entry in entries:
-        if entry.story:
-            followers.setdefault(entry.story, []).append(entry)
-    entries = [replace(e, also=tuple(f.id for f in followers.get(e.id, ()))) for e in entries]
-    by_id = {e.id: e for e in entries}
-    archive = Archive(settings)
-    files: dict[str, bytes] = {}
+    """Render every output that may have changed and write those whose bytes did.
+
+    Skipped outright when no article waits for its page and the render signature (code,
+    templates, settings and stored data) is the one of the last render whose outputs all
+    still exist: a no-op build reads no article at all. Otherwise the index and the digest
+    are made from light records (no bodies); full records are loaded only for the pages to
+    (re)write and the newest entries the feeds carry.
+    """
     out = settings.paths.out
     pending = set(store.unrendered())
+    signature = _render_signature(store, settings)
+    last = json.loads(store.meta(RENDER_META) or "{}")
+    if (
+        not pending
+        and last.get("signature") == signature
+        and all((out / name).exists() for name in last.get("files", ()))
+        and _missing_pages(out, store.slugs()) == set()
+    ):
+        return []
+    entries = [entry_from_record(r) for r in store.light_articles()]
+    followers: dict[str, list[str]] = {}
     for entry in entries:
-        path = archive.page_path(entry)
-        if entry.id in pending or not (out / path).exists():
-            related = [by_id[i] for i in entry.also] + (
-                [by_id[entry.story]] if entry.story in by_id else []
-            )
-            files[path] = archive.article_page(entry, related)
+        if entry.story:
+            followers.setdefault(entry.story, []).append(entry.id)
+    entries = [replace(e, also=tuple(followers.get(e.id, ()))) for e in entries]
+    by_id = {e.id: e for e in entries}
+    archive = Archive(settings)
+    missing = _missing_pages(out, [e.slug for e in entries])
+    stale = [e for e in entries if e.id in pending or e.slug in missing]
+    full = _full_entries(store, stale + entries[: settings.feed.max_entries], by_id)
+    files: dict[str, bytes] = {}
+    for entry in stale:
+        related = [by_id[i] for i in entry.also] + (
+            [by_id[entry.story]] if entry.story in by_id else []
+        )
+        files[archive.page_path(entry)] = archive.article_page(full[entry.id], related)
     files[STYLESHEET] = archive.stylesheet()
-    files["index.html"] = archive.index_page(entries)
+    files.update(archive.index_pages(entries))
     files.update(_digest_files(store, settings, entries))
     files["digests.atom"] = render_digests_feed(
         [_digest(d) for d in store.digests(limit=DIGEST_FEED_ISSUES)], settings
     )
     # Feeds last: a reader that fetches a feed mid-run finds every page it links to.
-    files.update(render_feeds(entries[: settings.feed.max_entries], settings))
+    files.update(
+        render_feeds([full[e.id] for e in entries[: settings.feed.max_entries]], settings)
+    )
     written = write_files(out, files)
-    store.mark_rendered(pending)
+    with store.transaction():
+        store.mark_rendered(pending)
+        outputs = sorted(name for name in files if not name.startswith("articles/"))
+        store.set_meta(RENDER_META, json.dumps({"signature": signature, "files": outputs}))
     return written
+
+
+def _full_entries(
+    store: Store, wanted: Sequence[Entry], light: dict[str, Entry]
+) -> dict[str, Entry]:
+    """Full entries (bodies included) for ``wanted``, keeping the ``also`` of their light
+    versions."""
+    records = store.articles_by_id(e.id for e in wanted)
+    return {
+        i: replace(entry_from_record(record), also=light[i].also) for i, record in records.items()
+    }
+
+
+def _missing_pages(out: Path, slugs: Iterable[str]) -> set[str]:
+    """Slugs whose page is not in the output directory (one directory listing, no stats)."""
+    try:
+        present = {e.name for e in os.scandir(out / "articles")}
+    except FileNotFoundError:
+        present = set()
+    return {slug for slug in slugs if f"{slug}.html" not in present}
+
+
+def _render_signature(store: Store, settings: Settings) -> str:
+    """What the outputs are a function of, besides articles waiting for their page: the
+    program's code and templates, the settings that reach the outputs, the stored data."""
+    digest = hashlib.sha256()
+    shown = replace(settings, jobs=0, config_path=None, paths=replace(settings.paths, input=()))
+    digest.update(repr(shown).encode("utf-8"))
+    sources_dir = Path(__file__).resolve().parent
+    template_files = [
+        path
+        for directory in template_dirs(settings.paths.templates)
+        if directory.is_dir()
+        for path in sorted(directory.iterdir())
+        if path.is_file()
+    ]
+    for path in [*sorted(sources_dir.rglob("*.py")), *template_files]:
+        digest.update(f"\0{path}\0".encode())
+        digest.update(path.read_bytes())
+    digest.update(store.data_version().encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _digest_files(store: Store, settings: Settings, entries: Sequence[Entry]) -> dict[str, bytes]:
@@ -321,8 +476,11 @@ def _digest_files(store: Store, settings: Settings, entries: Sequence[Entry]) ->
 
 
 def pending_digest(store: Store, settings: Settings, entries: Sequence[Entry]) -> Digest | None:
-    """The digest that ``send`` would deliver now: every entry not yet in an issue."""
-    waiting = {r.id for r in store.undigested()}
+    """The digest that ``send`` would deliver now: every entry not yet in an issue.
+
+    ``entries`` may be light (Store.light_articles): a digest shows summaries, not bodies.
+    """
+    waiting = store.undigested_ids()
     chosen = [e for e in entries if e.id in waiting]
     if not chosen:
         return None
@@ -369,7 +527,8 @@ def send(
             send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
             for issue in sorted(issues, key=lambda issue: unfinished.index(issue.id))
         ]
-        digest = pending_digest(store, settings, [entry_from_record(r) for r in store.articles()])
+        light = [entry_from_record(r) for r in store.light_articles()]
+        digest = pending_digest(store, settings, light)
         if digest is None:
             return reports
         if not dry_run:
@@ -391,6 +550,37 @@ def send(
             )
         reports.append(send_digest(digest, store, settings, now=now, dry_run=dry_run, sleep=sleep))
     return reports
+
+
+# -- subscribers ----------------------------------------------------------------------------
+
+
+def list_subscribers(settings: Settings, *, everyone: bool = False) -> list[Subscriber]:
+    """Active subscribers (with ``everyone``, unsubscribed addresses too), by address."""
+    with Store.open(settings.paths.state) as store:
+        return store.subscribers(status=None if everyone else "active")
+
+
+def add_subscribers(
+    settings: Settings, addresses: Sequence[str], now: datetime
+) -> SubscriberReport:
+    """Subscribe addresses (re-subscribing unsubscribed ones: the user asked explicitly)."""
+    with Store.open(settings.paths.state) as store:
+        return mail.add_subscribers(store, addresses, now)
+
+
+def remove_subscribers(
+    settings: Settings, addresses: Sequence[str], now: datetime
+) -> list[tuple[str, bool]]:
+    """Unsubscribe addresses; returns (address, was it active) for each."""
+    with Store.open(settings.paths.state) as store:
+        return [(a, mail.remove_subscriber(store, a, now)) for a in addresses]
+
+
+def import_subscribers(settings: Settings, csv_path: Path, now: datetime) -> SubscriberReport:
+    """Subscribe every valid address of a CSV file; unsubscribed addresses stay unsubscribed."""
+    with Store.open(settings.paths.state) as store:
+        return mail.import_csv(store, csv_path, now)
 
 
 # -- identity -------------------------------------------------------------------------------
@@ -437,7 +627,8 @@ def article_from_data(data: dict[str, Any]) -> Article:
         source=data["source"],
         key=data["key"],
         title=data["title"],
-        blocks=tuple(Block(kind, text) for kind, text in data["blocks"]),
+        # Light records (Store.light_articles) come without blocks.
+        blocks=tuple(Block(kind, text) for kind, text in data.get("blocks", ())),
         published=datetime.fromisoformat(data["published"]) if data["published"] else None,
         author=data["author"],
         site=data["site"],
