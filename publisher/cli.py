@@ -327,17 +327,31 @@ def _register_subscribers(sub: argparse._SubParsersAction[Any]) -> None:
         "publisher subscribers add 'Ann Lee <ann@example.org>' bob@example.net\n"
         "  publisher subscribers import people.csv   # never re-adds an unsubscribed address",
     )
-    p.add_argument("action", choices=("add", "remove", "list", "import"))
-    p.add_argument(
-        "values",
-        metavar="ADDRESS|FILE",
-        nargs="*",
-        help="addresses for add and remove; one CSV file (email,name) for import",
-    )
-    p.add_argument("--all", action="store_true", help="list: unsubscribed addresses too")
-    p.add_argument(
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    state = _common()
+    state.add_argument(
         "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
     )
+    specs = (
+        ("add", "Subscribe addresses (also re-subscribes unsubscribed ones).",
+         "publisher subscribers add ann@example.org 'Bob <bob@example.net>'"),
+        ("remove", "Unsubscribe addresses; they stay unsubscribed until added again.",
+         "publisher subscribers remove ann@example.org"),
+        ("list", "List active subscribers.", "publisher subscribers list --all"),
+        ("import", "Subscribe every address of a CSV file (email[,name]).",
+         "publisher subscribers import people.csv"),
+    )
+    for name, summary, example in specs:
+        action = actions.add_parser(
+            name, parents=[state], help=summary, description=summary,
+            epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name in ("add", "remove"):
+            action.add_argument("values", metavar="ADDRESS", nargs="+", help="e-mail addresses")
+        elif name == "import":
+            action.add_argument("values", metavar="FILE", nargs=1, help="CSV file")
+        else:
+            action.add_argument("--all", action="store_true", help="unsubscribed addresses too")
 
 
 def _overrides_state(args: argparse.Namespace) -> dict[str, Any]:
@@ -345,11 +359,6 @@ def _overrides_state(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
-    wanted = {"add": "+", "remove": "+", "import": 1, "list": 0}[args.action]
-    if (wanted == "+" and not args.values) or (wanted != "+" and len(args.values) != wanted):
-        need = {"+": "at least one address", 1: "one CSV file", 0: "no arguments"}[wanted]
-        print(f"publisher subscribers {args.action}: needs {need}", file=sys.stderr)
-        return EXIT_USAGE
     now = datetime.now(UTC)
     if args.action == "list":
         for subscriber in pipeline.list_subscribers(settings, everyone=args.all):

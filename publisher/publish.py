@@ -69,7 +69,8 @@ def run_lock(state_path: Path) -> Iterator[None]:
     """
     lock_path = Path(str(state_path) + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+    # Private like the database it guards; held open for the lock's lifetime.
+    handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -24,8 +24,20 @@ def article(title: str, extra: str = "") -> str:
 
 
 def _build(inputs: Path, tmp_path: Path, *extra: str) -> int:
-    return main(["build", "--input", str(inputs), "--out", str(tmp_path / "out"),
-                 "--state", str(tmp_path / "state.db"), "--jobs", "1", *extra])
+    return main(
+        [
+            "build",
+            "--input",
+            str(inputs),
+            "--out",
+            str(tmp_path / "out"),
+            "--state",
+            str(tmp_path / "state.db"),
+            "--jobs",
+            "1",
+            *extra,
+        ]
+    )
 
 
 def _feed_titles(tmp_path: Path) -> dict[str, list[str]]:
@@ -108,7 +120,9 @@ ENCODED: dict[str, tuple[bytes, str]] = {
         (
             '<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'
             "<title>Ni\xf1os Return to School</title></head><body><article><h1>Ni\xf1os Return "
-            "to School</h1>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article></body></html>"
+            "to School</h1>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "</article></body></html>"
         ).encode("latin-1"),
         "Niños Return to School",
     ),

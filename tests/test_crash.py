@@ -42,9 +42,23 @@ def _write_corpus(directory: Path, start: int, count: int) -> None:
 
 def _build(inbox: Path, out: Path, state: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "publisher", "build", "--input", str(inbox), "--out", str(out),
-         "--state", str(state), "--jobs", "1", "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "build",
+            "--input",
+            str(inbox),
+            "--out",
+            str(out),
+            "--state",
+            str(state),
+            "--jobs",
+            "1",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -101,5 +115,6 @@ def test_build_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     pages = sorted(p.name for p in (out / "articles").iterdir() if not p.name.startswith("."))
     assert pages == sorted(p.name for p in (reference / "articles").iterdir())
     assert len(pages) == 90
-    assert os.listdir(out / "articles") == [p for p in os.listdir(out / "articles")
-                                             if not p.endswith(".tmp")]
+    assert os.listdir(out / "articles") == [
+        p for p in os.listdir(out / "articles") if not p.endswith(".tmp")
+    ]

@@ -79,8 +79,11 @@ def markup_in(path: Path) -> list[str]:
         return [data.decode("utf-8")]
     if path.suffix == ".atom":  # only type="html" text is markup; type="text" is shown as is
         tree = etree.fromstring(data)
-        return [el.text or "" for el in tree.iter("{*}content", "{*}summary", "{*}title")
-                if el.get("type") == "html"]
+        return [
+            el.text or ""
+            for el in tree.iter("{*}content", "{*}summary", "{*}title")
+            if el.get("type") == "html"
+        ]
     if path.suffix == ".rss":  # readers render RSS descriptions and titles as HTML
         tree = etree.fromstring(data)
         return [el.text or "" for el in tree.iter("description", "{*}encoded", "title")]
@@ -102,12 +105,29 @@ def test_no_active_content_in_any_output(
     (inbox / "hostile.html").write_text(HOSTILE_PAGE)
     (inbox / "markup.txt").write_text(HOSTILE_TEXT)
     out = tmp_path / "out"
-    code = main(["build", "--input", str(inbox), "--out", str(out),
-                 "--state", str(tmp_path / "state.db"), "-q"])
+    code = main(
+        [
+            "build",
+            "--input",
+            str(inbox),
+            "--out",
+            str(out),
+            "--state",
+            str(tmp_path / "state.db"),
+            "-q",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"feed.atom", "feed.rss", "feed.json", "index.html",
-                                      "digest.html", "digest.eml", "digests.atom"}
+    assert {p.name for p in files} >= {
+        "feed.atom",
+        "feed.rss",
+        "feed.json",
+        "index.html",
+        "digest.html",
+        "digest.eml",
+        "digests.atom",
+    }
     assert len(list((out / "articles").glob("*.html"))) == 2
     checked = 0
     for path in files:

@@ -1,0 +1,164 @@
+"""Issue 8: property-based tests. Any text or HTML goes through clean, summarize and the feed
+writers without an unexpected exception, and the feeds stay well-formed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from publisher.clean import clean
+from publisher.config import Settings
+from publisher.feeds import render_feeds
+from publisher.models import Article, Entry, RawDocument, Rejected
+from publisher.sources import decode
+from publisher.summarize import split_sentences, summarize, summarize_text
+
+NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+
+# Text with the awkward parts over-represented: markup characters, CDATA ends, controls,
+# bidirectional and combining marks, emoji, surrogate-free astral characters.
+AWKWARD = st.sampled_from(
+    [
+        "<",
+        ">",
+        "&",
+        "]]>",
+        "\x00",
+        "\x0b",
+        "\u202e",
+        "\u0301",
+        "\ufffe",
+        "😀",
+        "\n",
+        "\n\n",
+        "•",
+        "“",
+        "”",
+        "U.S.",
+        "Mr.",
+        "$3.5",
+        "...",
+        "<script>",
+        "&amp;",
+        "&#0;",
+        "\r\n",
+    ]
+)
+TEXT = st.lists(st.one_of(st.text(min_size=1, max_size=40), AWKWARD), max_size=60).map("".join)
+TAGS = st.sampled_from(
+    [
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "article",
+        "script",
+        "style",
+        "a",
+        "li",
+        "ul",
+        "blockquote",
+        "span",
+        "table",
+        "td",
+        "svg",
+        "iframe",
+        "title",
+        "meta",
+    ]
+)
+
+
+@st.composite
+def html_pages(draw: st.DrawFn) -> str:
+    parts = ["<html><head><title>", draw(TEXT), "</title></head><body>"]
+    for _ in range(draw(st.integers(0, 25))):
+        tag = draw(TAGS)
+        attrs = draw(
+            st.sampled_from(
+                ["", ' class="content"', ' onclick="x()"', ' href="javascript:1"', ' id="main"']
+            )
+        )
+        closed = draw(st.booleans())
+        parts.append(f"<{tag}{attrs}>{draw(TEXT)}" + (f"</{tag}>" if closed else ""))
+    return "".join(parts)
+
+
+def _document(text: str, kind: str) -> RawDocument | None:
+    decoded = decode(text.encode("utf-8", "surrogatepass"), kind)  # type: ignore[arg-type]
+    if isinstance(decoded, str):
+        return None  # rejected by the reader with a reason: also a valid outcome
+    body, encoding = decoded
+    return RawDocument(
+        source="prop.txt",
+        key="prop/prop.txt",
+        group="prop",
+        text=body,
+        kind=kind,
+        encoding=encoding,
+        mtime=NOW.timestamp(),
+        size=len(text),
+        content_hash="0" * 64,
+    )
+
+
+def _check_feeds(article: Article) -> None:
+    summary = summarize(article)
+    assert len(" ".join(summary.sentences).split()) <= 75
+    entry = Entry(
+        id="0123456789abcdef",
+        slug="prop-012345",
+        article=article,
+        summary=summary.sentences,
+        keywords=(),
+        reading_minutes=summary.reading_minutes,
+        published=NOW,
+        updated=NOW,
+        first_seen=NOW - timedelta(days=1),
+    )
+    files = render_feeds([entry], Settings())
+    for name in ("feed.atom", "feed.rss"):
+        etree.fromstring(files[name])
+        assert not feedparser.parse(files[name]).bozo
+    json.loads(files["feed.json"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXT)
+def test_any_text_document(text: str) -> None:
+    doc = _document(text, "text")
+    if doc is None:
+        return
+    result = clean(doc)
+    if isinstance(result, Rejected):
+        assert result.reason
+        return
+    assert result.title.strip()
+    _check_feeds(result)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(html_pages())
+def test_any_html_document(page: str) -> None:
+    doc = _document(page, "html")
+    if doc is None:
+        return
+    result = clean(doc)
+    if isinstance(result, Rejected):
+        assert result.reason
+        return
+    _check_feeds(result)
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXT, st.integers(1, 6), st.integers(5, 120))
+def test_summaries_respect_their_budget(text: str, sentences: int, words: int) -> None:
+    split_sentences(text)
+    summary = summarize_text(text, sentences=sentences, words=words)
+    assert len(summary) <= sentences
+    assert len(" ".join(summary).split()) <= words
