@@ -36,7 +36,7 @@ class Recorder:
         self.seen = 0
         self.process: subprocess.Popen[bytes] | None = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         self.seen += 1
         if self.kill_at is not None and self.seen == self.kill_at and self.process:
             self.process.send_signal(signal.SIGKILL)
