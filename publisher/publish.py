@@ -75,9 +75,9 @@ def run_lock(state_path: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            # One line: cron mails it, and the next scheduled run simply tries again.
             raise LockedError(
-                f"another publisher run holds the lock {lock_path}",
-                "it will finish on its own; try again later",
+                f"another publisher run holds the lock {lock_path}; try again later"
             ) from None
         yield
     finally:

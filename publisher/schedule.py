@@ -1,0 +1,439 @@
+"""The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
+
+Two jobs: ``build`` (``pipeline.build``) and ``digest`` (``pipeline.build``, then
+``pipeline.send``). Each is a five-field crontab string, read with cron's own day-of-week
+numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it.
+
+Jobs run one at a time on a single worker thread, so the daemon never contends with itself
+for the run lock; a run that finds the lock held (by cron or a command-line run) is logged and
+skipped. Every run that happened is recorded in the state database's ``jobs`` table, which is
+how a digest that fell due while the daemon was stopped is sent once on the next start.
+
+SIGTERM and SIGINT let the running job finish, then the daemon exits 0; SIGHUP re-reads the
+config and reschedules the jobs whose schedule changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from types import FrameType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import pipeline
+from .config import Settings, load_settings
+from .errors import ConfigError, LockedError, PublisherError
+from .mail import SendReport
+from .models import RunReport
+from .store import Store
+
+log = logging.getLogger("publisher.daemon")
+
+JOBS = ("build", "digest")
+_INTERVAL = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# Index = cron's day number (0 = Sunday); APScheduler reads these names unambiguously.
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_SCHEDULE_HINT = 'use a crontab like "0 7 * * mon-fri", an interval like "15m", or "" to disable'
+
+
+# -- schedules ------------------------------------------------------------------------------
+
+
+def parse_interval(spec: str) -> timedelta | None:
+    """The interval written as "30s", "15m", "1h" or "2d"; None when ``spec`` is not one."""
+    match = _INTERVAL.fullmatch(spec.strip())
+    if match is None:
+        return None
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def cron_day_of_week(field: str) -> str:
+    """Translate a crontab day-of-week field into APScheduler day names.
+
+    In cron 0 and 7 are Sunday and 1 is Monday, while APScheduler 3 counts Monday as 0, so a
+    numeric field passed through unchanged fires one day late. Numbers, names, ranges, lists
+    and steps are expanded to the days they mean in cron: "1-5" gives "mon,tue,wed,thu,fri",
+    "*/2" gives "sun,tue,thu,sat", "0" and "7" give "sun". Raises ValueError when invalid.
+    """
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        base, slash, step_text = part.partition("/")
+        step = _number(step_text, "step") if slash else 1
+        if step < 1:
+            raise ValueError(f"day-of-week step must be at least 1 in {field!r}")
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            start, _, end = base.partition("-")
+            first, last = _day(start), _day(end)
+            if first > last:
+                raise ValueError(f"day-of-week range {base!r} runs backwards")
+        elif slash:
+            raise ValueError(f"a day-of-week step needs * or a range before it, not {part!r}")
+        else:
+            first = last = _day(base)
+        days.update(day % 7 for day in range(first, last + 1, step))
+    if len(days) == 7:
+        return "*"
+    return ",".join(_DAY_NAMES[day] for day in sorted(days))
+
+
+def _day(text: str) -> int:
+    if text in _DAY_NAMES:
+        return _DAY_NAMES.index(text)
+    day = _number(text, "day of week")
+    if not 0 <= day <= 7:
+        raise ValueError(f"day of week {day} is not within 0-7 (0 and 7 are Sunday)")
+    return day
+
+
+def _number(text: str, what: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{what} {text!r} is not a number or day name")
+    return int(text)
+
+
+def cron_trigger(spec: str, timezone: tzinfo) -> BaseTrigger:
+    """A trigger firing when cron would for the five-field crontab ``spec``.
+
+    As in cron, when both day of month and day of week are restricted (neither starts with
+    "*") the job runs on days matching either; APScheduler alone would require both.
+    """
+    fields = spec.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"expected 5 crontab fields (minute hour day month day-of-week), got {len(fields)}"
+        )
+    minute, hour, day, month, weekday = fields
+    weekday_names = cron_day_of_week(weekday)
+
+    def make(day_field: str, weekday_field: str) -> CronTrigger:
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day_field,
+            month=month,
+            day_of_week=weekday_field,
+            timezone=timezone,
+        )
+
+    if not day.startswith("*") and not weekday.startswith("*"):
+        return OrTrigger([make(day, "*"), make("*", weekday_names)])
+    return make(day, weekday_names)
+
+
+def make_trigger(
+    spec: str, timezone: tzinfo, *, start: datetime | None = None
+) -> BaseTrigger | None:
+    """The trigger for one ``[schedule]`` value, or None when it is empty (job disabled).
+
+    An interval counts from ``start`` (default: now, so the first run is one interval after
+    the daemon starts). Raises ValueError for a value that is neither a crontab nor an interval.
+    """
+    spec = spec.strip()
+    if not spec:
+        return None
+    interval = parse_interval(spec)
+    if interval is None:
+        return cron_trigger(spec, timezone)
+    if not interval:
+        raise ValueError(f"interval {spec!r} must be longer than zero")
+    return IntervalTrigger(
+        seconds=int(interval.total_seconds()), start_date=start, timezone=timezone
+    )
+
+
+def schedule_timezone(settings: Settings) -> tzinfo:
+    """``[schedule] timezone`` as a tzinfo; ConfigError when it is not a known zone."""
+    try:
+        return ZoneInfo(settings.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"schedule.timezone: unknown time zone {settings.schedule.timezone!r}",
+            'use an IANA name such as "UTC" or "Europe/Berlin"',
+        ) from None
+
+
+def job_trigger(
+    settings: Settings, name: str, *, start: datetime | None = None
+) -> BaseTrigger | None:
+    """The trigger of job ``name`` ("build" or "digest"); ConfigError naming the bad key."""
+    spec: str = getattr(settings.schedule, name)
+    try:
+        return make_trigger(spec, schedule_timezone(settings), start=start)
+    except ValueError as exc:
+        raise ConfigError(f"schedule.{name} = {spec!r}: {exc}", _SCHEDULE_HINT) from None
+
+
+def missed_fire_time(
+    settings: Settings, name: str, last_run: datetime | None, now: datetime
+) -> datetime | None:
+    """When job ``name`` fell due after its ``last_run`` and not longer ago than the grace.
+
+    None when it has no recorded run (a fresh install waits for its first scheduled time),
+    is disabled, or was not due in that window. An interval counts from the last run.
+    """
+    if last_run is None:
+        return None
+    trigger = job_trigger(settings, name, start=last_run)
+    if trigger is None:
+        return None
+    since = max(
+        last_run + timedelta(microseconds=1),
+        now - timedelta(seconds=settings.schedule.misfire_grace),
+    )
+    due = trigger.get_next_fire_time(None, since)
+    return due if due is not None and due <= now else None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- reporting ----------------------------------------------------------------------------
+
+
+def describe_build(report: RunReport) -> str:
+    """One line of counts for the log and the jobs table."""
+    return (
+        f"{report.seen} seen, {report.new} new, {report.changed} changed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
+        f"{len(report.written)} files written"
+    )
+
+
+def describe_send(reports: Sequence[SendReport]) -> str:
+    """One line saying what ``pipeline.send`` delivered, issue by issue."""
+    if not reports:
+        return "no digest: nothing new"
+    parts = []
+    for report in reports:
+        text = f"digest {report.digest_id} sent to {len(report.sent)}"
+        if report.failed:
+            text += f", refused for {len(report.failed)}"
+        if report.deferred:
+            text += f", {len(report.deferred)} left for the next run"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def configure_logging(log_file: Path | None, *, verbose: bool = False, quiet: bool = False) -> None:
+    """Timestamped log lines on stderr, or appended to ``log_file``.
+
+    A WatchedFileHandler reopens the file when logrotate moves it away.
+    """
+    try:
+        handler: logging.Handler = (
+            logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
+            if log_file
+            else logging.StreamHandler(sys.stderr)
+        )
+    except OSError as exc:
+        raise PublisherError(
+            f"cannot open the log file {log_file}: {exc.strerror or exc}",
+            "check --log-file and the directory's permissions",
+        ) from exc
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # APScheduler announces every job start and end at INFO; our own line per run says more.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+# -- the daemon ---------------------------------------------------------------------------
+
+
+class Daemon:
+    """The scheduler with its two jobs, signal handling and configuration reloading."""
+
+    def __init__(self, settings: Settings, config: str | None) -> None:
+        self.settings = settings
+        self.config = config  # re-read on SIGHUP exactly as it was found at start
+        self.stopping = threading.Event()
+        self.scheduler = BlockingScheduler(
+            timezone=schedule_timezone(settings),
+            # One worker: the two jobs never overlap and never lock each other out.
+            executors={"default": ThreadPoolExecutor(1)},
+        )
+        self._scheduled: dict[str, tuple[str, str, int]] = {}
+        self._reload_lock = threading.Lock()
+        self._stopper: threading.Thread | None = None
+
+    def run(self) -> int:
+        """Schedule the jobs, catch up a missed digest, and run until SIGTERM or SIGINT."""
+        self._schedule(self.settings)
+        self._catch_up(_utcnow())
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+        log.info("daemon started: %s", self._summary(self.settings))
+        if not self.stopping.is_set():
+            self._serve()
+        log.info("daemon stopped")
+        return 0
+
+    def _serve(self) -> None:
+        """Run the scheduler until a stop signal, then until the running job has finished."""
+        self.scheduler.start()
+        # start() returns as soon as the scheduler's state says stopped, which shutdown()
+        # sets before it waits for the running job: wait for the whole shutdown.
+        if self._stopper is not None:
+            self._stopper.join()
+
+    def _schedule(self, settings: Settings) -> None:
+        """(Re)schedule each job whose schedule changed; ConfigError leaves all unchanged."""
+        triggers = {name: job_trigger(settings, name) for name in JOBS}
+        if all(trigger is None for trigger in triggers.values()):
+            raise ConfigError(
+                "[schedule] build and digest are both empty: the daemon has nothing to do",
+                _SCHEDULE_HINT,
+            )
+        grace = settings.schedule.misfire_grace
+        for name, trigger in triggers.items():
+            key = (getattr(settings.schedule, name).strip(), settings.schedule.timezone, grace)
+            if self._scheduled.get(name) == key:
+                continue  # unchanged: rescheduling would restart an interval's count
+            if trigger is None:
+                if self.scheduler.get_job(name) is not None:
+                    self.scheduler.remove_job(name)
+            else:
+                self.scheduler.add_job(
+                    self._job,
+                    trigger,
+                    args=[name],
+                    id=name,
+                    name=name,
+                    replace_existing=True,
+                    coalesce=True,
+                    max_instances=1,
+                    # APScheduler needs a positive grace; 0 in the config means "on time".
+                    misfire_grace_time=max(grace, 1),
+                )
+            self._scheduled[name] = key
+
+    def _catch_up(self, now: datetime) -> None:
+        """Run the digest at once if it fell due while the daemon was stopped."""
+        if self.scheduler.get_job("digest") is None:
+            return
+        with Store.open(self.settings.paths.state) as store:
+            last = store.last_job("digest")
+        due = missed_fire_time(self.settings, "digest", last[0] if last else None, now)
+        if due is not None:
+            log.info("digest: due at %s while stopped; running it now", due.isoformat())
+            self.scheduler.modify_job("digest", next_run_time=now)
+
+    def _job(self, name: str) -> None:
+        """One run of job ``name``: never raises, so the scheduler keeps going."""
+        if self.stopping.is_set():
+            return  # queued behind the run that was going on when the stop came
+        settings = self.settings  # one consistent snapshot, even if SIGHUP swaps it mid-run
+        now = _utcnow()
+        try:
+            detail = describe_build(pipeline.build(settings, now=now))
+            if name == "digest":
+                detail += "; " + describe_send(pipeline.send(settings, now=_utcnow))
+        except LockedError:
+            log.warning("%s: skipped, another publisher run holds the lock", name)
+            return
+        except PublisherError as exc:
+            log.error("%s: failed: %s", name, exc)
+            self._record(settings, name, now, "failed", exc.message)
+            return
+        except Exception as exc:
+            # A bug must not stop the schedule; the traceback goes to the log.
+            log.exception("%s: failed", name)
+            self._record(settings, name, now, "failed", repr(exc))
+            return
+        log.info("%s: %s", name, detail)
+        self._record(settings, name, now, "ok", detail)
+
+    def _record(
+        self, settings: Settings, name: str, when: datetime, status: str, detail: str
+    ) -> None:
+        try:
+            with Store.open(settings.paths.state) as store:
+                store.record_job(name, when, status, detail)
+        except PublisherError as exc:
+            log.error("%s: cannot record the run: %s", name, exc)
+
+    # Signal handlers run in the main thread between two bytecodes, possibly while it holds
+    # the scheduler's (or logging's) locks: they only set a flag and start a thread, which
+    # does the work with ordinary locking.
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        if not self.stopping.is_set():
+            self.stopping.set()
+            # A daemon thread, so that it cannot keep the process alive if run() declined
+            # to start the scheduler; otherwise _serve() waits for it.
+            self._stopper = threading.Thread(
+                target=self._shutdown, args=(signal.Signals(signum).name,), daemon=True
+            )
+            self._stopper.start()
+
+    def _shutdown(self, signame: str) -> None:
+        log.info("%s received: stopping after the running job", signame)
+        # A signal that came before start() waits for it (or for run() to decline to start).
+        while not self.scheduler.running:
+            time.sleep(0.05)
+        # Paused first, so the main loop submits nothing to the executor being shut down.
+        self.scheduler.pause()
+        self.scheduler.shutdown(wait=True)
+
+    def _on_reload(self, signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=self._reload, daemon=True).start()
+
+    def _reload(self) -> None:
+        with self._reload_lock:
+            try:
+                settings = load_settings(self.config)
+                self._schedule(settings)
+            except PublisherError as exc:
+                log.error("reload failed, keeping the running configuration: %s", exc)
+                return
+            self.settings = settings
+            log.info("configuration reloaded: %s", self._summary(settings))
+
+    @staticmethod
+    def _summary(settings: Settings) -> str:
+        schedule = settings.schedule
+        jobs = ", ".join(
+            f"{name} {getattr(schedule, name).strip() or 'disabled'!r}" for name in JOBS
+        )
+        return (
+            f"{jobs} ({schedule.timezone}, misfire grace {schedule.misfire_grace}s); "
+            f"state {settings.paths.state}"
+        )
+
+
+def run_daemon(
+    settings: Settings,
+    *,
+    config: str | None,
+    log_file: Path | None = None,
+    verbose: bool = False,
+    quiet: bool = False,
+) -> int:
+    """Run the scheduler until SIGTERM or SIGINT; returns the exit status (0).
+
+    ``config`` is the ``--config`` argument, re-read on SIGHUP. Raises ConfigError for an
+    invalid ``[schedule]`` before anything runs.
+    """
+    daemon = Daemon(settings, config)
+    configure_logging(log_file, verbose=verbose, quiet=quiet)
+    return daemon.run()

@@ -1,0 +1,233 @@
+"""The daemon's schedules, in process: cron day-of-week as cron means it, intervals, the
+missed-digest window, and a job that finds the lock held."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from publisher import pipeline
+from publisher.config import PathSettings, ScheduleSettings, Settings
+from publisher.errors import ConfigError
+from publisher.mail import SendReport
+from publisher.models import Rejected, RunReport
+from publisher.publish import run_lock
+from publisher.schedule import (
+    Daemon,
+    cron_day_of_week,
+    describe_build,
+    describe_send,
+    make_trigger,
+    missed_fire_time,
+    parse_interval,
+)
+from publisher.store import Store
+
+FRIDAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 2026-11-22 is a Sunday
+
+
+def _next(spec: str, after: datetime, tz: str = "UTC") -> datetime:
+    trigger = make_trigger(spec, ZoneInfo(tz))
+    assert trigger is not None
+    fire = trigger.get_next_fire_time(None, after)
+    assert fire is not None
+    return fire
+
+
+def _settings(tmp_path: Path, **schedule: object) -> Settings:
+    return Settings(
+        paths=PathSettings(input=(tmp_path / "in",), out=tmp_path / "out",
+                           state=tmp_path / "state.db"),
+        schedule=ScheduleSettings(**schedule),  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [
+        ("0", "sun"),
+        ("7", "sun"),
+        ("1", "mon"),
+        ("6", "sat"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("mon-fri", "mon,tue,wed,thu,fri"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("1-5/2", "mon,wed,fri"),
+        ("5-7", "sun,fri,sat"),
+        ("0,6", "sun,sat"),
+        ("sat,sun", "sun,sat"),
+        ("*", "*"),
+        ("0-6", "*"),
+        ("1-7", "*"),
+    ],
+)
+def test_cron_day_of_week_means_what_cron_means(field: str, names: str) -> None:
+    assert cron_day_of_week(field) == names
+
+
+@pytest.mark.parametrize("field", ["8", "5-1", "funday", "*/0", "3/2", "", "1-"])
+def test_invalid_day_of_week_is_refused(field: str) -> None:
+    with pytest.raises(ValueError):
+        cron_day_of_week(field)
+
+
+@pytest.mark.parametrize(
+    ("spec", "after", "expected"),
+    [
+        # Sunday is both 0 and 7; APScheduler alone would take 0 as Monday.
+        ("0 7 * * 0", FRIDAY, datetime(2026, 11, 22, 7, 0, tzinfo=UTC)),
+        ("0 7 * * 7", FRIDAY, datetime(2026, 11, 22, 7, 0, tzinfo=UTC)),
+        ("0 7 * * 1-5", FRIDAY, datetime(2026, 11, 23, 7, 0, tzinfo=UTC)),
+        ("0 7 * * mon-fri", FRIDAY - timedelta(hours=6), datetime(2026, 11, 20, 7, 0, tzinfo=UTC)),
+        ("30 6 * * */2", FRIDAY, datetime(2026, 11, 21, 6, 30, tzinfo=UTC)),  # Saturday
+        ("*/15 * * * *", FRIDAY + timedelta(minutes=1), FRIDAY + timedelta(minutes=15)),
+    ],
+)
+def test_crontab_fire_times(spec: str, after: datetime, expected: datetime) -> None:
+    assert _next(spec, after) == expected
+
+
+def test_crontab_is_read_in_the_schedule_timezone() -> None:
+    fire = _next("0 7 * * *", FRIDAY, "Europe/Berlin")
+    assert fire.astimezone(UTC) == datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
+
+
+def test_day_of_month_or_day_of_week_as_in_cron() -> None:
+    # "the 1st, and every Monday": cron runs on either day, not only on a Monday the 1st.
+    first = _next("0 7 1 * 1", FRIDAY)
+    second = _next("0 7 1 * 1", first + timedelta(seconds=1))
+    third = _next("0 7 1 * 1", datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    assert first == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    assert second == datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    assert third == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("spec", "interval"),
+    [("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)),
+     (" 1h ", timedelta(hours=1)), ("2d", timedelta(days=2))],
+)
+def test_intervals(spec: str, interval: timedelta) -> None:
+    assert parse_interval(spec) == interval
+    trigger = make_trigger(spec, UTC, start=FRIDAY)
+    assert trigger is not None
+    assert trigger.get_next_fire_time(FRIDAY, FRIDAY) == FRIDAY + interval
+
+
+@pytest.mark.parametrize("spec", ["15", "1w", "0 7 * *", "every day", "0s", "0 25 * * *"])
+def test_invalid_schedules_are_refused(spec: str) -> None:
+    with pytest.raises(ValueError):
+        make_trigger(spec, UTC)
+
+
+def test_empty_schedule_disables_the_job(tmp_path: Path) -> None:
+    assert make_trigger("", UTC) is None
+    assert make_trigger("  ", UTC) is None
+    with pytest.raises(ConfigError, match="both empty"):
+        Daemon(_settings(tmp_path, build="", digest=""), None).run()
+
+
+def test_config_errors_name_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"schedule\.digest"):
+        Daemon(_settings(tmp_path, digest="0 7 * * 9"), None).run()
+    with pytest.raises(ConfigError, match=r"schedule\.timezone"):
+        Daemon(_settings(tmp_path, timezone="Mars/Olympus"), None)
+
+
+def test_missed_digest_window(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, digest="0 7 * * *", misfire_grace=3600)
+    yesterday = datetime(2026, 11, 19, 7, 0, 2, tzinfo=UTC)
+    due = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+    assert missed_fire_time(settings, "digest", yesterday, due + timedelta(minutes=30)) == due
+    # Too late: past the grace window, the next scheduled run will take it.
+    assert missed_fire_time(settings, "digest", yesterday, due + timedelta(minutes=90)) is None
+    # Already sent at 07:00: nothing missed.
+    assert missed_fire_time(settings, "digest", due + timedelta(seconds=3),
+                            due + timedelta(minutes=30)) is None
+    # Never run (a fresh install): wait for the first scheduled time.
+    assert missed_fire_time(settings, "digest", None, due + timedelta(minutes=30)) is None
+    hourly = _settings(tmp_path, digest="1h", misfire_grace=3600)
+    last = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+    assert missed_fire_time(hourly, "digest", last, last + timedelta(minutes=70)) == last + \
+        timedelta(hours=1)
+    assert missed_fire_time(hourly, "digest", last, last + timedelta(minutes=50)) is None
+
+
+def test_missed_digest_is_run_once_at_start(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, digest="1h", build="")
+    now = datetime.now(UTC)
+    with Store.open(settings.paths.state) as store:
+        store.record_job("digest", now - timedelta(minutes=61), "ok")
+    daemon = Daemon(settings, None)
+    daemon._schedule(settings)
+    daemon._catch_up(now)
+    assert daemon.scheduler.get_job("digest").next_run_time == now
+
+
+def test_a_job_that_finds_the_lock_held_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(tmp_path, build="1s")
+    daemon = Daemon(settings, None)
+    with caplog.at_level(logging.INFO, logger="publisher.daemon"), run_lock(settings.paths.state):
+        daemon._job("build")
+    assert "build: skipped, another publisher run holds the lock" in caplog.text
+    with Store.open(settings.paths.state) as store:
+        assert store.last_job("build") is None
+    (tmp_path / "in").mkdir()
+    with caplog.at_level(logging.INFO, logger="publisher.daemon"):
+        daemon._job("build")
+    with Store.open(settings.paths.state) as store:
+        last = store.last_job("build")
+    assert last is not None and last[1] == "ok" and last[2] is not None
+    assert last[2].startswith("0 seen, 0 new")
+
+
+def test_stop_lets_the_running_job_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow_build(settings: Settings, *, now: datetime) -> RunReport:
+        started.set()
+        assert release.wait(10)
+        return RunReport(seen=1, new=1, changed=0, unchanged=0, skipped=(), written=())
+
+    monkeypatch.setattr(pipeline, "build", slow_build)
+    settings = _settings(tmp_path, build="1s", digest="")
+    daemon = Daemon(settings, None)
+    daemon._schedule(settings)
+    # It blocks: in a thread here, with the signal handler called from the test's thread.
+    runner = threading.Thread(target=daemon._serve)
+    runner.start()
+    try:
+        assert started.wait(10)
+        daemon._on_stop(signal.SIGTERM, None)
+        runner.join(0.5)
+        assert runner.is_alive()  # still waiting for the job, which was not interrupted
+    finally:
+        release.set()
+        runner.join(10)
+    assert not runner.is_alive()
+    with Store.open(settings.paths.state) as store:
+        last = store.last_job("build")
+    assert last is not None and last[1] == "ok"
+    assert last[2] is not None and last[2].startswith("1 seen, 1 new")
+
+
+def test_run_descriptions() -> None:
+    report = RunReport(seen=5, new=2, changed=1, unchanged=2,
+                       skipped=(Rejected("x.txt", "empty"),), written=("feed.atom",))
+    assert describe_build(report) == (
+        "5 seen, 2 new, 1 changed, 2 unchanged, 1 skipped, 1 files written"
+    )
+    assert describe_send([]) == "no digest: nothing new"
+    sent = SendReport("2026-11-20", sent=("a@example.org", "b@example.org"),
+                      deferred=(("c@example.org", "451"),))
+    assert describe_send([sent]) == "digest 2026-11-20 sent to 2, 1 left for the next run"
