@@ -131,7 +131,7 @@ def test_report_and_bad_files(
     assert "7 articles seen: 5 new, 0 changed, 0 unchanged, 2 skipped" in captured.out
     assert f"skipped {seeds_copy / 'zz_empty.txt'}: empty file" in captured.err
     assert "zz_binary.txt: binary file" in captured.err
-    assert "open " in captured.out and "index.html" in captured.out
+    assert "browse: publisher serve" in captured.out and "index.html" in captured.out
     # Quiet and unchanged: nothing at all on stdout, and known bad files are not re-reported.
     assert _build(seeds_copy, out, state, "-q") == 0
     captured = capsys.readouterr()
