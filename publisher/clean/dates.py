@@ -1,0 +1,148 @@
+"""Finding a publication date in a short piece of text and normalising it.
+
+Accepted shapes (English month names; case-insensitive):
+
+- ISO 8601: ``2021-08-05``, ``2021-08-05T10:30``, ``2021-08-05T10:30:00+02:00``, ``...Z``;
+- month first: ``August 5, 2021``, ``Aug. 5, 2021, 9:02 AM EDT``, ``Thursday, August 5``;
+- day first: ``5 August 2021``, ``Thursday 5th of August``.
+
+Every result is timezone-aware: the zone given (offset or a common abbreviation such as EDT),
+otherwise UTC.
+
+Dates without a year (``Thursday, August 5``) are resolved against a reference time (the
+document's mtime): the most recent such date that is not after the reference. When a weekday is
+given, the most recent year (searching back up to 28 years, after which the calendar repeats)
+whose date falls on that weekday wins, so "Thursday, August 5" seen in 2026 is 2021-08-05; if no
+year matches, the weekday is ignored. Impossible dates (February 30) give None.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+# Common zone abbreviations in news datelines, as hours east of UTC.
+_ZONES = {
+    "utc": 0.0, "gmt": 0.0, "z": 0.0, "bst": 1.0, "cet": 1.0, "cest": 2.0, "eet": 2.0,
+    "eest": 3.0, "msk": 3.0, "ist": 5.5, "jst": 9.0, "kst": 9.0, "aest": 10.0, "aedt": 11.0,
+    "est": -5.0, "edt": -4.0, "cst": -6.0, "cdt": -5.0, "mst": -7.0, "mdt": -6.0,
+    "pst": -8.0, "pdt": -7.0, "et": -5.0, "pt": -8.0,
+}  # fmt: skip
+
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
+_WEEKDAY = (
+    r"(?:(?P<weekday>mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|"
+    r"fri(?:day)?|sat(?:urday)?|sun(?:day)?)\b\.?,?\s+)?"
+)
+_TIME = (
+    r"(?:,?\s+(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::\d{2})?\s*"
+    r"(?P<ampm>[ap]\.?m\.?)?(?:\s+(?P<zone>[a-z]{1,4})\b)?)?"
+)
+
+MONTH_WORD = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
+ISO_DATE = re.compile(
+    r"(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
+)
+MONTH_FIRST = re.compile(
+    _WEEKDAY
+    + _MONTH
+    + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d{2}))?"
+    + _TIME,
+    re.IGNORECASE,
+)
+DAY_FIRST = re.compile(
+    _WEEKDAY
+    + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?"
+    + _MONTH
+    + r"(?:,?\s+(?P<year>(?:19|20)\d{2}))?"
+    + _TIME,
+    re.IGNORECASE,
+)
+
+
+def parse_date(text: str, reference: datetime) -> datetime | None:
+    """The first date found in text, timezone-aware, or None.
+
+    reference (aware) resolves dates that have no year; see the module docstring.
+    """
+    text = text[:300]
+    if "-" in text:
+        match = ISO_DATE.search(text)
+        if match:
+            return _from_iso(match)
+    if not MONTH_WORD.search(text):  # cheap test first: most lines name no month
+        return None
+    found = [m for m in (MONTH_FIRST.search(text), DAY_FIRST.search(text)) if m]
+    if not found:
+        return None
+    return _from_words(min(found, key=lambda m: m.start()), reference)
+
+
+def _from_iso(match: re.Match[str]) -> datetime | None:
+    g = match.groupdict()
+    zone = UTC
+    if g["offset"] and g["offset"] != "Z":
+        sign = -1 if g["offset"][0] == "-" else 1
+        digits = g["offset"][1:].replace(":", "")
+        zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        return datetime(
+            int(g["year"]), int(g["month"]), int(g["day"]),
+            int(g["hour"] or 0), int(g["minute"] or 0), int(g["second"] or 0), tzinfo=zone,
+        )  # fmt: skip
+    except ValueError:
+        return None
+
+
+def _from_words(match: re.Match[str], reference: datetime) -> datetime | None:
+    g = match.groupdict()
+    month = _MONTHS[g["month"][:3].lower()]
+    day = int(g["day"])
+    hour, minute = int(g["hour"] or 0), int(g["minute"] or 0)
+    ampm = (g["ampm"] or "").replace(".", "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    zone_hours = _ZONES.get((g["zone"] or "").lower(), 0.0)
+    zone = timezone(timedelta(hours=zone_hours)) if zone_hours else UTC
+    weekday = _WEEKDAYS.get((g["weekday"] or "")[:3].lower())
+    if g["year"]:
+        year: int | None = int(g["year"])
+    else:
+        year = resolve_year(month, day, weekday, reference)
+    if year is None:
+        return None
+    try:
+        return datetime(year, month, day, hour % 24, minute % 60, tzinfo=zone)
+    except ValueError:
+        return None
+
+
+def resolve_year(month: int, day: int, weekday: int | None, reference: datetime) -> int | None:
+    """Year of the most recent month/day not after reference (matching weekday if given)."""
+    candidates = []
+    for year in range(reference.year, reference.year - 29, -1):
+        try:
+            date = datetime(year, month, day, tzinfo=reference.tzinfo)
+        except ValueError:  # February 29 outside leap years, or an impossible date
+            continue
+        if date.date() <= reference.date():
+            candidates.append(date)
+    if not candidates:
+        return None
+    if weekday is not None:
+        for date in candidates:
+            if date.weekday() == weekday:
+                return date.year
+    return candidates[0].year

@@ -1,0 +1,516 @@
+"""Cleaning HTML pages: blocks from the markup, metadata from the head.
+
+The page is parsed with lxml (recovering from broken markup) and walked once, in document
+order, into :class:`~publisher.clean.scoring.Unit` blocks: each block-level element (p, h2,
+li, blockquote, div text, ...) starts a new block; inline text joins the current one; text
+inside links is counted for link density. Elements that never hold article text (script,
+style, nav, aside, figure, forms' controls, hidden elements, ...) are skipped whole. class/id
+names and ARIA roles give each block a markup hint (inside an article body: +1; inside a
+comment box, share bar or sidebar: -1), used by the shared scoring.
+
+Metadata comes from the head (Open Graph, article:*, JSON-LD, canonical link, <html lang>)
+and falls back to the visible text (a byline or dateline just before the body).
+
+Pages libxml2 cannot fully parse (nesting deeper than its limit, parser errors) are reduced to
+text with a tag-stripping fallback and cleaned as plain text.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from publisher.clean import scoring
+from publisher.clean.dates import parse_date
+from publisher.clean.patterns import TITLE_SITE_SUFFIX
+from publisher.clean.scoring import Unit
+
+# Elements whose whole subtree is never article text.
+SKIP_TAGS = frozenset(
+    (
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "svg",
+        "math",
+        "template",
+        "nav",
+        "aside",
+        "footer",
+        "figure",
+        "figcaption",
+        "picture",
+        "video",
+        "audio",
+        "canvas",
+        "object",
+        "embed",
+        "map",
+        "dialog",
+        "menu",
+        "button",
+        "select",
+        "option",
+        "textarea",
+        "input",
+        "label",
+        "header",
+    )
+)
+# Elements that start a new block; text inside inline elements joins the enclosing block.
+BLOCK_TAGS = frozenset(
+    (
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dd",
+        "dt",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "main",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "tbody",
+        "thead",
+        "caption",
+        "address",
+        "center",
+        "details",
+        "summary",
+        "hr",
+        "br",
+        "body",
+        "html",
+        "form",
+        "fieldset",
+    )
+)
+_KIND_OF_TAG = {
+    "h1": "heading", "h2": "heading", "h3": "heading", "h4": "heading", "h5": "heading",
+    "h6": "heading", "li": "item", "dd": "item", "blockquote": "quote",
+}  # fmt: skip
+
+# class/id words of containers that hold the article text (markup semantics, positive).
+POSITIVE_HINT = re.compile(
+    r"article[-_]?body|articlebody|article[-_]?content|article[-_]?text|entry[-_]?content|"
+    r"post[-_]?(?:body|content|entry|text)|story[-_]?(?:body|content|text)|body[-_]?text|"
+    r"content[-_]?body|main[-_]?content|rich[-_]?text|td-post-content",
+    re.IGNORECASE,
+)
+# class/id words of containers that hold chrome around the article (negative).
+# Matched at the start of a class/id word or of a part of it after "-" or "_", so that
+# "post-comments" counts and "uncommented" does not.
+NEGATIVE_HINT = re.compile(
+    r"(?:^|[\s_-])(?:comment|related|share|sharing|sidebar|footer|navbar|navigation|"
+    r"breadcrumb|newsletter|subscribe|signup|sign-up|promo|advert|sponsor|cookie|consent|"
+    r"caption|credit|byline|author-?(?:bio|info|box)|tags|tag-list|popup|modal|recommend|"
+    r"outbrain|taboola|disqus|masthead|toolbar|pagination|pager|trending|most-?popular|"
+    r"more-?stories|read-?more|teaser|skip-link|banner|donat|paywall|login)",
+    re.IGNORECASE,
+)
+# Elements whose class names describe the whole page, not a part of it.
+_PAGE_TAGS = frozenset(("html", "body", "main", "article", "form"))
+# Share of the kept prose the article's container element must hold.
+CONTAINER_SHARE = 0.9
+# A negative-hinted container holding more than this share of the page's prose is the article.
+MAJORITY = 0.4
+_HEAD_TAGS = frozenset(("meta", "link", "title"))
+_NEGATIVE_ROLES = frozenset(("navigation", "complementary", "contentinfo", "banner", "dialog"))
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_JSONLD_AUTHOR = re.compile(r'"author"\s*:\s*(?:\[\s*)?\{[^{}]*?"name"\s*:\s*"([^"]{2,80})"')
+_TAG = re.compile(r"<[^>]*>")
+_DROP_ELEMENTS = re.compile(
+    r"<(script|style|noscript|svg|iframe|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_BLOCK_BREAK = re.compile(
+    r"<(?:/?(?:p|div|h[1-6]|li|br|tr|blockquote|section|article))\b[^>]*>", re.IGNORECASE
+)
+_DATE_METAS = (
+    "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
+    "publishdate", "publish-date", "dc.date.issued", "dc.date", "sailthru.date",
+    "parsely-pub-date", "article.published", "dcterms.created", "original-publish-date",
+)  # fmt: skip
+
+
+class ParseFailure(Exception):
+    """lxml could not give a complete tree (too deep, or a parser error)."""
+
+
+@dataclass(frozen=True)
+class HtmlResult:
+    """What the HTML cleaner found."""
+
+    title: str
+    units: list[Unit]
+    published: datetime | None
+    author: str | None
+    site: str | None
+    url: str | None
+    language: str | None
+
+
+def parse(text: str) -> etree._Element:
+    """Parse a page with lxml; raise ParseFailure when the tree would be incomplete."""
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+    try:
+        root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", text, count=1), parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseFailure(str(exc)) from exc
+    for error in parser.error_log:
+        if "depth" in error.message.lower():  # libxml2 drops everything below its depth limit
+            raise ParseFailure(error.message)
+    return root
+
+
+def strip_tags(text: str) -> str:
+    """Plain text of a page without a parser: for pages lxml cannot handle."""
+    text = _DROP_ELEMENTS.sub(" ", text)
+    text = _BLOCK_BREAK.sub("\n", text)
+    return htmllib.unescape(_TAG.sub(" ", text))
+
+
+@dataclass
+class _Head:
+    """Metadata collected while walking the page, and each unit's place in the tree."""
+
+    metas: dict[str, str]
+    jsonld: list[str]
+    # Per unit: ids of the block elements that enclose it, outermost first.
+    paths: list[tuple[int, ...]] = field(default_factory=list)
+    title: str = ""
+    canonical: str | None = None
+    h1: str = ""
+
+
+def to_units(root: etree._Element, known: frozenset[str]) -> tuple[list[Unit], _Head]:
+    """Walk the tree once into blocks (see the module docstring) and collect head metadata."""
+    head = _Head({}, [])
+    units: list[Unit] = []
+    parts: list[str] = []
+    link_chars = 0
+    # Per open block element: (kind, hint, hint source) of the block it starts.
+    contexts: list[tuple[str, int, int]] = [("paragraph", 0, 0)]
+    blocks: list[int] = [0]  # ids of the open block elements
+    block_ids = itertools.count(1)
+    # Per open element: its hint (nearest telling class/id) and the element that gave it.
+    hints: list[tuple[int, int]] = [(0, 0)]
+    sources: list[int] = []  # hint source of each unit
+    source_count = 0
+    in_link = 0
+    in_h1 = False
+
+    def flush() -> None:
+        nonlocal link_chars
+        if parts:
+            text = " ".join("".join(parts).split())
+            if text:
+                kind, hint, source = contexts[-1]
+                sources.append(source)
+                head.paths.append(tuple(blocks))
+                words = scoring.weight(text)
+                unit = Unit(
+                    text,
+                    kind,
+                    words,
+                    scoring.is_sentence(text, words),  # type: ignore[arg-type]
+                    scoring.link_density(link_chars, len(text)),
+                    False,
+                    hint,
+                )
+                unit.boiler = scoring.is_boilerplate(text) or (
+                    bool(known) and scoring.key(text) in known
+                )
+                units.append(unit)
+            parts.clear()
+        link_chars = 0
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        # Skipped elements still get an "end" event (which carries their tail text).
+        skipped = tag in _HEAD_TAGS or tag in SKIP_TAGS or _hidden(el)
+        if event == "start":
+            if skipped:
+                _read_head(el, tag, head)
+                walker.skip_subtree()
+                continue
+            if tag == "time" and el.get("datetime") and "time" not in head.metas:
+                head.metas["time"] = el.get("datetime") or ""
+            own = _hint(el)
+            if own is None:
+                hints.append(hints[-1])
+            else:
+                source_count += 1
+                hints.append((own, source_count))
+            if tag in BLOCK_TAGS:
+                flush()
+                kind = _KIND_OF_TAG.get(tag, "paragraph")
+                parent_kind = contexts[-1][0]
+                if parent_kind in ("quote", "item") and kind == "paragraph":
+                    kind = parent_kind
+                contexts.append((kind, *hints[-1]))
+                blocks.append(next(block_ids))
+            if tag == "a":
+                in_link += 1
+            elif tag == "h1":
+                in_h1 = True
+            if el.text:
+                parts.append(el.text)
+                if in_link:
+                    link_chars += len(el.text.strip())
+                if in_h1:
+                    head.h1 += el.text
+        else:
+            if not skipped:
+                hints.pop()
+                if tag in BLOCK_TAGS:
+                    flush()
+                    contexts.pop()
+                    blocks.pop()
+                if tag == "a":
+                    in_link -= 1
+                elif tag == "h1":
+                    in_h1 = False
+                    head.h1 += "\n"
+            if el.tail:
+                parts.append(el.tail)
+                if in_link:
+                    link_chars += len(el.tail.strip())
+                if in_h1:
+                    head.h1 += el.tail
+    flush()
+    _trust_majority(units, sources)
+    return units, head
+
+
+def _trust_majority(units: list[Unit], sources: list[int]) -> None:
+    """Clear negative hints of a container that holds most of the page's prose.
+
+    Class names are chosen by designers, not for us: a wrapper called "content-with-sidebar"
+    that holds the article is not a sidebar. Chrome is by definition the smaller part.
+    """
+    prose: dict[int, int] = {}
+    total = 0
+    for unit, source in zip(units, sources, strict=True):
+        if scoring.is_prose(unit):
+            total += unit.words
+            if unit.hint < 0:
+                prose[source] = prose.get(source, 0) + unit.words
+    for source, words in prose.items():
+        if words > MAJORITY * total:
+            for unit, unit_source in zip(units, sources, strict=True):
+                if unit_source == source:
+                    unit.hint = 0
+
+
+def _hidden(el: etree._Element) -> bool:
+    """Elements the reader never sees."""
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()
+
+
+def _hint(el: etree._Element) -> int | None:
+    """Markup hint of an element from its class/id/role/itemprop; None if they tell nothing."""
+    if el.get("itemprop") == "articleBody":
+        return 1
+    role = el.get("role")
+    if role in _NEGATIVE_ROLES:
+        return -1
+    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    if len(names) == 1 or el.tag in _PAGE_TAGS:
+        return None
+    if POSITIVE_HINT.search(names):
+        return 1
+    if NEGATIVE_HINT.search(names):
+        return -1
+    return None
+
+
+def _read_head(el: etree._Element, tag: str, head: _Head) -> None:
+    """Collect <title>, <meta>, canonical <link> and JSON-LD from skipped elements."""
+    if tag == "meta":
+        name = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
+        content = el.get("content")
+        if name and content and name not in head.metas:
+            head.metas[name] = content.strip()
+    elif tag == "link":
+        if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
+            head.canonical = el.get("href")
+    elif tag == "title":
+        if not head.title:
+            head.title = " ".join((el.text_content() or "").split())
+    elif tag == "script" and (el.get("type") or "").lower() == "application/ld+json" and el.text:
+        head.jsonld.append(el.text[:100_000])
+
+
+def extract(
+    text: str, reference: datetime, known: frozenset[str] = frozenset(), url: str | None = None
+) -> HtmlResult:
+    """Title, body units and metadata of an HTML page (raises ParseFailure, see parse())."""
+    root = parse(text)
+    units, head = to_units(root, known)
+    site = head.metas.get("og:site_name") or None
+    page_url = head.canonical or head.metas.get("og:url") or url
+    if page_url and not page_url.startswith(("http://", "https://")):
+        page_url = url
+    if site is None and page_url:
+        site = urlsplit(page_url).hostname or None
+    raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
+    title = strip_site(" ".join(raw_title.split()), site)
+    kept = scoring.select(units, title, raw_title=head.title)
+    titles = {scoring.normalise(title), scoring.normalise(head.title)}
+    body = [
+        u
+        for u in within_container(units, head.paths, kept)
+        if scoring.normalise(u.text) not in titles
+    ]
+    first_body = next((i for i, unit in enumerate(units) if body and unit is body[0]), 0)
+    nearby = units[max(0, first_body - 8) : first_body]
+    published = _published(head, reference) or next(
+        (d for u in nearby if u.words <= 16 and (d := parse_date(u.text, reference))), None
+    )
+    author = _author(head) or next(
+        (a for u in nearby if (a := scoring.byline_author(u.text))), None
+    )
+    language = root.get("lang") or head.metas.get("og:locale") or None
+    return HtmlResult(
+        title, body, published, author, site, page_url, language.strip() if language else None
+    )
+
+
+def within_container(
+    units: list[Unit], paths: list[tuple[int, ...]], kept: list[Unit]
+) -> list[Unit]:
+    """The kept units, restricted to and completed from the article's container element.
+
+    The container is the innermost element that holds CONTAINER_SHARE of the kept prose. Kept
+    units outside it go (a teaser block the density bridged into); units inside it between
+    the first and last kept ones come back even when short (list items, table rows, tweets),
+    unless they are chrome or repeats: the markup says they belong to the article. So does
+    the rest of the container after the last kept unit when it is marked as an article body.
+    """
+    if not kept:
+        return kept
+    index = {id(unit): i for i, unit in enumerate(units)}
+    kept_at = [index[id(unit)] for unit in kept]
+    prose_words: dict[int, int] = {}
+    total = 0
+    for i, unit in zip(kept_at, kept, strict=True):
+        if scoring.is_prose(unit):
+            total += unit.words
+            for block in paths[i]:
+                prose_words[block] = prose_words.get(block, 0) + unit.words
+    holders = [b for b, words in prose_words.items() if words >= CONTAINER_SHARE * total]
+    if not holders:
+        return kept
+    container = max(holders, key=lambda b: (len(_path_to(paths, kept_at, b)), b))
+    last = kept_at[-1]
+    while last + 1 < len(units) and container in paths[last + 1] and units[last + 1].hint > 0:
+        last += 1  # the rest of an explicitly marked article body (a list of tour dates)
+    inside = [i for i in range(kept_at[0], last + 1) if container in paths[i]]
+    # Prose elsewhere in the same container is the article's too (past a "Don't miss" box).
+    start = kept_at[0] - 1
+    while start >= 0 and container in paths[start]:
+        if scoring.is_prose(units[start]) and units[start].hint >= 0:
+            inside.insert(0, start)
+        start -= 1
+    end = last + 1
+    while end < len(units) and container in paths[end]:
+        if scoring.is_prose(units[end]) and units[end].hint >= 0:
+            inside.append(end)
+        end += 1
+    chosen = set(kept_at)
+    seen: set[str] = set()
+    result = []
+    for i in inside:
+        unit = units[i]
+        if i not in chosen and (unit.text in seen or scoring.is_chrome(unit)):
+            continue
+        seen.add(unit.text)
+        result.append(unit)
+    return result
+
+
+def _path_to(paths: list[tuple[int, ...]], kept_at: list[int], block: int) -> tuple[int, ...]:
+    """The path prefix that ends at block (its depth tells how inner the block is)."""
+    for i in kept_at:
+        if block in paths[i]:
+            return paths[i][: paths[i].index(block) + 1]
+    return ()
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.split("\n") if line.strip()), "")
+
+
+def strip_site(title: str, site: str | None) -> str:
+    """The title without a trailing (or leading) site name."""
+    if site:
+        for sep in (" | ", " - ", " – ", " — ", " :: ", " · ", " » "):
+            if title.endswith(sep + site):
+                return title[: -len(sep + site)].strip()
+            if title.startswith(site + sep):
+                return title[len(site + sep) :].strip()
+    match = TITLE_SITE_SUFFIX.search(title)
+    if match:
+        head, suffix = title[: match.start()].strip(), title[match.start() :].strip(" |-–—:·»")
+        if len(suffix.split()) <= 4 and len(suffix) < len(head):
+            return head
+    return title
+
+
+def _published(head: _Head, reference: datetime) -> datetime | None:
+    """Publication date from meta tags, JSON-LD or the first <time datetime>."""
+    candidates = [head.metas[name] for name in _DATE_METAS if name in head.metas]
+    for blob in head.jsonld:
+        match = _JSONLD_DATE.search(blob)
+        if match:
+            candidates.append(match.group(1))
+    if "time" in head.metas:
+        candidates.append(head.metas["time"])
+    for candidate in candidates:
+        date = parse_date(candidate, reference)
+        if date is not None:
+            return date
+    return None
+
+
+def _author(head: _Head) -> str | None:
+    """Author from meta tags or JSON-LD (profile URLs are not names)."""
+    for name in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator"):
+        value = head.metas.get(name)
+        if value and not value.startswith(("http://", "https://")):
+            return value
+    for blob in head.jsonld:
+        match = _JSONLD_AUTHOR.search(blob)
+        if match:
+            try:
+                return str(json.loads(f'"{match.group(1)}"'))
+            except ValueError:
+                return match.group(1)
+    return None

@@ -1,0 +1,382 @@
+"""The heuristics shared by the text and HTML cleaners, and the one place that combines them.
+
+Both cleaners turn a document into a sequence of :class:`Unit` (a line or an HTML block) in
+reading order. Each heuristic below looks at one signal and is tested on its own:
+
+- **text length** (:func:`weight`): how much language a unit carries, in words (CJK: characters
+  / 2, since those scripts do not separate words with spaces);
+- **sentence shape** (:func:`is_sentence`): enough words and a sentence-final mark;
+- **link density** (:func:`link_density`): share of a block's text inside links (HTML only);
+- **boilerplate patterns** (:func:`is_boilerplate`): the named families of patterns.py, plus the
+  cross-document keys the pipeline passes in;
+- **repetition** (:func:`repeated`): a unit whose text occurs more than once in the document;
+- **density / position** (:func:`densest_region`): the stretch of units where content outweighs
+  chrome the most (a maximum-sum run, as in Finn's Body Text Extraction); units far from it are
+  navigation, teasers and footers.
+
+:func:`select` combines them: price every unit by shape (:func:`unit_value`), find the densest
+region, check the patterns inside it and find it again (:func:`refine`: a share bar or a run of
+comment signatures is a barrier), then keep the prose in it and the headings, lists and quotes
+that sit between prose. The HTML cleaner then applies markup semantics (the article's container
+element, see html.within_container); the text cleaner adds a standfirst by position.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from publisher.clean.patterns import (
+    ANY_CONTAINS,
+    ANY_END,
+    BOILERPLATE,
+    BYLINE_AUTHOR,
+    Pattern,
+)
+from publisher.models import BlockKind
+
+# Text with fewer characters per space-separated word than this is in a spaced script.
+SPACED_CHARS_PER_WORD = 12
+# A unit needs this many words to count as a sentence (shorter ones are labels and buttons).
+MIN_SENTENCE_WORDS = 5
+# A unit this long is prose even without a final mark (standfirsts, truncated paragraphs).
+LONG_WORDS = 15
+# Headings longer than this are not headings but unpunctuated prose or teaser text.
+MAX_HEADING_WORDS = 14
+# An all-capitals line longer than this is a promo or teaser ("CLICK HERE TO GET THE APP").
+MAX_SHOUTED_WORDS = 5
+# Value of a short, non-sentence unit: each one costs about as much as a few words of prose, so
+# that a menu of fifty links outweighs a two-line teaser but not a real paragraph.
+SHORT_PENALTY = 8.0
+# Value of a line that ends articles (comment headers, share bars, related links): only a lot
+# of prose on both sides bridges it (an inline "Related: ..." link inside a long article).
+BARRIER_PENALTY = 60.0
+# Longest unit the boilerplate patterns are tried on, and the longest for the families that
+# look for words anywhere in the line (sign-up boxes, cookie notices), which cost the most.
+MAX_PATTERN_CHARS = 400
+MAX_CONTAINS_CHARS = 160
+# A line holding the title plus at most this many characters (a breadcrumb, a kicker, a date)
+# is a copy of the title; titles shorter than MIN_GLUED_TITLE must match the whole line.
+TITLE_GLUE_CHARS = 60
+MIN_GLUED_TITLE = 20
+# Value of a line seen before in the same document (and of a known cross-document line).
+REPEAT_PENALTY = 25.0
+# Value of a unit that matches a boilerplate pattern or is known cross-document boilerplate.
+BOILERPLATE_PENALTY = 25.0
+# Longest list a colon-ended line can bring along after the densest region.
+MAX_LIST_ITEMS = 60
+# Above this link density a block is navigation or a link list, whatever its length.
+MAX_LINK_DENSITY = 0.5
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_DIGIT_RUN = re.compile(r"\d(?:[\d,.]*\d)?")
+# Closing quotes and brackets after a sentence's final mark, and the marks themselves.
+CLOSERS = "\"'”’»)]*"
+FINAL_MARKS = frozenset(".!?…。！？:")
+TRUNCATED = ("...", "…")
+
+
+@dataclass(slots=True)
+class Unit:
+    """One candidate block of a document, with the signals measured on it."""
+
+    text: str
+    kind: BlockKind = "paragraph"
+    words: int = 0
+    sentence: bool = False
+    links: float = 0.0  # link density, 0..1
+    boiler: bool = False  # matched a pattern or a known cross-document key
+    hint: int = 0  # markup semantics (HTML): +1 inside an article body, -1 inside chrome
+
+
+def weight(text: str) -> int:
+    """Length of a text in words; CJK characters count as half a word each."""
+    words = text.count(" ") + 1 if text else 0
+    # Spaced scripts average a few characters per word; only unspaced text can be CJK.
+    if len(text) <= SPACED_CHARS_PER_WORD * words or text.isascii() or not _CJK.search(text):
+        return words
+    return max(words, len(_CJK.findall(text)) // 2)
+
+
+def is_sentence(text: str, words: int) -> bool:
+    """True when the text is shaped like prose: enough words, ending in a sentence mark.
+
+    An ellipsis at the end is not a sentence end but a cut: teasers of other articles.
+    """
+    if words < MIN_SENTENCE_WORDS:
+        return False
+    return text.rstrip(CLOSERS)[-1:] in FINAL_MARKS and not text.endswith(TRUNCATED)
+
+
+def link_density(link_chars: int, chars: int) -> float:
+    """Share of a block's characters that are link text (0 when the block is empty)."""
+    return min(1.0, link_chars / chars) if chars else 0.0
+
+
+def normalise(text: str) -> str:
+    """Case- and space-insensitive form of a line, for comparisons."""
+    return " ".join(text.casefold().split())
+
+
+def key(text: str) -> str:
+    """Short stable hash of a line's normalised form with digits folded to 0 (so counters
+    and dates that change from page to page still match): the cross-document key."""
+    folded = _DIGIT_RUN.sub("0", normalise(text))
+    return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
+
+
+@functools.lru_cache(maxsize=8192)
+def boilerplate_family(text: str) -> Pattern | None:
+    """The family of patterns.py the whole unit matches, or None.
+
+    The families' cheap conditions (start, end, contained words) filter first; a regex runs
+    only for the families whose condition holds. Cached: the same line is asked about by
+    several steps, and chrome lines repeat across the pages of a site.
+    """
+    if len(text) > MAX_PATTERN_CHARS:  # patterns describe short lines, not paragraphs
+        return None
+    low = text.lower()
+    starts, by_start = _BY_FIRST_CHAR.get(low[:1], ((), ()))
+    found = [p for p in by_start if low.startswith(p.starts)] if low.startswith(starts) else []
+    if low.endswith(ANY_END):
+        found += [p for p in _WITH_ENDS if low.endswith(p.ends)]
+    if len(low) <= MAX_CONTAINS_CHARS:
+        if ANY_CONTAINS.search(low):
+            found += [p for p in _WITH_CONTAINS if p.could_match(low)]
+    else:
+        found += [p for p in _LONG_LINES if p.could_match(low)]
+    for family in sorted(set(found), key=lambda p: _ORDER[p.name]) if len(found) > 1 else found:
+        if family.regex.match(text):
+            return family
+    return None
+
+
+# Indexes of the families by their cheap conditions, so a line is tested only against the
+# families it could belong to (by first character, by ending, by contained words).
+_ORDER = {p.name: i for i, p in enumerate(BOILERPLATE)}
+_BY_FIRST_CHAR: dict[str, tuple[tuple[str, ...], tuple[Pattern, ...]]] = {
+    char: (
+        tuple(s for p in BOILERPLATE for s in p.starts if s.startswith(char)),
+        tuple(p for p in BOILERPLATE if any(s.startswith(char) for s in p.starts)),
+    )
+    for char in {s[0] for p in BOILERPLATE for s in p.starts}
+}
+_WITH_ENDS = tuple(p for p in BOILERPLATE if p.ends)
+_WITH_CONTAINS = tuple(p for p in BOILERPLATE if p.contains)
+_LONG_LINES = tuple(p for p in BOILERPLATE if p.contains and p.long_lines)
+
+
+def is_boilerplate(text: str) -> bool:
+    """True when the whole unit matches one of the boilerplate families of patterns.py."""
+    return boilerplate_family(text) is not None
+
+
+def repeated(units: Sequence[Unit]) -> list[bool]:
+    """Mark every unit after the first with the same text (repeats add nothing)."""
+    seen: set[str] = set()
+    out = []
+    for unit in units:
+        out.append(unit.text in seen)
+        seen.add(unit.text)
+    return out
+
+
+def text_value(words: int, sentence: bool) -> float:
+    """Value of a unit by its length and shape alone (the text-density signal)."""
+    if sentence:
+        return float(words)
+    if words >= LONG_WORDS:
+        return words / 2
+    return -SHORT_PENALTY
+
+
+def unit_value(unit: Unit, repeat: bool = False) -> float:
+    """How much a unit speaks for being inside the article (+) or outside it (-).
+
+    Length and shape give the base value; boilerplate and chrome markup make it strongly
+    negative; links make it count as a short line; a repeat costs more than a short line (lists
+    of teasers repeat their datelines and section names); an article-body container makes it
+    count more.
+    """
+    if unit.boiler or unit.hint < 0:
+        return -BOILERPLATE_PENALTY
+    if repeat:
+        return -REPEAT_PENALTY
+    if unit.links > MAX_LINK_DENSITY:
+        return -SHORT_PENALTY
+    value = text_value(unit.words, unit.sentence)
+    if value < 0:
+        return 0.0 if unit.hint > 0 else value  # short lines inside an article body are neutral
+    return value * (1.0 - unit.links) * (1.5 if unit.hint > 0 else 1.0)
+
+
+def densest_region(values: Sequence[float]) -> tuple[int, int]:
+    """The run of units [start, end) with the largest sum of values (Kadane, linear time).
+
+    Returns (0, 0) when no unit has a positive value.
+    """
+    best, best_start, best_end = 0.0, 0, 0
+    total, start = 0.0, 0
+    for i, value in enumerate(values):
+        if total <= 0:
+            total, start = 0.0, i
+        total += value
+        if total > best:
+            best, best_start, best_end = total, start, i + 1
+    return best_start, best_end
+
+
+def refine(units: Sequence[Unit], values: list[float], start: int, end: int) -> tuple[int, int]:
+    """Pattern-check the units of [start, end) and find the densest run again inside it.
+
+    The first pass prices units by shape alone (pattern checks on every line would cost more
+    than everything else); inside the region, a share bar or a run of "jane says:" lines now
+    weighs as a barrier (for the families that end articles), which splits an article from the
+    comments or teasers that follow it.
+    """
+    for i in range(start, end):
+        unit = units[i]
+        family = boilerplate_family(unit.text)
+        if family is not None:
+            unit.boiler = True
+            # Inline boilerplate (captions, credits) interrupts an article: it costs what any
+            # short line costs; only the families that end articles are barriers.
+            values[i] = -BARRIER_PENALTY if family.ends_article else min(values[i], -SHORT_PENALTY)
+    inner_start, inner_end = densest_region(values[start:end])
+    return start + inner_start, start + inner_end
+
+
+def ends_article(unit: Unit) -> bool:
+    """True when the unit belongs to a boilerplate family that marks the end of an article."""
+    family = boilerplate_family(unit.text)
+    return family is not None and family.ends_article
+
+
+def byline_author(text: str) -> str | None:
+    """The author named by a byline line ("By Jane Doe"), or None."""
+    match = BYLINE_AUTHOR.match(text)
+    return match.group("name") if match else None
+
+
+def is_prose(unit: Unit) -> bool:
+    """A unit that is article text by its own shape (a sentence, or a long run of words)."""
+    return (unit.sentence or unit.words >= LONG_WORDS) and unit.links <= MAX_LINK_DENSITY
+
+
+def select(
+    units: Sequence[Unit],
+    title: str = "",
+    raw_title: str = "",
+    values: list[float] | None = None,
+    region: tuple[int, int] | None = None,
+) -> list[Unit]:
+    """Keep the article's units: prose of the densest region and what sits between prose.
+
+    The region is refined with the pattern checks (see refine()), then cleared of repeats,
+    boilerplate, chrome and the title (also as raw_title, before its site suffix was cut),
+    and trimmed to start and end with prose (a short line at the top is a
+    kicker or a dateline; at the bottom, a footer) -- except that a line ending in a colon
+    brings the short lines it introduces. Between prose, short units are kept when the markup
+    places them in the article body, or when they head prose (headings) or form a list that
+    reads as sentences or is introduced by a colon.
+
+    values, when given, are the units' unit_value() already computed by the caller (the text
+    cleaner prices every line before it makes Units), and region their densest_region();
+    select() refines a copy.
+    """
+    dup = repeated(units)
+    if values is None:
+        values = [unit_value(unit, repeat) for unit, repeat in zip(units, dup, strict=True)]
+    else:
+        values = list(values)
+    start, end = refine(units, values, *(region or densest_region(values)))
+    titles = {normalise(title), normalise(raw_title)} - {""}
+    title_lengths = {len(t) for t in titles}
+    region = [
+        unit
+        for unit, is_dup in zip(units[start:end], dup[start:end], strict=True)
+        if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, title_lengths))
+    ]
+    region += _introduced_run(units, end, region)
+    prose_at = [i for i, unit in enumerate(region) if is_prose(unit)]
+    if not prose_at:
+        return []
+    last = prose_at[-1]
+    while last + 1 < len(region) and _introduced_list(region, last + 1):
+        last += 1
+    kept: list[Unit] = []
+    for i in range(prose_at[0], last + 1):
+        unit = region[i]
+        if is_prose(unit) or unit.hint > 0:
+            keep = True
+        elif unit.kind == "item":
+            keep = unit.sentence or _introduced_list(region, i)
+        else:
+            keep = is_heading(unit) and _followed_by_prose(region, i)
+        if keep:
+            if unit.kind == "paragraph" and not unit.sentence and _followed_by_prose(region, i):
+                unit.kind = "heading"
+            kept.append(unit)
+    return kept
+
+
+def _is_title(text: str, titles: set[str], lengths: set[int]) -> bool:
+    """True when text is a copy of the title, alone or glued to a breadcrumb or a kicker
+    ("Home News Business Ascom announces ..."); the length test saves normalising."""
+    if not any(n - 4 <= len(text) <= n + TITLE_GLUE_CHARS for n in lengths):
+        return False
+    low = text.casefold()
+    if not any(t[:12] in low for t in titles):  # cheap probe before normalising
+        return False
+    norm = normalise(text)
+    return any(norm == t or (len(t) >= MIN_GLUED_TITLE and t in norm) for t in titles)
+
+
+def is_heading(unit: Unit) -> bool:
+    """A short line that can head a section: a few words, and not a shouted teaser headline."""
+    if unit.words > MAX_HEADING_WORDS:
+        return False
+    return unit.words <= MAX_SHOUTED_WORDS or not unit.text.isupper()
+
+
+def is_chrome(unit: Unit) -> bool:
+    """Units never kept: boilerplate, chrome by markup, link lists."""
+    return (
+        unit.boiler or unit.hint < 0 or unit.links > MAX_LINK_DENSITY or is_boilerplate(unit.text)
+    )
+
+
+def _introduced_run(units: Sequence[Unit], end: int, region: Sequence[Unit]) -> list[Unit]:
+    """Short units right after the region that a last line ending in ':' introduces."""
+    if not region or not region[-1].text.endswith(":"):
+        return []
+    run = []
+    for unit in units[end : end + MAX_LIST_ITEMS]:
+        if is_prose(unit) or is_chrome(unit) or unit.words > MAX_HEADING_WORDS:
+            break
+        unit.kind = "item"
+        run.append(unit)
+    return run
+
+
+def _introduced_list(region: Sequence[Unit], i: int) -> bool:
+    """True when the item at i belongs to a list whose lead-in line ends with a colon."""
+    if region[i].kind != "item":
+        return False
+    j = i
+    while j > 0 and region[j - 1].kind == "item":
+        j -= 1
+    return j > 0 and region[j - 1].text.rstrip().endswith(":")
+
+
+def _followed_by_prose(region: Sequence[Unit], i: int) -> bool:
+    """True when the next unit after i is prose (or a list), i.e. i heads a section."""
+    return i + 1 < len(region) and (is_prose(region[i + 1]) or region[i + 1].kind == "item")
+
+
+def keys_of(texts: Iterable[str]) -> frozenset[str]:
+    """Cross-document keys of the short-to-medium lines among texts (long prose is unique)."""
+    return frozenset(key(t) for t in texts if t and len(t) <= MAX_PATTERN_CHARS)

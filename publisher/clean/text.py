@@ -1,0 +1,228 @@
+"""Cleaning plain-text scrapes: one block per line, no markup to lean on.
+
+Every non-blank line becomes a :class:`~publisher.clean.scoring.Unit`; lines starting with a
+bullet glyph become list items (glyph removed). The title is the first real line (not a
+fundraising counter, a date or a one-line kicker); the body is what
+:func:`publisher.clean.scoring.select` keeps; the date and byline are read from the few lines
+around the title and just before the body, which is where scrapes put them.
+
+This module is on the hot path of large batches, so the per-line work is a handful of string
+operations; the regex families run only on lines that could be kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from publisher.clean import scoring
+from publisher.clean.dates import parse_date
+from publisher.clean.patterns import BULLET, NON_WORD_LINE, TITLE_SITE_SUFFIX
+from publisher.clean.scoring import Unit
+
+# Glyphs that can start a bulleted line; checked before the BULLET regex, which is slower.
+_BULLET_STARTS = frozenset("•·●▪‣◦-*–")
+_HAS_DIGIT = re.compile(r"\d")
+# How many lines around the title and before the body are searched for a date or a byline.
+META_WINDOW = 6
+# Lines beyond the densest region given to select() (context for its repeat test).
+WINDOW_MARGIN = 12
+# Most lines (captions, credits) between a standfirst and the body.
+STANDFIRST_GAP = 5
+# The title is looked for among this many first lines.
+TITLE_LINES = 20
+# A sentence longer than this is a paragraph, not a headline.
+MAX_TITLE_WORDS = 40
+# A title candidate this short, followed by a longer line, is a section kicker ("World News").
+KICKER_WORDS = 3
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """What the text cleaner found: the title, the kept units and the metadata lines."""
+
+    title: str
+    units: list[Unit]
+    published: datetime | None
+    author: str | None
+
+
+def scan(text: str) -> list[tuple[str, str, int, bool]]:
+    """Non-blank lines (bullets removed) as (text, kind, words, sentence shape).
+
+    This is the only per-line pass over the whole document, so it is written for speed: the
+    weight() and is_sentence() heuristics are inlined for the common (non-CJK) case and Units
+    are made afterwards, only for the lines near the body.
+    """
+    out = []
+    append = out.append
+    closers, marks, truncated = scoring.CLOSERS, scoring.FINAL_MARKS, scoring.TRUNCATED
+    min_words, spaced = scoring.MIN_SENTENCE_WORDS, scoring.SPACED_CHARS_PER_WORD
+    for line in filter(None, map(str.strip, text.split("\n"))):  # non-blank lines, in C
+        kind = "paragraph"
+        if line[0] in _BULLET_STARTS:
+            match = BULLET.match(line)
+            if match:
+                line = line[match.end() :]
+                kind = "item"
+                if not line:
+                    continue
+        count = line.count(" ") + 1
+        if len(line) > spaced * count:  # few spaces: maybe CJK, which weight() counts
+            count = scoring.weight(line)
+        append(
+            (
+                line,
+                kind,
+                count,
+                count >= min_words
+                and line.rstrip(closers)[-1:] in marks
+                and not line.endswith(truncated),
+            )
+        )
+    return out
+
+
+def _known(line: str, known: frozenset[str]) -> bool:
+    return bool(known) and scoring.key(line) in known
+
+
+def find_title(units: list[Unit], reference: datetime) -> int | None:
+    """Index of the title line: the first line that is not a counter, a date or a kicker."""
+    for i in range(len(units)):
+        unit = units[i]
+        text = unit.text
+        if unit.kind == "item" or NON_WORD_LINE.match(text):
+            continue
+        if unit.words > MAX_TITLE_WORDS and unit.sentence:
+            continue  # a paragraph; an unpunctuated long first line is still the headline
+        if scoring.is_boilerplate(text):
+            continue
+        if unit.words <= 6 and _HAS_DIGIT.search(text) and parse_date(text, reference):
+            continue  # a dateline such as "Thursday, August 5"
+        nxt = units[i + 1] if i + 1 < len(units) else None
+        if (
+            unit.words <= KICKER_WORDS
+            and nxt is not None
+            and nxt.words > unit.words
+            and not nxt.sentence
+            and nxt.words <= scoring.MAX_HEADING_WORDS * 2
+        ):
+            continue  # a kicker above the real headline
+        return i
+    return None
+
+
+def clean_title(text: str, lines: list[str]) -> str:
+    """The title without a glued site name ("Headline - Site"), when the suffix looks like one.
+
+    The suffix goes when one of lines (the document's other lines) is the bare headline, or
+    when it is short and shorter than the headline.
+    """
+    match = TITLE_SITE_SUFFIX.search(text)
+    if not match:
+        return text
+    head = text[: match.start()].strip()
+    suffix = text[match.start() :].strip(" |-–—:·»")
+    if head in lines:
+        return head
+    if len(suffix.split()) <= 4 and len(suffix) < len(head):
+        return head
+    return text
+
+
+def extract(text: str, reference: datetime, known: frozenset[str] = frozenset()) -> TextResult:
+    """Title, body units, date and author of a plain-text scrape.
+
+    The densest region is found on the raw per-line values first; Units (and the pattern
+    checks of select()) are then made only for a window around it and for the top lines.
+    """
+    rows = scan(text)
+    seen: set[str] = set()
+    values = []
+    short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
+    repeat = -scoring.REPEAT_PENALTY
+    for line, _, count, sentence in rows:
+        # unit_value(), inlined for the common case (no markup, no links).
+        if line in seen or (known and _known(line, known)):
+            values.append(repeat)
+        else:
+            values.append(count if sentence else count / 2 if count >= long_words else short)
+        seen.add(line)
+    start, end = scoring.densest_region(values)
+    # The window must hold what select() may add after the region: the list that a last line
+    # ending in ':' introduces.
+    lo = max(0, start - WINDOW_MARGIN)
+    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
+    hi = min(len(rows), end + WINDOW_MARGIN + more)
+    cache: dict[int, Unit] = {}
+
+    def unit(i: int) -> Unit:
+        if i not in cache:
+            line, kind, count, sentence = rows[i]
+            cache[i] = Unit(line, kind, count, sentence, 0.0, _known(line, known))  # type: ignore[arg-type]
+        return cache[i]
+
+    head = [unit(i) for i in range(min(len(rows), TITLE_LINES))]
+    title_at = find_title(head, reference)
+    raw_title = rows[title_at][0] if title_at is not None else ""
+    title = clean_title(raw_title, [row[0] for row in rows[1:200]]) if raw_title else ""
+    window = [unit(i) for i in range(lo, hi)]
+    body = scoring.select(
+        window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
+    )
+    first = lo + next((i for i, u in enumerate(window) if body and u is body[0]), hi - lo)
+    if title_at is not None and body:
+        standfirst = _standfirst(unit, title_at, first, {title, raw_title})
+        if standfirst is not None:
+            body.insert(0, standfirst)
+    published, author = _metadata(unit, title_at, first, reference)
+    return TextResult(title, body, published, author)
+
+
+def _standfirst(
+    unit: Callable[[int], Unit], title_at: int, first: int, titles: set[str]
+) -> Unit | None:
+    """The summary line right under the headline, when the body starts a few lines below it.
+
+    Position is the signal: the line after the headline (its last copy before the body), long
+    enough to be prose, with only short or inline lines (a caption, a credit) between it and
+    the body -- nothing that ends an article.
+    """
+    anchor = title_at
+    for i in range(first - 1, title_at, -1):
+        if unit(i).text in titles:
+            anchor = i
+            break
+    candidate = anchor + 1
+    if not 0 < first - candidate <= STANDFIRST_GAP:
+        return None
+    line = unit(candidate)
+    if line.words < scoring.LONG_WORDS or line.kind != "paragraph" or line.text in titles:
+        return None
+    if scoring.is_boilerplate(line.text):
+        return None
+    between = (unit(i) for i in range(candidate + 1, first))
+    if any(scoring.is_prose(u) or scoring.ends_article(u) for u in between):
+        return None
+    return line
+
+
+def _metadata(
+    unit: Callable[[int], Unit], title_at: int | None, first: int, reference: datetime
+) -> tuple[datetime | None, str | None]:
+    """Date and author from short lines near the title and just before the body (at first)."""
+    around_title = range(0, min(first, (title_at or 0) + META_WINDOW))
+    before_body = range(max(around_title.stop, first - META_WINDOW), first)
+    published = author = None
+    for i in (*around_title, *before_body):
+        line = unit(i)
+        if line.words > 16:
+            continue
+        if published is None and _HAS_DIGIT.search(line.text):
+            published = parse_date(line.text, reference)
+        if author is None:
+            author = scoring.byline_author(line.text)
+    return published, author

@@ -1,0 +1,170 @@
+"""The HTML cleaner: blocks from markup, metadata from the head, chrome dropped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from publisher.clean import clean, html
+from publisher.models import Article, RawDocument
+
+P = "<p>{} is what the reporters found when they visited the town on a cold Friday night.</p>"
+BODY = "".join(P.format(f"Paragraph {i}") for i in range(6))
+
+
+def page(body: str = BODY, head: str = "", lang: str = "en") -> str:
+    return f'<html lang="{lang}"><head>{head}</head><body>{body}</body></html>'
+
+
+def doc(text: str, kind: str = "html", url: str | None = None) -> RawDocument:
+    return RawDocument(
+        source="page.html", key="page.html", group="site", text=text, kind=kind,  # type: ignore[arg-type]
+        encoding="utf-8", mtime=datetime(2026, 1, 1, tzinfo=UTC).timestamp(), size=len(text),
+        content_hash="0" * 64, url=url,
+    )  # fmt: skip
+
+
+def article(text: str, url: str | None = None) -> Article:
+    result = clean(doc(text, url=url))
+    assert isinstance(result, Article), result
+    return result
+
+
+def test_metadata_from_the_head() -> None:
+    head = (
+        "<title>Big story - The Daily</title>"
+        '<meta property="og:title" content="Big story">'
+        '<meta property="og:site_name" content="The Daily">'
+        '<meta property="article:published_time" content="2021-08-05T10:30:00Z">'
+        '<meta name="author" content="Jane Doe">'
+        '<link rel="canonical" href="https://daily.example/big-story">'
+    )
+    result = article(page(head=head))
+    assert result.title == "Big story"
+    assert result.site == "The Daily"
+    assert result.url == "https://daily.example/big-story"
+    assert result.published == datetime(2021, 8, 5, 10, 30, tzinfo=UTC)
+    assert result.author == "Jane Doe"
+    assert result.language == "en"
+
+
+def test_title_falls_back_to_h1_then_title_without_site() -> None:
+    assert article(page("<h1>The headline</h1>" + BODY)).title == "The headline"
+    assert article(page(head="<title>The headline | Daily News</title>")).title == "The headline"
+
+
+def test_site_falls_back_to_the_host() -> None:
+    assert article(page(), url="https://news.example.org/a").site == "news.example.org"
+
+
+def test_json_ld_date_and_author() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": '
+        '"2019-11-19T06:21:00-05:00", "author": {"@type": "Person", "name": "Michael Smith"}}'
+        "</script>"
+    )
+    result = article(page(head=ld))
+    assert result.published is not None and result.published.isoformat() == (
+        "2019-11-19T06:21:00-05:00"
+    )
+    assert result.author == "Michael Smith"
+
+
+def test_body_excludes_title_and_chrome() -> None:
+    body = (
+        "<nav><a href='/'>Home</a><a href='/news'>News</a></nav>"
+        "<h1>The headline</h1>"
+        + BODY
+        + "<div class='share-bar'><p>Share this story with all of your friends today.</p></div>"
+        + "<footer><p>© 2020 The Daily. All rights reserved everywhere, always.</p></footer>"
+        + "<script>var x = 'Paragraph injected by script that is long enough.';</script>"
+    )
+    result = article(page(body))
+    text = result.body
+    assert "Home" not in text and "Share this" not in text and "©" not in text
+    assert "injected" not in text and "The headline" not in text
+    assert text.count("Paragraph") == 6
+
+
+def test_block_kinds_from_markup() -> None:
+    body = (
+        P.format("Opening")
+        + "<h2>A section</h2>"
+        + P.format("Second")
+        + "<blockquote><p>We will take all measures to protect the city, he said.</p></blockquote>"
+        + "<ul><li>The first point of the plan is a ceasefire.</li>"
+        "<li>The second point of the plan is an election.</li></ul>" + P.format("Closing")
+    )
+    kinds = [(b.kind, b.text[:12]) for b in article(page(body)).blocks]
+    assert ("heading", "A section") in kinds
+    assert ("quote", "We will take") in kinds
+    assert [k for k, _ in kinds].count("item") == 2
+
+
+def test_link_lists_are_dropped() -> None:
+    links = "".join(
+        f"<li><a href='/{i}'>Another story number {i} you may like</a></li>" for i in range(8)
+    )
+    result = article(page(BODY + f"<ul>{links}</ul>"))
+    assert "Another story" not in result.body
+
+
+def test_hidden_elements_are_dropped() -> None:
+    hidden = (
+        "<div hidden><p>Secret paragraph that nobody sees but is long enough to count.</p></div>"
+    )
+    styled = (
+        "<div style='display: none'><p>Invisible words that are long enough to count.</p></div>"
+    )
+    result = article(page(BODY + hidden + styled))
+    assert "Secret" not in result.body and "Invisible" not in result.body
+
+
+def test_chrome_container_that_holds_the_article_is_trusted() -> None:
+    wrapped = f"<div class='content-with-sidebar'>{BODY}</div>"
+    assert article(page(wrapped)).body.count("Paragraph") == 6
+
+
+def test_tail_text_after_skipped_elements_is_kept() -> None:
+    body = "<p>The mayor <script>x()</script>said the city is safe again after a long night.</p>"
+    result = article(page(BODY + body))
+    assert "The mayor said the city is safe again" in result.body
+
+
+def test_strip_tags_fallback() -> None:
+    text = html.strip_tags("<div><p>One &amp; two</p><script>bad()</script><p>three</p></div>")
+    assert "One & two" in text and "three" in text and "bad" not in text
+
+
+def test_parse_rejects_too_deep_trees() -> None:
+    deep = "<div>" * 5000 + "text" + "</div>" * 5000
+    try:
+        html.parse(deep)
+    except html.ParseFailure:
+        return
+    raise AssertionError("a tree deeper than libxml2's limit must not pass as complete")
+
+
+def test_prose_past_a_teaser_box_in_the_article_container_is_kept() -> None:
+    teasers = "".join(
+        f"<p><a href='/{i}'>Another story number {i} that you may like</a></p>" for i in range(3)
+    )
+    body = (
+        "<div class='story'>"
+        + BODY
+        + "<h3>Don't miss</h3>"
+        + teasers
+        + P.format("After the box")
+        + "</div><div class='more'>"
+        + P.format("Unrelated teaser")
+        + "</div>"
+    )
+    text = article(page(body)).body
+    assert "After the box" in text
+    assert "Another story" not in text
+
+
+def test_container_restricts_the_body() -> None:
+    body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
+    units, head = html.to_units(html.parse(page(body)), frozenset())
+    kept = [u for u in units if "Paragraph" in u.text]
+    assert html.within_container(units, head.paths, kept) == kept

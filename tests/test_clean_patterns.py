@@ -1,0 +1,126 @@
+"""Each boilerplate family of patterns.py, on its own: its example matches, prose does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from publisher.clean import scoring
+from publisher.clean.patterns import BOILERPLATE, BULLET, BYLINE_AUTHOR, TITLE_SITE_SUFFIX, Pattern
+
+# Article sentences that share words with the families but are not boilerplate.
+PROSE = (
+    "The situation in Afghanistan is in a tangle.",
+    "Support for the plan grew in the north, officials said.",
+    "By midnight, the crowd had dispersed and the square was quiet.",
+    "Comments from the minister were not available on Friday.",
+    "The talks were confirmed on Friday, according to Reuters.",
+    "Published in 1990, the book sold a million copies.",
+    "Share prices fell by 4% after the announcement.",
+    "Related talks in Doha are expected to resume next week.",
+    "He said the photo was taken by a soldier in Kandahar.",
+    "Copyright law was changed in 2019 after long debates.",
+    "More than 12,000 people attended the match in Madrid.",
+    "Print newspapers have lost readers for a decade.",
+    "5 marathon runners finished within a minute of each other.",
+    "Also, the band will play a hometown show in Mountain View on Sept. 12.",
+    "Sources close to the talks said the ceasefire could hold until the spring.",
+    "She visited the site of the crash on Friday and spoke to survivors there.",
+    "More than half of the district centers are now under Taliban control.",
+)
+
+
+@pytest.mark.parametrize("pattern", BOILERPLATE, ids=lambda p: p.name)
+def test_family_matches_its_example(pattern: Pattern) -> None:
+    assert pattern.could_match(pattern.example.lower())
+    assert pattern.regex.match(pattern.example)
+    assert scoring.is_boilerplate(pattern.example)
+
+
+@pytest.mark.parametrize("line", PROSE)
+def test_prose_is_not_boilerplate(line: str) -> None:
+    assert scoring.boilerplate_family(line) is None
+
+
+def test_every_family_names_a_cheap_condition() -> None:
+    assert all(p.starts or p.ends or p.contains for p in BOILERPLATE)
+
+
+def test_family_names_are_unique() -> None:
+    names = [p.name for p in BOILERPLATE]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("line", "family"),
+    [
+        ("895 $", "donation_counter"),
+        ("Support SouthFront", "donation_appeal"),
+        ("MONERO (XMR): 884Bz8UH63aYsjVdkfWfScRYWZGGNbjFL7pztqvWNSrtYT4r", "crypto_wallet"),
+        ("ETH & TOKENS: 0x3cbded43efdaf0fc77b9c55f6fc9988fcc9b757dThe Taliban", "crypto_wallet"),
+        ("Leave a Reply", "comment_form"),
+        ("thelastchargersfan says:", "comment_form"),
+        ("34 responses to “Anthony Lynn”", "comment_form"),
+        ("Share this:", "share_follow"),
+        ("Click to share on Facebook (Opens in new window)", "share_follow"),
+        ("No spam, we promise. You can unsubscribe at any time.", "chrome_vocabulary"),
+        ("Read more: Why the talks failed", "related_links"),
+        ("More Washington Examiner", "related_links"),
+        ("The protests kicked off in June (Image: GETTY )", "image_credit"),
+        ("The Trust Project", "trust_badge"),
+        ("Source: Reuters", "source_link"),
+        ("This website uses cookies to improve your experience.", "cookie_notice"),
+        ("Copyright 2019 The Associated Press.", "copyright"),
+        ("Tags: Afghanistan, Taliban", "reprints_tags"),
+        ("By Jane Doe and John Roe", "byline"),
+        ("Updated: 10:48, Tue, Nov 19, 2019", "timestamp"),
+        ("Advertisement", "ui_chrome"),
+        ("The city was closed this year Credit: The Siberian Times", "caption"),
+        ("In this Dec. 12, 2006, file photo, made available by NASA, astronauts work.", "caption"),
+        ("An artist's illustration of a plume of water vapor on Europa.", "caption_lead"),
+        ("Have a tip? Reach her at reporter@example.com.", "contact_email"),
+        (
+            "Citation: Hibernating astronauts (2019, November 18) retrieved from https://x",
+            "copyright",
+        ),
+        ("Sources:", "related_links"),
+        ("Share on Facebook Share on Twitter Share via Email", "share_follow"),
+        ("Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.", "share_follow"),
+        ("Published: Monday, November 18th, 2019 at 11:08 a.m.", "timestamp"),
+        ("How to contact us", "contact_us"),
+    ],
+)
+def test_family_of_line(line: str, family: str) -> None:
+    found = scoring.boilerplate_family(line)
+    assert found is not None and found.name == family
+
+
+def test_barrier_families_end_articles() -> None:
+    ends = {p.name for p in BOILERPLATE if p.ends_article}
+    assert {"comment_form", "share_follow", "related_links"} <= ends
+    assert "image_credit" not in ends  # captions interrupt an article, they do not end it
+
+
+def test_contained_words_prefilter_finds_every_needle() -> None:
+    from publisher.clean.patterns import ANY_CONTAINS
+
+    for pattern in BOILERPLATE:
+        for needle in pattern.contains:
+            assert ANY_CONTAINS.search(f"x {needle} y"), needle
+    assert not ANY_CONTAINS.search("an ordinary sentence about the war")
+
+
+def test_bullet_glyphs() -> None:
+    assert BULLET.match("• After the talks")
+    assert BULLET.match("- item")
+    assert not BULLET.match("-5 degrees tonight")
+
+
+def test_title_site_suffix() -> None:
+    assert TITLE_SITE_SUFFIX.search("Nadal keeps Spain alive - Sportsnet.ca")
+    assert not TITLE_SITE_SUFFIX.search("Escalation In Afghanistan (Videos, 18+)")
+
+
+def test_byline_author() -> None:
+    match = BYLINE_AUTHOR.match("By Jane Doe and John Roe")
+    assert match and match.group("name") == "Jane Doe"
+    assert not BYLINE_AUTHOR.match("By midnight, the crowd had gone.")

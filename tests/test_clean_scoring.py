@@ -1,0 +1,189 @@
+"""The named heuristics of scoring.py, each on small inputs, and how select() combines them."""
+
+from __future__ import annotations
+
+from publisher.clean import scoring
+from publisher.clean.scoring import Unit
+
+PROSE = "The Taliban have received an impetus and seem to be feeling the taste of victory."
+
+
+def unit(text: str, kind: str = "paragraph", links: float = 0.0, hint: int = 0) -> Unit:
+    words = scoring.weight(text)
+    return Unit(text, kind, words, scoring.is_sentence(text, words), links, False, hint)  # type: ignore[arg-type]
+
+
+def para(n: int) -> Unit:
+    return unit(f"Paragraph {n} of the story says what happened in the city on Friday night.")
+
+
+# --- text length ---------------------------------------------------------------------------
+
+
+def test_weight_counts_words() -> None:
+    assert scoring.weight("one two three") == 3
+    assert scoring.weight("") == 0
+
+
+def test_weight_counts_cjk_characters_as_half_words() -> None:
+    assert scoring.weight("一般的にスマホやタブレットなどのモバイル端末で読むことが多い") >= 10
+    assert scoring.weight("“Quoted” words — with dashes — count as words") == 9
+
+
+# --- sentence shape ------------------------------------------------------------------------
+
+
+def test_sentence_needs_words_and_a_final_mark() -> None:
+    assert scoring.is_sentence(PROSE, scoring.weight(PROSE))
+    assert scoring.is_sentence('He said: "We will stay."', 5)
+    assert not scoring.is_sentence("Russian concern", 2)
+    assert not scoring.is_sentence("Taliban offensive accelerates to take the city", 7)
+
+
+def test_truncated_teaser_is_not_a_sentence() -> None:
+    assert not scoring.is_sentence("Microsoft offers a Surface Go bundle for kids...", 8)
+    assert not scoring.is_sentence("Microsoft offers a Surface Go bundle for kids…", 8)
+
+
+# --- link density --------------------------------------------------------------------------
+
+
+def test_link_density() -> None:
+    assert scoring.link_density(0, 0) == 0.0
+    assert scoring.link_density(50, 100) == 0.5
+    assert scoring.link_density(150, 100) == 1.0
+
+
+def test_link_heavy_unit_counts_as_short() -> None:
+    assert scoring.unit_value(unit(PROSE, links=0.9)) == -scoring.SHORT_PENALTY
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def test_unit_value_by_shape() -> None:
+    assert scoring.unit_value(unit(PROSE)) == scoring.weight(PROSE)
+    assert scoring.unit_value(unit("Menu")) == -scoring.SHORT_PENALTY
+    boiler = unit(PROSE)
+    boiler.boiler = True
+    assert scoring.unit_value(boiler) == -scoring.BOILERPLATE_PENALTY
+    assert scoring.unit_value(unit(PROSE, hint=-1)) == -scoring.BOILERPLATE_PENALTY
+    assert scoring.unit_value(unit(PROSE, hint=1)) > scoring.unit_value(unit(PROSE))
+    assert scoring.unit_value(unit(PROSE), repeat=True) == -scoring.REPEAT_PENALTY
+
+
+# --- repetition ----------------------------------------------------------------------------
+
+
+def test_repeated_marks_later_copies() -> None:
+    units = [unit("Title"), unit("Body."), unit("Title")]
+    assert scoring.repeated(units) == [False, False, True]
+
+
+def test_normalise_and_key() -> None:
+    assert scoring.normalise("  Hello   World ") == "hello world"
+    assert scoring.key("0 $") == scoring.key("2,500 $")  # digits fold: counters match
+    assert scoring.key("Support SouthFront") == scoring.key("support  southfront")
+    assert len(scoring.key("x")) == 16
+
+
+# --- density / position --------------------------------------------------------------------
+
+
+def test_densest_region_is_the_max_sum_run() -> None:
+    assert scoring.densest_region([-1, 5, -2, 6, -10, 3]) == (1, 4)
+    assert scoring.densest_region([-1, -2]) == (0, 0)
+    assert scoring.densest_region([]) == (0, 0)
+
+
+def test_refine_separates_comments_from_article() -> None:
+    article = [para(i) for i in range(3)]
+    comments = []
+    for i in range(6):
+        comments += [unit(f"reader{i} says:"), unit(PROSE + " " + PROSE)]
+    units = [*article, unit("Share this:"), *comments]
+    values = [scoring.unit_value(u) for u in units]
+    start, end = scoring.refine(units, values, 0, len(units))
+    assert (start, end) == (0, 3)
+
+
+# --- select --------------------------------------------------------------------------------
+
+
+def test_select_drops_navigation_around_the_article() -> None:
+    units = [unit(x) for x in ("Home", "News", "Sport", "Video")] + [para(i) for i in range(4)]
+    units += [unit(x) for x in ("About", "Contact", "Jobs")]
+    kept = scoring.select(units)
+    assert [u.text for u in kept] == [para(i).text for i in range(4)]
+
+
+def test_select_keeps_subheadings_between_prose_only() -> None:
+    units = [unit("World News"), para(1), unit("Russian concern"), para(2), unit("Next up")]
+    kept = scoring.select(units)
+    assert [(u.kind, u.text) for u in kept] == [
+        ("paragraph", para(1).text),
+        ("heading", "Russian concern"),
+        ("paragraph", para(2).text),
+    ]
+
+
+def test_select_drops_title_glued_to_a_breadcrumb() -> None:
+    title = "Ascom announces a strategic partnership with GE Healthcare"
+    units = [unit("Home News Business News " + title), para(1), para(2)]
+    kept = scoring.select(units, title)
+    assert [u.text for u in kept] == [para(1).text, para(2).text]
+
+
+def test_repeated_datelines_split_teasers_from_the_article() -> None:
+    article = [para(i) for i in range(4)]
+    teasers = []
+    for i in range(5):
+        teasers += [unit(f"Teaser headline number {i}"), unit("Wednesday November 20, 2019")]
+        teasers += [unit(f"Teaser {i} tells readers what happened in another town on Monday.")]
+    kept = scoring.select([*article, *teasers])
+    assert [u.text for u in kept] == [u.text for u in article]
+
+
+def test_select_drops_title_and_boilerplate() -> None:
+    units = [unit("Big News Today"), para(1), unit("Advertisement"), para(2)]
+    kept = scoring.select(units, "Big News Today")
+    assert [u.text for u in kept] == [para(1).text, para(2).text]
+
+
+def test_select_keeps_sentence_items_and_drops_teaser_items() -> None:
+    units = [
+        para(1),
+        unit("They would take all necessary measures to prevent it.", "item"),
+        unit("They intend to share power with others.", "item"),
+        para(2),
+        unit("Afghanistan The new wave of refugees", "item"),
+        para(3),
+    ]
+    kept = [u.text for u in scoring.select(units)]
+    assert "They intend to share power with others." in kept
+    assert "Afghanistan The new wave of refugees" not in kept
+
+
+def test_select_keeps_a_list_introduced_by_a_colon() -> None:
+    units = [para(1), unit("The band will play these dates next summer:")]
+    units += [unit("June 9 Tampa"), unit("June 10 Miami")]
+    units += [unit("Home"), unit("About")]
+    kept = [u.text for u in scoring.select(units)]
+    assert kept[-2:] == ["June 9 Tampa", "June 10 Miami"]
+
+
+def test_select_keeps_short_blocks_inside_article_markup() -> None:
+    units = [para(1), unit("Pre-Workout Meal", hint=1), unit("Eat 60 minutes before", hint=1)]
+    units += [para(2)]
+    kept = [u.text for u in scoring.select(units)]
+    assert "Eat 60 minutes before" in kept
+
+
+def test_select_of_nothing() -> None:
+    assert scoring.select([]) == []
+    assert scoring.select([unit("Home"), unit("About")]) == []
+
+
+def test_keys_of_skips_long_and_empty_lines() -> None:
+    keys = scoring.keys_of(["Support SouthFront", "", "x" * 1000])
+    assert keys == {scoring.key("Support SouthFront")}
