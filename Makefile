@@ -39,6 +39,7 @@ lint: $(TEST_STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/summaries.py
+	$(BIN)/python benchmarks/run.py
 
 # Installs the Debian packages the tests use when any is missing (needs root or sudo).
 system-deps:

@@ -10,7 +10,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 from . import pipeline
 from .config import Settings, load_settings
-from .errors import PublisherError
+from .errors import ConfigError, PublisherError
 from .models import Article, Rejected, RunReport
 from .serve import serve
 
@@ -87,6 +89,12 @@ def _register_build(sub: argparse._SubParsersAction[Any]) -> None:
         type=int,
         help="worker processes for cleaning and summarizing (default: CPUs)",
     )
+    p.add_argument(
+        "--executor",
+        metavar="ADDRESS",
+        help="clean and summarize on a running dask.distributed scheduler instead, e.g. "
+        "tcp://10.0.0.5:8786 (needs the dask extra; workers must see the input paths)",
+    )
 
 
 def _overrides_build(args: argparse.Namespace) -> dict[str, Any]:
@@ -100,11 +108,39 @@ def _overrides_build(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
-    report = pipeline.build(settings, now=datetime.now(UTC), progress=bar)
+    with _executor(args.executor) as executor:
+        report = pipeline.build(
+            settings, now=datetime.now(UTC), progress=bar, executor=executor
+        )
     if bar:
         bar.finish()
     _print_report(report, settings, quiet=args.quiet)
     return EXIT_OK
+
+
+@contextmanager
+def _executor(address: str | None) -> Iterator[Executor | None]:
+    """A dask.distributed client's executor for ``--executor ADDRESS``, or None."""
+    if address is None:
+        yield None
+        return
+    try:
+        # Imported only here: dask is an optional extra and slow to import.
+        from distributed import Client
+    except ImportError:
+        raise ConfigError(
+            f"--executor {address} needs dask.distributed, which is not installed",
+            "pip install 'publisher[dask]', or leave out --executor to use local processes",
+        ) from None
+    try:
+        client = Client(address, timeout=30)
+    except (OSError, TimeoutError) as exc:
+        raise PublisherError(
+            f"--executor {address}: cannot reach the dask scheduler: {exc}",
+            "start one with `dask scheduler` and workers with `dask worker ADDRESS`",
+        ) from exc
+    with client:
+        yield client.get_executor()
 
 
 def _print_report(report: RunReport, settings: Settings, *, quiet: bool) -> None:
@@ -123,7 +159,9 @@ def _print_report(report: RunReport, settings: Settings, *, quiet: bool) -> None
         print(f"wrote {len(report.written)} files in {out}/: {shown}{more}")
     else:
         print(f"{out}/ is up to date")
-    print(f"open {out / 'index.html'}; feeds: {out / 'feed.atom'}, {out / 'feed.rss'}")
+    # Every link is absolute from base_url, so the archive is browsed where it is served.
+    print(f"feeds: {out / 'feed.atom'}, {out / 'feed.rss'}, {out / 'feed.json'}")
+    print(f"browse: publisher serve --out {out}   then open {settings.url('index.html')}")
 
 
 class _ProgressBar:

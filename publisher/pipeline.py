@@ -50,6 +50,9 @@ POOL_THRESHOLD = 64
 DIGEST_FEED_ISSUES = 20
 # The store's meta key holding the last render's signature and the outputs it wrote.
 RENDER_META = "render"
+# Article pages are rendered and written this many at a time, so that a full render of a
+# large archive never holds all its bodies or pages in memory.
+PAGE_BATCH = 500
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,19 +60,29 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Scanned:
-    """A changed input file as a worker saw it: its hash and line keys, not its text."""
+    """A changed input file as a worker saw it: its hash and line keys, not its text.
+
+    The keys travel as one newline-joined string: a large batch keeps every document's keys
+    until its tasks are made, and a set of a hundred small strings costs ten times more.
+    """
 
     file: SourceFile
     content_hash: str
-    keys: frozenset[str]
+    keys: str
+
+    @property
+    def key_set(self) -> frozenset[str]:
+        """The document's boilerplate line keys."""
+        return frozenset(self.keys.split("\n")) if self.keys else frozenset()
 
 
 @dataclass(frozen=True)
 class Task:
-    """One file to clean and summarize, with the group's boilerplate known to the parent."""
+    """One file to clean and summarize, with the group's boilerplate known to the parent
+    (line keys, newline-joined like ``Scanned.keys``)."""
 
     file: SourceFile
-    known: frozenset[str]
+    known: str
     sentences: int
     words: int
     max_bytes: int
@@ -91,7 +104,7 @@ def scan(file: SourceFile, max_bytes: int) -> Scanned | Rejected:
     doc = sources.read(file, max_bytes=max_bytes)
     if isinstance(doc, Rejected):
         return doc
-    return Scanned(file, doc.content_hash, boilerplate_keys(doc))
+    return Scanned(file, doc.content_hash, "\n".join(sorted(boilerplate_keys(doc))))
 
 
 def process(task: Task) -> Processed:
@@ -103,7 +116,8 @@ def process(task: Task) -> Processed:
     doc = sources.read(task.file, max_bytes=task.max_bytes)
     if isinstance(doc, Rejected):  # changed or gone since it was scanned
         return Processed(task.file, "", doc, None)
-    result = clean(doc, known_boilerplate=task.known)
+    known = frozenset(task.known.split("\n")) if task.known else frozenset()
+    result = clean(doc, known_boilerplate=known)
     if isinstance(result, Rejected):
         return Processed(task.file, doc.content_hash, result, None)
     summary = summarize(result, sentences=task.sentences, words=task.words)
@@ -209,7 +223,7 @@ def build(
                         unchanged += 1
                     else:
                         todo.append(item)
-                        store.record_boilerplate(file.group, file.key, item.keys)
+                        store.record_boilerplate(file.group, file.key, item.key_set)
             tasks = _tasks(store, todo, settings)
             del scanned, todo  # the line keys of a large batch are the bulk of its memory
             processed = run_stages(
@@ -233,16 +247,19 @@ def build(
 
 
 def _tasks(store: Store, scanned: Sequence[Scanned], settings: Settings) -> list[Task]:
-    recurring: dict[str, dict[str, int]] = {}
+    group, counts = None, {}
     tasks = []
     for item in scanned:
-        group = item.file.group
-        if group not in recurring:
-            recurring[group] = store.recurring_keys(group)
-        counts = recurring[group]
+        # Files come sorted by key, so a group's files are (nearly always) contiguous:
+        # holding one group's counts at a time costs at worst a repeated query.
+        if item.file.group != group:
+            group = item.file.group
+            counts = store.recurring_keys(group)
         # The store's counts include this document itself, recorded just before.
-        known = frozenset(
-            key for key in item.keys if counts.get(key, 0) - 1 >= BOILERPLATE_MIN_OTHERS
+        known = "\n".join(
+            key
+            for key in item.keys.split("\n")
+            if counts.get(key, 0) - 1 >= BOILERPLATE_MIN_OTHERS
         )
         tasks.append(
             Task(
@@ -366,21 +383,23 @@ def _group_stories(store: Store) -> None:
 def _render(store: Store, settings: Settings) -> list[str]:
     """Render every output that may have changed and write those whose bytes did.
 
-    Skipped outright when no article waits for its page and the render signature (code,
-    templates, settings and stored data) is the one of the last render whose outputs all
-    still exist: a no-op build reads no article at all. Otherwise the index and the digest
-    are made from light records (no bodies); full records are loaded only for the pages to
-    (re)write and the newest entries the feeds carry.
+    Skipped outright when no article waits for its page, neither the presentation (code,
+    templates, settings) nor the stored data changed since the last render, and its outputs
+    all still exist: a no-op build reads no article at all. Otherwise the index and the
+    digest are made from light records (no bodies); full records are loaded, a batch at a
+    time, only for the pages to (re)write and for the newest entries the feeds carry.
     """
     out = settings.paths.out
     pending = set(store.unrendered())
-    signature = _render_signature(store, settings)
+    presentation, data = _presentation_signature(settings), store.data_version()
     last = json.loads(store.meta(RENDER_META) or "{}")
+    restyled = last.get("presentation") != presentation
     if (
         not pending
-        and last.get("signature") == signature
+        and not restyled
+        and last.get("data") == data
         and all((out / name).exists() for name in last.get("files", ()))
-        and _missing_pages(out, store.slugs()) == set()
+        and not _missing_pages(out, store.slugs())
     ):
         return []
     entries = [entry_from_record(r) for r in store.light_articles()]
@@ -392,29 +411,42 @@ def _render(store: Store, settings: Settings) -> list[str]:
     by_id = {e.id: e for e in entries}
     archive = Archive(settings)
     missing = _missing_pages(out, [e.slug for e in entries])
-    stale = [e for e in entries if e.id in pending or e.slug in missing]
-    full = _full_entries(store, stale + entries[: settings.feed.max_entries], by_id)
-    files: dict[str, bytes] = {}
-    for entry in stale:
-        related = [by_id[i] for i in entry.also] + (
-            [by_id[entry.story]] if entry.story in by_id else []
-        )
-        files[archive.page_path(entry)] = archive.article_page(full[entry.id], related)
-    files[STYLESHEET] = archive.stylesheet()
-    files.update(archive.index_pages(entries))
+    stale = [e for e in entries if restyled or e.id in pending or e.slug in missing]
+    written: list[str] = []
+    for start in range(0, len(stale), PAGE_BATCH):
+        batch = stale[start : start + PAGE_BATCH]
+        full = _full_entries(store, batch, by_id)
+        pages = {}
+        for entry in batch:
+            related = [by_id[i] for i in entry.also] + (
+                [by_id[entry.story]] if entry.story in by_id else []
+            )
+            pages[archive.page_path(entry)] = archive.article_page(full[entry.id], related)
+        written += write_files(out, pages)
+    files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
+    # Index pages unchanged since the last render are not rendered again (unless restyled
+    # or missing): with thousands of articles, most of the archive never changes.
+    known = {
+        name: fingerprint
+        for name, fingerprint in last.get("index", {}).items()
+        if not restyled and (out / name).exists()
+    }
+    index, fingerprints = archive.index_pages(entries, known)
+    files.update(index)
     files.update(_digest_files(store, settings, entries))
     files["digests.atom"] = render_digests_feed(
         [_digest(d) for d in store.digests(limit=DIGEST_FEED_ISSUES)], settings
     )
     # Feeds last: a reader that fetches a feed mid-run finds every page it links to.
-    files.update(
-        render_feeds([full[e.id] for e in entries[: settings.feed.max_entries]], settings)
-    )
-    written = write_files(out, files)
+    newest = entries[: settings.feed.max_entries]
+    full = _full_entries(store, newest, by_id)
+    files.update(render_feeds([full[e.id] for e in newest], settings))
+    written += write_files(out, files)
     with store.transaction():
         store.mark_rendered(pending)
-        outputs = sorted(name for name in files if not name.startswith("articles/"))
-        store.set_meta(RENDER_META, json.dumps({"signature": signature, "files": outputs}))
+        outputs = sorted({*files, *fingerprints})
+        last = {"presentation": presentation, "data": data, "files": outputs}
+        store.set_meta(RENDER_META, json.dumps({**last, "index": fingerprints}))
     return written
 
 
@@ -438,13 +470,12 @@ def _missing_pages(out: Path, slugs: Iterable[str]) -> set[str]:
     return {slug for slug in slugs if f"{slug}.html" not in present}
 
 
-def _render_signature(store: Store, settings: Settings) -> str:
-    """What the outputs are a function of, besides articles waiting for their page: the
-    program's code and templates, the settings that reach the outputs, the stored data."""
+def _presentation_signature(settings: Settings) -> str:
+    """What every page's look is a function of: the program's code, the templates and the
+    settings that reach the outputs. When it changes, every page is rendered again."""
     digest = hashlib.sha256()
     shown = replace(settings, jobs=0, config_path=None, paths=replace(settings.paths, input=()))
     digest.update(repr(shown).encode("utf-8"))
-    sources_dir = Path(__file__).resolve().parent
     template_files = [
         path
         for directory in template_dirs(settings.paths.templates)
@@ -452,10 +483,10 @@ def _render_signature(store: Store, settings: Settings) -> str:
         for path in sorted(directory.iterdir())
         if path.is_file()
     ]
-    for path in [*sorted(sources_dir.rglob("*.py")), *template_files]:
+    code = sorted(Path(__file__).resolve().parent.rglob("*.py"))
+    for path in [*code, *template_files]:
         digest.update(f"\0{path}\0".encode())
         digest.update(path.read_bytes())
-    digest.update(store.data_version().encode("utf-8"))
     return digest.hexdigest()
 
 

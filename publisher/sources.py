@@ -9,6 +9,7 @@ Windows-1252 (a superset of Latin-1 for text), which never fails.
 from __future__ import annotations
 
 import codecs
+import functools
 import gzip
 import hashlib
 import io
@@ -57,6 +58,7 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     """
     found: dict[str, SourceFile] = {}
     missing: list[Rejected] = []
+    _root_name.cache_clear()  # directories may have moved since the last run
     for given in inputs:
         path = Path(given)
         if path.is_dir():
@@ -70,9 +72,11 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     return [found[key] for key in sorted(found)], missing
 
 
+@functools.lru_cache(maxsize=4096)
 def _root_name(directory: Path) -> str:
     # The directory's own name, not its absolute path: keys (and so article ids) must not
-    # change when the checkout moves or another machine builds the same inputs.
+    # change when the checkout moves or another machine builds the same inputs. Cached
+    # within a run: resolving it for every file was most of a no-op build's time.
     return directory.resolve().name or "root"
 
 

@@ -380,9 +380,8 @@ class Store:
 
     def slugs(self) -> list[str]:
         """Slugs of every published article (each has a page ``articles/<slug>.html``)."""
-        return [
-            row[0] for row in self.db.execute("SELECT slug FROM articles WHERE duplicate_of IS NULL")
-        ]
+        rows = self.db.execute("SELECT slug FROM articles WHERE duplicate_of IS NULL")
+        return [row[0] for row in rows]
 
     def undigested_ids(self) -> set[str]:
         """Ids of published articles not yet in any digest issue."""
@@ -424,16 +423,6 @@ class Store:
         return self.db.execute(
             "SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL"
         ).fetchone()[0]
-
-    def undigested(self) -> list[ArticleRecord]:
-        """Articles not yet in any digest issue, newest first."""
-        return [
-            _record(row)
-            for row in self.db.execute(
-                "SELECT * FROM articles WHERE digest_id IS NULL AND duplicate_of IS NULL "
-                "ORDER BY published DESC, last_changed DESC, id"
-            )
-        ]
 
     def latest_change(self) -> datetime | None:
         row = self.db.execute("SELECT MAX(last_changed) FROM articles").fetchone()

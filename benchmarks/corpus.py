@@ -1,0 +1,167 @@
+"""A deterministic corpus of N distinct articles for the performance benchmarks.
+
+Articles are made from real pages: the project's seeds, the extraction dev set
+(``aeb-dev``: plain-text and gzipped HTML pages) and the summarization dev set (``summ-dev``:
+BBC articles), found in ``<repo>/../shared/bench`` or ``$PUBLISHER_BENCH_DIR``. Each article
+takes one page as its template and varies it with an RNG seeded by (seed, index): prose
+paragraphs are permuted, the sentences inside them shuffled, one paragraph is swapped for a
+paragraph of another page, and the title gets a unique number. So no two articles are
+duplicates, and article ``i`` is the same whatever N is: the corpus of 10,000 holds the corpus
+of 1,000, and ``generate(1, out, start=10_000)`` adds "one new article" to it.
+
+Files are laid out one directory per site (``<out>/<site>/<index>.<ext>``), as a scraper
+would leave them, so the cross-document boilerplate memory sees realistic groups.
+
+    python benchmarks/corpus.py 1000 /tmp/corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+DEFAULT_SEED = 9
+# Every file gets a fixed modification time (plus its index), so two generated corpora are
+# identical down to what `publisher build` stats.
+EPOCH = 1_700_000_000
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_PARAGRAPH = re.compile(r"(<p\b[^>]*>)(.*?)(</p>)", re.S | re.I)
+_TITLE = re.compile(r"(<title[^>]*>)(.*?)(</title>)", re.S | re.I)
+_H1 = re.compile(r"(<h1[^>]*>)(.*?)(</h1>)", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class Template:
+    """One real page that articles are varied from."""
+
+    site: str  # the directory its variants go to
+    kind: str  # "text" or "html"
+    text: str
+
+
+def bench_dir() -> Path:
+    """Where the shared dev sets live: $PUBLISHER_BENCH_DIR or <repo>/../shared/bench."""
+    return Path(os.environ.get("PUBLISHER_BENCH_DIR") or REPO.parent / "shared" / "bench")
+
+
+@cache
+def templates() -> tuple[Template, ...]:
+    """Every page the corpus is made from, in a fixed order."""
+    found: list[Template] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        found.append(Template(f"seed-{path.stem[:3]}", "text", path.read_text("utf-8")))
+    base = bench_dir()
+    aeb = base / "aeb-dev"
+    for path in sorted((aeb / "text").glob("*.txt")):
+        found.append(Template(f"aeb-{path.stem[:8]}", "text", path.read_text("utf-8")))
+    for path in sorted((aeb / "html").glob("*.html.gz")):
+        html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+        found.append(Template(f"aeb-{path.name[:8]}-html", "html", html))
+    for path in sorted((base / "summ-dev" / "article").glob("*/*.txt")):
+        found.append(Template(f"bbc-{path.parent.name}", "text", path.read_text("utf-8")))
+    if len(found) <= len(list(SEEDS.glob("*.txt"))):
+        raise SystemExit(f"no dev pages under {base}: set PUBLISHER_BENCH_DIR")
+    return tuple(found)
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= 8 and line.rstrip()[-1:] in ".!?\"”'’"
+
+
+def _shuffle_sentences(paragraph: str, rng: random.Random) -> str:
+    sentences = _SENTENCE_END.split(paragraph.strip())
+    rng.shuffle(sentences)
+    return " ".join(sentences)
+
+
+def _text_variant(template: Template, donor: Template, index: int, rng: random.Random) -> str:
+    lines = template.text.split("\n")
+    prose = [n for n, line in enumerate(lines) if _is_prose(line)]
+    paragraphs = [_shuffle_sentences(lines[n], rng) for n in prose]
+    rng.shuffle(paragraphs)
+    donated = [line for line in donor.text.split("\n") if _is_prose(line)]
+    if paragraphs and donated:
+        paragraphs[rng.randrange(len(paragraphs))] = rng.choice(donated).strip()
+    for n, paragraph in zip(prose, paragraphs, strict=True):
+        lines[n] = paragraph
+    # The title is the first real line: make it unique.
+    first = next((n for n, line in enumerate(lines) if line.strip()), 0)
+    lines[first] = f"{lines[first].strip()} (report {index})"
+    return "\n".join(lines)
+
+
+def _html_variant(template: Template, donor: Template, index: int, rng: random.Random) -> str:
+    html = template.text
+    matches = list(_PARAGRAPH.finditer(html))
+    # Only plain paragraphs are shuffled inside: markup must stay well nested.
+    bodies = [
+        _shuffle_sentences(m.group(2), rng) if "<" not in m.group(2) else m.group(2)
+        for m in matches
+    ]
+    rng.shuffle(bodies)
+    donated = [m.group(2) for m in _PARAGRAPH.finditer(donor.text) if "<" not in m.group(2)]
+    if bodies and donated:
+        bodies[rng.randrange(len(bodies))] = rng.choice(donated)
+    parts: list[str] = []
+    last = 0
+    for match, body in zip(matches, bodies, strict=True):
+        parts += [html[last : match.start()], match.group(1), body, match.group(3)]
+        last = match.end()
+    parts.append(html[last:])
+    html = "".join(parts)
+    suffix = f" (report {index})"
+    html = _TITLE.sub(lambda m: m.group(1) + m.group(2).strip() + suffix + m.group(3), html, 1)
+    return _H1.sub(lambda m: m.group(1) + m.group(2) + suffix + m.group(3), html, 1)
+
+
+def article(index: int, seed: int = DEFAULT_SEED) -> tuple[str, str, bytes]:
+    """Article ``index`` of the corpus: (site directory, file name, file bytes)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    pages = templates()
+    template = pages[rng.randrange(len(pages))]
+    donors = [page for page in pages if page.kind == template.kind and page is not template]
+    donor = rng.choice(donors)
+    if template.kind == "html":
+        text = _html_variant(template, donor, index, rng)
+        # mtime=0 in the gzip header: the same article is the same bytes on every run.
+        data = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+        return template.site, f"{index:06d}.html.gz", data
+    return template.site, f"{index:06d}.txt", _text_variant(template, donor, index, rng).encode()
+
+
+def generate(count: int, out: Path, *, start: int = 0, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write articles ``start .. start + count - 1`` under ``out``; return their paths."""
+    written = []
+    for index in range(start, start + count):
+        site, name, data = article(index, seed)
+        path = out / site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        os.utime(path, (EPOCH + index, EPOCH + index))
+        written.append(path)
+    return written
+
+
+def main() -> None:
+    """Command line: ``corpus.py COUNT OUT [--start I] [--seed S]``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--start", type=int, default=0, help="index of the first article")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args()
+    paths = generate(args.count, args.out, start=args.start, seed=args.seed)
+    print(f"{len(paths)} articles in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

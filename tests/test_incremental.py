@@ -1,0 +1,193 @@
+"""Issue 9: the incremental path. What a rebuild skips and exactly what it rewrites."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from publisher import archive, pipeline
+from publisher.config import Settings, load_settings
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+TOWNS = ("Aldford", "Brent", "Carrow", "Dunmore", "Elsham", "Fenwick", "Garth", "Holt")
+THINGS = ("reservoir", "bridge", "library", "tram line", "harbour", "school", "clinic", "park")
+# Small pages, so the tests exercise pagination with a handful of articles.
+PAGE_SIZE = 4
+FEEDS = ("feed.atom", "feed.rss", "feed.json")
+DIGEST = ("digest.html", "digest.txt", "digest.eml")
+
+
+def article(n: int) -> str:
+    """A distinct plain-text article: every line differs from every other article's."""
+    town, thing = TOWNS[n % len(TOWNS)], THINGS[n // len(TOWNS) % len(THINGS)]
+    return (
+        f"{town} approves plan number {n} for a new {thing}\n\n"
+        f"The council of {town} voted on plan {n} on Tuesday after months of debate about "
+        f"the {thing}.\n\n"
+        f"Supporters of plan {n} said the {thing} would serve {n * 37 + 120} families in "
+        f"{town} within five years.\n\n"
+        f"Critics argued that the {thing} in {town} would cost {n + 3} million more than "
+        f"the estimate published last spring.\n"
+    )
+
+
+def add(inbox: Path, n: int) -> Path:
+    path = inbox / f"{n:03d}.txt"
+    path.write_text(article(n), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setattr(archive, "PAGE_SIZE", PAGE_SIZE)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(21):
+        add(inbox, n)
+    return load_settings(
+        None,
+        {
+            "paths.input": [inbox],
+            "paths.out": tmp_path / "out",
+            "paths.state": tmp_path / "state.db",
+            "jobs": 1,
+        },
+    )
+
+
+def build(settings: Settings, minutes: int = 0) -> pipeline.RunReport:
+    return pipeline.build(settings, now=T0 + timedelta(minutes=minutes))
+
+
+def inbox_of(settings: Settings) -> Path:
+    return settings.paths.input[0]
+
+
+def page_of(settings: Settings, n: int) -> str:
+    """The archive page path of inbox article ``n``, found through its slug."""
+    (page,) = (settings.paths.out / "articles").glob(f"*-plan-number-{n}-for-*.html")
+    return f"articles/{page.name}"
+
+
+def test_cold_build_writes_every_page_and_paginates_from_the_oldest(settings: Settings) -> None:
+    report = build(settings)
+    assert (report.new, report.skipped) == (21, ())
+    out = settings.paths.out
+    pages = sorted(p.name for p in (out / "archive").iterdir())
+    # 21 entries, pages of 4: pages 1-4 hold the oldest 16, the index the newest 5.
+    assert pages == [f"page-{n}.html" for n in range(1, 5)]
+    assert len(list((out / "articles").iterdir())) == 21
+    assert {"index.html", *FEEDS, *DIGEST, "style.css", "digests.atom"} <= set(report.written)
+    # The oldest articles (first seen first, all undated) are on page 1; every article is
+    # listed exactly once across the index and the pages.
+    page1 = (out / "archive" / "page-1.html").read_text(encoding="utf-8")
+    assert "plan number 0 for" in page1 and "plan number 3 for" in page1
+    listed = re.findall(
+        r"plan number (\d+) for",
+        "".join(p.read_text(encoding="utf-8") for p in [out / "index.html", *pages_of(out)]),
+    )
+    assert sorted(map(int, listed)) == list(range(21))
+
+
+def pages_of(out: Path) -> list[Path]:
+    return sorted((out / "archive").iterdir())
+
+
+def test_noop_rebuild_reads_no_article_and_writes_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(settings)
+    before = {p: p.read_bytes() for p in settings.paths.out.rglob("*") if p.is_file()}
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a no-op build loaded article records")
+
+    monkeypatch.setattr(pipeline.Store, "light_articles", fail)
+    monkeypatch.setattr(pipeline.Store, "articles_by_id", fail)
+    report = build(settings, minutes=5)
+    assert (report.new, report.changed, report.unchanged, report.written) == (0, 0, 21, ())
+    after = {p: p.read_bytes() for p in settings.paths.out.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_one_new_article_rewrites_its_page_the_index_feeds_and_digest(settings: Settings) -> None:
+    build(settings)
+    add(inbox_of(settings), 21)
+    report = build(settings, minutes=5)
+    assert (report.new, report.changed, report.unchanged) == (1, 0, 21)
+    digest_issue = [w for w in report.written if w.startswith("digests/")]
+    assert sorted(report.written) == sorted(
+        [page_of(settings, 21), "index.html", *FEEDS, *DIGEST, *digest_issue]
+    )
+    # Pages are written before the index and the feeds that link to them.
+    assert report.written[0] == page_of(settings, 21)
+    assert report.written.index("index.html") < report.written.index("feed.atom")
+
+
+def test_a_new_archive_page_leaves_the_older_pages_alone(settings: Settings) -> None:
+    build(settings)
+    for n in (21, 22, 23):  # 24 entries: the index gives its oldest four to a new page 5
+        add(inbox_of(settings), n)
+    report = build(settings, minutes=5)
+    archived = sorted(w for w in report.written if w.startswith("archive/"))
+    # Page 5 is new; page 4 only gains its "newer" link to it. Pages 1-3 are untouched.
+    assert archived == ["archive/page-4.html", "archive/page-5.html"]
+
+
+def test_changed_article_rewrites_its_own_page_only(settings: Settings) -> None:
+    build(settings)
+    path = inbox_of(settings) / "007.txt"
+    path.write_text(article(7).replace("months of debate", "a year of debate"), "utf-8")
+    report = build(settings, minutes=5)
+    assert (report.new, report.changed) == (0, 1)
+    written = set(report.written)
+    assert page_of(settings, 7) in written
+    assert not {w for w in written if w.startswith("articles/")} - {page_of(settings, 7)}
+
+
+def test_touched_file_is_not_reprocessed(settings: Settings) -> None:
+    build(settings)
+    path = inbox_of(settings) / "003.txt"
+    os.utime(path, (1_800_000_000, 1_800_000_000))
+    report = build(settings, minutes=5)
+    assert (report.new, report.changed, report.unchanged, report.written) == (0, 0, 21, ())
+
+
+def test_deleted_outputs_are_restored_and_nothing_else_is_written(settings: Settings) -> None:
+    build(settings)
+    page = page_of(settings, 4)
+    for name in (page, "feed.json", "archive/page-2.html"):
+        (settings.paths.out / name).unlink()
+    report = build(settings, minutes=5)
+    assert sorted(report.written) == sorted([page, "feed.json", "archive/page-2.html"])
+
+
+def test_changed_template_rerenders_everything_it_shapes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    build(settings)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    builtin = (Path(pipeline.__file__).parent.parent / "templates" / "article.html.j2")
+    (templates / "article.html.j2").write_text(
+        builtin.read_text("utf-8").replace("{% block main %}", "{% block main %}<!-- mine -->"),
+        "utf-8",
+    )
+    custom = load_settings(
+        None,
+        {
+            "paths.input": list(settings.paths.input),
+            "paths.out": settings.paths.out,
+            "paths.state": settings.paths.state,
+            "paths.templates": templates,
+            "jobs": 1,
+        },
+    )
+    report = build(custom, minutes=5)
+    # Only the article template changed: the article pages are rewritten, nothing else.
+    assert len(report.written) == 21
+    assert all(w.startswith("articles/") for w in report.written)
