@@ -54,11 +54,17 @@ def bench_dir() -> Path:
 
 
 @cache
-def templates() -> tuple[Template, ...]:
-    """Every page the corpus is made from, in a fixed order."""
+def templates(*, dev: bool = True) -> tuple[Template, ...]:
+    """Every page the corpus is made from, in a fixed order.
+
+    With ``dev=False`` only the seeds are used: enough for tests that need many distinct
+    articles but must not depend on the benchmark data being present.
+    """
     found: list[Template] = []
     for path in sorted(SEEDS.glob("*.txt")):
         found.append(Template(f"seed-{path.stem[:3]}", "text", path.read_text("utf-8")))
+    if not dev:
+        return tuple(found)
     base = bench_dir()
     aeb = base / "aeb-dev"
     for path in sorted((aeb / "text").glob("*.txt")):
@@ -123,10 +129,10 @@ def _html_variant(template: Template, donor: Template, index: int, rng: random.R
     return _H1.sub(lambda m: m.group(1) + m.group(2) + suffix + m.group(3), html, 1)
 
 
-def article(index: int, seed: int = DEFAULT_SEED) -> tuple[str, str, bytes]:
+def article(index: int, seed: int = DEFAULT_SEED, *, dev: bool = True) -> tuple[str, str, bytes]:
     """Article ``index`` of the corpus: (site directory, file name, file bytes)."""
     rng = random.Random(seed * 1_000_003 + index)
-    pages = templates()
+    pages = templates(dev=dev)
     template = pages[rng.randrange(len(pages))]
     donors = [page for page in pages if page.kind == template.kind and page is not template]
     donor = rng.choice(donors)
@@ -138,11 +144,13 @@ def article(index: int, seed: int = DEFAULT_SEED) -> tuple[str, str, bytes]:
     return template.site, f"{index:06d}.txt", _text_variant(template, donor, index, rng).encode()
 
 
-def generate(count: int, out: Path, *, start: int = 0, seed: int = DEFAULT_SEED) -> list[Path]:
+def generate(
+    count: int, out: Path, *, start: int = 0, seed: int = DEFAULT_SEED, dev: bool = True
+) -> list[Path]:
     """Write articles ``start .. start + count - 1`` under ``out``; return their paths."""
     written = []
     for index in range(start, start + count):
-        site, name, data = article(index, seed)
+        site, name, data = article(index, seed, dev=dev)
         path = out / site / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
