@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from . import mail, sources
 from .archive import STYLESHEET, Archive
-from .clean import boilerplate_keys, clean
+from .clean import block_key, boilerplate_keys, clean, clean_document
 from .config import Settings
 from .digest import build_digest, digest_id_for
 from .feeds import render_digests_feed, render_feeds
@@ -32,7 +32,7 @@ from .mail import SendReport, SubscriberReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
 from .publish import run_lock, write_files
 from .sources import SourceFile
-from .store import ArticleRecord, Store, Subscriber
+from .store import ArticleRecord, FileState, Store, Subscriber
 from .summarize import choose_keywords, group_stories, summarize, summarize_text
 from .templating import template_dirs
 
@@ -59,30 +59,17 @@ R = TypeVar("R")
 
 
 @dataclass(frozen=True)
-class Scanned:
-    """A changed input file as a worker saw it: its hash and line keys, not its text.
+class Task:
+    """One changed file to read, clean and summarize in a worker.
 
-    The keys travel as one newline-joined string: a large batch keeps every document's keys
-    until its tasks are made, and a set of a hundred small strings costs ten times more.
+    ``known`` is the boilerplate the store remembers for the file's group (line keys,
+    newline-joined: a string pickles far smaller than a set); ``stored_hash`` lets the worker
+    stop early when only the file's mtime changed.
     """
 
     file: SourceFile
-    content_hash: str
-    keys: str
-
-    @property
-    def key_set(self) -> frozenset[str]:
-        """The document's boilerplate line keys."""
-        return frozenset(self.keys.split("\n")) if self.keys else frozenset()
-
-
-@dataclass(frozen=True)
-class Task:
-    """One file to clean and summarize, with the group's boilerplate known to the parent
-    (line keys, newline-joined like ``Scanned.keys``)."""
-
-    file: SourceFile
     known: str
+    stored_hash: str | None
     sentences: int
     words: int
     max_bytes: int
@@ -91,41 +78,38 @@ class Task:
 @dataclass(frozen=True)
 class Processed:
     """One file after the pure per-article stages. Its text stays in the worker: shipping it
-    back would double the traffic and hold the whole batch in the parent's memory."""
+    back would double the traffic and hold the whole batch in the parent's memory.
+
+    ``keys`` are the document's boilerplate line keys, newline-joined; ``result`` is None when
+    the content is unchanged since the store last saw it.
+    """
 
     file: SourceFile
     content_hash: str
-    result: Article | Rejected
+    result: Article | Rejected | None
     summary: Summary | None
-
-
-def scan(file: SourceFile, max_bytes: int) -> Scanned | Rejected:
-    """Read one file and compute its boilerplate line keys: pure, runs in any worker."""
-    doc = sources.read(file, max_bytes=max_bytes)
-    if isinstance(doc, Rejected):
-        return doc
-    return Scanned(file, doc.content_hash, "\n".join(sorted(boilerplate_keys(doc))))
+    keys: str = ""
 
 
 def process(task: Task) -> Processed:
     """Read, clean and summarize one file: pure, so it can run in any worker process.
 
-    Workers read the file themselves (it was scanned, not kept): tasks and results stay
-    small, whatever the size of the pages.
+    One read and one parse per file: the cleaner returns the document's boilerplate keys
+    with the article. Workers read the file themselves, so tasks and results stay small
+    whatever the size of the pages.
     """
     doc = sources.read(task.file, max_bytes=task.max_bytes)
-    if isinstance(doc, Rejected):  # changed or gone since it was scanned
+    if isinstance(doc, Rejected):
         return Processed(task.file, "", doc, None)
+    if doc.content_hash == task.stored_hash:
+        return Processed(task.file, doc.content_hash, None, None)
     known = frozenset(task.known.split("\n")) if task.known else frozenset()
-    result = clean(doc, known_boilerplate=known)
+    result, keys = clean_document(doc, known_boilerplate=known)
+    joined = _join(keys)
     if isinstance(result, Rejected):
-        return Processed(task.file, doc.content_hash, result, None)
+        return Processed(task.file, doc.content_hash, result, None, joined)
     summary = summarize(result, sentences=task.sentences, words=task.words)
-    return Processed(task.file, doc.content_hash, result, summary)
-
-
-def _scan_task(item: tuple[SourceFile, int]) -> Scanned | Rejected:
-    return scan(*item)
+    return Processed(task.file, doc.content_hash, result, summary, joined)
 
 
 def _map_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -193,7 +177,6 @@ def build(
     output directories. Bad input files never raise: they are reported in ``skipped``.
     """
     now = now.astimezone(UTC).replace(microsecond=0)
-    max_bytes = settings.sources.max_bytes
     with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
         files, skipped_list = sources.discover(settings.paths.input)
         skipped: list[Rejected] = list(skipped_list)
@@ -206,32 +189,30 @@ def build(
                 unchanged += state.id is not None
             else:
                 stale.append(file)
-        with workers(settings.jobs, executor, len(stale)) as pool:
-            scanned = run_stages(
-                _scan_task, [(file, max_bytes) for file in stale], jobs=settings.jobs,
-                executor=pool,
-            )
-            todo: list[Scanned] = []
-            with store.transaction():
-                for file, item in zip(stale, scanned, strict=True):
-                    state = states.get(file.key)
-                    if isinstance(item, Rejected):
-                        store.record_rejection(file.key, file.size, file.mtime, item.reason)
-                        skipped.append(item)
-                    elif state and state.id and state.content_hash == item.content_hash:
-                        store.touch_file(file.key, file.size, file.mtime)
-                        unchanged += 1
-                    else:
-                        todo.append(item)
-                        store.record_boilerplate(file.group, file.key, item.key_set)
-            tasks = _tasks(store, todo, settings)
-            del scanned, todo  # the line keys of a large batch are the bulk of its memory
+        tasks = _tasks(store, stale, states, settings)
+        with workers(settings.jobs, executor, len(tasks)) as pool:
             processed = run_stages(
                 process, tasks, jobs=settings.jobs, executor=pool, progress=progress
             )
-        new, changed, saved = _save(store, processed, skipped, now)
-        unchanged += (
-            len(processed) - new - changed - sum(isinstance(p.result, Rejected) for p in processed)
+        del tasks
+        cleaned = []
+        with store.transaction():
+            for item in processed:
+                file = item.file
+                if isinstance(item.result, Rejected) and not item.content_hash:  # unreadable
+                    store.record_rejection(file.key, file.size, file.mtime, item.result.reason)
+                    skipped.append(item.result)
+                elif item.result is None:  # touched, not changed
+                    store.touch_file(file.key, file.size, file.mtime)
+                    unchanged += 1
+                else:
+                    store.record_boilerplate(file.group, file.key, _split(item.keys))
+                    cleaned.append(item)
+        del processed
+        cleaned = _drop_recurring(store, cleaned, settings)
+        new, changed, saved = _save(store, cleaned, skipped, now)
+        unchanged += len(cleaned) - new - changed - sum(
+            isinstance(p.result, Rejected) for p in cleaned
         )
         if saved:
             _group_stories(store)
@@ -246,31 +227,75 @@ def build(
     )
 
 
-def _tasks(store: Store, scanned: Sequence[Scanned], settings: Settings) -> list[Task]:
-    group, counts = None, {}
+def _tasks(
+    store: Store, files: Sequence[SourceFile], states: dict[str, FileState], settings: Settings
+) -> list[Task]:
+    """A task per changed file, carrying the boilerplate its group is known to have."""
+    known: dict[str, tuple[str, str]] = {}
     tasks = []
-    for item in scanned:
-        # Files come sorted by key, so a group's files are (nearly always) contiguous:
-        # holding one group's counts at a time costs at worst a repeated query.
-        if item.file.group != group:
-            group = item.file.group
-            counts = store.recurring_keys(group)
-        # The store's counts include this document itself, recorded just before.
-        known = "\n".join(
-            key
-            for key in item.keys.split("\n")
-            if counts.get(key, 0) - 1 >= BOILERPLATE_MIN_OTHERS
-        )
+    for file in files:
+        if file.group not in known:
+            counts = store.recurring_keys(file.group)
+            known[file.group] = (
+                _join(k for k, n in counts.items() if n >= BOILERPLATE_MIN_OTHERS),
+                _join(k for k, n in counts.items() if n >= BOILERPLATE_MIN_OTHERS + 1),
+            )
+        state = states.get(file.key)
+        seen_before = bool(state and state.id)
         tasks.append(
             Task(
-                item.file,
-                known,
+                file,
+                # A file seen before may be one of a key's documents itself: it needs one
+                # more. Keys this batch makes recurring are dropped after it (_drop_recurring).
+                known[file.group][seen_before],
+                state.content_hash if state and seen_before else None,
                 settings.summary.sentences,
                 settings.summary.words,
                 settings.sources.max_bytes,
             )
         )
     return tasks
+
+
+def _drop_recurring(
+    store: Store, processed: Sequence[Processed], settings: Settings
+) -> list[Processed]:
+    """Drop the blocks that recur in other documents of the same group.
+
+    Workers clean with what the store knew before this batch; the batch itself is evidence
+    too (a cold build of a site's archive has nothing remembered yet). A block goes when its
+    key is now seen in at least BOILERPLATE_MIN_OTHERS other documents of its group; an
+    article that would lose every block keeps them (it is a republished story, not
+    boilerplate), and one that loses some is summarized again.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    result = []
+    for item in processed:
+        article = item.result
+        if not isinstance(article, Article):
+            result.append(item)
+            continue
+        group = item.file.group
+        if group not in counts:
+            counts[group] = store.recurring_keys(group, min_docs=BOILERPLATE_MIN_OTHERS + 1)
+        recurring = counts[group]
+        kept = tuple(b for b in article.blocks if block_key(b.text) not in recurring)
+        if recurring and kept and len(kept) < len(article.blocks):
+            article = replace(article, blocks=kept)
+            summary = summarize(
+                article, sentences=settings.summary.sentences, words=settings.summary.words
+            )
+            item = replace(item, result=article, summary=summary)
+        result.append(item)
+    return result
+
+
+def _join(keys: Iterable[str]) -> str:
+    return "\n".join(sorted(keys))
+
+
+def _split(keys: str) -> list[str]:
+    return keys.split("\n") if keys else []
 
 
 def _save(

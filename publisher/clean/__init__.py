@@ -6,7 +6,10 @@ Public API (what the pipeline calls):
   blocks, date, author, site, url, language) or a :class:`~publisher.models.Rejected`;
 - :func:`boilerplate_keys` gives the keys of a document's lines that could be boilerplate
   shared across a source; keys seen in other documents of the same group come back to
-  :func:`clean` as ``known_boilerplate``.
+  :func:`clean` as ``known_boilerplate``;
+- :func:`clean_document` does both on one parse (a build that learns boilerplate from the
+  batch it cleans), and :func:`block_key` keys one block of the result, so that blocks whose
+  key recurs in other documents can be dropped afterwards.
 
 Dates: ``RawDocument.mtime`` is the reference time for a date given without a year
 ("Thursday, August 5"): it resolves to the most recent such date not after mtime -- and when a
@@ -21,15 +24,16 @@ families as data), ``dates.py`` (date parsing).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from publisher.clean import html, text
-from publisher.clean.scoring import Unit, keys_of
+from lxml import etree
+
+from publisher.clean import html, scoring, text
+from publisher.clean.scoring import Unit
 from publisher.models import Article, Block, RawDocument, Rejected
 
-__all__ = ["boilerplate_keys", "clean"]
+__all__ = ["MAX_KEY_CHARS", "block_key", "boilerplate_keys", "clean", "clean_document"]
 
 # Longest document analysed, in characters; the rest is ignored (bounded work on huge input).
 MAX_CHARS = 4_000_000
@@ -39,7 +43,23 @@ MAX_BINARY_SHARE = 0.1
 MAX_TITLE_CHARS = 200
 # How much of the start of a document the binary test looks at.
 BINARY_SAMPLE = 2048
-_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_BINARY = scoring.CONTROL
+# Longest line or block that has a cross-document key.
+MAX_KEY_CHARS = scoring.MAX_PATTERN_CHARS
+
+
+def clean_document(
+    doc: RawDocument, *, known_boilerplate: frozenset[str] = frozenset()
+) -> tuple[Article | Rejected, frozenset[str]]:
+    """One parse: the cleaned article (exactly what :func:`clean` returns) and the document's
+    keys (exactly what :func:`boilerplate_keys` returns).
+
+    For a build that learns the group's boilerplate from the same batch: clean with what is
+    already known, then drop the blocks whose :func:`block_key` recurs in other documents.
+    Never raises.
+    """
+    parsed = _Parsed(doc)
+    return parsed.article(known_boilerplate), parsed.keys()
 
 
 def clean(
@@ -52,40 +72,118 @@ def clean(
     cleaned again without them (a source that republishes one story must not lose it).
     Pure; never raises; the work is bounded by MAX_CHARS.
     """
-    try:
-        body = _usable_text(doc.text, doc.kind)
-        if body is None:
-            return Rejected(doc.source, "binary-looking content, not text")
-        if not body or body.isspace():
-            return Rejected(doc.source, "empty document")
-        result = _clean(doc, body, known_boilerplate)
-        if isinstance(result, Rejected) and known_boilerplate:
-            result = _clean(doc, body, frozenset())
-        return result
-    except Exception as exc:  # a cleaner bug must cost one document, not the whole run
-        return Rejected(doc.source, f"cleaner error: {type(exc).__name__}: {exc}")
+    return _Parsed(doc).article(known_boilerplate)
 
 
 def boilerplate_keys(doc: RawDocument) -> frozenset[str]:
     """Keys (short stable hashes of the normalised text) of doc's lines or blocks.
 
-    Every line or block up to 400 characters is a candidate: whether it *is* boilerplate is
-    decided by the pipeline, from how many other documents of the group share the key.
-    Never raises; returns an empty set for documents that cannot be read.
+    Every line or block up to MAX_KEY_CHARS characters is a candidate: whether it *is*
+    boilerplate is decided by the pipeline, from how many other documents of the group share
+    the key. Lines are keyed as the cleaner sees them (a bullet glyph removed). Never raises;
+    returns an empty set for documents that cannot be read.
     """
-    try:
-        body = _usable_text(doc.text, doc.kind)
-        if not body:
+    return _Parsed(doc).keys()
+
+
+def block_key(text: str) -> str:
+    """The cross-document key of one block's text, computed exactly as boilerplate_keys
+    computes keys (case, spacing, digits and control characters folded).
+
+    Every block of an article cleaned from a document whose text is at most MAX_KEY_CHARS long
+    has its key among the document's keys (a longer line was never keyed; whitespace folding
+    can make a block a little shorter than the line it came from).
+    """
+    return scoring.key(text)
+
+
+class _Parsed:
+    """A document read and parsed once, from which both the keys and the article come.
+
+    HTML is parsed into a tree and walked into units; plain text (and HTML that lxml cannot
+    parse, reduced to text) is scanned into rows. The keys are computed at most once, and
+    reused to flag known boilerplate. A failure is kept, not raised: each public function
+    turns it into its own answer (Rejected, or no keys).
+    """
+
+    def __init__(self, doc: RawDocument) -> None:
+        self.doc = doc
+        self.failure: Rejected | None = None
+        self.root: etree._Element | None = None
+        # The HTML walk the keys come from; `walked` once an extraction has used its units.
+        self.walk: tuple[list[Unit], html.Head] = ([], html.Head({}, []))
+        self.walked = False
+        self.rows: list[tuple[str, str, int, bool]] = []
+        self._line_keys: list[str | None] | None = None
+        try:
+            body = _usable_text(doc.text, doc.kind)
+            if body is None:
+                self.failure = Rejected(doc.source, "binary-looking content, not text")
+            elif not body or body.isspace():
+                self.failure = Rejected(doc.source, "empty document")
+            elif doc.kind == "html":
+                try:
+                    self.root = html.parse(body)
+                    self.walk = html.to_units(self.root)
+                except html.ParseFailure:
+                    self.root = None
+                    self.rows = text.scan(html.strip_tags(body))
+            else:
+                self.rows = text.scan(body)
+        except Exception as exc:  # a cleaner bug must cost one document, not the whole run
+            self.failure = _error(doc, exc)
+
+    def line_keys(self) -> list[str | None]:
+        """The key of each unit (HTML) or row (text), None where the text is not keyed."""
+        if self._line_keys is None:
+            if self.root is not None:
+                self._line_keys = scoring.line_keys(unit.text for unit in self.walk[0])
+            else:
+                self._line_keys = scoring.line_keys(row[0] for row in self.rows)
+        return self._line_keys
+
+    def keys(self) -> frozenset[str]:
+        """The document's keys (see boilerplate_keys)."""
+        if self.failure is not None:
             return frozenset()
-        if doc.kind == "html":
-            try:
-                units, _ = html.to_units(html.parse(body), frozenset())
-                return keys_of(unit.text for unit in units)
-            except html.ParseFailure:
-                body = html.strip_tags(body)
-        return keys_of(line.strip() for line in body.split("\n"))
-    except Exception:
-        return frozenset()
+        try:
+            return frozenset(self.line_keys()) - {None}  # type: ignore[return-value]
+        except Exception:
+            return frozenset()
+
+    def article(self, known: frozenset[str]) -> Article | Rejected:
+        """The article (see clean)."""
+        if self.failure is not None:
+            return self.failure
+        try:
+            result = self._extract(known)
+            if isinstance(result, Rejected) and known:
+                result = self._extract(frozenset())
+            return result
+        except Exception as exc:  # a cleaner bug must cost one document, not the whole run
+            return _error(self.doc, exc)
+
+    def _extract(self, known: frozenset[str]) -> Article | Rejected:
+        doc = self.doc
+        flags = [k in known for k in self.line_keys()] if known else []
+        reference = _reference(doc)
+        if self.root is None:
+            plain = text.extract(self.rows, reference, flags)
+            return _article(
+                doc, plain.title, plain.units, plain.published, plain.author, None, doc.url
+            )
+        # select() relabels the units it keeps (texts stay): a second extraction walks again.
+        units, head = html.to_units(self.root) if self.walked else self.walk
+        self.walked = True
+        page = html.extract(self.root, units, head, reference, flags, doc.url)
+        return _article(
+            doc, page.title, page.units, page.published, page.author,
+            page.site, page.url, page.language,
+        )  # fmt: skip
+
+
+def _error(doc: RawDocument, exc: Exception) -> Rejected:
+    return Rejected(doc.source, f"cleaner error: {type(exc).__name__}: {exc}")
 
 
 def _usable_text(raw: str, kind: str) -> str | None:
@@ -107,22 +205,6 @@ def _reference(doc: RawDocument) -> datetime:
         return datetime.fromtimestamp(doc.mtime, UTC)
     except (OverflowError, OSError, ValueError):
         return datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _clean(doc: RawDocument, body: str, known: frozenset[str]) -> Article | Rejected:
-    reference = _reference(doc)
-    if doc.kind == "html":
-        try:
-            page = html.extract(body, reference, known, doc.url)
-        except html.ParseFailure:
-            body = html.strip_tags(body)
-        else:
-            return _article(
-                doc, page.title, page.units, page.published, page.author,
-                page.site, page.url, page.language,
-            )  # fmt: skip
-    plain = text.extract(body, reference, known)
-    return _article(doc, plain.title, plain.units, plain.published, plain.author, None, doc.url)
 
 
 def _article(

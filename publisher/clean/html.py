@@ -21,6 +21,7 @@ import html as htmllib
 import itertools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -193,7 +194,7 @@ def strip_tags(text: str) -> str:
 
 
 @dataclass
-class _Head:
+class Head:
     """Metadata collected while walking the page, and each unit's place in the tree."""
 
     metas: dict[str, str]
@@ -205,9 +206,9 @@ class _Head:
     h1: str = ""
 
 
-def to_units(root: etree._Element, known: frozenset[str]) -> tuple[list[Unit], _Head]:
+def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     """Walk the tree once into blocks (see the module docstring) and collect head metadata."""
-    head = _Head({}, [])
+    head = Head({}, [])
     units: list[Unit] = []
     parts: list[str] = []
     link_chars = 0
@@ -240,9 +241,7 @@ def to_units(root: etree._Element, known: frozenset[str]) -> tuple[list[Unit], _
                     False,
                     hint,
                 )
-                unit.boiler = scoring.is_boilerplate(text) or (
-                    bool(known) and scoring.key(text) in known
-                )
+                unit.boiler = scoring.is_boilerplate(text)
                 units.append(unit)
             parts.clear()
         link_chars = 0
@@ -351,7 +350,7 @@ def _hint(el: etree._Element) -> int | None:
     return None
 
 
-def _read_head(el: etree._Element, tag: str, head: _Head) -> None:
+def _read_head(el: etree._Element, tag: str, head: Head) -> None:
     """Collect <title>, <meta>, canonical <link> and JSON-LD from skipped elements."""
     if tag == "meta":
         name = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
@@ -369,11 +368,22 @@ def _read_head(el: etree._Element, tag: str, head: _Head) -> None:
 
 
 def extract(
-    text: str, reference: datetime, known: frozenset[str] = frozenset(), url: str | None = None
+    root: etree._Element,
+    units: list[Unit],
+    head: Head,
+    reference: datetime,
+    known: Sequence[bool] = (),
+    url: str | None = None,
 ) -> HtmlResult:
-    """Title, body units and metadata of an HTML page (raises ParseFailure, see parse())."""
-    root = parse(text)
-    units, head = to_units(root, known)
+    """Title, body units and metadata of a parsed page, from its to_units() walk.
+
+    known, when not empty, flags the units that are known cross-document boilerplate (one flag
+    per unit). The units are relabelled in place: a second extraction needs a new walk.
+    """
+    if known:
+        for unit, boiler in zip(units, known, strict=True):
+            if boiler:
+                unit.boiler = True
     site = head.metas.get("og:site_name") or None
     page_url = head.canonical or head.metas.get("og:url") or url
     if page_url and not page_url.startswith(("http://", "https://")):
@@ -484,7 +494,7 @@ def strip_site(title: str, site: str | None) -> str:
     return title
 
 
-def _published(head: _Head, reference: datetime) -> datetime | None:
+def _published(head: Head, reference: datetime) -> datetime | None:
     """Publication date from meta tags, JSON-LD or the first <time datetime>."""
     candidates = [head.metas[name] for name in _DATE_METAS if name in head.metas]
     for blob in head.jsonld:
@@ -500,7 +510,7 @@ def _published(head: _Head, reference: datetime) -> datetime | None:
     return None
 
 
-def _author(head: _Head) -> str | None:
+def _author(head: Head) -> str | None:
     """Author from meta tags or JSON-LD (profile URLs are not names)."""
     for name in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator"):
         value = head.metas.get(name)

@@ -73,6 +73,9 @@ MAX_LINK_DENSITY = 0.5
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DIGIT_RUN = re.compile(r"\d(?:[\d,.]*\d)?")
+# Control and replacement characters: never language (binary input, broken decoding). Example:
+# "\x07" or "\ufffd". Article blocks have them replaced by spaces, and so do keys.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 # Closing quotes and brackets after a sentence's final mark, and the marks themselves.
 CLOSERS = "\"'”’»)]*"
 FINAL_MARKS = frozenset(".!?…。！？:")
@@ -124,7 +127,11 @@ def normalise(text: str) -> str:
 def key(text: str) -> str:
     """Short stable hash of a line's normalised form with digits folded to 0 (so counters
     and dates that change from page to page still match): the cross-document key."""
-    folded = _DIGIT_RUN.sub("0", normalise(text))
+    folded = normalise(text)
+    if not folded.isprintable() or "\ufffd" in folded:  # two C scans skip the regex
+        # A block loses its control characters (they become spaces); its key must not change.
+        folded = normalise(CONTROL.sub(" ", folded))
+    folded = _DIGIT_RUN.sub("0", folded)
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
 
 
@@ -377,6 +384,7 @@ def _followed_by_prose(region: Sequence[Unit], i: int) -> bool:
     return i + 1 < len(region) and (is_prose(region[i + 1]) or region[i + 1].kind == "item")
 
 
-def keys_of(texts: Iterable[str]) -> frozenset[str]:
-    """Cross-document keys of the short-to-medium lines among texts (long prose is unique)."""
-    return frozenset(key(t) for t in texts if t and len(t) <= MAX_PATTERN_CHARS)
+def line_keys(texts: Iterable[str]) -> list[str | None]:
+    """The cross-document key of each text, None for empty and long ones (long prose is
+    unique, and patterns describe short lines: the same MAX_PATTERN_CHARS bound)."""
+    return [key(t) if t and len(t) <= MAX_PATTERN_CHARS else None for t in texts]

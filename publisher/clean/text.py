@@ -13,7 +13,7 @@ operations; the regex families run only on lines that could be kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,10 +85,6 @@ def scan(text: str) -> list[tuple[str, str, int, bool]]:
     return out
 
 
-def _known(line: str, known: frozenset[str]) -> bool:
-    return bool(known) and scoring.key(line) in known
-
-
 def find_title(units: list[Unit], reference: datetime) -> int | None:
     """Index of the title line: the first line that is not a counter, a date or a kicker."""
     for i in range(len(units)):
@@ -133,20 +129,22 @@ def clean_title(text: str, lines: list[str]) -> str:
     return text
 
 
-def extract(text: str, reference: datetime, known: frozenset[str] = frozenset()) -> TextResult:
-    """Title, body units, date and author of a plain-text scrape.
+def extract(
+    rows: list[tuple[str, str, int, bool]], reference: datetime, known: Sequence[bool] = ()
+) -> TextResult:
+    """Title, body units, date and author of a plain-text scrape, from its scan() rows.
 
-    The densest region is found on the raw per-line values first; Units (and the pattern
-    checks of select()) are then made only for a window around it and for the top lines.
+    known, when not empty, flags the rows that are known cross-document boilerplate (one flag
+    per row). The densest region is found on the raw per-line values first; Units (and the
+    pattern checks of select()) are then made only for a window around it and for the top lines.
     """
-    rows = scan(text)
     seen: set[str] = set()
     values = []
     short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
     repeat = -scoring.REPEAT_PENALTY
-    for line, _, count, sentence in rows:
+    for i, (line, _, count, sentence) in enumerate(rows):
         # unit_value(), inlined for the common case (no markup, no links).
-        if line in seen or (known and _known(line, known)):
+        if line in seen or (known and known[i]):
             values.append(repeat)
         else:
             values.append(count if sentence else count / 2 if count >= long_words else short)
@@ -162,7 +160,7 @@ def extract(text: str, reference: datetime, known: frozenset[str] = frozenset())
     def unit(i: int) -> Unit:
         if i not in cache:
             line, kind, count, sentence = rows[i]
-            cache[i] = Unit(line, kind, count, sentence, 0.0, _known(line, known))  # type: ignore[arg-type]
+            cache[i] = Unit(line, kind, count, sentence, 0.0, bool(known) and known[i])  # type: ignore[arg-type]
         return cache[i]
 
     head = [unit(i) for i in range(min(len(rows), TITLE_LINES))]

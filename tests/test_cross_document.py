@@ -1,0 +1,91 @@
+"""Cross-document evidence through the real build: a line that recurs across one source's
+articles is boilerplate, in a batch and for a single new article in a later run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from publisher import pipeline
+from publisher.config import load_settings
+from publisher.store import Store
+
+NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+# Reads like an article sentence, so no pattern can know it is the site's footer: only
+# its recurrence across the site's articles gives it away.
+FOOTER = "The Harbour Gazette has been published by Coastline Media Group since 1887."
+TOPICS = ["bridge", "school", "harbour", "museum", "market", "library"]
+
+
+def _article(topic: str) -> str:
+    return (
+        f"Council Votes On The New {topic.title()} Plan\n\n"
+        f"The council voted on Tuesday to approve the new {topic} plan after a long debate.\n\n"
+        f"Supporters said the {topic} had waited decades for proper investment and repairs.\n\n"
+        f"Critics warned that the cost of the {topic} plan could rise by a third next year.\n\n"
+        f"{FOOTER}\n"
+    )
+
+
+def _build(inbox: Path, tmp_path: Path) -> None:
+    settings = load_settings(
+        overrides={
+            "paths.input": [inbox],
+            "paths.out": tmp_path / "out",
+            "paths.state": tmp_path / "state.db",
+            "jobs": 1,
+        },
+        cwd=tmp_path,
+    )
+    pipeline.build(settings, now=NOW)
+
+
+def _bodies(tmp_path: Path) -> dict[str, str]:
+    with Store.open(tmp_path / "state.db") as store:
+        return {
+            r.source_key.rsplit("/", 1)[1]: "\n".join(t for _, t in r.data["article"]["blocks"])
+            for r in store.articles()
+        }
+
+
+def test_a_line_recurring_across_a_batch_is_dropped(tmp_path: Path) -> None:
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for topic in TOPICS[:4]:
+        (inbox / f"{topic}.txt").write_text(_article(topic))
+    _build(inbox, tmp_path)
+    bodies = _bodies(tmp_path)
+    assert len(bodies) == 4
+    for name, body in bodies.items():
+        assert FOOTER not in body, name
+        assert "council voted on Tuesday" in body
+
+
+def test_two_articles_are_not_enough_evidence(tmp_path: Path) -> None:
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for topic in TOPICS[:2]:
+        (inbox / f"{topic}.txt").write_text(_article(topic))
+    _build(inbox, tmp_path)
+    assert all(FOOTER in body for body in _bodies(tmp_path).values())
+
+
+def test_a_single_new_article_from_a_known_source(tmp_path: Path) -> None:
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for topic in TOPICS[:3]:
+        (inbox / f"{topic}.txt").write_text(_article(topic))
+    _build(inbox, tmp_path)
+    (inbox / "library.txt").write_text(_article("library"))
+    _build(inbox, tmp_path)  # the only changed file in this run
+    assert FOOTER not in _bodies(tmp_path)["library.txt"]
+
+
+def test_a_republished_story_is_not_emptied(tmp_path: Path) -> None:
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):  # the same story three times, other wrappers
+        (inbox / name).write_text(f"Edition {name}\n\n" + _article("bridge"))
+    _build(inbox, tmp_path)
+    bodies = _bodies(tmp_path)
+    assert bodies and all("council voted on Tuesday" in body for body in bodies.values())
