@@ -30,7 +30,7 @@ from .digest import build_digest, digest_id_for
 from .feeds import render_digests_feed, render_feeds
 from .mail import SendReport, SubscriberReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
-from .publish import run_lock, write_files
+from .publish import remove_stale_temps, run_lock, write_files
 from .sources import SourceFile
 from .store import ArticleRecord, FileState, Store, Subscriber
 from .summarize import choose_keywords, group_stories, summarize, summarize_text
@@ -415,6 +415,8 @@ def _render(store: Store, settings: Settings) -> list[str]:
     time, only for the pages to (re)write and for the newest entries the feeds carry.
     """
     out = settings.paths.out
+    for directory in (out, out / "articles", out / "archive", out / "digests"):
+        remove_stale_temps(directory)  # left by a run that was killed while writing
     pending = set(store.unrendered())
     presentation, data = _presentation_signature(settings), store.data_version()
     last = json.loads(store.meta(RENDER_META) or "{}")
