@@ -501,7 +501,10 @@ def _presentation_signature(settings: Settings) -> str:
     """What every page's look is a function of: the program's code, the templates and the
     settings that reach the outputs. When it changes, every page is rendered again."""
     digest = hashlib.sha256()
-    shown = replace(settings, jobs=0, config_path=None, paths=replace(settings.paths, input=()))
+    # Where inputs, outputs and state live changes no byte of a page: moving them must not
+    # re-render the archive. (The templates directory is hashed by content below.)
+    paths = replace(settings.paths, input=(), out=Path(), state=Path())
+    shown = replace(settings, jobs=0, config_path=None, paths=paths)
     digest.update(repr(shown).encode("utf-8"))
     template_files = [
         path
