@@ -165,6 +165,6 @@ def test_prose_past_a_teaser_box_in_the_article_container_is_kept() -> None:
 
 def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
-    units, head = html.to_units(html.parse(page(body)), frozenset())
+    units, head = html.to_units(html.parse(page(body)))
     kept = [u for u in units if "Paragraph" in u.text]
     assert html.within_container(units, head.paths, kept) == kept

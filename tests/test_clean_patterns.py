@@ -67,6 +67,8 @@ def test_family_names_are_unique() -> None:
         ("More Washington Examiner", "related_links"),
         ("The protests kicked off in June (Image: GETTY )", "image_credit"),
         ("The Trust Project", "trust_badge"),
+        ("Sobre Carlos Nadalim", "about_box"),
+        ("About the author", "about_box"),
         ("Source: Reuters", "source_link"),
         ("This website uses cookies to improve your experience.", "cookie_notice"),
         ("Copyright 2019 The Associated Press.", "copyright"),
@@ -101,12 +103,15 @@ def test_barrier_families_end_articles() -> None:
 
 
 def test_contained_words_prefilter_finds_every_needle() -> None:
-    from publisher.clean.patterns import ANY_CONTAINS
+    from publisher.clean.patterns import ANY_CONTAINS, ANY_LONG_CONTAINS
 
     for pattern in BOILERPLATE:
         for needle in pattern.contains:
             assert ANY_CONTAINS.search(f"x {needle} y"), needle
+            if pattern.long_lines:
+                assert ANY_LONG_CONTAINS.search(f"x {needle} y"), needle
     assert not ANY_CONTAINS.search("an ordinary sentence about the war")
+    assert not ANY_LONG_CONTAINS.search("a newsletter is not looked for in long lines")
 
 
 def test_bullet_glyphs() -> None:

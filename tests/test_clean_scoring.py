@@ -107,6 +107,20 @@ def test_refine_separates_comments_from_article() -> None:
     assert (start, end) == (0, 3)
 
 
+def test_cut_tail_drops_a_short_tail_after_a_barrier() -> None:
+    barrier = -scoring.BARRIER_PENALTY
+    # An author bio (20) after 200 words of article: cut at the barrier.
+    assert scoring.cut_tail([100, 100, barrier, 20], 0, 4) == 2
+    # An inline "Related:" link between two halves of an article: kept.
+    assert scoring.cut_tail([100, barrier, 90], 0, 3) == 3
+    assert scoring.cut_tail([100, -8, 20], 0, 3) == 3  # only barriers cut
+
+
+def test_about_heading_is_not_prose() -> None:
+    assert scoring.boilerplate_family("About 300 people gathered outside the court.") is None
+    assert scoring.boilerplate_family("About the war") is None
+
+
 # --- select --------------------------------------------------------------------------------
 
 
@@ -184,6 +198,11 @@ def test_select_of_nothing() -> None:
     assert scoring.select([unit("Home"), unit("About")]) == []
 
 
-def test_keys_of_skips_long_and_empty_lines() -> None:
-    keys = scoring.keys_of(["Support SouthFront", "", "x" * 1000])
-    assert keys == {scoring.key("Support SouthFront")}
+def test_line_keys_skip_long_and_empty_lines() -> None:
+    keys = scoring.line_keys(["Support SouthFront", "", "x" * 1000])
+    assert keys == [scoring.key("Support SouthFront"), None, None]
+
+
+def test_keys_ignore_control_characters_as_blocks_do() -> None:
+    assert scoring.key("Support\x07 SouthFront\ufffd") == scoring.key("Support SouthFront")
+    assert scoring.key("Page 3 of 12") == scoring.key("Page 4 of 10")

@@ -337,6 +337,26 @@ BOILERPLATE: tuple[Pattern, ...] = (
         "An artist's illustration of a plume of water vapor emanating from Jupiter's moon Europa.",
         starts=("this ", "an ", "a ", "the "),
     ),
+    # The author box or the company boilerplate that follows a post or a press release: a
+    # heading "About <Name>" (in the languages of the pages we see), then a bio. The name must
+    # be capitalised words only, so that a sentence starting with "About" is never matched.
+    _p(
+        "about_box",
+        r"^(?:about|über|sobre|à\s+propos\s+de|acerca\s+de|a\s+proposito\s+di|informazioni\s+su)"
+        r"\s+(?:the\s+authors?|(?-i:[A-ZÀ-ÖØ-Þ][\w.'’&-]*)(?:\s+(?-i:[A-ZÀ-ÖØ-Þ][\w.'’&-]*)){0,3})"
+        r"[:.]?$",
+        "Über Moritz Bachmann",
+        starts=(
+            "about ",
+            "über ",
+            "sobre ",
+            "à propos de",
+            "acerca de",
+            "a proposito di",
+            "informazioni su",
+        ),
+        ends_article=True,
+    ),
     # Trust badges and "why you can trust us" boxes.
     _p(
         "trust_badge",
@@ -469,6 +489,8 @@ BOILERPLATE: tuple[Pattern, ...] = (
 # The union of the cheap conditions, checked first: most lines fail all of them at once.
 ANY_END = tuple(dict.fromkeys(e for p in BOILERPLATE for e in p.ends))
 ANY_CONTAINS = re.compile(_trie({c for p in BOILERPLATE for c in p.contains}))
+# The same for the families whose words are looked for in long lines too.
+ANY_LONG_CONTAINS = re.compile(_trie({c for p in BOILERPLATE if p.long_lines for c in p.contains}))
 
 # List bullets that scrapes keep as glyphs at the start of a line. Example: "• After the talks".
 BULLET = re.compile(r"^\s*(?:[•·●▪‣◦\-*–]|\d{1,2}[.)])\s+")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from publisher.clean.patterns import (
     ANY_CONTAINS,
     ANY_END,
+    ANY_LONG_CONTAINS,
     BOILERPLATE,
     BYLINE_AUTHOR,
     Pattern,
@@ -62,6 +63,8 @@ MAX_CONTAINS_CHARS = 160
 # is a copy of the title; titles shorter than MIN_GLUED_TITLE must match the whole line.
 TITLE_GLUE_CHARS = 60
 MIN_GLUED_TITLE = 20
+# Prose after a bridged barrier below this share of the prose before it is not the article's.
+TAIL_SHARE = 0.2
 # Value of a line seen before in the same document (and of a known cross-document line).
 REPEAT_PENALTY = 25.0
 # Value of a unit that matches a boilerplate pattern or is known cross-document boilerplate.
@@ -153,7 +156,7 @@ def boilerplate_family(text: str) -> Pattern | None:
     if len(low) <= MAX_CONTAINS_CHARS:
         if ANY_CONTAINS.search(low):
             found += [p for p in _WITH_CONTAINS if p.could_match(low)]
-    else:
+    elif ANY_LONG_CONTAINS.search(low):
         found += [p for p in _LONG_LINES if p.could_match(low)]
     for family in sorted(set(found), key=lambda p: _ORDER[p.name]) if len(found) > 1 else found:
         if family.regex.match(text):
@@ -253,7 +256,25 @@ def refine(units: Sequence[Unit], values: list[float], start: int, end: int) -> 
             # short line costs; only the families that end articles are barriers.
             values[i] = -BARRIER_PENALTY if family.ends_article else min(values[i], -SHORT_PENALTY)
     inner_start, inner_end = densest_region(values[start:end])
-    return start + inner_start, start + inner_end
+    return start + inner_start, cut_tail(values, start + inner_start, start + inner_end)
+
+
+def cut_tail(values: Sequence[float], start: int, end: int) -> int:
+    """The end of [start, end) moved back to the first barrier after which little prose follows.
+
+    A barrier (a line that ends articles) bridged by the density is an inline "Related: ..."
+    link when about as much prose follows it as precedes it; when much less follows, what
+    follows is an author box, a company boilerplate paragraph or a first comment.
+    """
+    total = sum(v for v in values[start:end] if v > 0)
+    before = 0.0
+    for i in range(start, end):
+        value = values[i]
+        if value > 0:
+            before += value
+        elif value <= -BARRIER_PENALTY and total - before < TAIL_SHARE * before:
+            return i
+    return end
 
 
 def ends_article(unit: Unit) -> bool:

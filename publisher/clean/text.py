@@ -155,13 +155,14 @@ def extract(
     lo = max(0, start - WINDOW_MARGIN)
     more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
     hi = min(len(rows), end + WINDOW_MARGIN + more)
-    cache: dict[int, Unit] = {}
+    cache: list[Unit | None] = [None] * len(rows)
 
     def unit(i: int) -> Unit:
-        if i not in cache:
+        made = cache[i]
+        if made is None:
             line, kind, count, sentence = rows[i]
-            cache[i] = Unit(line, kind, count, sentence, 0.0, bool(known) and known[i])  # type: ignore[arg-type]
-        return cache[i]
+            made = cache[i] = Unit(line, kind, count, sentence, 0.0, bool(known) and known[i])  # type: ignore[arg-type]
+        return made
 
     head = [unit(i) for i in range(min(len(rows), TITLE_LINES))]
     title_at = find_title(head, reference)
