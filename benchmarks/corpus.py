@@ -4,8 +4,9 @@ Articles are made from real pages: the project's seeds, the extraction dev set
 (``aeb-dev``: plain-text and gzipped HTML pages) and the summarization dev set (``summ-dev``:
 BBC articles), found in ``<repo>/../shared/bench`` or ``$PUBLISHER_BENCH_DIR``. Each article
 takes one page as its template and varies it with an RNG seeded by (seed, index): prose
-paragraphs are permuted, the sentences inside them shuffled, one paragraph is swapped for a
-paragraph of another page, and the title gets a unique number. So no two articles are
+paragraphs are permuted, the sentences inside them shuffled and joined by one sentence from
+any page, one paragraph is swapped for a paragraph of another page, and the title gets a
+unique number. So no two articles are
 duplicates, and article ``i`` is the same whatever N is: the corpus of 10,000 holds the corpus
 of 1,000, and ``generate(1, out, start=10_000)`` adds "one new article" to it.
 
@@ -83,16 +84,41 @@ def _is_prose(line: str) -> bool:
     return len(line.split()) >= 8 and line.rstrip()[-1:] in ".!?\"”'’"
 
 
-def _shuffle_sentences(paragraph: str, rng: random.Random) -> str:
+def _vary(paragraph: str, rng: random.Random, pool: tuple[str, ...]) -> str:
+    """The paragraph's sentences shuffled, with one sentence from the pool put among them.
+
+    Shuffling alone leaves a one-sentence paragraph the same in every variant of its page,
+    and the build would rightly take a line that recurs across a site's articles for
+    boilerplate: real sites share navigation and footers, not prose.
+    """
     sentences = _SENTENCE_END.split(paragraph.strip())
     rng.shuffle(sentences)
+    if pool:
+        sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(pool))
     return " ".join(sentences)
 
 
-def _text_variant(template: Template, donor: Template, index: int, rng: random.Random) -> str:
+@cache
+def _sentence_pool(dev: bool) -> tuple[str, ...]:
+    """Every sentence of every template's prose, in a fixed order."""
+    pool: list[str] = []
+    for template in templates(dev=dev):
+        lines = (
+            [m.group(2) for m in _PARAGRAPH.finditer(template.text) if "<" not in m.group(2)]
+            if template.kind == "html"
+            else [line for line in template.text.split("\n") if _is_prose(line)]
+        )
+        for line in lines:
+            pool += [s for s in _SENTENCE_END.split(line.strip()) if len(s.split()) >= 5]
+    return tuple(pool)
+
+
+def _text_variant(
+    template: Template, donor: Template, index: int, rng: random.Random, pool: tuple[str, ...]
+) -> str:
     lines = template.text.split("\n")
     prose = [n for n, line in enumerate(lines) if _is_prose(line)]
-    paragraphs = [_shuffle_sentences(lines[n], rng) for n in prose]
+    paragraphs = [_vary(lines[n], rng, pool) for n in prose]
     rng.shuffle(paragraphs)
     donated = [line for line in donor.text.split("\n") if _is_prose(line)]
     if paragraphs and donated:
@@ -105,13 +131,14 @@ def _text_variant(template: Template, donor: Template, index: int, rng: random.R
     return "\n".join(lines)
 
 
-def _html_variant(template: Template, donor: Template, index: int, rng: random.Random) -> str:
+def _html_variant(
+    template: Template, donor: Template, index: int, rng: random.Random, pool: tuple[str, ...]
+) -> str:
     html = template.text
     matches = list(_PARAGRAPH.finditer(html))
-    # Only plain paragraphs are shuffled inside: markup must stay well nested.
+    # Only plain paragraphs are varied inside: markup must stay well nested.
     bodies = [
-        _shuffle_sentences(m.group(2), rng) if "<" not in m.group(2) else m.group(2)
-        for m in matches
+        _vary(m.group(2), rng, pool) if "<" not in m.group(2) else m.group(2) for m in matches
     ]
     rng.shuffle(bodies)
     donated = [m.group(2) for m in _PARAGRAPH.finditer(donor.text) if "<" not in m.group(2)]
@@ -137,11 +164,15 @@ def article(index: int, seed: int = DEFAULT_SEED, *, dev: bool = True) -> tuple[
     donors = [page for page in pages if page.kind == template.kind and page is not template]
     donor = rng.choice(donors)
     if template.kind == "html":
-        text = _html_variant(template, donor, index, rng)
+        text = _html_variant(template, donor, index, rng, _sentence_pool(dev))
         # mtime=0 in the gzip header: the same article is the same bytes on every run.
         data = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
         return template.site, f"{index:06d}.html.gz", data
-    return template.site, f"{index:06d}.txt", _text_variant(template, donor, index, rng).encode()
+    return (
+        template.site,
+        f"{index:06d}.txt",
+        _text_variant(template, donor, index, rng, _sentence_pool(dev)).encode(),
+    )
 
 
 def generate(

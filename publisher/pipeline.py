@@ -211,8 +211,8 @@ def build(
         del processed
         cleaned = _drop_recurring(store, cleaned, settings)
         new, changed, saved = _save(store, cleaned, skipped, now)
-        unchanged += len(cleaned) - new - changed - sum(
-            isinstance(p.result, Rejected) for p in cleaned
+        unchanged += (
+            len(cleaned) - new - changed - sum(isinstance(p.result, Rejected) for p in cleaned)
         )
         if saved:
             _group_stories(store)
@@ -266,7 +266,9 @@ def _drop_recurring(
     too (a cold build of a site's archive has nothing remembered yet). A block goes when its
     key is now seen in at least BOILERPLATE_MIN_OTHERS other documents of its group; an
     article that would lose every block keeps them (it is a republished story, not
-    boilerplate), and one that loses some is summarized again.
+    boilerplate). The summary is made again only when it quoted a dropped block: its terms
+    may keep a few words of the dropped lines, which recur across the group and so weigh
+    little in TF-IDF.
     """
     counts: dict[str, dict[str, int]] = {}
     result = []
@@ -279,12 +281,23 @@ def _drop_recurring(
         if group not in counts:
             counts[group] = store.recurring_keys(group, min_docs=BOILERPLATE_MIN_OTHERS + 1)
         recurring = counts[group]
-        kept = tuple(b for b in article.blocks if block_key(b.text) not in recurring)
-        if recurring and kept and len(kept) < len(article.blocks):
-            article = replace(article, blocks=kept)
-            summary = summarize(
-                article, sentences=settings.summary.sentences, words=settings.summary.words
+        if not recurring:
+            result.append(item)
+            continue
+        kept, dropped = [], []
+        for block in article.blocks:
+            (dropped if block_key(block.text) in recurring else kept).append(block)
+        if kept and dropped:
+            article = replace(article, blocks=tuple(kept))
+            summary = item.summary
+            # A sentence cut to the word budget ends in an ellipsis its block does not have.
+            quoted = (
+                [sentence.rstrip("…").rstrip() for sentence in summary.sentences] if summary else []
             )
+            if summary is None or any(q in b.text for b in dropped for q in quoted):
+                summary = summarize(
+                    article, sentences=settings.summary.sentences, words=settings.summary.words
+                )
             item = replace(item, result=article, summary=summary)
         result.append(item)
     return result
