@@ -89,3 +89,17 @@ def test_a_republished_story_is_not_emptied(tmp_path: Path) -> None:
     _build(inbox, tmp_path)
     bodies = _bodies(tmp_path)
     assert bodies and all("council voted on Tuesday" in body for body in bodies.values())
+
+
+def test_a_summary_never_quotes_a_dropped_line(tmp_path: Path) -> None:
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for topic in TOPICS[:4]:
+        title, _, rest = _article(topic).partition("\n\n")
+        (inbox / f"{topic}.txt").write_text(f"{title}\n\n{FOOTER}\n\n{rest}")
+    _build(inbox, tmp_path)
+    with Store.open(tmp_path / "state.db") as store:
+        summaries = [" ".join(r.data["summary"]) for r in store.articles()]
+    assert len(summaries) == 4
+    for summary in summaries:
+        assert FOOTER not in summary and "council voted" in summary
