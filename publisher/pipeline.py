@@ -474,9 +474,7 @@ def _render(store: Store, settings: Settings) -> list[str]:
     index, fingerprints = archive.index_pages(entries, known)
     files.update(index)
     files.update(_digest_files(store, settings, entries))
-    files["digests.atom"] = render_digests_feed(
-        [_digest(d) for d in store.digests(limit=DIGEST_FEED_ISSUES)], settings
-    )
+    files["digests.atom"] = render_digests_feed(store.digests(limit=DIGEST_FEED_ISSUES), settings)
     # Feeds last: a reader that fetches a feed mid-run finds every page it links to.
     newest = entries[: settings.feed.max_entries]
     full = _full_entries(store, newest, by_id)
@@ -540,7 +538,7 @@ def _digest_files(store: Store, settings: Settings, entries: Sequence[Entry]) ->
         issues = store.digests(limit=1)
         if not issues:
             return {}
-        digest = _digest(issues[0])
+        digest = issues[0]
     return {
         "digest.html": digest.html.encode("utf-8"),
         "digest.txt": digest.text.encode("utf-8"),
@@ -565,18 +563,6 @@ def pending_digest(store: Store, settings: Settings, entries: Sequence[Entry]) -
     return build_digest(chosen, settings, digest_id=digest_id, now=when)
 
 
-def _digest(row: dict[str, Any]) -> Digest:
-    return Digest(
-        id=row["id"],
-        created=row["created"],
-        subject=row["subject"],
-        entry_ids=row["entry_ids"],
-        html=row["html"],
-        text=row["text"],
-        message=row["message"],
-    )
-
-
 # -- send -----------------------------------------------------------------------------------
 
 
@@ -596,7 +582,7 @@ def send(
     """
     with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
         unfinished = store.incomplete_digests()
-        issues = [_digest(row) for row in store.digests() if row["id"] in unfinished]
+        issues = [issue for issue in store.digests() if issue.id in unfinished]
         reports = [
             send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
             for issue in sorted(issues, key=lambda issue: unfinished.index(issue.id))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PublisherError
+from .models import Digest
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema.
@@ -500,21 +501,21 @@ class Store:
                 ((digest_id, entry_id) for entry_id in entry_ids),
             )
 
-    def digests(self, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Digest issues, newest first, as dicts with the columns as keys."""
+    def digests(self, *, limit: int | None = None) -> list[Digest]:
+        """Digest issues, newest first."""
         sql = "SELECT * FROM digests ORDER BY created DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [
-            {
-                "id": row["id"],
-                "created": _dt(row["created"]),
-                "subject": row["subject"],
-                "entry_ids": tuple(json.loads(row["entry_ids"])),
-                "html": row["html"],
-                "text": row["text"],
-                "message": bytes(row["message"]),
-            }
+            Digest(
+                id=row["id"],
+                created=_dt(row["created"]),
+                subject=row["subject"],
+                entry_ids=tuple(json.loads(row["entry_ids"])),
+                html=row["html"],
+                text=row["text"],
+                message=bytes(row["message"]),
+            )
             for row in self.db.execute(sql)
         ]
 
