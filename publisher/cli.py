@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +28,19 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 Runner = Callable[[argparse.Namespace, Settings], int]
 
 
-def _version() -> str:
-    try:
-        return version("publisher")
-    except PackageNotFoundError:
-        return "unknown"
+class _VersionAction(argparse.Action):
+    """--version, looked up only when asked: importlib.metadata slows every start-up."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        
+        try:
+            found = version("publisher")
+        except PackageNotFoundError:
+            found = "unknown"
+        parser.exit(message=f"publisher {found}\n")
 
 
 def _common() -> argparse.ArgumentParser:
@@ -504,7 +511,7 @@ def make_parser() -> argparse.ArgumentParser:
         "  publisher COMMAND --help   # help and an example for each command",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"publisher {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register, _, _ in COMMANDS.values():
         register(sub)
