@@ -35,12 +35,14 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        
+        from importlib.metadata import PackageNotFoundError, version
+
         try:
             found = version("publisher")
         except PackageNotFoundError:
             found = "unknown"
-        parser.exit(message=f"publisher {found}\n")
+        print(f"publisher {found}")
+        parser.exit()
 
 
 def _common() -> argparse.ArgumentParser:
@@ -116,9 +118,7 @@ def _overrides_build(args: argparse.Namespace) -> dict[str, Any]:
 def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
-        report = pipeline.build(
-            settings, now=datetime.now(UTC), progress=bar, executor=executor
-        )
+        report = pipeline.build(settings, now=datetime.now(UTC), progress=bar, executor=executor)
     if bar:
         bar.finish()
     _print_report(report, settings, quiet=args.quiet)
@@ -378,18 +378,31 @@ def _register_subscribers(sub: argparse._SubParsersAction[Any]) -> None:
         "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
     )
     specs = (
-        ("add", "Subscribe addresses (also re-subscribes unsubscribed ones).",
-         "publisher subscribers add ann@example.org 'Bob <bob@example.net>'"),
-        ("remove", "Unsubscribe addresses; they stay unsubscribed until added again.",
-         "publisher subscribers remove ann@example.org"),
+        (
+            "add",
+            "Subscribe addresses (also re-subscribes unsubscribed ones).",
+            "publisher subscribers add ann@example.org 'Bob <bob@example.net>'",
+        ),
+        (
+            "remove",
+            "Unsubscribe addresses; they stay unsubscribed until added again.",
+            "publisher subscribers remove ann@example.org",
+        ),
         ("list", "List active subscribers.", "publisher subscribers list --all"),
-        ("import", "Subscribe every address of a CSV file (email[,name]).",
-         "publisher subscribers import people.csv"),
+        (
+            "import",
+            "Subscribe every address of a CSV file (email[,name]).",
+            "publisher subscribers import people.csv",
+        ),
     )
     for name, summary, example in specs:
         action = actions.add_parser(
-            name, parents=[state], help=summary, description=summary,
-            epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter,
+            name,
+            parents=[state],
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if name in ("add", "remove"):
             action.add_argument("values", metavar="ADDRESS", nargs="+", help="e-mail addresses")
@@ -469,8 +482,12 @@ def _register_daemon(sub: argparse._SubParsersAction[Any]) -> None:
         "Run the [schedule] jobs (build, digest) until SIGTERM; SIGHUP reloads the config.",
         "publisher daemon --config /etc/publisher.toml --log-file /var/log/publisher.log",
     )
-    p.add_argument("--log-file", metavar="FILE", type=Path,
-                   help="append the log here instead of stderr (reopened after logrotate)")
+    p.add_argument(
+        "--log-file",
+        metavar="FILE",
+        type=Path,
+        help="append the log here instead of stderr (reopened after logrotate)",
+    )
 
 
 def _run_daemon(args: argparse.Namespace, settings: Settings) -> int:
