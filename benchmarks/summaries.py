@@ -9,7 +9,9 @@ What it measures, for our summarizer and for the Lead baseline in the same run:
   is too long), using the same sentence splitter.
 - "bad open": the share of summaries whose first sentence leans on missing context (a
   pronoun or connective, a dangling quote, a bare attribution), by the summarizer's rule.
-- articles/s for summarize() (summary + terms + fingerprint), one core.
+- articles/s for summarize() (summary + terms + fingerprint), one core: on the dev articles
+  (about 340 words), and on long ones (the 20 longest joined in pairs, 1,000+ words, as
+  the build corpus often has) to show that the cost grows with length and no faster.
 
 Caveat (from the data README): the references were chosen by a centrality-like method, so
 this set over-rewards centrality; the summarizer is lead-biased on purpose, for news with
@@ -35,6 +37,7 @@ from publisher.summarize import split_sentences, summarize  # noqa: E402
 
 BUDGETS = {"3 sentences": (3, 10_000), "75 words": (100, 75)}
 SPEED_ROUNDS = 5
+LONG_ARTICLES = 20  # the longest dev articles, joined in pairs for the long-article speed
 
 
 def bench_dir() -> Path:
@@ -74,6 +77,35 @@ def lead(article: Article, sentences: int, words: int) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def long_articles(articles: list[Article]) -> list[Article]:
+    """The LONG_ARTICLES longest articles joined in pairs: one title, both bodies."""
+    longest = sorted(articles, key=lambda article: -article.word_count)[:LONG_ARTICLES]
+    return [
+        Article(
+            source=first.source,
+            key=f"{first.key}+{second.key}",
+            title=first.title,
+            blocks=first.blocks + second.blocks,
+        )
+        for first, second in zip(longest[::2], longest[1::2], strict=True)
+    ]
+
+
+def speed(articles: list[Article], label: str) -> None:
+    """Print summarize()'s throughput on ``articles`` (defaults, one core)."""
+    start = time.perf_counter()
+    for _ in range(SPEED_ROUNDS):
+        for article in articles:
+            summarize(article)
+    elapsed = time.perf_counter() - start
+    words = sum(article.word_count for article in articles) / len(articles)
+    print(
+        f"speed, {label} ({words:,.0f} words on average): "
+        f"{SPEED_ROUNDS * len(articles) / elapsed:,.0f} articles/s, "
+        f"{SPEED_ROUNDS * len(articles) * words / elapsed / 1000:,.0f}k words/s"
+    )
+
+
 def main() -> None:
     pairs = load()
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
@@ -103,15 +135,9 @@ def main() -> None:
                 f"{length / n:6.1f} {100 * bad / n:8.1f}%"
             )
     articles = [article for article, _ in pairs]
-    start = time.perf_counter()
-    for _ in range(SPEED_ROUNDS):
-        for article in articles:
-            summarize(article)
-    elapsed = time.perf_counter() - start
-    print(
-        f"speed: {SPEED_ROUNDS * len(articles) / elapsed:,.0f} articles/s for summarize() "
-        f"(defaults: 3 sentences, 75 words; one core)"
-    )
+    print("summarize() with the defaults (3 sentences, 75 words), one core:")
+    speed(articles, "dev articles")
+    speed(long_articles(articles), f"{LONG_ARTICLES // 2} long articles")
 
 
 if __name__ == "__main__":

@@ -44,13 +44,15 @@ SENTENCE_OPENERS = word_set(
 _BOUNDARY = re.compile(r"""([.!?…。！？]+)(["'”’»)\]」]*)(\s+)""")
 # CJK full stops need no following space: "今天下雨。明天晴。" -> two sentences.
 _CJK_BOUNDARY = re.compile(r"([。！？」]+)(?=\S)")
-# The word right before a full stop, e.g. "U.S" in "the U.S." or "J" in "J. K. Rowling".
-_WORD_BEFORE = re.compile(r"""(?:^|[\s(\["'“‘])([^\s(\["'“‘]+)$""")
+_CJK_STOPS = "。！？」"  # tested with `in` first: most text has none, and that test is cheap
+# What may precede the word before a full stop: "U.S" in "(the U.S." or "J" in "J. K.".
+_BEFORE_WORD = re.compile(r"""[ (\["'“‘]""")
 # What may start the next sentence: a capital (any script), a digit, an opening quote or
 # bracket, or a character from a script without case (e.g. Arabic, CJK).
 _CAN_START = re.compile(r"""["'“‘(\[¿¡]*(?:[^\W\d_a-z]|\d)""")
 _LOWER_START = re.compile(r"""["'“‘(\[]*[a-z]""")
-_SPACES = re.compile(r"\s+")
+_NEXT_WORD = re.compile(r"""["'“‘(\[]*(\w+)""")
+_DOTTED = re.compile(r"(?:\w\.)+\w")  # "u.s", "e.g": initials run together
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
@@ -64,10 +66,12 @@ def split_sentences(text: str) -> list[str]:
     """
     sentences: list[str] = []
     for paragraph in _PARAGRAPHS.split(text):
-        flat = _SPACES.sub(" ", paragraph).strip()
+        flat = " ".join(paragraph.split())  # str.split() and re's \s agree on white space
         if not flat:
             continue
-        sentences.extend(_split_flat(_CJK_BOUNDARY.sub(r"\1 ", flat)))
+        if any(map(flat.__contains__, _CJK_STOPS)):
+            flat = _CJK_BOUNDARY.sub(r"\1 ", flat)
+        sentences.extend(_split_flat(flat))
     return sentences
 
 
@@ -76,34 +80,37 @@ def _split_flat(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        end = match.end(2)
-        rest = text[match.end() :]
-        if not rest or not _is_boundary(text[start : match.start()], match.group(1), rest):
+        rest = match.end()
+        if rest == len(text) or not _is_boundary(text, start, match.start(), match.group(1), rest):
             continue
-        out.append(text[start:end].strip())
-        start = match.end()
+        out.append(text[start : match.end(2)].strip())
+        start = rest
     tail = text[start:].strip()
     if tail:
         out.append(tail)
     return out
 
 
-def _is_boundary(before: str, stop: str, rest: str) -> bool:
-    """Decide whether ``before`` + ``stop`` ends a sentence, given the text that follows."""
-    if _LOWER_START.match(rest):
+def _is_boundary(text: str, start: int, stop_at: int, stop: str, rest: int) -> bool:
+    """Decide whether the sentence ``text[start:stop_at]`` ends with ``stop``, given the text
+    from ``rest`` on. Positions rather than slices keep long paragraphs linear."""
+    if _LOWER_START.match(text, rest):
         return False  # "e.g. the", "... and then": a lowercase word continues the sentence
-    if not _CAN_START.match(rest):
+    if not _CAN_START.match(text, rest):
         return False
     if stop != ".":
         return True
-    found = _WORD_BEFORE.search(before + ".")
-    word = found.group(1).rstrip(".").lower() if found else ""
+    # The word before the full stop starts after the last space, bracket or opening quote.
+    word = text[text.rfind(" ", start, stop_at) + 1 or start : stop_at]
+    if _BEFORE_WORD.search(word):
+        word = _BEFORE_WORD.split(word)[-1]  # "(U.S" -> "U.S"
+    word = word.rstrip(".").lower()
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "J. K. Rowling", "George W. Bush"
     if word in NEVER_FINAL_ABBREVIATIONS:
         return False
-    if word in MAYBE_FINAL_ABBREVIATIONS or re.fullmatch(r"(?:\w\.)+\w", word):
-        next_word = re.match(r"""["'“‘(\[]*(\w+)""", rest)
+    if word in MAYBE_FINAL_ABBREVIATIONS or _DOTTED.fullmatch(word):
+        next_word = _NEXT_WORD.match(text, rest)
         return bool(next_word and next_word.group(1).lower() in SENTENCE_OPENERS)
     return True
 
@@ -140,6 +147,10 @@ BACK_REFERENCE_PHRASES = (
     "as well",
 )
 
+# The same, as one prefix test: a phrase must end where a word ends ("as well", not "as
+# wellington").
+_BACK_REFERENCE_PREFIXES = tuple(phrase + " " for phrase in BACK_REFERENCE_PHRASES)
+
 # Attribution verbs; a short sentence built around one is a bare attribution: "he said."
 ATTRIBUTION_VERBS = word_set(
     "said says say told tells added adds explained stated noted claimed according"
@@ -161,8 +172,25 @@ JUNK_PATTERNS = (
     # Contact details and links: "info@example.org", "https://example.org/x", "www.bbc.co.uk".
     r"https?://|\bwww\.|\S@\S+\.\w",
 )
-# One pass over the sentence for all of them.
-_JUNK = re.compile("|".join(f"(?:{pattern})" for pattern in JUNK_PATTERNS), re.IGNORECASE)
+# Each pattern with what its matches contain, lowercased, in ASCII text (case-insensitive
+# matching of other text is more than lower(): "ſ" matches "s"); the byline is anchored at
+# the start, so trying it is cheap anyway. Most sentences that get past the hints below
+# only hold the ":" of a quotation, and need not be searched for links or credits.
+_JUNK_RULES = tuple(
+    zip(
+        (re.compile(pattern, re.IGNORECASE) for pattern in JUNK_PATTERNS),
+        (
+            (),
+            ("photo", "picture", "image", "video", "credit", "getty images", "("),
+            ("scroll down", "read more", "click here", "sign up", "subscribe", "follow us",
+             "share this", "continue reading", "watch the video", "related article",
+             "also read"),
+            (":",),
+            ("://", "www.", "@"),
+        ),
+        strict=True,
+    )
+)  # fmt: skip
 # Every match of a pattern above (bar the byline, which starts with "By") contains one of
 # these, so checking them first spares most sentences the slower regex search.
 _JUNK_HINTS = (
@@ -181,7 +209,10 @@ DATELINE = re.compile(
 # A sentence that ends properly: "... said." / "... he asked?" / '... leave."' ; a heading or
 # a caption such as "Russian concern" or "Delawar in Moscow.AFP" does not.
 _TERMINATED = re.compile(r"""[.!?…。！？]["'”’»)\]」]*$""")
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_WORD = r"(\w+(?:['’]\w+)*)"
+# The first seven words, in one match (a word is maximal, so non-word characters separate
+# words): enough to tell a short sentence (six words or fewer) apart.
+_FIRST_WORDS = re.compile(r"\W*" + _WORD + (r"(?:\W+" + _WORD + ")?") * 6)
 _OPENING_QUOTE = re.compile(r"""^["“‘«]""")
 # A quotation attributed to a pronoun: '"We will win," he said.' leaves "he" unresolved.
 _PRONOUN_ATTRIBUTION = re.compile(r"""[,.!?…]["”]\s+(?:he|she|they|it|we)\b""", re.IGNORECASE)
@@ -199,14 +230,21 @@ def strip_dateline(sentence: str) -> str:
 
 def is_junk(sentence: str) -> bool:
     """True for sentences a summary must never contain (furniture, fragments, broken quotes)."""
-    if len(sentence.split()) < MIN_WORDS or not _TERMINATED.search(sentence):
+    # Splitting stops once there are enough words to tell.
+    if len(sentence.split(maxsplit=MIN_WORDS - 1)) < MIN_WORDS or not _TERMINATED.search(sentence):
         return True
     if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
         return True  # half of a quotation split across sentences reads as broken
     lower = sentence.lower()
-    if not sentence.startswith("By") and not any(hint in lower for hint in _JUNK_HINTS):
+    # map() over the bound __contains__ runs these tests in C, with no generator frame.
+    if not sentence.startswith("By") and not any(map(lower.__contains__, _JUNK_HINTS)):
         return False
-    return _JUNK.search(sentence) is not None
+    unknown_case = not sentence.isascii()
+    return any(
+        (not needs or unknown_case or any(map(lower.__contains__, needs)))
+        and pattern.search(sentence)
+        for pattern, needs in _JUNK_RULES
+    )
 
 
 def is_bad_opening(sentence: str) -> bool:
@@ -214,18 +252,18 @@ def is_bad_opening(sentence: str) -> bool:
     stripped = sentence.lstrip()
     if not stripped or stripped[0].islower() or stripped[0] in "”’»)-–—,;:":
         return True
-    words = [word.lower() for word in _WORD.findall(stripped)]
-    if not words:
+    first_words = _FIRST_WORDS.match(stripped)
+    if not first_words:
         return True
+    words = [word.lower() for word in first_words.groups() if word]
     if _OPENING_QUOTE.match(stripped):
         return bool(_PRONOUN_ATTRIBUTION.search(stripped))
     if words[0] in BACK_REFERENCE_WORDS:
         return True
-    head = " ".join(words[:4])
-    if any(head == phrase or head.startswith(phrase + " ") for phrase in BACK_REFERENCE_PHRASES):
+    if (" ".join(words[:4]) + " ").startswith(_BACK_REFERENCE_PREFIXES):
         return True
     # "He said." / "the magazine added." : too short to carry news of its own.
-    return len(words) <= 6 and any(word in ATTRIBUTION_VERBS for word in words)
+    return len(words) <= 6 and not ATTRIBUTION_VERBS.isdisjoint(words)
 
 
 def cut_to_words(sentence: str, limit: int) -> str:

@@ -22,7 +22,9 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from itertools import chain, islice, pairwise
+from operator import itemgetter
+from typing import NamedTuple
 
 from .models import Article, Summary
 from .sentences import (
@@ -95,12 +97,60 @@ STOPWORDS = word_set(
     il lo gli uno e ma non è sono con per nel della di da o os um uma e não são com para em"""
 )
 
-# A word, or "" for a run of punctuation (which ends a phrase).
+# A word, or "" for a run of punctuation (which ends a phrase). Neither matches white space,
+# so the tokens of a text are those of its white-space separated chunks, in order.
 _WORD_OR_PUNCTUATION = re.compile(r"(\w+(?:['’]\w+)*)|[^\w\s'’]+")
+# The chunk table is emptied when it grows past this many entries, so the memory of a
+# long-running daemon stays bounded; a year of news rarely gets there.
+_TABLE_LIMIT = 200_000
 
 
-@dataclass(frozen=True)
-class _Analysis:
+class _Chunk(NamedTuple):
+    """What a white-space separated chunk of text ("Moscow,", "Taliban's") contributes."""
+
+    content: tuple[str, ...]  # per token: its content word, or "" (punctuation, stopword)
+    names: tuple[str, ...]  # content words of its capitalised tokens ("Moscow" -> "moscow")
+    later_names: tuple[str, ...]  # the same without the first token, for a sentence opener
+
+
+class _ChunkTable(dict[str, _Chunk]):
+    """``table[chunk]`` analyses a chunk once and remembers it.
+
+    Chunks repeat a lot across sentences and articles, so looking them up (in C, via
+    ``map``) is much cheaper than tokenising, lowercasing and testing every occurrence again.
+    """
+
+    def __missing__(self, chunk: str) -> _Chunk:
+        if len(self) >= _TABLE_LIMIT:
+            self.clear()
+        tokens = _WORD_OR_PUNCTUATION.findall(chunk)
+        content = tuple(map(_content_word, tokens))
+        names = tuple(
+            word for raw, word in zip(tokens, content, strict=True) if word and raw[0].isupper()
+        )
+        opens_with_name = bool(content and content[0] and tokens[0][0].isupper())
+        value = self[chunk] = _Chunk(content, names, names[1:] if opens_with_name else names)
+        return value
+
+
+def _content_word(raw: str) -> str:
+    """The content word of a token, possessive folded ("Taliban's" -> "taliban"), or ""."""
+    word = raw.lower()
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    # Short Latin words are mostly noise; other scripts pack more into each letter.
+    if word in STOPWORDS or word.isdigit() or (len(word) < 3 and word.isascii()):
+        return ""  # punctuation arrives here as "" and stays ""
+    return word
+
+
+_CHUNKS = _ChunkTable()
+# Field getters for map(); itemgetter is the fastest way to read a NamedTuple field there.
+_CONTENT = itemgetter(0)
+_NAMES = itemgetter(1)
+
+
+class _Analysis(NamedTuple):
     """The terms of one sentence, from a single pass over its words."""
 
     words: list[str]  # content words, lowercase, in order
@@ -108,16 +158,14 @@ class _Analysis:
     names: list[str]  # content words capitalised inside the sentence ("Moscow")
 
 
-@dataclass(frozen=True)
-class _Sentence:
+class _Sentence(NamedTuple):
     index: int  # position in the article, counting every sentence
     text: str
     words: int
     tokens: frozenset[str]  # content words
-    counts: Counter[str]
     analysis: _Analysis
     usable: bool
-    bad_opening: bool
+    bad_opening: bool  # only meaningful for usable sentences (only they open a summary)
 
 
 def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summary:
@@ -128,19 +176,20 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     """
     found = _sentences(block.text for block in article.blocks if block.kind != "heading")
     headings = [block.text for block in article.blocks if block.kind == "heading"]
-    analyses = [_analyse(heading) for heading in headings] + [s.analysis for s in found]
-    ranked = _ranked_terms(article.title, analyses)
+    analyses = [_analyse(heading.split()) for heading in headings] + [s.analysis for s in found]
+    headline = _analyse(article.title.split())
+    ranked, counts = _ranked_terms(headline, analyses)
     return Summary(
-        sentences=_select(found, article.title, sentences, words),
+        sentences=_select(found, headline.words, sentences, words),
         reading_minutes=max(1, round(article.word_count / WORDS_PER_MINUTE)),
-        terms=_top_terms(ranked),
+        terms=tuple((term, counts[term]) for term in ranked[:MAX_TERMS]),
         fingerprint=_fingerprint(ranked),
     )
 
 
 def summarize_text(text: str, *, sentences: int = 3, words: int = 75) -> tuple[str, ...]:
     """Summarise a clean body (paragraphs separated by blank lines); see ``summarize``."""
-    return _select(_sentences(re.split(r"\n\s*\n", text)), "", sentences, words)
+    return _select(_sentences([text]), [], sentences, words)  # the splitter finds paragraphs
 
 
 def choose_keywords(
@@ -207,12 +256,14 @@ def group_stories(
     return [leader(item) for item in range(len(fingerprints))]
 
 
-def _select(found: Sequence[_Sentence], title: str, limit: int, budget: int) -> tuple[str, ...]:
+def _select(
+    found: Sequence[_Sentence], title_words: Sequence[str], limit: int, budget: int
+) -> tuple[str, ...]:
     """Choose sentences: best score first, within budget, no duplicates, a clean opening."""
     usable = [sentence for sentence in found if sentence.usable]
     if not usable or limit < 1 or budget < 1:
         return ()
-    scores = _scores(usable, _analyse(title).words)
+    scores = _scores(usable, title_words)
     chosen: list[_Sentence] = []
     used = 0
     for sentence in sorted(usable, key=lambda s: (-scores[s.index], s.index)):
@@ -222,7 +273,7 @@ def _select(found: Sequence[_Sentence], title: str, limit: int, budget: int) -> 
             continue
         group = [sentence]
         previous = found[sentence.index - 1] if sentence.index else None
-        if sentence.bad_opening and previous not in chosen:
+        if sentence.bad_opening and not any(s is previous for s in chosen):
             # It leans on the sentence before: bring that one in too, or leave it out (never
             # rewrite it). So no summary opens with, or jumps to, an unresolved "He"/"But".
             if previous is None or not previous.usable or previous.bad_opening:
@@ -250,35 +301,39 @@ def _sentences(paragraphs: Iterable[str]) -> list[_Sentence]:
             if not opened:
                 # "LONDON (Reuters) - " opens the story, after any byline.
                 text = strip_dateline(text)
-            analysis = _analyse(text)
-            counts = Counter(analysis.words)
+            chunks = text.split()
+            analysis = _analyse(chunks)
+            usable = not is_junk(text)
             found.append(
                 _Sentence(
                     index=len(found),
                     text=text,
-                    words=len(text.split()),
-                    tokens=frozenset(counts),
-                    counts=counts,
+                    words=len(chunks),
+                    tokens=frozenset(analysis.words),
                     analysis=analysis,
-                    usable=not is_junk(text),
-                    bad_opening=is_bad_opening(text),
+                    usable=usable,
+                    bad_opening=usable and is_bad_opening(text),
                 )
             )
-            opened = opened or found[-1].usable
+            opened = opened or usable
     return found
 
 
 def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> dict[int, float]:
     """Weighted sum of the position, centrality and title signals, by sentence index."""
-    document: Counter[str] = Counter()
-    for sentence in usable:
-        document.update(sentence.counts)
+    document = Counter(chain.from_iterable(sentence.analysis.words for sentence in usable))
     document_norm = math.sqrt(sum(value * value for value in document.values())) or 1.0
     centrality = []
     for sentence in usable:
-        dot = sum(document[word] * value for word, value in sentence.counts.items())
-        norm = math.sqrt(sum(value * value for value in sentence.counts.values())) or 1.0
-        centrality.append(dot / (norm * document_norm))
+        words = sentence.analysis.words
+        # Summing the document count per occurrence is the dot product of the two count
+        # vectors; the sentence's squared norm is its word count unless a word repeats.
+        dot = sum(map(document.__getitem__, words))
+        if len(words) == len(sentence.tokens):
+            squares = len(words)
+        else:
+            squares = sum(value * value for value in Counter(words).values())
+        centrality.append(dot / ((math.sqrt(squares) or 1.0) * document_norm))
     top = max(centrality) or 1.0
     title = set(title_words)
     scores = {}
@@ -303,64 +358,53 @@ def _repeats(sentence: _Sentence, chosen: Iterable[_Sentence]) -> bool:
     return False
 
 
-def _analyse(text: str) -> _Analysis:
-    """Content words, bigrams and names of ``text``; possessives folded ("taliban's")."""
-    words: list[str] = []
-    bigrams: list[str] = []
-    names: list[str] = []
-    previous = None  # punctuation breaks a phrase: "Kabul, Taliban" is no bigram
-    for position, raw in enumerate(_WORD_OR_PUNCTUATION.findall(text)):
-        word = raw.lower()
-        if word.endswith(("'s", "’s")):
-            word = word[:-2]
-        # Short Latin words are mostly noise; other scripts pack more into each letter.
-        if word in STOPWORDS or word.isdigit() or (len(word) < 3 and word.isascii()):
-            previous = None  # and so does a stopword (punctuation arrives here as "")
-        else:
-            words.append(word)
-            if previous:
-                bigrams.append(f"{previous} {word}")
-            if position and raw[0].isupper():
-                names.append(word)
-            previous = word
-    return _Analysis(words, bigrams, names)
+def _analyse(chunks: Sequence[str]) -> _Analysis:
+    """Content words, bigrams and names of a text, given as ``text.split()``; possessives
+    folded ("taliban's")."""
+    found = list(map(_CHUNKS.__getitem__, chunks))
+    content = list(chain.from_iterable(map(_CONTENT, found)))
+    # Punctuation or a stopword breaks a phrase: "Kabul, Taliban" is no bigram.
+    bigrams = [f"{first} {second}" for first, second in pairwise(content) if first and second]
+    # The first token opens the sentence, so its capital does not make it a name. It is in
+    # the first chunk unless that holds only apostrophes (and so no token at all).
+    opener = 0
+    while opener < len(found) and not found[opener].content:
+        opener += 1
+    names = list(found[opener].later_names) if opener < len(found) else []
+    names.extend(chain.from_iterable(map(_NAMES, islice(found, opener + 1, None))))
+    return _Analysis(list(filter(None, content)), bigrams, names)
 
 
-def _ranked_terms(title: str, analyses: Iterable[_Analysis]) -> list[tuple[str, int, bool]]:
-    """All unigram and useful bigram terms as (term, count, is_unigram), best first.
+def _ranked_terms(
+    headline: _Analysis, analyses: Iterable[_Analysis]
+) -> tuple[list[str], Counter[str]]:
+    """All unigram and useful bigram terms, best first, and the count of every term.
 
     Salience = count + TITLE_TERM_BONUS per title occurrence + NAME_TERM_BONUS per
     capitalised occurrence inside a sentence (a name: "Moscow", "Delawar"); ties keep
     first occurrence.
     """
-    headline = _analyse(title)
-    counts: Counter[str] = Counter(headline.words)
-    counts.update(headline.bigrams)
-    salience: Counter[str] = Counter(
-        {term: count * (1 + TITLE_TERM_BONUS) for term, count in counts.items()}
-    )
-    for analysis in analyses:
-        counts.update(analysis.words)
-        counts.update(analysis.bigrams)
-        salience.update(analysis.words)
-        salience.update(analysis.bigrams)
-        for name in analysis.names:
-            salience[name] += NAME_TERM_BONUS
-    order = {term: position for position, term in enumerate(counts)}
+    in_title = Counter(chain(headline.words, headline.bigrams))
+    # One count over every term in text order, so the counter's order is first occurrence.
+    counts = Counter(chain(in_title.elements(), *(chain(a.words, a.bigrams) for a in analyses)))
+    salience = counts.copy()
+    for term, count in in_title.items():
+        salience[term] += TITLE_TERM_BONUS * count
+    names = Counter(chain.from_iterable(analysis.names for analysis in analyses))
+    for name, count in names.items():
+        salience[name] += NAME_TERM_BONUS * count
+    # A reversed sort is still stable, so ties keep that first-occurrence order.
     ranked = sorted(
-        (term for term, count in counts.items() if " " not in term or count >= MIN_BIGRAM_COUNT),
-        key=lambda term: (-salience[term], order[term]),
+        [term for term, count in counts.items() if count >= MIN_BIGRAM_COUNT or " " not in term],
+        key=salience.__getitem__,
+        reverse=True,
     )
-    return [(term, counts[term], " " not in term) for term in ranked]
+    return ranked, counts
 
 
-def _top_terms(ranked: Sequence[tuple[str, int, bool]]) -> tuple[tuple[str, int], ...]:
-    return tuple((term, count) for term, count, _ in ranked[:MAX_TERMS])
-
-
-def _fingerprint(ranked: Sequence[tuple[str, int, bool]]) -> tuple[int, ...]:
+def _fingerprint(ranked: Iterable[str]) -> tuple[int, ...]:
     """Sorted CRC-32 hashes of the most salient unigrams (stable across runs and machines)."""
-    salient = [term for term, _, unigram in ranked if unigram][:FINGERPRINT_TERMS]
+    salient = islice((term for term in ranked if " " not in term), FINGERPRINT_TERMS)
     return tuple(sorted(zlib.crc32(term.encode("utf-8")) for term in salient))
 
 
