@@ -52,6 +52,8 @@ class DigestItem:
     url: str  # archive page
     original: str | None
     also: tuple[AlsoReported, ...]
+    reading_minutes: int
+    keywords: tuple[str, ...]
 
 
 def digest_id_for(now: datetime, existing: Sequence[str]) -> str:
@@ -134,6 +136,8 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
                 url=settings.url(f"articles/{entry.slug}.html"),
                 original=entry.article.url,
                 also=also,
+                reading_minutes=entry.reading_minutes,
+                keywords=entry.keywords,
             )
         )
     return items
