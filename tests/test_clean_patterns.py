@@ -26,6 +26,9 @@ PROSE = (
     "Sources close to the talks said the ceasefire could hold until the spring.",
     "She visited the site of the crash on Friday and spoke to survivors there.",
     "More than half of the district centers are now under Taliban control.",
+    "Results of the vote were announced late on Sunday.",
+    "The drug was not intended to treat children, the company said.",
+    "Doctors said past performance of the vaccine gave them confidence.",
 )
 
 
@@ -61,6 +64,7 @@ def test_family_names_are_unique() -> None:
         ("thelastchargersfan says:", "comment_form"),
         ("34 responses to “Anthony Lynn”", "comment_form"),
         ("Share this:", "share_follow"),
+        ("Share this on WhatsApp", "share_follow"),
         ("Click to share on Facebook (Opens in new window)", "share_follow"),
         ("No spam, we promise. You can unsubscribe at any time.", "chrome_vocabulary"),
         ("Read more: Why the talks failed", "related_links"),
@@ -89,6 +93,14 @@ def test_family_names_are_unique() -> None:
         ("Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.", "share_follow"),
         ("Published: Monday, November 18th, 2019 at 11:08 a.m.", "timestamp"),
         ("How to contact us", "contact_us"),
+        ("+Results vary depending on starting point, goals and effort.", "disclaimer"),
+        (
+            "Consult your physician before beginning any exercise program. The contents are "
+            "for informational purposes only, and are not intended to diagnose any condition.",
+            "disclaimer",
+        ),
+        ("Past performance is not indicative of future results.", "disclaimer"),
+        ("Apple TV and iPad are registered trademarks of Apple Inc.", "disclaimer"),
     ],
 )
 def test_family_of_line(line: str, family: str) -> None:

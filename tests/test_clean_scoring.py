@@ -206,3 +206,13 @@ def test_line_keys_skip_long_and_empty_lines() -> None:
 def test_keys_ignore_control_characters_as_blocks_do() -> None:
     assert scoring.key("Support\x07 SouthFront\ufffd") == scoring.key("Support SouthFront")
     assert scoring.key("Page 3 of 12") == scoring.key("Page 4 of 10")
+
+
+def test_settled_region_searches_again_without_its_boilerplate() -> None:
+    texts = ["A story sentence.", "Menu", "Past performance is not indicative of results."]
+    values = [20.0, -25.0, 40.0]  # by shape alone the disclaimer is the densest region
+    assert scoring.densest_region(values) == (2, 3)
+    assert scoring.settled_region(texts.__getitem__, values, 3) == (0, 1)
+    assert values[2] == -scoring.BARRIER_PENALTY  # priced in place, for select() to reuse
+    # No rounds: the first search stands.
+    assert scoring.settled_region(texts.__getitem__, [20.0, -25.0, 40.0], 0) == (2, 3)

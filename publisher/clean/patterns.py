@@ -192,7 +192,8 @@ BOILERPLATE: tuple[Pattern, ...] = (
     _p(
         "share_follow",
         r"^(?:(?:share\s+(?:on|via)\s+\w+\s*){2,}|"
-        r"share(?:\s+(?:this|on|via|the\s+story|article|your\s+thoughts\b.*))?|tweet|email|print|pin\s+it|"
+        r"share(?:\s+(?:this|on|via|the\s+story|article|your\s+thoughts\b.*))?|"
+        r"share(?:\s+this)?\s+(?:on|via|with)\s+\w+|tweet|email|print|pin\s+it|"
         r"follow\s+(?:us|me)\b.{0,60}|follow\s+\S+(?:\s+\S+)?\s+on\s+(?:twitter|facebook|"
         r"instagram|youtube|linkedin)\b.{0,60}|like\s+us\s+on\b.{0,40}|subscribe\b.{0,80}|"
         r"sign\s+up\b.{0,100}|click\s+(?:here\s+)?to\s+(?:share|subscribe|follow|email|print)\b.*)"
@@ -392,6 +393,49 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"material|content)\s+is\s+(?:subject\s+to|protected\s+by)\s+copyright).*$",
         "© 2000-2019 Rogers Media. All rights reserved.",
         starts=("©", "(c)", "copyright", "citation", "this "),
+        ends_article=True,
+    ),
+    # Legal, medical and financial disclaimers in a page's footer: long sentences (so shape
+    # alone prices them as prose, and a dense block of them can outweigh a short article), told
+    # by their fixed formulas -- at the start of the line, or anywhere for the few phrases that
+    # only disclaimers use. A leading "*" or "+" is the footnote mark they carry. A line headed
+    # "Disclaimer:" is not here: an article's own note on its sources often is (short ones are
+    # chrome_vocabulary).
+    _p(
+        "disclaimer",
+        r"^[*+†‡\s]*(?:the\s+(?:information|content|material)s?\s+(?:provided|"
+        r"contained|published)\s+(?:on|in)\s+(?:this|our)\b|these\s+statements\s+have\s+not\s+been"
+        r"\s+evaluated\b|(?:individual\s+)?results\s+(?:may\s+)?vary\b|consult\s+(?:your|a)\s+"
+        r"(?:physician|doctor|healthcare\s+provider)\b.{0,80}\bbefore\b|past\s+performance\s+"
+        r"(?:is|does)\s+not\b|.*\bfor\s+(?:general\s+)?informational\s+purposes\s+only\b|.*\bnot\s+"
+        r"intended\s+to\s+(?:diagnose|be\s+a\s+substitute)\b|.*\bdoes\s+not\s+constitute\s+"
+        r"(?:financial|investment|legal|medical|tax)\s+advice\b|.*\bare\s+(?:registered\s+)?"
+        r"trademarks\s+of\b).*$",
+        "*These statements have not been evaluated by the Food and Drug Administration.",
+        # The formulas that open a line are found by their start (footnote marks included),
+        # at any length; the phrases found anywhere only in short lines (searching every long
+        # paragraph for them costs more than the few long disclaimers they would catch).
+        starts=(
+            "*",
+            "+",
+            "†",
+            "‡",
+            "the information",
+            "the content",
+            "the material",
+            "these statements",
+            "results",
+            "individual results",
+            "consult",
+            "past performance",
+        ),
+        contains=(
+            "informational purposes",
+            "not intended to diagnose",
+            "not intended to be a substitute",
+            "not constitute",
+            "trademarks of",
+        ),
         ends_article=True,
     ),
     # Reprint/print/tag/category lines.

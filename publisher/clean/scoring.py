@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from publisher.clean.patterns import (
@@ -248,15 +248,54 @@ def refine(units: Sequence[Unit], values: list[float], start: int, end: int) -> 
     comments or teasers that follow it.
     """
     for i in range(start, end):
-        unit = units[i]
-        family = boilerplate_family(unit.text)
-        if family is not None:
-            unit.boiler = True
-            # Inline boilerplate (captions, credits) interrupts an article: it costs what any
-            # short line costs; only the families that end articles are barriers.
-            values[i] = -BARRIER_PENALTY if family.ends_article else min(values[i], -SHORT_PENALTY)
+        priced = pattern_price(units[i].text, values[i])
+        if priced is not None:
+            units[i].boiler = True
+            values[i] = priced
     inner_start, inner_end = densest_region(values[start:end])
     return start + inner_start, cut_tail(values, start + inner_start, start + inner_end)
+
+
+def pattern_price(text: str, value: float) -> float | None:
+    """The value of a line that matches a boilerplate family (None when it matches none).
+
+    Inline boilerplate (captions, credits) interrupts an article: it costs what any short line
+    costs; only the families that end articles are barriers.
+    """
+    family = boilerplate_family(text)
+    if family is None:
+        return None
+    return -BARRIER_PENALTY if family.ends_article else min(value, -SHORT_PENALTY)
+
+
+def settled_region(
+    text_at: Callable[[int], str], values: list[float], rounds: int
+) -> tuple[int, int]:
+    """The densest region once its own boilerplate is priced (pattern-checked re-search).
+
+    The first pass prices lines by shape alone, so a dense footer of long legal sentences
+    (disclaimers, trademark notices) can win it; refine() would then find nothing inside. Here
+    the region's lines are pattern-checked (pattern_price, updating values in place) and the
+    whole document searched again, until no line the region counts as content is
+    boilerplate, at most `rounds` times. Only the positive lines of a region are checked (a
+    short line is already priced against it; refine() prices it as a barrier); text_at
+    gives the text of line i (the caller's rows need not be copied into a list).
+    """
+    checked = [False] * len(values)
+    start, end = densest_region(values)
+    for _ in range(rounds):
+        found = False  # a line the region counted as content is boilerplate
+        for i in range(start, end):
+            if values[i] > 0 and not checked[i]:
+                checked[i] = True
+                priced = pattern_price(text_at(i), values[i])
+                if priced is not None:
+                    values[i] = priced
+                    found = True
+        if not found:  # the same region again
+            break
+        start, end = densest_region(values)
+    return start, end
 
 
 def cut_tail(values: Sequence[float], start: int, end: int) -> int:

@@ -25,8 +25,17 @@ from publisher.clean.scoring import Unit
 # Glyphs that can start a bulleted line; checked before the BULLET regex, which is slower.
 _BULLET_STARTS = frozenset("•·●▪‣◦-*–")
 _HAS_DIGIT = re.compile(r"\d")
+_DIGITS = frozenset("0123456789")
 # How many lines around the title and before the body are searched for a date or a byline.
 META_WINDOW = 6
+# A flattened data table (see is_table_row): cells per row, numeric cells per row, rows.
+TABLE_MIN_CELLS = 3
+TABLE_NUMBERS = 2
+TABLE_MIN_ROWS = 4
+# A table cell that is a figure: "5040", "12.5%", "1:23.456", "(3)", "-2".
+_NUMBER_CELL = re.compile(r"^[-+(]?\d[\d.,:%/]*\)?$")
+# Most re-searches of the densest region after pricing its boilerplate (see settled_region).
+SETTLE_ROUNDS = 3
 # Lines beyond the densest region given to select() (context for its repeat test).
 WINDOW_MARGIN = 12
 # Most lines (captions, credits) between a standfirst and the body.
@@ -142,14 +151,20 @@ def extract(
     values = []
     short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
     repeat = -scoring.REPEAT_PENALTY
+    maybe_rows = []  # lines that could be table rows (is_table_row's cheap conditions)
     for i, (line, _, count, sentence) in enumerate(rows):
         # unit_value(), inlined for the common case (no markup, no links).
         if line in seen or (known and known[i]):
             values.append(repeat)
+        elif sentence:
+            values.append(count)
         else:
-            values.append(count if sentence else count / 2 if count >= long_words else short)
+            values.append(count / 2 if count >= long_words else short)
+            if count >= TABLE_MIN_CELLS and line[-1] in _DIGITS:
+                maybe_rows.append(i)
         seen.add(line)
-    start, end = scoring.densest_region(values)
+    tables = _tables(rows, values, maybe_rows)
+    start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
     # The window must hold what select() may add after the region: the list that a last line
     # ending in ':' introduces.
     lo = max(0, start - WINDOW_MARGIN)
@@ -172,6 +187,8 @@ def extract(
     body = scoring.select(
         window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
     )
+    for lead, table_start, table_end in tables:
+        _attach_table(body, unit(lead), [unit(i) for i in range(table_start, table_end)])
     first = lo + next((i for i, u in enumerate(window) if body and u is body[0]), hi - lo)
     if title_at is not None and body:
         standfirst = _standfirst(unit, title_at, first, {title, raw_title})
@@ -179,6 +196,59 @@ def extract(
             body.insert(0, standfirst)
     published, author = _metadata(unit, title_at, first, reference)
     return TextResult(title, body, published, author)
+
+
+def is_table_row(text: str, words: int) -> bool:
+    """A row of a data table flattened to one line ("1 Kyle Busch 5040 5 1 17 27"): a few
+    cells, at least TABLE_NUMBERS of them numbers, and numbers at least a third of them."""
+    if words < TABLE_MIN_CELLS or not text[-1:].isdigit():  # rows end with a figure, mostly
+        return False
+    cells = text.split()
+    numbers = sum(1 for cell in cells if _NUMBER_CELL.match(cell))
+    return numbers >= TABLE_NUMBERS and 3 * numbers >= len(cells)
+
+
+def _tables(
+    rows: list[tuple[str, str, int, bool]], values: list[float], candidates: list[int]
+) -> list[tuple[int, int, int]]:
+    """Data tables right under prose, as (lead-in line, first line, end); their rows repriced.
+
+    A table flattened to text is a run of short lines, which shape alone prices as menus; but
+    a run of at least TABLE_MIN_ROWS rows (is_table_row) placed directly under a sentence --
+    allowing one header line between -- is the article's data (standings, results, prices).
+    Its rows are valued like long lines, so the region can hold the table, and the header
+    with the rows are returned for _attach_table(). A table after a menu or a heading is not
+    taken: sidebars carry tables too. candidates are the indexes of the rows that could be
+    table rows (short, not sentences, not repeats, ending in a digit), in order.
+    """
+    runs: list[list[int]] = []
+    for i in candidates:
+        if is_table_row(rows[i][0], rows[i][2]):
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    found = []
+    for run in runs:
+        start = run[0]
+        if start > 1 and not rows[start - 1][3] and rows[start - 2][3]:
+            start -= 1  # a header line ("Pos. Driver Points Wins") under the lead-in
+        if len(run) >= TABLE_MIN_ROWS and start > 0 and rows[start - 1][3]:
+            for k in run:
+                values[k] = rows[k][2] / 2
+            found.append((start - 1, start, run[-1] + 1))
+    return found
+
+
+def _attach_table(body: list[Unit], lead: Unit, table: list[Unit]) -> None:
+    """Put a table's lines right after its lead-in sentence, when the body kept that sentence
+    (select() keeps prose and what sits between prose; a table ending the article is neither).
+    """
+    at = next((k for k, u in enumerate(body) if u is lead), None)
+    if at is None:
+        return
+    kept = {id(u) for u in body}
+    body[at + 1 : at + 1] = [u for u in table if id(u) not in kept]
 
 
 def _standfirst(

@@ -1,0 +1,62 @@
+"""The text cleaner's own heuristics, each on small inputs: data tables under prose, and the
+densest region searched again once its boilerplate is priced."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from publisher.clean import text
+from publisher.clean.text import is_table_row
+
+REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
+STORY = [
+    f"Paragraph {i} tells what the reporters found when they visited the town on Friday."
+    for i in range(3)
+]
+ROWS = [f"{i} Driver Number{i} {5000 - i * 7} {i % 3} 1 17 27" for i in range(1, 9)]
+MENU = ["Home", "World", "Sport", "Video", "Weather"]
+
+
+def body_of(lines: list[str]) -> list[str]:
+    result = text.extract(text.scan("\n".join(lines)), REFERENCE)
+    return [u.text for u in result.units]
+
+
+def test_table_row_is_numbers_in_cells() -> None:
+    assert is_table_row("1 Kyle Busch 5040 5 1 17 27", 7)
+    assert is_table_row("Apple 12.5% 3,400", 3)
+    assert not is_table_row("Pos. Driver Points Wins Poles Top 5 Top 10", 9)  # a header
+    assert not is_table_row("Fourteen people were hurt in 2019", 6)  # one figure
+    assert not is_table_row("5 10", 2)  # too few cells
+
+
+def test_table_under_prose_is_kept_after_its_lead_in() -> None:
+    lead = "The final standings of the series after all races were these:"
+    header = "Pos. Driver Points Wins Poles Top 5 Top 10"
+    lines = [*MENU, "The standings", *STORY[:2], lead, header, *ROWS, *MENU]
+    assert body_of(lines) == [*STORY[:2], lead, header, *ROWS]
+
+
+def test_table_needs_prose_right_above_it() -> None:
+    # A standings widget under a menu heading is a sidebar, not the article's data.
+    lines = ["Title of the story", *STORY, *MENU, "Standings", *ROWS]
+    assert body_of(lines) == STORY
+
+
+def test_short_run_of_figures_is_not_a_table() -> None:
+    lines = ["Title of the story", *STORY, *ROWS[:2], *MENU]
+    assert body_of(lines) == STORY
+
+
+def test_dense_disclaimer_footer_does_not_win_the_region() -> None:
+    # Three sentences of article; a longer footer of legal sentences after a menu.
+    footer = [
+        "The information provided on this website was originally intended for a US audience "
+        "and regulations in your country may vary from the ones that applied here.",
+        "+Results vary depending on starting point, goals and effort, and exercise and proper "
+        "diet are necessary to achieve and maintain weight loss and muscle definition.",
+        "*These statements have not been evaluated by the Food and Drug Administration and "
+        "these products are not intended to diagnose, treat, cure, or prevent any disease.",
+    ]
+    lines = ["Title of the story", *STORY, *MENU, *footer]
+    assert body_of(lines) == STORY
