@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 
 from publisher import archive, pipeline, sources
-from publisher.clean import boilerplate_keys, clean
+from publisher.clean import clean_document
 from publisher.config import load_settings
 from publisher.feeds import render_feeds
 from publisher.models import Article, Entry, RawDocument
@@ -125,16 +125,15 @@ def stage_rates(inputs: Path) -> dict[str, float]:
     sample = files[: len(docs)]
     rates = {
         "read": len(sample) / timed(lambda: [sources.read(f, max_bytes=10 << 20) for f in sample]),
-        "boilerplate keys": len(docs) / timed(lambda: [boilerplate_keys(d) for d in docs]),
     }
 
     def clean_all() -> None:
         for doc in docs:
-            result = clean(doc)
+            result, _keys = clean_document(doc)
             if isinstance(result, Article):
                 articles.append(result)
 
-    rates["clean"] = len(docs) / timed(clean_all)
+    rates["clean (with boilerplate keys, one parse)"] = len(docs) / timed(clean_all)
     rates["summarize"] = len(articles) / timed(
         lambda: [summarize(a, sentences=3, words=75) for a in articles]
     )
@@ -149,13 +148,23 @@ def render_times(work: Path, name: str) -> dict[str, float]:
     )
     times: dict[str, float] = {}
     with Store.open(settings.paths.state) as store:
-        entries: list[Entry] = []
-        times["load light records (all)"] = timed(
-            lambda: entries.extend(pipeline.entry_from_record(r) for r in store.light_articles())
-        )
+        months = store.months()
+        biggest = max(months, key=lambda m: months[m][0])
         site = archive.Archive(settings)
-        times["archive index, all pages"] = timed(lambda: site.index_pages(entries, {}))
+        month: list[Entry] = []
+        times["load one month's light records (the largest)"] = timed(
+            lambda: month.extend(
+                pipeline.entry_from_record(r) for r in store.light_articles(month=biggest)
+            )
+        )
+        times[f"archive month page ({len(month)} entries)"] = timed(
+            lambda: site.month_page(biggest, month, None, None)
+        )
         newest = [pipeline.entry_from_record(r) for r in store.articles(limit=100)]
+        counts = {m: n for m, (n, _) in months.items()}
+        times["archive index (newest entries, every month)"] = timed(
+            lambda: site.index_page(newest[:50], counts)
+        )
         times["archive: 100 article pages"] = timed(
             lambda: [site.article_page(e) for e in newest]
         )
@@ -164,7 +173,7 @@ def render_times(work: Path, name: str) -> dict[str, float]:
             lambda: render_feeds(feed, settings)
         )
         times["digest (pending, capped at max_items)"] = timed(
-            lambda: pipeline.pending_digest(store, settings, entries)
+            lambda: pipeline.pending_digest(store, settings)
         )
     return times
 

@@ -1,9 +1,12 @@
-"""The browsable HTML archive: a paginated index of every article, newest first, and one page
-each."""
+"""The browsable HTML archive: an index of the newest articles with the list of months, one
+page per month (``archive/YYYY-MM.html``, by published date), and one page per article.
+
+Months, not positions: an article published in March goes to the March page whenever it is
+added, so adding one article rewrites its own page, its month and the index, never the rest.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,8 +16,8 @@ from .models import Entry
 from .templating import BUILTIN_TEMPLATES, environment
 
 STYLESHEET = "style.css"
-# Entries per archive page: small enough that a page renders in milliseconds.
-PAGE_SIZE = 100
+# Entries on the index page; the rest are a click away on their month's page.
+INDEX_SIZE = 50
 FEED_LINKS = (
     ("application/atom+xml", "feed.atom", "Atom"),
     ("application/rss+xml", "feed.rss", "RSS"),
@@ -22,9 +25,9 @@ FEED_LINKS = (
 )
 
 
-def page_name(number: int) -> str:
-    """Where archive page ``number`` (1 = the oldest articles) lives in the output."""
-    return f"archive/page-{number}.html"
+def month_path(month: str) -> str:
+    """Where the page of ``month`` ("YYYY-MM") lives, relative to the output directory."""
+    return f"archive/{month}.html"
 
 
 @dataclass(frozen=True)
@@ -61,61 +64,33 @@ class Archive:
             related=[(e, self.settings.url(self.page_path(e))) for e in related],
         ).encode("utf-8")
 
-    def index_page(
-        self,
-        entries: Sequence[Entry],
-        *,
-        path: str = "index.html",
-        newer: str | None = None,
-        older: str | None = None,
-    ) -> bytes:
-        """One page of the archive index: its entries, newest first, with their summaries;
-        ``newer`` and ``older`` are the paths of the neighbouring pages, if any."""
+    def index_page(self, entries: Sequence[Entry], months: Mapping[str, int]) -> bytes:
+        """The front page: the newest entries with their summaries, and every month with
+        its number of articles (``months``, "YYYY-MM" to count), newest first."""
         template = self._env.get_template("index.html.j2")  # type: ignore[attr-defined]
         url = self.settings.url
         return template.render(
             **self._context(),
-            url=url(path),
+            url=url("index.html"),
             entries=[(e, url(self.page_path(e))) for e in entries],
-            newer=url(newer) if newer else None,
-            older=url(older) if older else None,
+            months=[(m, months[m], url(month_path(m))) for m in sorted(months, reverse=True)],
         ).encode("utf-8")
 
-    def index_pages(
-        self, entries: Sequence[Entry], known: Mapping[str, str] | None = None
-    ) -> tuple[dict[str, bytes], dict[str, str]]:
-        """The whole index (``entries`` newest first), paginated: (files, fingerprints).
-
-        ``archive/page-N.html`` hold PAGE_SIZE entries each, numbered from the oldest, and
-        ``index.html`` the newest PAGE_SIZE to 2 * PAGE_SIZE - 1: a page, once full, keeps
-        its entries when newer articles arrive, so a build rewrites the index, not the
-        archive (a page's "newer" link changes once, when the page after it appears).
-        Every page has a fingerprint of what it shows (its entries' ids and change times,
-        its links); a page whose fingerprint ``known`` already holds is not rendered.
-        """
-        archived = max(0, len(entries) // PAGE_SIZE - 1)
-        oldest_first = entries[::-1]
-        layout = [
-            (
-                "index.html",
-                entries[: len(entries) - archived * PAGE_SIZE],
-                None,
-                page_name(archived) if archived else None,
-            )
-        ]
-        for n in range(1, archived + 1):
-            chunk = oldest_first[(n - 1) * PAGE_SIZE : n * PAGE_SIZE][::-1]
-            newer = page_name(n + 1) if n < archived else "index.html"
-            layout.append((page_name(n), chunk, newer, page_name(n - 1) if n > 1 else None))
-        files: dict[str, bytes] = {}
-        fingerprints: dict[str, str] = {}
-        for name, chunk, newer, older in layout:
-            shown = [f"{e.id} {e.updated.isoformat()}" for e in chunk] + [f"{newer} {older}"]
-            fingerprint = hashlib.sha256("\n".join(shown).encode("utf-8")).hexdigest()
-            fingerprints[name] = fingerprint
-            if (known or {}).get(name) != fingerprint:
-                files[name] = self.index_page(chunk, path=name, newer=newer, older=older)
-        return files, fingerprints
+    def month_page(
+        self, month: str, entries: Sequence[Entry], newer: str | None, older: str | None
+    ) -> bytes:
+        """One month's articles, newest first; ``newer`` and ``older`` are the neighbouring
+        months that have articles, if any."""
+        template = self._env.get_template("month.html.j2")  # type: ignore[attr-defined]
+        url = self.settings.url
+        return template.render(
+            **self._context(),
+            url=url(month_path(month)),
+            month=month,
+            entries=[(e, url(self.page_path(e))) for e in entries],
+            newer=(newer, url(month_path(newer))) if newer else None,
+            older=(older, url(month_path(older))) if older else None,
+        ).encode("utf-8")
 
     def stylesheet(self) -> bytes:
         """The archive's one stylesheet (the user's override when present)."""

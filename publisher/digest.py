@@ -69,15 +69,22 @@ def digest_id_for(now: datetime, existing: Sequence[str]) -> str:
 
 
 def build_digest(
-    entries: Sequence[Entry], settings: Settings, *, digest_id: str, now: datetime
+    entries: Sequence[Entry],
+    settings: Settings,
+    *,
+    digest_id: str,
+    now: datetime,
+    more_ids: Sequence[str] = (),
 ) -> Digest:
     """Render one digest issue of ``entries`` (new since the last issue, newest first).
 
     Entries that follow another entry's story are listed as "Also reported by" under it.
     Past ``[digest] max_items`` stories, or when the HTML part would pass MAX_HTML_BYTES,
-    the rest is summed up as "N more stories in the archive". ``now`` is the issue's
-    creation time and its Date header, so the same input always gives the same bytes.
-    Raises ValueError when there are no entries: no news, no issue.
+    the rest is summed up as "N more stories in the archive". ``more_ids`` are further
+    articles of the issue that the caller did not load: they count among those "more" and
+    belong to the issue. ``now`` is the issue's creation time and its Date header, so the
+    same input always gives the same bytes. Raises ValueError when there are no entries:
+    no news, no issue.
     """
     if not entries:
         raise ValueError("a digest needs at least one entry")
@@ -88,7 +95,8 @@ def build_digest(
     )
     shown = min(len(items), settings.digest.max_items)
     while True:
-        context = _context(settings, digest_id, subject, now, items[:shown], len(items) - shown)
+        more = len(items) - shown + len(more_ids)
+        context = _context(settings, digest_id, subject, now, items[:shown], more)
         html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
         size = len(html.encode("utf-8"))
         if size <= MAX_HTML_BYTES or shown <= 1:
@@ -101,7 +109,7 @@ def build_digest(
         id=digest_id,
         created=now,
         subject=subject,
-        entry_ids=tuple(entry.id for entry in entries),
+        entry_ids=(*(entry.id for entry in entries), *sorted(more_ids)),
         html=html,
         text=text,
         message=message,

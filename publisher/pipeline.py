@@ -16,14 +16,14 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import mail, sources
-from .archive import STYLESHEET, Archive
+from .archive import INDEX_SIZE, STYLESHEET, Archive, month_path
 from .clean import block_key, boilerplate_keys, clean, clean_document
 from .config import Settings
 from .digest import build_digest, digest_id_for
@@ -423,9 +423,11 @@ def _render(store: Store, settings: Settings) -> list[str]:
 
     Skipped outright when no article waits for its page, neither the presentation (code,
     templates, settings) nor the stored data changed since the last render, and its outputs
-    all still exist: a no-op build reads no article at all. Otherwise the index and the
-    digest are made from light records (no bodies); full records are loaded, a batch at a
-    time, only for the pages to (re)write and for the newest entries the feeds carry.
+    all still exist: a no-op build reads no article at all. Otherwise only what can have
+    changed is read and rendered: the pages of articles saved since (all of them when the
+    presentation changed), the months whose articles changed, the index's newest entries,
+    the pending digest's shown entries and the feeds' newest entries. Nothing in a build
+    grows with the size of the archive but a few cheap SQL aggregates and one listing.
     """
     out = settings.paths.out
     for directory in (out, out / "articles", out / "archive", out / "digests"):
@@ -434,78 +436,108 @@ def _render(store: Store, settings: Settings) -> list[str]:
     presentation, data = _presentation_signature(settings), store.data_version()
     last = json.loads(store.meta(RENDER_META) or "{}")
     restyled = last.get("presentation") != presentation
+    pages = store.pages()
+    missing = _missing_pages(out, pages)
     if (
         not pending
         and not restyled
+        and not missing
         and last.get("data") == data
         and all((out / name).exists() for name in last.get("files", ()))
-        and not _missing_pages(out, store.slugs())
     ):
         return []
-    entries = [entry_from_record(r) for r in store.light_articles()]
-    followers: dict[str, list[str]] = {}
-    for entry in entries:
-        if entry.story:
-            followers.setdefault(entry.story, []).append(entry.id)
-    entries = [replace(e, also=tuple(followers.get(e.id, ()))) for e in entries]
-    by_id = {e.id: e for e in entries}
     archive = Archive(settings)
-    missing = _missing_pages(out, [e.slug for e in entries])
-    stale = [e for e in entries if restyled or e.id in pending or e.slug in missing]
-    written: list[str] = []
-    for start in range(0, len(stale), PAGE_BATCH):
-        batch = stale[start : start + PAGE_BATCH]
-        full = _full_entries(store, batch, by_id)
-        pages = {}
-        for entry in batch:
-            related = [by_id[i] for i in entry.also] + (
-                [by_id[entry.story]] if entry.story in by_id else []
-            )
-            pages[archive.page_path(entry)] = archive.article_page(full[entry.id], related)
-        written += write_files(out, pages)
+    stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
+    written = _write_article_pages(store, archive, sorted(stale), out)
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
-    # Index pages unchanged since the last render are not rendered again (unless restyled
-    # or missing): with thousands of articles, most of the archive never changes.
-    known = {
-        name: fingerprint
-        for name, fingerprint in last.get("index", {}).items()
-        if not restyled and (out / name).exists()
-    }
-    index, fingerprints = archive.index_pages(entries, known)
-    files.update(index)
-    files.update(_digest_files(store, settings, entries))
+    months = store.months()
+    month_prints = _month_pages(store, archive, months, {} if restyled else last, files, out)
+    newest = [entry_from_record(r) for r in store.light_articles(limit=INDEX_SIZE)]
+    files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
+    files.update(_digest_files(store, settings))
     files["digests.atom"] = render_digests_feed(store.digests(limit=DIGEST_FEED_ISSUES), settings)
     # Feeds last: a reader that fetches a feed mid-run finds every page it links to.
-    newest = entries[: settings.feed.max_entries]
-    full = _full_entries(store, newest, by_id)
-    files.update(render_feeds([full[e.id] for e in newest], settings))
+    feed = [entry_from_record(r) for r in store.articles(limit=settings.feed.max_entries)]
+    files.update(render_feeds(feed, settings))
     written += write_files(out, files)
     with store.transaction():
         store.mark_rendered(pending)
-        outputs = sorted({*files, *fingerprints})
-        last = {"presentation": presentation, "data": data, "files": outputs}
-        store.set_meta(RENDER_META, json.dumps({**last, "index": fingerprints}))
+        outputs = sorted({*files, *(month_path(m) for m in months)})
+        store.set_meta(
+            RENDER_META,
+            json.dumps(
+                {
+                    "presentation": presentation,
+                    "data": data,
+                    "files": outputs,
+                    "months": month_prints,
+                }
+            ),
+        )
     return written
 
 
-def _full_entries(
-    store: Store, wanted: Sequence[Entry], light: dict[str, Entry]
-) -> dict[str, Entry]:
-    """Full entries (bodies included) for ``wanted``, keeping the ``also`` of their light
-    versions."""
-    records = store.articles_by_id(e.id for e in wanted)
-    return {
-        i: replace(entry_from_record(record), also=light[i].also) for i, record in records.items()
-    }
+def _write_article_pages(
+    store: Store, archive: Archive, ids: Sequence[str], out: Path
+) -> list[str]:
+    """Render and write the pages of ``ids``, a batch at a time (bounded memory), each with
+    the other reports of its story: the report it follows and those that follow it."""
+    written: list[str] = []
+    for start in range(0, len(ids), PAGE_BATCH):
+        batch = store.articles_by_id(ids[start : start + PAGE_BATCH])
+        entries = {i: entry_from_record(record) for i, record in batch.items()}
+        followers: dict[str, list[Entry]] = {}
+        for record in store.light_articles(stories=entries):
+            followers.setdefault(record.story or "", []).append(entry_from_record(record))
+        leader_ids = {e.story for e in entries.values() if e.story} - set(entries)
+        leaders = {i: entry_from_record(r) for i, r in store.articles_by_id(leader_ids).items()}
+        leaders.update(entries)
+        pages = {}
+        for entry_id in sorted(entries):
+            entry = entries[entry_id]
+            also = followers.get(entry_id, [])
+            related = also + ([leaders[entry.story]] if entry.story in leaders else [])
+            entry = replace(entry, also=tuple(e.id for e in also))
+            pages[archive.page_path(entry)] = archive.article_page(entry, related)
+        written += write_files(out, pages)
+    return written
 
 
-def _missing_pages(out: Path, slugs: Iterable[str]) -> set[str]:
+def _month_pages(
+    store: Store,
+    archive: Archive,
+    months: dict[str, tuple[int, str]],
+    last: dict[str, Any],
+    files: dict[str, bytes],
+    out: Path,
+) -> dict[str, str]:
+    """Add to ``files`` the month pages whose articles or neighbours changed since the last
+    render (or that are missing); remove pages of months left empty. Returns every month's
+    fingerprint."""
+    order = sorted(months)
+    known: dict[str, str] = last.get("months", {})
+    prints: dict[str, str] = {}
+    for index, month in enumerate(order):
+        older = order[index - 1] if index else None
+        newer = order[index + 1] if index + 1 < len(order) else None
+        count, latest = months[month]
+        prints[month] = f"{count} {latest} {newer} {older}"
+        if known.get(month) != prints[month] or not (out / month_path(month)).exists():
+            entries = [entry_from_record(r) for r in store.light_articles(month=month)]
+            files[month_path(month)] = archive.month_page(month, entries, newer, older)
+    for month in set(known) - set(months):  # every article of it moved to another month
+        with suppress(FileNotFoundError):
+            (out / month_path(month)).unlink()
+    return prints
+
+
+def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:
     """Slugs whose page is not in the output directory (one directory listing, no stats)."""
     try:
         present = {e.name for e in os.scandir(out / "articles")}
     except FileNotFoundError:
         present = set()
-    return {slug for slug in slugs if f"{slug}.html" not in present}
+    return {slug for slug in pages if f"{slug}.html" not in present}
 
 
 def _presentation_signature(settings: Settings) -> str:
@@ -524,16 +556,19 @@ def _presentation_signature(settings: Settings) -> str:
         for path in sorted(directory.iterdir())
         if path.is_file()
     ]
-    code = sorted(Path(__file__).resolve().parent.rglob("*.py"))
+    package = Path(__file__).resolve().parent
+    code = sorted(package.rglob("*.py"))
     for path in [*code, *template_files]:
-        digest.update(f"\0{path}\0".encode())
+        # Names, not absolute paths: a checkout that moves renders the same pages.
+        name = path.relative_to(package) if path.is_relative_to(package) else path.name
+        digest.update(f"\0{name}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _digest_files(store: Store, settings: Settings, entries: Sequence[Entry]) -> dict[str, bytes]:
+def _digest_files(store: Store, settings: Settings) -> dict[str, bytes]:
     """The pending digest (entries not yet sent), or the latest sent issue when none is."""
-    digest = pending_digest(store, settings, entries)
+    digest = pending_digest(store, settings)
     if digest is None:
         issues = store.digests(limit=1)
         if not issues:
@@ -547,20 +582,26 @@ def _digest_files(store: Store, settings: Settings, entries: Sequence[Entry]) ->
     }
 
 
-def pending_digest(store: Store, settings: Settings, entries: Sequence[Entry]) -> Digest | None:
-    """The digest that ``send`` would deliver now: every entry not yet in an issue.
+def pending_digest(store: Store, settings: Settings) -> Digest | None:
+    """The digest that ``send`` would deliver now: every article not yet in an issue.
 
-    ``entries`` may be light (Store.light_articles): a digest shows summaries, not bodies.
+    Only the newest are loaded (light: a digest shows summaries, not bodies), twice as many
+    as an issue shows so that reports of the same story can be grouped under their leader;
+    the others join the issue as "more stories in the archive".
     """
     waiting = store.undigested_ids()
-    chosen = [e for e in entries if e.id in waiting]
-    if not chosen:
+    if not waiting:
         return None
+    shown = [
+        entry_from_record(r)
+        for r in store.light_articles(undigested=True, limit=2 * settings.digest.max_items)
+    ]
+    rest = waiting - {e.id for e in shown}
     # Dated by its newest entry rather than the clock, so an unchanged input rebuilds the
     # same bytes.
-    when = max(e.updated for e in chosen)
+    when = store.undigested_latest_change() or max(e.updated for e in shown)
     digest_id = digest_id_for(when, store.digest_ids_on(when.date().isoformat()))
-    return build_digest(chosen, settings, digest_id=digest_id, now=when)
+    return build_digest(shown, settings, digest_id=digest_id, now=when, more_ids=sorted(rest))
 
 
 # -- send -----------------------------------------------------------------------------------
@@ -587,8 +628,7 @@ def send(
             send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
             for issue in sorted(issues, key=lambda issue: unfinished.index(issue.id))
         ]
-        light = [entry_from_record(r) for r in store.light_articles()]
-        digest = pending_digest(store, settings, light)
+        digest = pending_digest(store, settings)
         if digest is None:
             return reports
         if not dry_run:

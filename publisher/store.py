@@ -336,9 +336,15 @@ class Store:
             )
 
     def set_story(self, article_id: str, story: str | None) -> None:
-        """Change an article's story group; its page shows the group, so it is re-rendered."""
+        """Change an article's story group. Its page and the pages of its old and new leader
+        list the group's reports, so all of them are rendered again."""
+        row = self.db.execute("SELECT story FROM articles WHERE id = ?", (article_id,)).fetchone()
         self.db.execute(
             "UPDATE articles SET story = ?, rendered = 0 WHERE id = ?", (story, article_id)
+        )
+        leaders = {leader for leader in (row[0] if row else None, story) if leader}
+        self.db.executemany(
+            "UPDATE articles SET rendered = 0 WHERE id = ?", ((leader,) for leader in leaders)
         )
 
     def articles(
@@ -351,22 +357,65 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [_record(row) for row in self.db.execute(sql)]
 
-    def light_articles(self) -> list[ArticleRecord]:
+    def light_articles(
+        self,
+        *,
+        month: str | None = None,
+        undigested: bool = False,
+        stories: Iterable[str] = (),
+        limit: int | None = None,
+    ) -> list[ArticleRecord]:
         """Published articles, newest first, without the bulky payload fields.
 
         The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
-        anything: the archive index and the digest need titles and summaries, not bodies.
+        anything: archive pages and the digest need titles and summaries, not bodies.
+        Filters: ``month`` ("YYYY-MM" of the published date, UTC), ``undigested`` (not yet in
+        a digest issue), ``stories`` (articles that follow one of these leaders); ``limit``
+        keeps the newest.
         """
-        return [
-            _record(row)
-            for row in self.db.execute(
-                "SELECT id, source_key, source, grp, slug, content_hash, body_hash, first_seen, "
-                "last_changed, published, duplicate_of, story, digest_id, "
-                "json_remove(data, '$.article.blocks', '$.terms', '$.fingerprint') AS data "
-                "FROM articles WHERE duplicate_of IS NULL "
-                "ORDER BY published DESC, last_changed DESC, id"
+        where, params = ["duplicate_of IS NULL"], []
+        if month is not None:
+            where.append("substr(published, 1, 7) = ?")
+            params.append(month)
+        if undigested:
+            where.append("digest_id IS NULL")
+        leaders = sorted(set(stories))
+        if leaders:
+            where.append(f"story IN ({','.join('?' * len(leaders))})")
+            params += leaders
+        sql = (
+            "SELECT id, source_key, source, grp, slug, content_hash, body_hash, first_seen, "
+            "last_changed, published, duplicate_of, story, digest_id, "
+            "json_remove(data, '$.article.blocks', '$.terms', '$.fingerprint') AS data "
+            f"FROM articles WHERE {' AND '.join(where)} "
+            "ORDER BY published DESC, last_changed DESC, id"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_record(row) for row in self.db.execute(sql, params)]
+
+    def months(self) -> dict[str, tuple[int, str]]:
+        """Each month with published articles ("YYYY-MM"): (article count, latest change).
+
+        Every save moves an article's ``last_changed`` past all others, and an article that
+        moves to another month changes both months' counts: the pair says whether a month's
+        page must be rendered again, without reading a record.
+        """
+        return {
+            month: (count, latest)
+            for month, count, latest in self.db.execute(
+                "SELECT substr(published, 1, 7), COUNT(*), MAX(last_changed) FROM articles "
+                "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 1"
             )
-        ]
+        }
+
+    def undigested_latest_change(self) -> datetime | None:
+        """The newest change among articles not yet in a digest issue."""
+        row = self.db.execute(
+            "SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL "
+            "AND duplicate_of IS NULL"
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
 
     def articles_by_id(self, ids: Iterable[str]) -> dict[str, ArticleRecord]:
         """Full records of the given articles, by id (unknown ids are left out)."""
@@ -379,10 +428,10 @@ class Store:
                 found[row["id"]] = _record(row)
         return found
 
-    def slugs(self) -> list[str]:
-        """Slugs of every published article (each has a page ``articles/<slug>.html``)."""
-        rows = self.db.execute("SELECT slug FROM articles WHERE duplicate_of IS NULL")
-        return [row[0] for row in rows]
+    def pages(self) -> dict[str, str]:
+        """Every published article's slug (its page is ``articles/<slug>.html``) and id."""
+        rows = self.db.execute("SELECT slug, id FROM articles WHERE duplicate_of IS NULL")
+        return dict(rows.fetchall())
 
     def undigested_ids(self) -> set[str]:
         """Ids of published articles not yet in any digest issue."""

@@ -45,7 +45,14 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
     )
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
     env.filters["longdate"] = _long_date
+    env.filters["monthname"] = _month_name
     return env
+
+
+def _month_name(month: str) -> str:
+    """ "2026-11" as "November 2026"."""
+    year, number = month.split("-")
+    return f"{_MONTHS[int(number) - 1]} {year}"
 
 
 def _long_date(value: datetime | None) -> str:

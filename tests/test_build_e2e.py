@@ -178,3 +178,15 @@ def test_lock_held_exits_75(
         assert _build(seeds_copy, tmp_path / "out", state) == 75
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "another publisher run" in err
+
+
+def test_reports_of_one_story_link_each_other(published: tuple[Path, Path, Path]) -> None:
+    _, out, _ = published
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (out / "articles").iterdir()}
+    (escalation,) = [text for name, text in pages.items() if name.startswith("escalation-")]
+    (boast,) = [text for name, text in pages.items() if name.startswith("the-taliban-boast-")]
+    assert "Also reported" in escalation and "the-taliban-boast-" in escalation
+    assert "Also reported" in boast and "escalation-in-afghanistan" in boast
+    # The other seeds are other stories.
+    alone = [t for n, t in pages.items() if not n.startswith(("escalation-", "the-taliban-boast-"))]
+    assert len(alone) == 3 and not any("Also reported" in text for text in alone)

@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from publisher import archive, pipeline
+from publisher import pipeline
 from publisher.config import Settings, load_settings
+from publisher.store import Store
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TOWNS = ("Aldford", "Brent", "Carrow", "Dunmore", "Elsham", "Fenwick", "Garth", "Holt")
 THINGS = ("reservoir", "bridge", "library", "tram line", "harbour", "school", "clinic", "park")
-# Small pages, so the tests exercise pagination with a handful of articles.
-PAGE_SIZE = 4
+# A short index, so the tests see it hold only the newest of a handful of articles.
+INDEX_SIZE = 5
+MARCH = "archive/2026-03.html"
 FEEDS = ("feed.atom", "feed.rss", "feed.json")
 DIGEST = ("digest.html", "digest.txt", "digest.eml")
 
@@ -43,7 +45,7 @@ def add(inbox: Path, n: int) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setattr(archive, "PAGE_SIZE", PAGE_SIZE)
+    monkeypatch.setattr(pipeline, "INDEX_SIZE", INDEX_SIZE)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for n in range(21):
@@ -67,34 +69,31 @@ def inbox_of(settings: Settings) -> Path:
     return settings.paths.input[0]
 
 
+def pages_of(out: Path) -> list[Path]:
+    return sorted((out / "archive").iterdir())
+
+
 def page_of(settings: Settings, n: int) -> str:
     """The archive page path of inbox article ``n``, found through its slug."""
     (page,) = (settings.paths.out / "articles").glob(f"*-plan-number-{n}-for-*.html")
     return f"articles/{page.name}"
 
 
-def test_cold_build_writes_every_page_and_paginates_from_the_oldest(settings: Settings) -> None:
+def test_cold_build_writes_every_page_and_a_page_per_month(settings: Settings) -> None:
     report = build(settings)
     assert (report.new, report.skipped) == (21, ())
     out = settings.paths.out
-    pages = sorted(p.name for p in (out / "archive").iterdir())
-    # 21 entries, pages of 4: pages 1-4 hold the oldest 16, the index the newest 5.
-    assert pages == [f"page-{n}.html" for n in range(1, 5)]
+    # Undated articles are dated when first seen: all in March 2026.
+    assert sorted(p.name for p in (out / "archive").iterdir()) == ["2026-03.html"]
     assert len(list((out / "articles").iterdir())) == 21
-    assert {"index.html", *FEEDS, *DIGEST, "style.css", "digests.atom"} <= set(report.written)
-    # The oldest articles (first seen first, all undated) are on page 1; every article is
-    # listed exactly once across the index and the pages.
-    page1 = (out / "archive" / "page-1.html").read_text(encoding="utf-8")
-    assert "plan number 0 for" in page1 and "plan number 3 for" in page1
-    listed = re.findall(
-        r"plan number (\d+) for",
-        "".join(p.read_text(encoding="utf-8") for p in [out / "index.html", *pages_of(out)]),
+    assert {"index.html", MARCH, *FEEDS, *DIGEST, "style.css", "digests.atom"} <= set(
+        report.written
     )
+    listed = re.findall(r"plan number (\d+) for", (out / MARCH).read_text(encoding="utf-8"))
     assert sorted(map(int, listed)) == list(range(21))
-
-
-def pages_of(out: Path) -> list[Path]:
-    return sorted((out / "archive").iterdir())
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"plan number (\d+) for", index)) == INDEX_SIZE
+    assert "March 2026</a> (21)" in index
 
 
 def test_noop_rebuild_reads_no_article_and_writes_nothing(
@@ -114,28 +113,39 @@ def test_noop_rebuild_reads_no_article_and_writes_nothing(
     assert after == before
 
 
-def test_one_new_article_rewrites_its_page_the_index_feeds_and_digest(settings: Settings) -> None:
+def test_one_new_article_rewrites_its_page_its_month_the_index_feeds_and_digest(
+    settings: Settings,
+) -> None:
     build(settings)
     add(inbox_of(settings), 21)
     report = build(settings, minutes=5)
     assert (report.new, report.changed, report.unchanged) == (1, 0, 21)
     digest_issue = [w for w in report.written if w.startswith("digests/")]
+    # These articles are alike enough to be grouped as one story: the page of the report
+    # the new one follows gains an "Also reported" link.
+    with Store.open(settings.paths.state) as store:
+        (new,) = [r for r in store.articles() if r.source_key.endswith("021.txt")]
+        leaders = [f"articles/{r.slug}.html" for r in store.articles() if r.id == new.story]
     assert sorted(report.written) == sorted(
-        [page_of(settings, 21), "index.html", *FEEDS, *DIGEST, *digest_issue]
+        [page_of(settings, 21), *leaders, MARCH, "index.html", *FEEDS, *DIGEST, *digest_issue]
     )
     # Pages are written before the index and the feeds that link to them.
     assert report.written[0] == page_of(settings, 21)
     assert report.written.index("index.html") < report.written.index("feed.atom")
 
 
-def test_a_new_archive_page_leaves_the_older_pages_alone(settings: Settings) -> None:
+def test_a_new_month_leaves_the_older_months_alone(settings: Settings) -> None:
     build(settings)
-    for n in (21, 22, 23):  # 24 entries: the index gives its oldest four to a new page 5
-        add(inbox_of(settings), n)
-    report = build(settings, minutes=5)
-    archived = sorted(w for w in report.written if w.startswith("archive/"))
-    # Page 5 is new; page 4 only gains its "newer" link to it. Pages 1-3 are untouched.
-    assert archived == ["archive/page-4.html", "archive/page-5.html"]
+    add(inbox_of(settings), 21)
+    april = build(settings, minutes=40 * 24 * 60)  # first seen in April
+    archived = sorted(w for w in april.written if w.startswith("archive/"))
+    # April is new; March only gains its link to April.
+    assert archived == [MARCH, "archive/2026-04.html"]
+    add(inbox_of(settings), 22)
+    later = build(settings, minutes=41 * 24 * 60)
+    assert sorted(w for w in later.written if w.startswith("archive/")) == [
+        "archive/2026-04.html"
+    ]
 
 
 def test_changed_article_rewrites_its_own_page_only(settings: Settings) -> None:
@@ -160,10 +170,10 @@ def test_touched_file_is_not_reprocessed(settings: Settings) -> None:
 def test_deleted_outputs_are_restored_and_nothing_else_is_written(settings: Settings) -> None:
     build(settings)
     page = page_of(settings, 4)
-    for name in (page, "feed.json", "archive/page-2.html"):
+    for name in (page, "feed.json", MARCH):
         (settings.paths.out / name).unlink()
     report = build(settings, minutes=5)
-    assert sorted(report.written) == sorted([page, "feed.json", "archive/page-2.html"])
+    assert sorted(report.written) == sorted([page, "feed.json", MARCH])
 
 
 def test_changed_template_rerenders_everything_it_shapes(
