@@ -14,8 +14,9 @@ import os
 import re
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,7 @@ class Processed:
     result: Article | Rejected | None
     summary: Summary | None
     keys: str = ""
+    block_keys: tuple[str, ...] = ()  # the key of each of the article's blocks, in order
 
 
 def process(task: Task) -> Processed:
@@ -109,7 +111,8 @@ def process(task: Task) -> Processed:
     if isinstance(result, Rejected):
         return Processed(task.file, doc.content_hash, result, None, joined)
     summary = summarize(result, sentences=task.sentences, words=task.words)
-    return Processed(task.file, doc.content_hash, result, summary, joined)
+    block_keys = tuple(block_key(block.text) for block in result.blocks)
+    return Processed(task.file, doc.content_hash, result, summary, joined, block_keys)
 
 
 def _map_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -128,37 +131,49 @@ def workers(jobs: int, executor: Executor | None, count: int) -> Iterator[Execut
         yield pool
 
 
-def run_stages(
+def stream_stages(
     fn: Callable[[T], R],
     items: Sequence[T],
     *,
     jobs: int,
     executor: Executor | None = None,
     progress: Progress | None = None,
-) -> list[R]:
-    """``fn`` over ``items``, results in order: here when ``executor`` is None, else on it.
+) -> Iterator[R]:
+    """``fn`` over ``items``, results yielded in order: here when ``executor`` is None, else
+    on it.
 
     Items go out in chunks (fewer round trips; about four per worker so that a slow chunk
     does not leave the others idle), which suits a process pool and a dask cluster alike.
+    Only a few chunks are in flight at once and the caller consumes results as they come,
+    so a batch of any size never has all its articles in memory.
     """
-    total = len(items)
-    results: list[R] = []
+    total, done = len(items), 0
     if executor is None:
         for item in items:
-            results.append(fn(item))
+            yield fn(item)
+            done += 1
             if progress:
-                progress(len(results), total)
-        return results
-    chunk = max(1, min(64, total // ((jobs or os.cpu_count() or 1) * 4)))
-    futures = [
-        executor.submit(_map_chunk, fn, items[start : start + chunk])
-        for start in range(0, total, chunk)
-    ]
-    for future in futures:
-        results.extend(future.result())
+                progress(done, total)
+        return
+    size = jobs or os.cpu_count() or 1
+    chunk = max(1, min(64, total // (size * 4)))
+    starts = iter(range(0, total, chunk))
+    in_flight: deque[Future[list[R]]] = deque()
+
+    def submit_next() -> None:
+        start = next(starts, None)
+        if start is not None:
+            in_flight.append(executor.submit(_map_chunk, fn, items[start : start + chunk]))
+
+    for _ in range(2 * size):
+        submit_next()
+    while in_flight:
+        results = in_flight.popleft().result()
+        submit_next()
+        yield from results
+        done += len(results)
         if progress:
-            progress(len(results), total)
-    return results
+            progress(done, total)
 
 
 def build(
@@ -190,30 +205,16 @@ def build(
             else:
                 stale.append(file)
         tasks = _tasks(store, stale, states, settings)
-        with workers(settings.jobs, executor, len(tasks)) as pool:
-            processed = run_stages(
+        batch = _Batch(store, now, len(tasks), skipped)
+        with workers(settings.jobs, executor, len(tasks)) as pool, store.transaction():
+            for item in stream_stages(
                 process, tasks, jobs=settings.jobs, executor=pool, progress=progress
-            )
+            ):
+                batch.add(item)
         del tasks
-        cleaned = []
-        with store.transaction():
-            for item in processed:
-                file = item.file
-                if isinstance(item.result, Rejected) and not item.content_hash:  # unreadable
-                    store.record_rejection(file.key, file.size, file.mtime, item.result.reason)
-                    skipped.append(item.result)
-                elif item.result is None:  # touched, not changed
-                    store.touch_file(file.key, file.size, file.mtime)
-                    unchanged += 1
-                else:
-                    store.record_boilerplate(file.group, file.key, _split(item.keys))
-                    cleaned.append(item)
-        del processed
-        cleaned = _drop_recurring(store, cleaned, settings)
-        new, changed, saved = _save(store, cleaned, skipped, now)
-        unchanged += (
-            len(cleaned) - new - changed - sum(isinstance(p.result, Rejected) for p in cleaned)
-        )
+        _drop_recurring(store, batch.saved, settings)
+        new, changed, saved = batch.new, batch.changed, bool(batch.saved)
+        unchanged += batch.unchanged
         if saved:
             _group_stories(store)
         written = _render(store, settings)
@@ -258,49 +259,61 @@ def _tasks(
 
 
 def _drop_recurring(
-    store: Store, processed: Sequence[Processed], settings: Settings
-) -> list[Processed]:
-    """Drop the blocks that recur in other documents of the same group.
+    store: Store, saved: dict[str, tuple[str, tuple[str, ...]]], settings: Settings
+) -> None:
+    """Drop, from the articles this build saved, the blocks that recur in other documents
+    of the same group.
 
     Workers clean with what the store knew before this batch; the batch itself is evidence
-    too (a cold build of a site's archive has nothing remembered yet). A block goes when its
-    key is now seen in at least BOILERPLATE_MIN_OTHERS other documents of its group; an
-    article that would lose every block keeps them (it is a republished story, not
-    boilerplate). The summary is made again only when it quoted a dropped block: its terms
-    may keep a few words of the dropped lines, which recur across the group and so weigh
-    little in TF-IDF.
+    too (a cold build of a site's archive has nothing remembered yet). ``saved`` maps each
+    saved article's id to its group and block keys. A block goes when its key is now seen
+    in at least BOILERPLATE_MIN_OTHERS other documents of its group; an article that would
+    lose every block keeps them (it is a republished story, not boilerplate). The summary is
+    made again only when it quoted a dropped block; terms and keywords stay as first chosen
+    (the dropped lines recur across the group, so they weigh little in TF-IDF).
     """
     counts: dict[str, dict[str, int]] = {}
-    result = []
-    for item in processed:
-        article = item.result
-        if not isinstance(article, Article):
-            result.append(item)
-            continue
-        group = item.file.group
+    touched: list[str] = []
+    for article_id, (group, keys) in saved.items():
         if group not in counts:
             counts[group] = store.recurring_keys(group, min_docs=BOILERPLATE_MIN_OTHERS + 1)
-        recurring = counts[group]
-        if not recurring:
-            result.append(item)
-            continue
-        kept, dropped = [], []
-        for block in article.blocks:
-            (dropped if block_key(block.text) in recurring else kept).append(block)
-        if kept and dropped:
-            article = replace(article, blocks=tuple(kept))
-            summary = item.summary
-            # A sentence cut to the word budget ends in an ellipsis its block does not have.
-            quoted = (
-                [sentence.rstrip("…").rstrip() for sentence in summary.sentences] if summary else []
-            )
-            if summary is None or any(q in b.text for b in dropped for q in quoted):
-                summary = summarize(
-                    article, sentences=settings.summary.sentences, words=settings.summary.words
-                )
-            item = replace(item, result=article, summary=summary)
-        result.append(item)
-    return result
+        if counts[group] and any(key in counts[group] for key in keys):
+            touched.append(article_id)
+    if not touched:
+        return
+    with store.transaction():
+        for start in range(0, len(touched), PAGE_BATCH):
+            for record in store.articles_by_id(touched[start : start + PAGE_BATCH]).values():
+                recurring = counts[record.group]
+                article = article_from_data(record.data["article"])
+                kept, dropped = [], []
+                for block, key in zip(article.blocks, saved[record.id][1], strict=True):
+                    (dropped if key in recurring else kept).append(block)
+                if kept and dropped:
+                    _replace_blocks(store, record, article, kept, dropped, settings)
+
+
+def _replace_blocks(
+    store: Store,
+    record: ArticleRecord,
+    article: Article,
+    kept: list[Block],
+    dropped: list[Block],
+    settings: Settings,
+) -> None:
+    article = replace(article, blocks=tuple(kept))
+    data = dict(record.data, article=article_to_data(article))
+    # A sentence cut to the word budget ends in an ellipsis its block does not have.
+    quoted = [sentence.rstrip("…").rstrip() for sentence in record.data["summary"]]
+    if any(q in block.text for block in dropped for q in quoted):
+        summary = summarize(
+            article, sentences=settings.summary.sentences, words=settings.summary.words
+        )
+        data.update(summary=list(summary.sentences), reading_minutes=summary.reading_minutes)
+    size, mtime = store.file_size_mtime(record.source_key)
+    store.save_article(
+        replace(record, body_hash=_body_hash(article), data=data), size=size, mtime=mtime
+    )
 
 
 def _join(keys: Iterable[str]) -> str:
@@ -311,54 +324,61 @@ def _split(keys: str) -> list[str]:
     return keys.split("\n") if keys else []
 
 
-def _save(
-    store: Store, processed: Sequence[Processed], skipped: list[Rejected], now: datetime
-) -> tuple[int, int, bool]:
-    """Record processed documents; returns (new, changed, anything saved)."""
-    new = changed = 0
-    # Every article first seen or changed in this run gets its own second, in key order,
-    # after the newest time already stored: feed readers need distinct `updated` instants,
-    # and the same inputs and state must give the same times.
-    latest = store.latest_change()
-    count = sum(isinstance(p.result, Article) for p in processed)
-    start = now - timedelta(seconds=max(count - 1, 0))
-    if latest is not None and start <= latest:
-        start = latest + timedelta(seconds=1)
-    tick = 0
-    # Counted once and kept up to date here: a COUNT(*) per saved article made a cold build
-    # quadratic in the archive size.
-    published = store.article_count()
-    with store.transaction():
-        for item in processed:
-            file, result = item.file, item.result
-            existing = store.article_by_key(file.key)
-            if isinstance(result, Rejected):
-                store.record_rejection(file.key, file.size, file.mtime, result.reason)
-                skipped.append(result)
-                continue
-            assert item.summary is not None
-            body_hash = _body_hash(result)
-            if existing is not None and existing.body_hash == body_hash:
-                # Only the boilerplate around the article changed: nothing to republish.
-                store.touch_file(file.key, file.size, file.mtime)
-                store.save_article(
-                    replace(existing, content_hash=item.content_hash),
-                    size=file.size,
-                    mtime=file.mtime,
-                )
-                continue
-            stamp = start + timedelta(seconds=tick)
-            tick += 1
-            record = _record(store, item, existing, body_hash, stamp, published)
-            store.save_article(record, size=file.size, mtime=file.mtime)
-            published += (record.duplicate_of is None) - (
-                existing is not None and existing.duplicate_of is None
+class _Batch:
+    """Saves one build's processed files as they arrive, in key order, and counts them.
+
+    Every article first seen or changed in this run gets its own second, in key order,
+    after the newest time already stored: feed readers need distinct ``updated`` instants,
+    and the same inputs and state must give the same times.
+    """
+
+    def __init__(self, store: Store, now: datetime, tasks: int, skipped: list[Rejected]):
+        self.store, self.skipped = store, skipped
+        latest = store.latest_change()
+        self.start = now - timedelta(seconds=max(tasks - 1, 0))
+        if latest is not None and self.start <= latest:
+            self.start = latest + timedelta(seconds=1)
+        self.tick = self.new = self.changed = self.unchanged = 0
+        # Counted once and kept up to date here: a COUNT(*) per saved article made a cold
+        # build quadratic in the archive size.
+        self.published = store.article_count()
+        # Id -> (group, block keys) of every article saved, for the cross-document pass.
+        self.saved: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def add(self, item: Processed) -> None:
+        """Record one processed file: rejected, touched, unchanged, new or changed."""
+        store, file, result = self.store, item.file, item.result
+        if isinstance(result, Rejected):
+            store.record_rejection(file.key, file.size, file.mtime, result.reason)
+            self.skipped.append(result)
+            return
+        if result is None:  # touched, not changed
+            store.touch_file(file.key, file.size, file.mtime)
+            self.unchanged += 1
+            return
+        store.record_boilerplate(file.group, file.key, _split(item.keys))
+        assert item.summary is not None
+        existing = store.article_by_key(file.key)
+        body_hash = _body_hash(result)
+        if existing is not None and existing.body_hash == body_hash:
+            # Only the boilerplate around the article changed: nothing to republish.
+            store.save_article(
+                replace(existing, content_hash=item.content_hash), size=file.size, mtime=file.mtime
             )
-            if existing is None:
-                new += 1
-            else:
-                changed += 1
-    return new, changed, bool(new or changed)
+            self.unchanged += 1
+            return
+        stamp = self.start + timedelta(seconds=self.tick)
+        self.tick += 1
+        record = _record(store, item, existing, body_hash, stamp, self.published)
+        store.save_article(record, size=file.size, mtime=file.mtime)
+        self.saved[record.id] = (file.group, item.block_keys)
+        self.published += (record.duplicate_of is None) - (
+            existing is not None and existing.duplicate_of is None
+        )
+        if existing is None:
+            self.new += 1
+        else:
+            self.changed += 1
 
 
 def _record(

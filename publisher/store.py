@@ -264,6 +264,13 @@ class Store:
             (source_key, size, mtime, reason),
         )
 
+    def file_size_mtime(self, source_key: str) -> tuple[int, float]:
+        """The size and mtime last recorded for an article's file."""
+        row = self.db.execute(
+            "SELECT size, mtime FROM articles WHERE source_key = ?", (source_key,)
+        ).fetchone()
+        return (row[0], row[1]) if row else (0, 0.0)
+
     def touch_file(self, source_key: str, size: int, mtime: float) -> None:
         """Remember new size/mtime for a file whose content hash did not change."""
         self.db.execute(
