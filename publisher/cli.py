@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import pipeline
 from .config import Settings, load_settings
@@ -468,6 +469,15 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    site = urlsplit(settings.base_url)
+    if site.hostname in ("localhost", "127.0.0.1", "::1") and site.port != args.port:
+        # Every link and the stylesheet are absolute, from base_url: pages served elsewhere
+        # would look unstyled and link to nothing.
+        print(
+            f"note: the pages link to {settings.base_url}, not port {args.port}: "
+            f"use --port {site.port or 80}, or set [site] base_url to match",
+            file=sys.stderr,
+        )
     serve(settings.paths.out, bind=args.bind, port=args.port)
     return EXIT_OK
 
