@@ -55,6 +55,8 @@ POSITION_DECAY = 3.0  # sentence 0 -> 1.0, sentence 3 -> 0.37, sentence 6 -> 0.1
 DUPLICATE_JACCARD = 0.6
 DUPLICATE_CONTAINMENT = 0.8
 
+# Words a lead paragraph without final punctuation needs to count as a standfirst.
+STANDFIRST_WORDS = 12
 WORDS_PER_MINUTE = 230
 MAX_TERMS = 30
 TITLE_TERM_BONUS = 2  # a title occurrence counts this much extra when ranking terms
@@ -292,6 +294,20 @@ def _select(
     return tuple(s.text for s in sorted(chosen, key=lambda s: s.index))
 
 
+def _standfirst(text: str) -> str:
+    """A lead paragraph without final punctuation, long enough to be the article's standfirst
+    (its own one-sentence summary, as decks are printed), given its full stop; other text
+    as it is. Shorter unterminated lines stay fragments: kickers, captions, headings."""
+    if (
+        text[:1].isupper()
+        and len(text.split(maxsplit=STANDFIRST_WORDS)) > STANDFIRST_WORDS
+        and is_junk(text)
+        and not is_junk(text + ".")
+    ):
+        return text + "."
+    return text
+
+
 def _sentences(paragraphs: Iterable[str]) -> list[_Sentence]:
     """Split paragraphs into sentences and judge each once."""
     found: list[_Sentence] = []
@@ -300,7 +316,7 @@ def _sentences(paragraphs: Iterable[str]) -> list[_Sentence]:
         for text in split_sentences(paragraph):
             if not opened:
                 # "LONDON (Reuters) - " opens the story, after any byline.
-                text = strip_dateline(text)
+                text = _standfirst(strip_dateline(text))
             chunks = text.split()
             analysis = _analyse(chunks)
             usable = not is_junk(text)
