@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from publisher.clean import clean, html
+from publisher.clean import clean, html, scoring
 from publisher.models import Article, RawDocument
 
 P = "<p>{} is what the reporters found when they visited the town on a cold Friday night.</p>"
@@ -168,3 +168,71 @@ def test_container_restricts_the_body() -> None:
     units, head = html.to_units(html.parse(page(body)))
     kept = [u for u in units if "Paragraph" in u.text]
     assert html.within_container(units, head.paths, kept) == kept
+
+
+ROWS = "".join(
+    f"<tr><td>{i}</td><td>Driver {i}</td><td>{5000 - 7 * i}</td><td>{i % 3}</td></tr>"
+    for i in range(1, 7)
+)
+LEAD = "<p>The final standings of the series after all of the races were these:</p>"
+
+
+def test_grid_table_rows_are_lines_and_layout_tables_are_not_grids() -> None:
+    grid = f"<table><tr><th>Pos.</th><th>Driver</th></tr>{ROWS}</table>"
+    units, _ = html.to_units(html.parse(page(grid)))
+    assert [u.text for u in units][:2] == ["Pos. Driver", "1 Driver 1 4993 1"]
+    root = html.parse(page(grid + "<table><tr><td><p>A paragraph</p></td></tr></table>"))
+    grids = [html.is_grid_table(t) for t in root.iter("table")]
+    assert grids == [True, False]
+
+
+def test_data_table_is_rows_of_figures() -> None:
+    units, _ = html.to_units(html.parse(page(f"<table>{ROWS}</table>")))
+    assert html.is_data_table(units)
+    assert not html.is_data_table(units[:3])  # too few rows
+    words = [scoring.Unit(f"Label {i} of the menu", words=5) for i in range(9)]
+    assert not html.is_data_table(units + words)  # mostly not figures
+
+
+def test_data_table_under_its_lead_in_is_kept_at_the_end_of_the_article() -> None:
+    body = f"<div>{BODY}{LEAD}<table>{ROWS}</table></div><div><p>Home</p></div>"
+    lines = [block.text for block in article(page(body)).blocks]
+    assert lines[-7:] == [
+        "The final standings of the series after all of the races were these:"
+    ] + [f"{i} Driver {i} {5000 - 7 * i} {i % 3}" for i in range(1, 7)]
+
+
+def test_data_table_under_a_heading_is_not_attached() -> None:
+    _, head = html.to_units(html.parse(page(f"{BODY}<h3>Standings</h3><table>{ROWS}</table>")))
+    assert head.tables == []
+    _, head = html.to_units(html.parse(page(f"{BODY}{LEAD}<table>{ROWS}</table>")))
+    assert head.tables == [(6, 7, 13)]
+
+
+def test_short_lines_that_open_a_marked_article_body_are_kept() -> None:
+    items = "".join(f"<li>{name}</li>" for name in ("New levels", "Bugs fixed"))
+    body = f"<div class='entry-content'><p><b>What is new?</b></p><ul>{items}</ul>{BODY}</div>"
+    blocks = [
+        block.text for block in article(page("<div><a href='/'>Home</a></div>" + body)).blocks
+    ]
+    assert blocks[:4] == ["What is new?", "New levels", "Bugs fixed", P.format("Paragraph 0")[3:-4]]
+
+
+def test_digest_items_with_linked_headlines_stay_in_the_article() -> None:
+    item = "<li><a href='/{0}'>Story {0} made the news across the whole country</a>. {1}</li>"
+    summary = "It was confirmed by the company on Monday evening."
+    items = "".join(item.format(i, summary) for i in range(3))
+    links = "".join(
+        f"<li><a href='/m{i}'>Menu entry number {i} of the site</a></li>" for i in range(3)
+    )
+    body = f"<div>{BODY}<ul>{items}{links}</ul>{BODY.replace('Paragraph', 'Part')}</div>"
+    text = article(page(body)).body
+    assert "Story 2 made the news" in text
+    assert "Menu entry" not in text
+
+
+def test_repeated_short_lines_inside_the_article_are_its_structure() -> None:
+    day = "<h3>Breakfast</h3><p>Two eggs, toast and a cup of tea.</p>"
+    body = f"<div class='post'>{BODY}{day}{day}{BODY.replace('Paragraph', 'Part')}</div>"
+    blocks = [block.text for block in article(page(body)).blocks]
+    assert blocks.count("Breakfast") == 2

@@ -216,3 +216,12 @@ def test_settled_region_searches_again_without_its_boilerplate() -> None:
     assert values[2] == -scoring.BARRIER_PENALTY  # priced in place, for select() to reuse
     # No rounds: the first search stands.
     assert scoring.settled_region(texts.__getitem__, [20.0, -25.0, 40.0], 0) == (2, 3)
+
+
+def test_annotated_link_is_a_linked_headline_with_a_sentence_after_it() -> None:
+    digest = "Valve announces a new game for virtual reality. It is its first in twelve years."
+    assert scoring.is_annotated_link(Unit(digest, words=15, sentence=True, links=0.55))
+    # Links glued by a few plain words (a hover card of related names) are a link list.
+    assert not scoring.is_annotated_link(Unit(digest * 5, words=75, sentence=True, links=0.82))
+    assert not scoring.is_annotated_link(Unit("Read the full story here.", 5, True, links=0.6))
+    assert not scoring.is_annotated_link(Unit(digest[:46], words=8, sentence=False, links=0.55))

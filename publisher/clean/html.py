@@ -3,10 +3,12 @@
 The page is parsed with lxml (recovering from broken markup) and walked once, in document
 order, into :class:`~publisher.clean.scoring.Unit` blocks: each block-level element (p, h2,
 li, blockquote, div text, ...) starts a new block; inline text joins the current one; text
-inside links is counted for link density. Elements that never hold article text (script,
-style, nav, aside, figure, forms' controls, hidden elements, ...) are skipped whole. class/id
-names and ARIA roles give each block a markup hint (inside an article body: +1; inside a
-comment box, share bar or sidebar: -1), used by the shared scoring.
+inside links is counted for link density. In a grid table (cells of inline content only) a
+row is one block, its cells joined by spaces, as a flattened page reads. Elements that
+never hold article text (script, style, nav, aside, figure, forms' controls, hidden
+elements, ...) are skipped whole. class/id names and ARIA roles give each block a markup
+hint (inside an article body: +1; inside a comment box, share bar or sidebar: -1), used by
+the shared scoring.
 
 Metadata comes from the head (Open Graph, article:*, JSON-LD, canonical link, <html lang>)
 and falls back to the visible text (a byline or dateline just before the body).
@@ -33,6 +35,7 @@ from publisher.clean import scoring
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import TITLE_SITE_SUFFIX
 from publisher.clean.scoring import Unit
+from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
 
 # Elements whose whole subtree is never article text.
 SKIP_TAGS = frozenset(
@@ -138,6 +141,11 @@ CONTAINER_SHARE = 0.9
 # A negative-hinted container holding more than this share of the page's prose is the article.
 MAJORITY = 0.4
 _HEAD_TAGS = frozenset(("meta", "link", "title"))
+# Cells of a grid table (see is_grid_table): inline in their row, so that a row is one block
+# with its cells joined by spaces ("1 Kyle Busch 5040 5"), as a flattened page shows it.
+_CELL_TAGS = frozenset(("td", "th"))
+# Block elements a grid table may hold: its own structure (anything else makes it layout).
+_GRID_TAGS = frozenset(("table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"))
 _NEGATIVE_ROLES = frozenset(("navigation", "complementary", "contentinfo", "banner", "dialog"))
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
@@ -208,6 +216,9 @@ class Head:
     title: str = ""
     canonical: str | None = None
     h1: str = ""
+    # Data tables right under a sentence (see is_data_table): (lead-in unit, first row, end).
+    # Their rows are kept with the lead-in, wherever the article's density ends.
+    tables: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
@@ -227,6 +238,8 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     in_link = 0
     in_h1 = False
     skipped: etree._Element | None = None
+    table: etree._Element | None = None  # the grid table being walked (its cells are inline)
+    table_start = 0
 
     def flush() -> None:
         nonlocal link_chars
@@ -273,8 +286,12 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
             else:
                 source_count += 1
                 hints.append((own, source_count))
-            if tag in BLOCK_TAGS:
+            if table is not None and tag in _CELL_TAGS:
+                parts.append(" ")
+            elif tag in BLOCK_TAGS:
                 flush()
+                if tag == "table" and table is None and is_grid_table(el):
+                    table, table_start = el, len(units)
                 kind = _KIND_OF_TAG.get(tag, "paragraph")
                 parent_kind = contexts[-1][0]
                 if parent_kind in ("quote", "item") and kind == "paragraph":
@@ -294,10 +311,16 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
         else:
             if el is not skipped:
                 hints.pop()
-                if tag in BLOCK_TAGS:
+                if table is not None and tag in _CELL_TAGS:
+                    parts.append(" ")
+                elif tag in BLOCK_TAGS:
                     flush()
                     contexts.pop()
                     blocks.pop()
+                    if el is table:
+                        if _leads_in(units, table_start) and is_data_table(units[table_start:]):
+                            head.tables.append((table_start - 1, table_start, len(units)))
+                        table = None
                 if tag == "a":
                     in_link -= 1
                 elif tag == "h1":
@@ -312,6 +335,33 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     flush()
     _trust_majority(units, sources)
     return units, head
+
+
+def _leads_in(units: list[Unit], at: int) -> bool:
+    """True when the block before units[at] is a sentence: a table under it is the article's
+    data (a table under a menu or a heading is a sidebar's, as in the text cleaner)."""
+    return at > 0 and units[at - 1].sentence and units[at - 1].hint >= 0
+
+
+def is_grid_table(el: etree._Element) -> bool:
+    """A table whose cells hold only inline content (no paragraphs, lists, line breaks or
+    nested tables): a grid of values, whose rows read as lines. Layout tables hold blocks."""
+    return (
+        not any(d.tag in BLOCK_TAGS and d.tag not in _GRID_TAGS for d in el.iterdescendants())
+        and el.find(".//table") is None
+    )
+
+
+def is_data_table(rows: list[Unit]) -> bool:
+    """Rows of a grid table that are data: at least TABLE_MIN_ROWS of them are rows of
+    figures by the text cleaner's test (text.is_table_row), they are most of the rows, and
+    they are not links (a table of headlines is a teaser list)."""
+    data = sum(
+        1
+        for row in rows
+        if row.links <= scoring.MAX_LINK_DENSITY and is_table_row(row.text, row.words)
+    )
+    return data >= TABLE_MIN_ROWS and 2 * data >= len(rows)
 
 
 def _trust_majority(units: list[Unit], sources: list[int]) -> None:
@@ -419,6 +469,8 @@ def extract(
         for u in within_container(units, head.paths, kept)
         if scoring.normalise(u.text) not in titles
     ]
+    for lead, table_start, table_end in head.tables:
+        attach_table(body, units[lead], units[table_start:table_end])
     first_body = next((i for i, unit in enumerate(units) if body and unit is body[0]), 0)
     nearby = units[max(0, first_body - 8) : first_body]
     published = _published(head, reference) or next(
@@ -441,8 +493,10 @@ def within_container(
     The container is the innermost element that holds CONTAINER_SHARE of the kept prose. Kept
     units outside it go (a teaser block the density bridged into); units inside it between
     the first and last kept ones come back even when short (list items, table rows, tweets),
-    unless they are chrome or repeats: the markup says they belong to the article. So does
-    the rest of the container after the last kept unit when it is marked as an article body.
+    unless they are chrome: the markup says they belong to the article. Repeats come back too:
+    inside the article they are its structure (a meal plan's "Breakfast" in each day), not
+    teasers. So do the start and the rest of the container around the kept units when it is
+    marked as an article body.
     """
     if not kept:
         return kept
@@ -462,9 +516,12 @@ def within_container(
     last = kept_at[-1]
     while last + 1 < len(units) and container in paths[last + 1] and units[last + 1].hint > 0:
         last += 1  # the rest of an explicitly marked article body (a list of tour dates)
-    inside = [i for i in range(kept_at[0], last + 1) if container in paths[i]]
+    first = kept_at[0]
+    while first > 0 and container in paths[first - 1] and units[first - 1].hint > 0:
+        first -= 1  # the start of an explicitly marked article body (a list of what is new)
+    inside = [i for i in range(first, last + 1) if container in paths[i]]
     # Prose elsewhere in the same container is the article's too (past a "Don't miss" box).
-    start = kept_at[0] - 1
+    start = first - 1
     while start >= 0 and container in paths[start]:
         if scoring.is_prose(units[start]) and units[start].hint >= 0:
             inside.insert(0, start)
@@ -475,15 +532,15 @@ def within_container(
             inside.append(end)
         end += 1
     chosen = set(kept_at)
-    seen: set[str] = set()
-    result = []
-    for i in inside:
-        unit = units[i]
-        if i not in chosen and (unit.text in seen or scoring.is_chrome(unit)):
-            continue
-        seen.add(unit.text)
-        result.append(unit)
-    return result
+    return [units[i] for i in inside if i in chosen or not _chrome_inside(units[i])]
+
+
+def _chrome_inside(unit: Unit) -> bool:
+    """scoring.is_chrome for a unit inside the article's container, where a linked headline
+    followed by a sentence of its own (a digest's item) is text, not a link list."""
+    if unit.links > scoring.MAX_LINK_DENSITY and scoring.is_annotated_link(unit):
+        return unit.boiler or unit.hint < 0 or scoring.is_boilerplate(unit.text)
+    return scoring.is_chrome(unit)
 
 
 def _path_to(paths: list[tuple[int, ...]], kept_at: list[int], block: int) -> tuple[int, ...]:

@@ -73,6 +73,9 @@ BOILERPLATE_PENALTY = 25.0
 MAX_LIST_ITEMS = 60
 # Above this link density a block is navigation or a link list, whatever its length.
 MAX_LINK_DENSITY = 0.5
+# A linked headline with a summary sentence after it has about as much plain text as link text;
+# above this link density the plain words only glue links together (a box of related names).
+MAX_ANNOTATED_LINK_DENSITY = 0.75
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DIGIT_RUN = re.compile(r"\d(?:[\d,.]*\d)?")
@@ -407,6 +410,18 @@ def is_heading(unit: Unit) -> bool:
     if unit.words > MAX_HEADING_WORDS:
         return False
     return unit.words <= MAX_SHOUTED_WORDS or not unit.text.isupper()
+
+
+def is_annotated_link(unit: Unit) -> bool:
+    """A sentence whose text outside links is a sentence's length on its own: a linked
+    headline with its summary ("<a>Valve announces a new game</a>. It is for VR only, the
+    developer said."), which link density alone would take for a link list. Past
+    MAX_ANNOTATED_LINK_DENSITY the plain words are glue between links (an inline hover card)."""
+    return (
+        unit.sentence
+        and unit.links <= MAX_ANNOTATED_LINK_DENSITY
+        and unit.words * (1.0 - unit.links) >= MIN_SENTENCE_WORDS
+    )
 
 
 def is_chrome(unit: Unit) -> bool:

@@ -188,7 +188,7 @@ def extract(
         window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
     )
     for lead, table_start, table_end in tables:
-        _attach_table(body, unit(lead), [unit(i) for i in range(table_start, table_end)])
+        attach_table(body, unit(lead), [unit(i) for i in range(table_start, table_end)])
     first = lo + next((i for i, u in enumerate(window) if body and u is body[0]), hi - lo)
     if title_at is not None and body:
         standfirst = _standfirst(unit, title_at, first, {title, raw_title})
@@ -217,7 +217,7 @@ def _tables(
     a run of at least TABLE_MIN_ROWS rows (is_table_row) placed directly under a sentence --
     allowing one header line between -- is the article's data (standings, results, prices).
     Its rows are valued like long lines, so the region can hold the table, and the header
-    with the rows are returned for _attach_table(). A table after a menu or a heading is not
+    with the rows are returned for attach_table(). A table after a menu or a heading is not
     taken: sidebars carry tables too. candidates are the indexes of the rows that could be
     table rows (short, not sentences, not repeats, ending in a digit), in order.
     """
@@ -240,15 +240,17 @@ def _tables(
     return found
 
 
-def _attach_table(body: list[Unit], lead: Unit, table: list[Unit]) -> None:
-    """Put a table's lines right after its lead-in sentence, when the body kept that sentence
-    (select() keeps prose and what sits between prose; a table ending the article is neither).
+def attach_table(body: list[Unit], lead: Unit, table: list[Unit]) -> None:
+    """Put a table's lines, in order, right after its lead-in sentence, when the body kept
+    that sentence (select() keeps prose and what sits between prose; a table ending the
+    article is neither). Rows the body already holds move there, so none is doubled.
     """
-    at = next((k for k, u in enumerate(body) if u is lead), None)
+    rows = {id(u) for u in table}
+    rest = [u for u in body if id(u) not in rows]
+    at = next((k for k, u in enumerate(rest) if u is lead), None)
     if at is None:
         return
-    kept = {id(u) for u in body}
-    body[at + 1 : at + 1] = [u for u in table if id(u) not in kept]
+    body[:] = [*rest[: at + 1], *table, *rest[at + 1 :]]
 
 
 def _standfirst(
