@@ -98,3 +98,12 @@ def test_content_hash_is_of_the_raw_bytes(tmp_path: Path) -> None:
     a, b = _read(tmp_path / "a.txt"), _read(tmp_path / "b.txt")
     assert isinstance(a, RawDocument) and isinstance(b, RawDocument)
     assert a.content_hash == b.content_hash and len(a.content_hash) == 64
+
+
+def test_forbidden_characters_are_removed_in_every_encoding() -> None:
+    utf8 = "Title\n\nNon-characters \ufffe and \uffff and a bell \x07 in prose.\n".encode()
+    assert decode(utf8) == ("Title\n\nNon-characters  and  and a bell  in prose.\n", "utf-8")
+    cp1252 = "“Quoted” text with a\x01 control and € sign.".encode("cp1252")
+    assert decode(cp1252) == ("“Quoted” text with a control and € sign.", "cp1252")
+    utf16 = codecs.BOM_UTF16_LE + "Grüße\x02 aus\x0b Wien".encode("utf-16-le")
+    assert decode(utf16) == ("Grüße aus Wien", "utf-16-le")
