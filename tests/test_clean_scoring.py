@@ -116,6 +116,35 @@ def test_cut_tail_drops_a_short_tail_after_a_barrier() -> None:
     assert scoring.cut_tail([100, -8, 20], 0, 3) == 3  # only barriers cut
 
 
+PROFILE = (
+    "Acme Robotics (NASDAQ: ACME) is a leading provider of warehouse automation systems. "
+    "Founded in 1998, the company is headquartered in Boston and employs 2,000 people."
+)
+
+
+def test_company_profile_is_a_long_paragraph_opening_with_the_formula() -> None:
+    assert scoring.is_company_profile(PROFILE)
+    assert not scoring.is_company_profile("Acme is a leading provider of robots.")  # short
+    # The formula must open the paragraph: a story's sentence about a company does not.
+    assert not scoring.is_company_profile("Analysts said " + PROFILE)
+    assert not scoring.is_company_profile(
+        "Emirates is the number one buyer of Airbus' iconic A380, the world's largest "
+        "airliner, with 123 of the planes in its fleet, and it will keep flying them for years."
+    )
+
+
+def test_cut_profile_drops_a_closing_company_profile() -> None:
+    units = [*[para(i) for i in range(4)], unit(PROFILE), unit("Contact: press office.")]
+    values = [scoring.unit_value(u) for u in units]
+    assert scoring.cut_profile(units, values, 0, len(units)) == 4
+    # Earlier in the story, before more than PROFILE_LINES paragraphs, it is background.
+    units = [para(0), unit(PROFILE), *[para(i) for i in range(1, 5)]]
+    values = [scoring.unit_value(u) for u in units]
+    assert scoring.cut_profile(units, values, 0, len(units)) == len(units)
+    # The region's first unit is never cut.
+    assert scoring.cut_profile([unit(PROFILE)], [30.0], 0, 1) == 1
+
+
 def test_about_heading_is_not_prose() -> None:
     assert scoring.boilerplate_family("About 300 people gathered outside the court.") is None
     assert scoring.boilerplate_family("About the war") is None
@@ -139,6 +168,25 @@ def test_select_keeps_subheadings_between_prose_only() -> None:
         ("heading", "Russian concern"),
         ("paragraph", para(2).text),
     ]
+
+
+def test_select_keeps_no_recurring_short_line_as_a_heading() -> None:
+    paragraphs = [f"{PROSE} Part {i} of the story adds: {PROSE}" for i in range(3)]
+    units = [unit(paragraphs[0]), unit("Report"), unit(paragraphs[1]), unit("Report")]
+    units.append(unit(paragraphs[2]))
+    assert [u.text for u in scoring.select(units)] == paragraphs
+
+
+def test_select_keeps_a_short_gap_between_prose() -> None:
+    # A product name over its shop link: neither heads prose alone, the pair does.
+    gap = [unit("Apple AirPods Pro for $235"), unit("See it now: Amazon")]
+    units = [para(1), para(2), *gap, para(3), para(4)]
+    assert [u.text for u in scoring.select(units)] == [u.text for u in units]
+    # A longer run of short lines is a menu: only the line right above prose is kept.
+    menu = [unit(x) for x in ("World", "Politics", "Science", "Culture")]
+    units = [para(1), para(2), para(3), *menu, para(4), para(5), para(6)]
+    kept = [u.text for u in scoring.select(units)]
+    assert kept == [u.text for u in units if u.text not in ("World", "Politics", "Science")]
 
 
 def test_select_drops_title_glued_to_a_breadcrumb() -> None:

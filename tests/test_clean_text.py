@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from publisher.clean import text
-from publisher.clean.text import is_table_row
+from publisher.clean.text import is_body_copy, is_table_row
 
 REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
 STORY = [
@@ -60,3 +60,37 @@ def test_dense_disclaimer_footer_does_not_win_the_region() -> None:
     ]
     lines = ["Title of the story", *STORY, *MENU, *footer]
     assert body_of(lines) == STORY
+
+
+def test_body_copy_starts_with_an_earlier_sentence_and_goes_on() -> None:
+    openings = {STORY[0][: text.COPY_PREFIX]: STORY[0]}
+    assert is_body_copy(STORY[0] + " " + STORY[1], openings)
+    assert not is_body_copy(STORY[0], openings)  # an exact repeat is another signal
+    assert not is_body_copy(STORY[1] + " " + STORY[0], openings)
+    assert not is_body_copy("Short line", openings)
+
+
+def test_body_copy_after_the_footer_does_not_extend_the_region() -> None:
+    # A meta copy of the body (all paragraphs on one line) below a long menu.
+    copy = " ".join(STORY * 4)
+    lines = ["Title of the story", *STORY, *(MENU * 3), copy, *MENU]
+    assert body_of(lines) == STORY
+
+
+def test_embed_between_halves_of_the_article_is_bridged() -> None:
+    # An embedded post flattened into its credit and button lines, each twice in a row: near
+    # repeats cost what any short line costs, so the article's two halves stay one region;
+    # and the recurring button heads no section.
+    first = [
+        f"First half paragraph {i} says what the singer told fans on her website." for i in range(6)
+    ]
+    second = [
+        f"Second half paragraph {i} says what the label answered in its statement."
+        for i in range(6)
+    ]
+    embed = ["Image Copyright @label @label", "Report"] * 2 + [
+        "Image Copyright @mp @mp",
+        "Report",
+    ] * 2
+    lines = ["Title of the story", *MENU, *first, *embed, *second, *MENU]
+    assert body_of(lines) == [*first, *second]

@@ -546,6 +546,20 @@ TITLE_SITE_SUFFIX = re.compile(r"\s+[|\-–—:·»]\s+[^|\-–—:·»]{2,60}$"
 NON_WORD_LINE = re.compile(r"^[\W_]*$")
 
 
+# The company profile that closes a press release, without an "About <Name>" heading: a
+# paragraph opening with the company's name (and ticker), "is a leading/global ..." and a word
+# for a business. Example: "Ascom is a global solutions provider focused on healthcare ICT."
+# Only the last prose of an article is tested against it (scoring.cut_profile): the same
+# sentence earlier is the story's own background.
+COMPANY_PROFILE = re.compile(
+    r"^(?-i:[A-Z][\w.&'’-]*)(?:\s+(?-i:[A-Z0-9&][\w.&'’-]*)){0,4}(?:\s*\([^)]{1,60}\))?,?"
+    r"\s+is\s+(?:a|an|the)\s+(?:[\w'’-]+\s+){0,3}?"
+    r"(?:leading|global|worldwide|international|premier|world[’']s\s+(?:leading|largest))\s+"
+    r"(?:[\w/&-]+\s+){0,4}?(?:provider|supplier|manufacturer|developer|company|firm|maker|"
+    r"producer|platform|group|organi[sz]ation|operator|distributor)s?\b",
+    re.IGNORECASE,
+)
+
 # The author's name in a byline line. Example: "By Jane Doe and John Roe" -> "Jane Doe".
 BYLINE_AUTHOR = re.compile(
     r"^(?i:by|written\s+by|posted\s+by|words\s+by|author:?)\s+"

@@ -12,7 +12,9 @@ reading order. Each heuristic below looks at one signal and is tested on its own
 - **repetition** (:func:`repeated`): a unit whose text occurs more than once in the document;
 - **density / position** (:func:`densest_region`): the stretch of units where content outweighs
   chrome the most (a maximum-sum run, as in Finn's Body Text Extraction); units far from it are
-  navigation, teasers and footers.
+  navigation, teasers and footers;
+- **closing company profile** (:func:`cut_profile`): a press release's "Acme is a leading
+  provider of ..." paragraph among the region's last prose ends the article.
 
 :func:`select` combines them: price every unit by shape (:func:`unit_value`), find the densest
 region, check the patterns inside it and find it again (:func:`refine`: a share bar or a run of
@@ -35,6 +37,7 @@ from publisher.clean.patterns import (
     ANY_LONG_CONTAINS,
     BOILERPLATE,
     BYLINE_AUTHOR,
+    COMPANY_PROFILE,
     Pattern,
 )
 from publisher.models import BlockKind
@@ -69,6 +72,13 @@ TAIL_SHARE = 0.2
 REPEAT_PENALTY = 25.0
 # Value of a unit that matches a boilerplate pattern or is known cross-document boilerplate.
 BOILERPLATE_PENALTY = 25.0
+# How many of the last prose units of the region cut_profile() looks at, and how long a company
+# profile paragraph is at least (in characters; profiles run to several sentences).
+PROFILE_LINES = 3
+MIN_PROFILE_CHARS = 150
+# Most short lines between two prose units that select() keeps as a group (see _in_short_gap):
+# a longer run is a menu or a teaser list, of which only a heading right above prose stays.
+SHORT_GAP = 3
 # Longest list a colon-ended line can bring along after the densest region.
 MAX_LIST_ITEMS = 60
 # Above this link density a block is navigation or a link list, whatever its length.
@@ -256,7 +266,8 @@ def refine(units: Sequence[Unit], values: list[float], start: int, end: int) -> 
             units[i].boiler = True
             values[i] = priced
     inner_start, inner_end = densest_region(values[start:end])
-    return start + inner_start, cut_tail(values, start + inner_start, start + inner_end)
+    start, end = start + inner_start, cut_tail(values, start + inner_start, start + inner_end)
+    return start, cut_profile(units, values, start, end)
 
 
 def pattern_price(text: str, value: float) -> float | None:
@@ -319,6 +330,29 @@ def cut_tail(values: Sequence[float], start: int, end: int) -> int:
     return end
 
 
+def is_company_profile(text: str) -> bool:
+    """A paragraph that profiles a company ("Acme is a leading provider of ..."), long enough
+    to be the several sentences such profiles run to (patterns.COMPANY_PROFILE)."""
+    return len(text) >= MIN_PROFILE_CHARS and COMPANY_PROFILE.match(text) is not None
+
+
+def cut_profile(units: Sequence[Unit], values: Sequence[float], start: int, end: int) -> int:
+    """The end of [start, end) moved back to a company profile among its last PROFILE_LINES
+    prose units: a press release closes with its company's profile (and contact lines), which
+    the page flattens into ordinary paragraphs. Only the end is looked at: the same sentence
+    earlier is the story's own background. The region's first unit is never cut.
+    """
+    seen = 0
+    for i in range(end - 1, start, -1):
+        if values[i] > 0:
+            if is_company_profile(units[i].text):
+                return i
+            seen += 1
+            if seen == PROFILE_LINES:
+                break
+    return end
+
+
 def ends_article(unit: Unit) -> bool:
     """True when the unit belongs to a boilerplate family that marks the end of an article."""
     family = boilerplate_family(unit.text)
@@ -363,6 +397,8 @@ def select(
     else:
         values = list(values)
     start, end = refine(units, values, *(region or densest_region(values)))
+    # A short line that recurs (a button of each embedded post) heads no section.
+    twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
     title_lengths = {len(t) for t in titles}
     region = [
@@ -385,7 +421,7 @@ def select(
         elif unit.kind == "item":
             keep = unit.sentence or _introduced_list(region, i)
         else:
-            keep = is_heading(unit) and _followed_by_prose(region, i)
+            keep = is_heading(unit) and _in_short_gap(region, i) and unit.text not in twice
         if keep:
             if unit.kind == "paragraph" and not unit.sentence and _followed_by_prose(region, i):
                 unit.kind = "heading"
@@ -452,6 +488,20 @@ def _introduced_list(region: Sequence[Unit], i: int) -> bool:
     while j > 0 and region[j - 1].kind == "item":
         j -= 1
     return j > 0 and region[j - 1].text.rstrip().endswith(":")
+
+
+def _in_short_gap(region: Sequence[Unit], i: int) -> bool:
+    """True when i heads prose, or sits in a gap of at most SHORT_GAP short lines between
+    prose (a product name over its shop link, a shop link under its blurb)."""
+    if _followed_by_prose(region, i):
+        return True
+    j = i
+    while j > 0 and not is_prose(region[j - 1]):
+        j -= 1
+    k = i + 1
+    while k < len(region) and not is_prose(region[k]):
+        k += 1
+    return j > 0 and k < len(region) and k - j <= SHORT_GAP
 
 
 def _followed_by_prose(region: Sequence[Unit], i: int) -> bool:

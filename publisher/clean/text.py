@@ -38,6 +38,10 @@ _NUMBER_CELL = re.compile(r"^[-+(]?\d[\d.,:%/]*\)?$")
 SETTLE_ROUNDS = 3
 # Lines beyond the densest region given to select() (context for its repeat test).
 WINDOW_MARGIN = 12
+# Shortest sentence (in characters) that is_body_copy() remembers as the opening of a line.
+COPY_PREFIX = 32
+# A repeat this many rows after its last copy is priced as a short line, not as a repeat.
+NEAR_REPEAT = 2
 # Most lines (captions, credits) between a standfirst and the body.
 STANDFIRST_GAP = 5
 # The title is looked for among this many first lines.
@@ -147,24 +151,30 @@ def extract(
     per row). The densest region is found on the raw per-line values first; Units (and the
     pattern checks of select()) are then made only for a window around it and for the top lines.
     """
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # line -> the row it was last seen at
     values = []
     short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
     repeat = -scoring.REPEAT_PENALTY
     maybe_rows = []  # lines that could be table rows (is_table_row's cheap conditions)
     for i, (line, _, count, sentence) in enumerate(rows):
         # unit_value(), inlined for the common case (no markup, no links).
-        if line in seen or (known and known[i]):
+        if known and known[i]:
             values.append(repeat)
+        elif line in seen:
+            # An embedded post flattens to its credit and button lines, each twice in a row:
+            # priced as repeats, such a block would split the article it sits in.
+            values.append(short if i - seen[line] <= NEAR_REPEAT else repeat)
         elif sentence:
             values.append(count)
         else:
             values.append(count / 2 if count >= long_words else short)
             if count >= TABLE_MIN_CELLS and line[-1] in _DIGITS:
                 maybe_rows.append(i)
-        seen.add(line)
+        seen[line] = i
     tables = _tables(rows, values, maybe_rows)
     start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if _price_body_copies(rows, values, start, end):
+        start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
     # The window must hold what select() may add after the region: the list that a last line
     # ending in ':' introduces.
     lo = max(0, start - WINDOW_MARGIN)
@@ -196,6 +206,37 @@ def extract(
             body.insert(0, standfirst)
     published, author = _metadata(unit, title_at, first, reference)
     return TextResult(title, body, published, author)
+
+
+def is_body_copy(line: str, openings: dict[str, str]) -> bool:
+    """A line that starts with a whole earlier sentence and goes on: the article's paragraphs
+    joined into one line again (a structured-data or meta copy of the body at the page's end).
+
+    openings maps the first COPY_PREFIX characters of earlier sentences to the sentence.
+    """
+    if len(line) <= COPY_PREFIX:
+        return False
+    earlier = openings.get(line[:COPY_PREFIX])
+    return earlier is not None and len(line) > len(earlier) and line.startswith(earlier)
+
+
+def _price_body_copies(
+    rows: list[tuple[str, str, int, bool]], values: list[float], start: int, end: int
+) -> bool:
+    """Price the body copies (is_body_copy) among the lines the region [start, end) counts as
+    content as repeats; True when there was one. Being long, a copy would otherwise pull the
+    region over the footer between it and the article, or win it alone. Only the region's
+    lines are checked (a copy outside it has not moved it), against every earlier sentence."""
+    openings: dict[str, str] = {}
+    found = False
+    for i in range(end):
+        line, _, _, sentence = rows[i]
+        if i >= start and values[i] > 0 and is_body_copy(line, openings):
+            values[i] = -scoring.REPEAT_PENALTY
+            found = True
+        elif sentence and len(line) >= COPY_PREFIX:
+            openings.setdefault(line[:COPY_PREFIX], line)
+    return found
 
 
 def is_table_row(text: str, words: int) -> bool:
