@@ -62,6 +62,7 @@ def _common() -> argparse.ArgumentParser:
 def _command(
     sub: argparse._SubParsersAction[Any], name: str, summary: str, example: str
 ) -> argparse.ArgumentParser:
+    """Add command ``name`` with the common options, its summary and an example as epilog."""
     return sub.add_parser(
         name,
         parents=[_common()],
@@ -69,6 +70,12 @@ def _command(
         description=summary,
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _add_state_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
     )
 
 
@@ -90,9 +97,7 @@ def _register_build(sub: argparse._SubParsersAction[Any]) -> None:
         help="file or directory of .txt/.html articles (repeatable; default: seeds)",
     )
     p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
-    p.add_argument(
-        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
-    )
+    _add_state_option(p)
     p.add_argument(
         "--jobs",
         metavar="N",
@@ -213,16 +218,20 @@ def _run_clean(args: argparse.Namespace, settings: Settings) -> int:
     for result in pipeline.clean_paths(args.paths, settings):
         if isinstance(result, Rejected):
             failed = True
-            if args.json:
-                _json_line({"source": result.source, "error": result.reason})
-            else:
-                print(f"{result.source}: {result.reason}", file=sys.stderr)
+            _print_rejected(result, as_json=args.json)
             continue
         if args.json:
             _json_line(_article_json(result))
         else:
             _print_article(result)
     return EXIT_FAILURE if failed and not args.json else EXIT_OK
+
+
+def _print_rejected(rejected: Rejected, *, as_json: bool) -> None:
+    if as_json:
+        _json_line({"source": rejected.source, "error": rejected.reason})
+    else:
+        print(f"{rejected.source}: {rejected.reason}", file=sys.stderr)
 
 
 def _article_json(article: Article) -> dict[str, Any]:
@@ -285,10 +294,7 @@ def _run_summarize(args: argparse.Namespace, settings: Settings) -> int:
     for result in results:
         if isinstance(result, Rejected):
             failed = True
-            if args.json:
-                _json_line({"source": result.source, "error": result.reason})
-            else:
-                print(f"{result.source}: {result.reason}", file=sys.stderr)
+            _print_rejected(result, as_json=args.json)
             continue
         source, title, sentences = result
         if args.json:
@@ -328,9 +334,7 @@ def _register_send(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="show who would get which issue; freeze, write and send nothing",
     )
-    p.add_argument(
-        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
-    )
+    _add_state_option(p)
 
 
 def _run_send(args: argparse.Namespace, settings: Settings) -> int:
@@ -375,9 +379,7 @@ def _register_subscribers(sub: argparse._SubParsersAction[Any]) -> None:
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     state = _common()
-    state.add_argument(
-        "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"
-    )
+    _add_state_option(state)
     specs = (
         (
             "add",

@@ -118,14 +118,18 @@ def build_digest(
 
 def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
     present = {entry.id for entry in entries}
+
+    def follows_present(entry: Entry) -> bool:
+        # A follower whose leader is not in this issue (it went out earlier) stands alone.
+        return bool(entry.story and entry.story != entry.id and entry.story in present)
+
     followers: dict[str, list[Entry]] = {}
     for entry in entries:
-        # A follower whose leader is not in this issue (it went out earlier) stands alone.
-        if entry.story and entry.story != entry.id and entry.story in present:
-            followers.setdefault(entry.story, []).append(entry)
+        if follows_present(entry):
+            followers.setdefault(entry.story or "", []).append(entry)
     items = []
     for entry in entries:
-        if entry.story and entry.story != entry.id and entry.story in present:
+        if follows_present(entry):
             continue
         also = tuple(
             AlsoReported(

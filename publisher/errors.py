@@ -23,10 +23,6 @@ class ConfigError(PublisherError):
     exit_code = 2
 
 
-class InputError(PublisherError):
-    """An input file cannot be used (too large, binary, undecodable, empty)."""
-
-
 class LockedError(PublisherError):
     """Another run holds the lock on the state database."""
 
@@ -34,4 +30,5 @@ class LockedError(PublisherError):
 
 
 class DeliveryError(PublisherError):
-    """Mail could not be delivered to one or more recipients."""
+    """The SMTP server refused our login, sender or security, so no recipient can be mailed
+    (refusals of single recipients are reported in ``mail.SendReport``, not raised)."""

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import lxml.html
-import nh3
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -49,7 +48,6 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u
 
 _ATOM_TYPE = "application/atom+xml"
 _RSS_TYPE = "application/rss+xml"
-_JSON_TYPE = "application/feed+json"
 
 
 def render_feeds(
@@ -312,15 +310,7 @@ def _absolute_html(html: str, base: str) -> str:
     def absolute(_element: str, attribute: str, value: str) -> str | None:
         return urljoin(base, value) if attribute in ("href", "src") else value
 
-    return nh3.clean(
-        html,
-        tags=set(markup.ALLOWED_TAGS),
-        attributes={k: set(v) for k, v in markup.ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(markup.ALLOWED_SCHEMES),
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-        attribute_filter=absolute,
-    )
+    return markup.sanitize(html, attribute_filter=absolute)
 
 
 def _body_of(html: str) -> str:

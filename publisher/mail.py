@@ -67,7 +67,7 @@ def parse_address(raw: str) -> tuple[str, str | None]:
 def _checked_name(name: str, raw: str) -> str | None:
     # A name that looks like an address could pass for another sender in a client's view.
     if _CONTROL.search(name) or any(c in name for c in '<>@"'):
-        raise AddressError(f"invalid name in {raw!r}: it must not contain <>@\" or controls")
+        raise AddressError(f'invalid name in {raw!r}: it must not contain <>@" or controls')
     return name.strip() or None
 
 
@@ -79,10 +79,9 @@ def sender_address(settings: Settings) -> str:
     return parseaddr(settings.digest.from_)[1]
 
 
-def unsubscribe_url(settings: Settings, address: str | None = None) -> str:
+def unsubscribe_url(settings: Settings) -> str:
     """The link a reader follows to unsubscribe: https when the site is https, else mailto."""
-    links = _unsubscribe_links(settings, address)
-    return links[-1]
+    return _unsubscribe_links(settings, None)[-1]
 
 
 def list_unsubscribe_headers(
@@ -186,9 +185,7 @@ def send_digest(
     deferred: list[tuple[str, str]] = []
     with _Connection(settings) as connection:
         for index, address in enumerate(todo):
-            status, error = _deliver(
-                connection, digest, address, settings, sleep, retries, backoff
-            )
+            status, error = _deliver(connection, digest, address, settings, sleep, retries, backoff)
             store.record_delivery(digest.id, address, status, now(), error)
             if status == "sent":
                 logger.info("digest %s sent to %s", digest.id, address)

@@ -7,7 +7,7 @@ carry active content even if a later stage starts keeping markup from the input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html import escape
 
 import nh3
@@ -23,8 +23,14 @@ ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 _TAG = {"paragraph": "p", "heading": "h2", "quote": "blockquote"}
 
 
-def sanitize(html: str) -> str:
-    """Keep only structural tags and http(s)/mailto links: no script, style, handlers, frames."""
+def sanitize(
+    html: str, *, attribute_filter: Callable[[str, str, str], str | None] | None = None
+) -> str:
+    """Keep only structural tags and http(s)/mailto links: no script, style, handlers, frames.
+
+    ``attribute_filter(element, attribute, value)`` may rewrite each kept attribute's value
+    (None drops the attribute), as nh3 defines it.
+    """
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -32,6 +38,7 @@ def sanitize(html: str) -> str:
         url_schemes=set(ALLOWED_SCHEMES),
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=attribute_filter,
     )
 
 

@@ -61,6 +61,7 @@ class Article:
 
     @property
     def word_count(self) -> int:
+        """Words in the body (white-space separated), for the reading time."""
         return sum(len(block.text.split()) for block in self.blocks)
 
 
@@ -86,6 +87,7 @@ class Summary:
 
     @property
     def text(self) -> str:
+        """The summary as one paragraph."""
         return " ".join(self.sentences)
 
 
@@ -107,6 +109,7 @@ class Entry:
 
     @property
     def title(self) -> str:
+        """The article's title."""
         return self.article.title
 
 
@@ -120,7 +123,6 @@ class RunReport:
     unchanged: int = 0
     skipped: tuple[Rejected, ...] = ()
     written: tuple[str, ...] = ()
-    digest: str | None = None  # id of the digest issue made by this run, if any
 
 
 @dataclass(frozen=True)

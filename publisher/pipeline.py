@@ -131,7 +131,7 @@ def workers(jobs: int, executor: Executor | None, count: int) -> Iterator[Execut
         yield pool
 
 
-def stream_stages(
+def map_in_order(
     fn: Callable[[T], R],
     items: Sequence[T],
     *,
@@ -207,7 +207,7 @@ def build(
         tasks = _tasks(store, stale, states, settings)
         batch = _Batch(store, now, len(tasks), skipped)
         with workers(settings.jobs, executor, len(tasks)) as pool, store.transaction():
-            for item in stream_stages(
+            for item in map_in_order(
                 process, tasks, jobs=settings.jobs, executor=pool, progress=progress
             ):
                 batch.add(item)
@@ -332,16 +332,16 @@ class _Batch:
     and the same inputs and state must give the same times.
     """
 
-    def __init__(self, store: Store, now: datetime, tasks: int, skipped: list[Rejected]):
+    def __init__(self, store: Store, now: datetime, task_count: int, skipped: list[Rejected]):
         self.store, self.skipped = store, skipped
         latest = store.latest_change()
-        self.start = now - timedelta(seconds=max(tasks - 1, 0))
+        self.start = now - timedelta(seconds=max(task_count - 1, 0))
         if latest is not None and self.start <= latest:
             self.start = latest + timedelta(seconds=1)
         self.tick = self.new = self.changed = self.unchanged = 0
         # Counted once and kept up to date here: a COUNT(*) per saved article made a cold
         # build quadratic in the archive size.
-        self.published = store.article_count()
+        self.published_count = store.article_count()
         # Id -> (group, block keys) of every article saved, for the cross-document pass.
         self.saved: dict[str, tuple[str, tuple[str, ...]]] = {}
 
@@ -369,10 +369,10 @@ class _Batch:
             return
         stamp = self.start + timedelta(seconds=self.tick)
         self.tick += 1
-        record = _record(store, item, existing, body_hash, stamp, self.published)
+        record = _record(store, item, existing, body_hash, stamp, self.published_count)
         store.save_article(record, size=file.size, mtime=file.mtime)
         self.saved[record.id] = (file.group, item.block_keys)
-        self.published += (record.duplicate_of is None) - (
+        self.published_count += (record.duplicate_of is None) - (
             existing is not None and existing.duplicate_of is None
         )
         if existing is None:
@@ -387,8 +387,9 @@ def _record(
     existing: ArticleRecord | None,
     body_hash: str,
     stamp: datetime,
-    published: int,
+    published_count: int,
 ) -> ArticleRecord:
+    """The record to save for a new or changed article; updates the keyword term counts."""
     file, article, summary = item.file, item.result, item.summary
     assert isinstance(article, Article) and summary is not None
     terms = [term for term, _ in summary.terms]
@@ -396,7 +397,7 @@ def _record(
         store.add_terms((t for t, _ in existing.data.get("terms", ())), -1)
     store.add_terms(terms)
     frequencies = store.term_frequencies(terms)
-    keywords = choose_keywords(summary.terms, frequencies, max(published, 1) + 1)
+    keywords = choose_keywords(summary.terms, frequencies, max(published_count, 1) + 1)
     article_id = existing.id if existing else article_id_for(file.key)
     original = store.original_of(body_hash, file.key)
     first_seen = existing.first_seen if existing else stamp
@@ -426,6 +427,7 @@ def _record(
 
 
 def _group_stories(store: Store) -> None:
+    """Regroup the STORY_WINDOW newest articles into stories by their fingerprints."""
     recent = store.articles(limit=STORY_WINDOW)
     # Oldest first, so that the leader of a story is the first report of it.
     recent.sort(key=lambda r: (r.first_seen, r.id))
@@ -743,6 +745,7 @@ def article_to_data(article: Article) -> dict[str, Any]:
 
 
 def article_from_data(data: dict[str, Any]) -> Article:
+    """The article from its JSON-ready data (the inverse of ``article_to_data``)."""
     return Article(
         source=data["source"],
         key=data["key"],
@@ -778,7 +781,8 @@ def entry_from_record(record: ArticleRecord) -> Entry:
 
 
 def clean_paths(paths: Sequence[Path], settings: Settings) -> Iterator[Article | Rejected]:
-    """Clean files or directories without publishing, in key order.
+    """Clean files or directories without publishing: the unreadable files first (Rejected),
+    then the others in key order.
 
     Boilerplate recurring across the given files counts as cross-document evidence, as does
     what the state store remembers when it exists (it is read, never written, here).
@@ -792,7 +796,8 @@ def clean_paths(paths: Sequence[Path], settings: Settings) -> Iterator[Article |
 def summarize_paths(
     paths: Sequence[Path], settings: Settings, *, sentences: int, words: int, no_clean: bool
 ) -> Iterator[tuple[str, str | None, tuple[str, ...]] | Rejected]:
-    """(source, title, summary sentences) for each file, or Rejected.
+    """(source, title, summary sentences) for each file, or Rejected: the unreadable files
+    first, then the others in key order.
 
     With ``no_clean`` each file is taken as an already clean body with no title line.
     """

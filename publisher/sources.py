@@ -123,14 +123,14 @@ def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
     """Read and decode one file; a Rejected names the problem instead of raising."""
     source = str(file.path)
     if file.size > max_bytes:
-        return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [sources] max_bytes)")
+        return _too_large(source, max_bytes)
     try:
         with open(file.path, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         return Rejected(source, f"cannot read: {exc.strerror or exc}")
     if len(data) > max_bytes:
-        return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [sources] max_bytes)")
+        return _too_large(source, max_bytes)
     content_hash = hashlib.sha256(data).hexdigest()
     if file.path.name.lower().endswith(".gz"):
         try:
@@ -244,6 +244,10 @@ def _gunzip(data: bytes, limit: int) -> bytes:
             if len(out) > limit:
                 raise OverflowError
     return bytes(out)
+
+
+def _too_large(source: str, max_bytes: int) -> Rejected:
+    return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [sources] max_bytes)")
 
 
 def _megabytes(size: int) -> str:

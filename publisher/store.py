@@ -136,6 +136,8 @@ class ArticleRecord:
 
 @dataclass(frozen=True)
 class Subscriber:
+    """One address on the subscriber list (lower case), active or unsubscribed."""
+
     address: str
     name: str | None
     status: str
@@ -145,6 +147,8 @@ class Subscriber:
 
 @dataclass(frozen=True)
 class Delivery:
+    """The delivery log's entry for one issue and one recipient."""
+
     digest_id: str
     address: str
     status: str
@@ -250,13 +254,8 @@ class Store:
             states[row["source_key"]] = FileState(None, row["size"], row["mtime"], None)
         return states
 
-    def rejection(self, source_key: str) -> str | None:
-        row = self.db.execute(
-            "SELECT reason FROM rejects WHERE source_key = ?", (source_key,)
-        ).fetchone()
-        return row["reason"] if row else None
-
     def record_rejection(self, source_key: str, size: int, mtime: float, reason: str) -> None:
+        """Remember that the file at this size and mtime cannot be used, and why."""
         self.db.execute(
             "INSERT INTO rejects (source_key, size, mtime, reason) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (source_key) DO UPDATE SET size = excluded.size, "
@@ -281,6 +280,7 @@ class Store:
     # -- articles ------------------------------------------------------------------------
 
     def article_by_key(self, source_key: str) -> ArticleRecord | None:
+        """The article made from the input file ``source_key``, if any."""
         row = self.db.execute(
             "SELECT * FROM articles WHERE source_key = ?", (source_key,)
         ).fetchone()
@@ -337,6 +337,7 @@ class Store:
         return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE rendered = 0")]
 
     def mark_rendered(self, ids: Iterable[str]) -> None:
+        """Record that the pages of these articles are written."""
         with self.transaction():
             self.db.executemany(
                 "UPDATE articles SET rendered = 1 WHERE id = ?", ((i,) for i in ids)
@@ -354,12 +355,12 @@ class Store:
             "UPDATE articles SET rendered = 0 WHERE id = ?", ((leader,) for leader in leaders)
         )
 
-    def articles(
-        self, *, limit: int | None = None, include_duplicates: bool = False
-    ) -> list[ArticleRecord]:
+    def articles(self, *, limit: int | None = None) -> list[ArticleRecord]:
         """Published articles, newest first (by published date, then id for a stable order)."""
-        where = "" if include_duplicates else "WHERE duplicate_of IS NULL"
-        sql = f"SELECT * FROM articles {where} ORDER BY published DESC, last_changed DESC, id"
+        sql = (
+            "SELECT * FROM articles WHERE duplicate_of IS NULL "
+            "ORDER BY published DESC, last_changed DESC, id"
+        )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_record(row) for row in self.db.execute(sql)]
@@ -426,11 +427,8 @@ class Store:
 
     def articles_by_id(self, ids: Iterable[str]) -> dict[str, ArticleRecord]:
         """Full records of the given articles, by id (unknown ids are left out)."""
-        wanted = sorted(set(ids))
         found: dict[str, ArticleRecord] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             for row in self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", chunk):
                 found[row["id"]] = _record(row)
         return found
@@ -470,6 +468,7 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        """Store a named value for a later run (see ``meta``)."""
         self.db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -477,11 +476,13 @@ class Store:
         )
 
     def article_count(self) -> int:
+        """How many articles are published (duplicates of another are not)."""
         return self.db.execute(
             "SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL"
         ).fetchone()[0]
 
     def latest_change(self) -> datetime | None:
+        """The newest ``last_changed`` of any article, duplicates included."""
         row = self.db.execute("SELECT MAX(last_changed) FROM articles").fetchone()
         return _dt(row[0]) if row and row[0] else None
 
@@ -514,11 +515,9 @@ class Store:
         )
 
     def term_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
-        wanted = sorted(set(terms))
+        """How many documents contain each of ``terms`` (terms never counted are left out)."""
         result: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(terms):
             for row in self.db.execute(
                 f"SELECT term, docs FROM terms WHERE term IN ({marks})", chunk
             ):
@@ -576,6 +575,7 @@ class Store:
         ]
 
     def digest_ids_on(self, day: str) -> list[str]:
+        """Ids of the issues dated ``day`` ("YYYY-MM-DD"): the day itself, "<day>-2"..."""
         return [
             row[0]
             for row in self.db.execute(
@@ -586,6 +586,7 @@ class Store:
     # -- subscribers ---------------------------------------------------------------------
 
     def subscriber(self, address: str) -> Subscriber | None:
+        """The subscriber with this address (any case), if known."""
         row = self.db.execute(
             "SELECT * FROM subscribers WHERE address = ?", (address.lower(),)
         ).fetchone()
@@ -602,6 +603,7 @@ class Store:
         )
 
     def subscribers(self, *, status: str | None = None) -> list[Subscriber]:
+        """Every subscriber, or those with ``status``, by address."""
         if status is None:
             rows = self.db.execute("SELECT * FROM subscribers ORDER BY address")
         else:
@@ -613,6 +615,7 @@ class Store:
     # -- deliveries ----------------------------------------------------------------------
 
     def deliveries(self, digest_id: str) -> dict[str, Delivery]:
+        """The delivery log of one issue, by address."""
         return {
             row["address"]: Delivery(
                 row["digest_id"],
@@ -665,6 +668,7 @@ class Store:
     # -- scheduled jobs ------------------------------------------------------------------
 
     def record_job(self, name: str, when: datetime, status: str, detail: str | None = None) -> None:
+        """Remember the last run of scheduled job ``name`` (committed at once)."""
         with self.transaction():
             self.db.execute(
                 "INSERT INTO jobs (name, last_run, status, detail) VALUES (?, ?, ?, ?) "
@@ -674,8 +678,18 @@ class Store:
             )
 
     def last_job(self, name: str) -> tuple[datetime, str, str | None] | None:
+        """(when, status, detail) of job ``name``'s last recorded run, or None."""
         row = self.db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
         return (_dt(row["last_run"]), row["status"], row["detail"]) if row else None
+
+
+def _in_chunks(values: Iterable[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct ``values``, sorted, in chunks of 500 with their "?,?,..." placeholders:
+    few enough for SQLite's limit on the parameters of one statement."""
+    wanted = sorted(set(values))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _record(row: sqlite3.Row) -> ArticleRecord:
