@@ -28,9 +28,11 @@ TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A declared charset in the first bytes of an HTML page: <meta charset=...> or http-equiv.
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# Bytes that are never a forbidden control character: everything from space up, plus tab,
-# newline, form feed and carriage return.
+# Bytes a text file is made of: everything from space up, plus tab, newline, form feed and
+# carriage return. Many other control bytes mean a binary file.
 _TEXT_BYTES = bytes(range(32, 256)) + b"\t\n\x0c\r"
+# Bytes that are never a character XML forbids: as above but without form feed.
+_XML_BYTES = bytes(range(32, 256)) + b"\t\n\r"
 # Encodings in which every byte below 0x20 stands for that control character, and no other
 # byte does: a forbidden character in the text is a forbidden byte in the data. (Strict
 # decoding never yields surrogates.)
@@ -224,7 +226,7 @@ def _forbidden_bytes(data: bytes) -> bool:
     Scanning the bytes in C is ten times cheaper than the regex over the decoded text, and
     almost every page has nothing to remove."""
     return (
-        bool(data.translate(None, _TEXT_BYTES))
+        bool(data.translate(None, _XML_BYTES))
         or b"\xef\xbf\xbe" in data
         or (b"\xef\xbf\xbf" in data)
     )

@@ -107,3 +107,8 @@ def test_forbidden_characters_are_removed_in_every_encoding() -> None:
     assert decode(cp1252) == ("“Quoted” text with a control and € sign.", "cp1252")
     utf16 = codecs.BOM_UTF16_LE + "Grüße\x02 aus\x0b Wien".encode("utf-16-le")
     assert decode(utf16) == ("Grüße aus Wien", "utf-16-le")
+
+
+def test_form_feed_is_removed_but_not_taken_for_binary() -> None:
+    text = "Title\n\n" + "A page of prose.\x0c The next page goes on.\n" * 3
+    assert decode(text.encode()) == (text.replace("\x0c", ""), "utf-8")
