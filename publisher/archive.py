@@ -47,6 +47,7 @@ class Archive:
             "stylesheet": settings.url(STYLESHEET),
             "feeds": [(kind, settings.url(name), label) for kind, name, label in FEED_LINKS],
             "digests_feed": settings.url("digests.atom"),
+            "icon_url": settings.icon_url,
         }
 
     def page_path(self, entry: Entry) -> str:

@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from .errors import ConfigError
 
@@ -109,6 +109,12 @@ class Settings:
     def url(self, path: str = "") -> str:
         """An absolute URL for a path inside the published site."""
         return self.base_url + path.lstrip("/")
+
+    @property
+    def icon_url(self) -> str | None:
+        """The site icon as an absolute URL ([site] icon may be absolute, or relative to
+        base_url), or None without one."""
+        return urljoin(self.base_url, self.site.icon) if self.site.icon else None
 
 
 # TOML table name -> Settings attribute. "from" is a Python keyword, hence from_.

@@ -181,7 +181,7 @@ def _context(
         "archive_url": settings.url("index.html"),
         "view_url": settings.url(f"digests/{digest_id}.html"),
         "unsubscribe_url": unsubscribe_url(settings),
-        "icon_url": settings.url(settings.site.icon) if settings.site.icon else None,
+        "icon_url": settings.icon_url,
     }
 
 

@@ -159,8 +159,11 @@ def _feed_generator(
     # Last on purpose: feedgen makes the last link() the RSS channel <link>, which must be
     # the site, not the feed.
     fg.link(href=settings.base_url, rel="alternate", type="text/html")
-    if site.icon:
-        fg.icon(urljoin(settings.base_url, site.icon))
+    if settings.icon_url:
+        fg.icon(settings.icon_url)
+        # RSS has no icon: feedgen writes the logo as the channel's <image>, with the
+        # channel's title and link as RSS requires (and Atom gets a <logo> as well).
+        fg.logo(settings.icon_url)
     return fg
 
 
@@ -205,9 +208,8 @@ def _json_feed(entries: Sequence[Entry], settings: Settings) -> bytes:
         "language": site.language,
         "authors": [{"name": _clean(site.author)}],
     }
-    if site.icon:
-        feed["icon"] = urljoin(settings.base_url, site.icon)
-        feed["favicon"] = feed["icon"]
+    if settings.icon_url:
+        feed["icon"] = feed["favicon"] = settings.icon_url
     feed["items"] = [_json_item(entry, settings) for entry in entries]
     text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
     return text.encode("utf-8")

@@ -84,3 +84,35 @@ def test_password_only_from_environment(tmp_path: Path, monkeypatch: pytest.Monk
         load_settings(config, cwd=tmp_path)
     monkeypatch.setenv(PASSWORD_ENV, "s3cret")
     assert load_settings(cwd=tmp_path).smtp.password == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("icon", "expected"),
+    [
+        ("icon.png", "https://news.example.org/pub/icon.png"),
+        ("/static/icon.png", "https://news.example.org/static/icon.png"),
+        ("https://cdn.example.net/icon.png", "https://cdn.example.net/icon.png"),
+        ("", None),
+    ],
+)
+def test_icon_url_is_absolute_whatever_is_given(tmp_path: Path, icon: str, expected: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[site]\nbase_url = "https://news.example.org/pub/"\nicon = "{icon}"\n')
+    assert load_settings(config, cwd=tmp_path).icon_url == expected
+
+
+def test_every_output_uses_the_same_icon_url(tmp_path: Path, seeds_copy: Path) -> None:
+    from publisher.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[site]\nbase_url = "https://news.example.org/"\nicon = "https://cdn.example.net/i.png"\n'
+        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{tmp_path / "out"}"\n'
+        f'state = "{tmp_path / "state.db"}"\n'
+    )
+    assert main(["build", "--config", str(config), "-q"]) == 0
+    out = tmp_path / "out"
+    for name in ("feed.atom", "feed.rss", "feed.json", "index.html", "digest.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "https://cdn.example.net/i.png" in text, name
+        assert "news.example.org/https:" not in text, name
