@@ -448,8 +448,9 @@ def _render(store: Store, settings: Settings) -> list[str]:
     all still exist: a no-op build reads no article at all. Otherwise only what can have
     changed is read and rendered: the pages of articles saved since (all of them when the
     presentation changed), the months whose articles changed, the index's newest entries,
-    the pending digest's shown entries and the feeds' newest entries. Nothing in a build
-    grows with the size of the archive but a few cheap SQL aggregates and one listing.
+    the pending digest's shown entries and the feeds' newest entries. What still grows with
+    the archive is cheap: SQL aggregates, the list of slugs and one directory listing (to
+    restore deleted pages), and the ids of articles not yet in a digest.
     """
     out = settings.paths.out
     for directory in (out, out / "articles", out / "archive", out / "digests"):
