@@ -50,19 +50,15 @@ class Archive:
             "icon_url": settings.icon_url,
         }
 
-    def page_path(self, entry: Entry) -> str:
-        """Where the entry's page lives, relative to the output directory."""
-        return f"articles/{entry.slug}.html"
-
     def article_page(self, entry: Entry, related: Sequence[Entry] = ()) -> bytes:
         """One article's page: title, metadata, the full cleaned body, related reports."""
         template = self._env.get_template("article.html.j2")  # type: ignore[attr-defined]
         return template.render(
             **self._context(),
             entry=entry,
-            url=self.settings.url(self.page_path(entry)),
+            url=self.settings.url(entry.page),
             body=body_html(entry.article),
-            related=[(e, self.settings.url(self.page_path(e))) for e in related],
+            related=[(e, self.settings.url(e.page)) for e in related],
         ).encode("utf-8")
 
     def index_page(self, entries: Sequence[Entry], months: Mapping[str, int]) -> bytes:
@@ -73,7 +69,7 @@ class Archive:
         return template.render(
             **self._context(),
             url=url("index.html"),
-            entries=[(e, url(self.page_path(e))) for e in entries],
+            entries=[(e, url(e.page)) for e in entries],
             months=[(m, months[m], url(month_path(m))) for m in sorted(months, reverse=True)],
         ).encode("utf-8")
 
@@ -88,7 +84,7 @@ class Archive:
             **self._context(),
             url=url(month_path(month)),
             month=month,
-            entries=[(e, url(self.page_path(e))) for e in entries],
+            entries=[(e, url(e.page)) for e in entries],
             newer=(newer, url(month_path(newer))) if newer else None,
             older=(older, url(month_path(older))) if older else None,
         ).encode("utf-8")

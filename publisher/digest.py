@@ -134,7 +134,7 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
         also = tuple(
             AlsoReported(
                 site=_source(other) or other.title,
-                url=settings.url(f"articles/{other.slug}.html"),
+                url=settings.url(other.page),
                 original=other.article.url,
             )
             for other in followers.get(entry.id, ())
@@ -145,7 +145,7 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
                 source=_source(entry),
                 published=entry.published,
                 summary=" ".join(entry.summary),
-                url=settings.url(f"articles/{entry.slug}.html"),
+                url=settings.url(entry.page),
                 original=entry.article.url,
                 also=also,
                 reading_minutes=entry.reading_minutes,

@@ -285,7 +285,7 @@ def _tag(settings: Settings, specific: str) -> str:
 
 
 def _entry_link(entry: Entry, settings: Settings) -> str:
-    return settings.url(f"articles/{quote(entry.slug)}.html")
+    return settings.url(quote(entry.page))
 
 
 def _original_url(url: str | None) -> str | None:

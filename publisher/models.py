@@ -108,6 +108,11 @@ class Entry:
     also: tuple[str, ...] = field(default=())  # ids of near-duplicate entries it leads
 
     @property
+    def page(self) -> str:
+        """Where the entry's archive page lives, relative to the output directory."""
+        return f"articles/{self.slug}.html"
+
+    @property
     def title(self) -> str:
         """The article's title."""
         return self.article.title

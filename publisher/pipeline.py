@@ -521,7 +521,7 @@ def _write_article_pages(
             also = followers.get(entry_id, [])
             related = also + ([leaders[entry.story]] if entry.story in leaders else [])
             entry = replace(entry, also=tuple(e.id for e in also))
-            pages[archive.page_path(entry)] = archive.article_page(entry, related)
+            pages[entry.page] = archive.article_page(entry, related)
         written += write_files(out, pages)
     return written
 
