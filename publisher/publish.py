@@ -24,18 +24,6 @@ TEMP_SUFFIX = ".tmp"
 FSYNC_THREADS = 8
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
-    """Replace ``path`` with ``data`` atomically (temp file, fsync, os.replace)."""
-    tmp = _write_temp(path, data, mode)
-    try:
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     """Write each ``relative path -> bytes`` under ``out_dir``; only files whose bytes change.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from publisher.errors import LockedError, PublisherError
-from publisher.publish import run_lock, write_atomic, write_files
+from publisher.publish import run_lock, write_files
 from publisher.store import SCHEMA_VERSION, ArticleRecord, Store
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -94,14 +94,24 @@ def test_write_files_only_rewrites_changed_files(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
 
-def test_write_atomic_leaves_old_file_when_interrupted(tmp_path: Path) -> None:
-    target = tmp_path / "f"
-    write_atomic(target, b"old")
+def test_a_failed_write_leaves_the_old_files_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_files(tmp_path, {"a.html": b"old a", "b.html": b"old b"})
+    real_replace = os.replace
 
-    with pytest.raises(TypeError):  # fails mid-write: the temp file goes, the old file stays
-        write_atomic(target, object())  # type: ignore[arg-type]
-    assert target.read_bytes() == b"old"
-    assert os.listdir(tmp_path) == ["f"]
+    def disk_full_on_b(src: str, dst: object) -> None:
+        if str(dst).endswith("b.html"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", disk_full_on_b)
+    with pytest.raises(PublisherError, match="No space left"):
+        write_files(tmp_path, {"a.html": b"new a", "b.html": b"new b"})
+    # Each file is whole, old or new, and no temporary file is left behind.
+    assert (tmp_path / "a.html").read_bytes() == b"new a"
+    assert (tmp_path / "b.html").read_bytes() == b"old b"
+    assert sorted(os.listdir(tmp_path)) == ["a.html", "b.html"]
 
 
 def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: Path) -> None:
