@@ -7,6 +7,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from cli_helpers import build_argv
 from lxml import etree
 
 from publisher.cli import main
@@ -24,20 +25,7 @@ def article(title: str, extra: str = "") -> str:
 
 
 def _build(inputs: Path, tmp_path: Path, *extra: str) -> int:
-    return main(
-        [
-            "build",
-            "--input",
-            str(inputs),
-            "--out",
-            str(tmp_path / "out"),
-            "--state",
-            str(tmp_path / "state.db"),
-            "--jobs",
-            "1",
-            *extra,
-        ]
-    )
+    return main(build_argv(inputs, tmp_path / "out", tmp_path / "state.db", *extra))
 
 
 def _feed_titles(tmp_path: Path) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from cli_helpers import build_argv
 from lxml import etree, html
 
 from publisher.cli import main
@@ -17,20 +18,7 @@ FEEDS = ("feed.atom", "feed.rss")
 
 
 def _build(inputs: Path, out: Path, state: Path, *extra: str) -> int:
-    return main(
-        [
-            "build",
-            "--input",
-            str(inputs),
-            "--out",
-            str(out),
-            "--state",
-            str(state),
-            "--jobs",
-            "1",
-            *extra,
-        ]
-    )
+    return main(build_argv(inputs, out, state, *extra))
 
 
 @pytest.fixture

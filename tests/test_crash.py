@@ -18,6 +18,7 @@ from pathlib import Path
 
 import feedparser
 import lxml.html
+from cli_helpers import build_argv
 from lxml import etree
 
 SENTENCES = [
@@ -42,21 +43,7 @@ def _write_corpus(directory: Path, start: int, count: int) -> None:
 
 def _build(inbox: Path, out: Path, state: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "publisher",
-            "build",
-            "--input",
-            str(inbox),
-            "--out",
-            str(out),
-            "--state",
-            str(state),
-            "--jobs",
-            "1",
-            "-q",
-        ],
+        [sys.executable, "-m", "publisher", *build_argv(inbox, out, state, "-q")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

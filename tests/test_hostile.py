@@ -11,6 +11,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from cli_helpers import build_argv
 from lxml import etree
 
 from publisher.cli import main
@@ -105,18 +106,7 @@ def test_no_active_content_in_any_output(
     (inbox / "hostile.html").write_text(HOSTILE_PAGE)
     (inbox / "markup.txt").write_text(HOSTILE_TEXT)
     out = tmp_path / "out"
-    code = main(
-        [
-            "build",
-            "--input",
-            str(inbox),
-            "--out",
-            str(out),
-            "--state",
-            str(tmp_path / "state.db"),
-            "-q",
-        ]
-    )
+    code = main(build_argv(inbox, out, tmp_path / "state.db", "-q"))
     assert code == 0, capsys.readouterr().err
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {
