@@ -20,6 +20,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,7 +83,9 @@ class Processed:
     back would double the traffic and hold the whole batch in the parent's memory.
 
     ``keys`` are the document's boilerplate line keys, newline-joined; ``result`` is None when
-    the content is unchanged since the store last saw it.
+    the content is unchanged since the store last saw it. Everything derived from the
+    article alone (summary, block keys, body hash) is computed here, in parallel, rather
+    than in the parent, whose saving is serial.
     """
 
     file: SourceFile
@@ -91,6 +94,7 @@ class Processed:
     summary: Summary | None
     keys: str = ""
     block_keys: tuple[str, ...] = ()  # the key of each of the article's blocks, in order
+    body_hash: str = ""
 
 
 def process(task: Task) -> Processed:
@@ -112,7 +116,9 @@ def process(task: Task) -> Processed:
         return Processed(task.file, doc.content_hash, result, None, joined)
     summary = summarize(result, sentences=task.sentences, words=task.words)
     block_keys = tuple(block_key(block.text) for block in result.blocks)
-    return Processed(task.file, doc.content_hash, result, summary, joined, block_keys)
+    return Processed(
+        task.file, doc.content_hash, result, summary, joined, block_keys, _body_hash(result)
+    )
 
 
 def _map_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -206,18 +212,21 @@ def build(
                 stale.append(file)
         tasks = _tasks(store, stale, states, settings)
         batch = _Batch(store, now, len(tasks), skipped)
-        with workers(settings.jobs, executor, len(tasks)) as pool, store.transaction():
-            for item in map_in_order(
-                process, tasks, jobs=settings.jobs, executor=pool, progress=progress
-            ):
-                batch.add(item)
-        del tasks
-        _drop_recurring(store, batch.saved, settings)
-        new, changed, saved = batch.new, batch.changed, bool(batch.saved)
-        unchanged += batch.unchanged
-        if saved:
-            _group_stories(store)
-        written = _render(store, settings)
+        with workers(settings.jobs, executor, len(tasks)) as pool:
+            with store.transaction():
+                for item in map_in_order(
+                    process, tasks, jobs=settings.jobs, executor=pool, progress=progress
+                ):
+                    batch.add(item)
+            del tasks
+            _drop_recurring(store, batch.saved, settings)
+            new, changed, saved = batch.new, batch.changed, bool(batch.saved)
+            unchanged += batch.unchanged
+            if saved:
+                _group_stories(store)
+            # Article pages are rendered on our own pool only: the workers of an outside
+            # executor may not see the templates.
+            written = _render(store, settings, pool if executor is None else None)
     return RunReport(
         seen=len(files),
         new=new,
@@ -359,7 +368,7 @@ class _Batch:
         store.record_boilerplate(file.group, file.key, _split(item.keys))
         assert item.summary is not None
         existing = store.article_by_key(file.key)
-        body_hash = _body_hash(result)
+        body_hash = item.body_hash
         if existing is not None and existing.body_hash == body_hash:
             # Only the boilerplate around the article changed: nothing to republish.
             store.save_article(
@@ -428,19 +437,18 @@ def _record(
 
 def _group_stories(store: Store) -> None:
     """Regroup the STORY_WINDOW newest articles into stories by their fingerprints."""
-    recent = store.articles(limit=STORY_WINDOW)
     # Oldest first, so that the leader of a story is the first report of it.
-    recent.sort(key=lambda r: (r.first_seen, r.id))
-    leaders = group_stories([tuple(r.data.get("fingerprint", ())) for r in recent])
+    recent = sorted(store.fingerprints(limit=STORY_WINDOW), key=lambda r: (r[1], r[0]))
+    leaders = group_stories([fingerprint for *_, fingerprint in recent])
     with store.transaction():
-        for index, record in enumerate(recent):
+        for index, (article_id, _, story, _) in enumerate(recent):
             leader = leaders[index]
-            story = recent[leader].id if leader != index else None
-            if story != record.story:
-                store.set_story(record.id, story)
+            grouped = recent[leader][0] if leader != index else None
+            if grouped != story:
+                store.set_story(article_id, grouped)
 
 
-def _render(store: Store, settings: Settings) -> list[str]:
+def _render(store: Store, settings: Settings, pool: Executor | None = None) -> list[str]:
     """Render every output that may have changed and write those whose bytes did.
 
     Skipped outright when no article waits for its page, neither the presentation (code,
@@ -450,7 +458,8 @@ def _render(store: Store, settings: Settings) -> list[str]:
     presentation changed), the months whose articles changed, the index's newest entries,
     the pending digest's shown entries and the feeds' newest entries. What still grows with
     the archive is cheap: SQL aggregates, the list of slugs and one directory listing (to
-    restore deleted pages), and the ids of articles not yet in a digest.
+    restore deleted pages), and the ids of articles not yet in a digest. Article pages are
+    rendered on ``pool`` when given.
     """
     out = settings.paths.out
     for directory in (out, out / "articles", out / "archive", out / "digests"):
@@ -469,9 +478,9 @@ def _render(store: Store, settings: Settings) -> list[str]:
         and all((out / name).exists() for name in last.get("files", ()))
     ):
         return []
-    archive = Archive(settings)
+    archive = _archive(settings)
     stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
-    written = _write_article_pages(store, archive, sorted(stale), out)
+    written = _write_article_pages(store, settings, sorted(stale), pool)
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
     months = store.months()
     month_prints = _month_pages(store, archive, months, {} if restyled else last, files, out)
@@ -501,7 +510,7 @@ def _render(store: Store, settings: Settings) -> list[str]:
 
 
 def _write_article_pages(
-    store: Store, archive: Archive, ids: Sequence[str], out: Path
+    store: Store, settings: Settings, ids: Sequence[str], pool: Executor | None
 ) -> list[str]:
     """Render and write the pages of ``ids``, a batch at a time (bounded memory), each with
     the other reports of its story: the report it follows and those that follow it."""
@@ -515,15 +524,32 @@ def _write_article_pages(
         leader_ids = {e.story for e in entries.values() if e.story} - set(entries)
         leaders = {i: entry_from_record(r) for i, r in store.articles_by_id(leader_ids).items()}
         leaders.update(entries)
-        pages = {}
+        to_render: list[tuple[Entry, list[Entry]]] = []
         for entry_id in sorted(entries):
             entry = entries[entry_id]
             also = followers.get(entry_id, [])
             related = also + ([leaders[entry.story]] if entry.story in leaders else [])
-            entry = replace(entry, also=tuple(e.id for e in also))
-            pages[entry.page] = archive.article_page(entry, related)
-        written += write_files(out, pages)
+            to_render.append((replace(entry, also=tuple(e.id for e in also)), related))
+        rendered = map_in_order(
+            partial(_article_page, settings), to_render, jobs=settings.jobs, executor=pool
+        )
+        pages = {entry.page: page for (entry, _), page in zip(to_render, rendered, strict=True)}
+        written += write_files(settings.paths.out, pages)
     return written
+
+
+def _article_page(settings: Settings, job: tuple[Entry, list[Entry]]) -> bytes:
+    """One article page (``job`` is the entry and its related reports): pure, so it can
+    run in a worker process."""
+    entry, related = job
+    return _archive(settings).article_page(entry, related)
+
+
+@lru_cache(maxsize=1)
+def _archive(settings: Settings) -> Archive:
+    """The archive renderer of ``settings``, made once per process (its templates compile
+    on first use)."""
+    return Archive(settings)
 
 
 def _month_pages(

@@ -19,16 +19,16 @@ from .errors import LockedError, PublisherError
 
 FILE_MODE = 0o644
 TEMP_SUFFIX = ".tmp"
-# Flushes in flight at once: enough to keep a disk's queue busy, few enough to stay polite
+# Files written and flushed at once: enough to keep a disk's queue busy, few enough to stay polite
 # on a shared machine.
-FSYNC_THREADS = 8
+WRITE_THREADS = 8
 
 
 def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     """Write each ``relative path -> bytes`` under ``out_dir``; only files whose bytes change.
 
-    Every changed file is written to a temporary name and flushed to disk first (the flushes
-    in parallel: each waits on the disk, not the CPU), then all are renamed into place in the
+    Every changed file is written to a temporary name and flushed to disk first (several at
+    once: each waits on the disk, not the CPU), then all are renamed into place in the
     order given: callers order files so that pages come before the index and feeds that
     link to them. Returns the relative paths actually written, in that order.
     """
@@ -37,10 +37,22 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
         return []
     temps: list[tuple[str, str]] = []
     try:
-        for name, data in changed:
-            temps.append((name, _write_temp(out_dir / name, data, FILE_MODE)))
-        with ThreadPoolExecutor(max_workers=FSYNC_THREADS) as pool:
-            list(pool.map(_fsync, [tmp for _, tmp in temps]))
+        for directory in {(out_dir / name).parent for name, _ in changed}:
+            directory.mkdir(parents=True, exist_ok=True)
+        # Creating, filling and flushing files is system calls (which release the GIL), so
+        # threads overlap them; a failure surfaces once every started temporary is known.
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            futures = [
+                (name, pool.submit(_write_temp, out_dir / name, data)) for name, data in changed
+            ]
+            failure: OSError | None = None
+            for name, future in futures:
+                try:
+                    temps.append((name, future.result()))
+                except OSError as exc:
+                    failure = failure or exc
+            if failure is not None:
+                raise failure
         for name, tmp in temps:
             os.replace(tmp, out_dir / name)
         for directory in {(out_dir / name).parent for name, _ in changed}:
@@ -72,13 +84,15 @@ def _differs(path: Path, data: bytes) -> bool:
         return True
 
 
-def _write_temp(path: Path, data: bytes, mode: int) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_temp(path: Path, data: bytes) -> str:
+    """``data`` in a new temporary file next to ``path``, flushed to disk; its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, mode)
+            handle.flush()
+            os.fchmod(fd, FILE_MODE)
+            os.fsync(fd)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)

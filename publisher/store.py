@@ -365,6 +365,23 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [_record(row) for row in self.db.execute(sql)]
 
+    def fingerprints(
+        self, *, limit: int
+    ) -> list[tuple[str, datetime, str | None, tuple[int, ...]]]:
+        """(id, first seen, story, story fingerprint) of the ``limit`` newest published
+        articles, in the order of :meth:`articles`: all that story grouping reads, so SQLite
+        leaves the bodies undecoded."""
+        rows = self.db.execute(
+            "SELECT id, first_seen, story, json_extract(data, '$.fingerprint') FROM articles "
+            "WHERE duplicate_of IS NULL ORDER BY published DESC, last_changed DESC, id "
+            "LIMIT ?",
+            (limit,),
+        )
+        return [
+            (article_id, _dt(first_seen), story, tuple(json.loads(fingerprint or "[]")))
+            for article_id, first_seen, story, fingerprint in rows
+        ]
+
     def light_articles(
         self,
         *,
