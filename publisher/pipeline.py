@@ -15,7 +15,7 @@ import re
 import time
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -211,7 +211,7 @@ def build(
             else:
                 stale.append(file)
         tasks = _tasks(store, stale, states, settings)
-        batch = _Batch(store, now, len(tasks), skipped)
+        batch = _Batch(store, now, len(tasks), skipped, known=states.keys())
         with workers(settings.jobs, executor, len(tasks)) as pool:
             with store.transaction():
                 for item in map_in_order(
@@ -341,8 +341,18 @@ class _Batch:
     and the same inputs and state must give the same times.
     """
 
-    def __init__(self, store: Store, now: datetime, task_count: int, skipped: list[Rejected]):
+    def __init__(
+        self,
+        store: Store,
+        now: datetime,
+        task_count: int,
+        skipped: list[Rejected],
+        *,
+        known: Collection[str],
+    ):
         self.store, self.skipped = store, skipped
+        # Keys of the files the store has a record of: only those can have old line keys.
+        self.known = known
         latest = store.latest_change()
         self.start = now - timedelta(seconds=max(task_count - 1, 0))
         if latest is not None and self.start <= latest:
@@ -365,7 +375,9 @@ class _Batch:
             store.touch_file(file.key, file.size, file.mtime)
             self.unchanged += 1
             return
-        store.record_boilerplate(file.group, file.key, _split(item.keys))
+        store.record_boilerplate(
+            file.group, file.key, _split(item.keys), first=file.key not in self.known
+        )
         assert item.summary is not None
         existing = store.article_by_key(file.key)
         body_hash = item.body_hash

@@ -505,9 +505,17 @@ class Store:
 
     # -- cross-document boilerplate memory -------------------------------------------------
 
-    def record_boilerplate(self, group: str, doc: str, keys: Iterable[str]) -> None:
-        """Remember which line keys document ``doc`` of ``group`` contains (replacing old ones)."""
-        self.db.execute("DELETE FROM boilerplate WHERE grp = ? AND doc = ?", (group, doc))
+    def record_boilerplate(
+        self, group: str, doc: str, keys: Iterable[str], *, first: bool = False
+    ) -> None:
+        """Remember which line keys document ``doc`` of ``group`` contains (replacing old ones).
+
+        ``first`` says the store has never recorded ``doc``: there is nothing to replace.
+        """
+        if not first:
+            # Scans the group's rows (the key is ordered by line key, not document): cheap for
+            # one changed file, but a cold build of a large site must not pay it per file.
+            self.db.execute("DELETE FROM boilerplate WHERE grp = ? AND doc = ?", (group, doc))
         self.db.executemany(
             "INSERT OR IGNORE INTO boilerplate (grp, key, doc) VALUES (?, ?, ?)",
             ((group, key, doc) for key in keys),

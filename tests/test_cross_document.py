@@ -3,10 +3,12 @@ articles is boilerplate, in a batch and for a single new article in a later run.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from publisher import pipeline
+from publisher.clean import block_key
 from publisher.config import load_settings
 from publisher.store import Store
 
@@ -103,3 +105,20 @@ def test_a_summary_never_quotes_a_dropped_line(tmp_path: Path) -> None:
     assert len(summaries) == 4
     for summary in summaries:
         assert FOOTER not in summary and "council voted" in summary
+
+
+def test_an_edited_article_no_longer_counts_the_lines_it_lost(tmp_path: Path) -> None:
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for topic in TOPICS[:3]:
+        (inbox / f"{topic}.txt").write_text(_article(topic))
+    _build(inbox, tmp_path)
+    footer = block_key(FOOTER)
+    with Store.open(tmp_path / "state.db") as store:
+        assert store.recurring_keys("gazette")[footer] == 3
+    edited = inbox / "bridge.txt"
+    edited.write_text(_article("bridge").replace(FOOTER, "Letters to the editor are welcome."))
+    os.utime(edited, (1, 1))  # a different mtime whatever the clock's resolution
+    _build(inbox, tmp_path)
+    with Store.open(tmp_path / "state.db") as store:
+        assert store.recurring_keys("gazette")[footer] == 2
