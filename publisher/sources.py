@@ -128,7 +128,10 @@ def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
         return _too_large(source, max_bytes)
     try:
         with open(file.path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            # Sized as discover() saw the file: read(max_bytes + 1) would allocate that much.
+            data = handle.read(file.size + 1)
+            if len(data) > file.size:  # the file grew since
+                data += handle.read(max_bytes - file.size)
     except OSError as exc:
         return Rejected(source, f"cannot read: {exc.strerror or exc}")
     if len(data) > max_bytes:
@@ -187,7 +190,7 @@ def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
             text, encoding = data.decode("latin-1"), "latin-1"
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if encoding not in _BYTE_TRANSPARENT or _forbidden_bytes(data):
+    if encoding not in _BYTE_TRANSPARENT or _may_be_forbidden(data, text):
         text = _XML_FORBIDDEN.sub("", text)
     if not text.strip():
         return "empty file"
@@ -219,17 +222,14 @@ def _is_binary(data: bytes) -> bool:
     return nuls > max(1, len(head) // 100) or controls > len(head) * 0.1
 
 
-def _forbidden_bytes(data: bytes) -> bool:
-    """Whether text decoded from ``data`` by a _BYTE_TRANSPARENT encoding may hold characters
-    XML forbids: a control byte, or UTF-8's encoding of U+FFFE or U+FFFF.
+def _may_be_forbidden(data: bytes, text: str) -> bool:
+    """Whether ``text``, decoded from ``data`` by a _BYTE_TRANSPARENT encoding, may hold
+    characters XML forbids: a control byte, or U+FFFE or U+FFFF.
 
     Scanning the bytes in C is ten times cheaper than the regex over the decoded text, and
-    almost every page has nothing to remove."""
-    return (
-        bool(data.translate(None, _XML_BYTES))
-        or b"\xef\xbf\xbe" in data
-        or (b"\xef\xbf\xbf" in data)
-    )
+    almost every page has nothing to remove. The two non-characters are looked for in the
+    text: a one-character search, where the bytes would need a slower three-byte one."""
+    return bool(data.translate(None, _XML_BYTES)) or "\ufffe" in text or "\uffff" in text
 
 
 def _looks_like_html(text: str) -> bool:
@@ -238,6 +238,16 @@ def _looks_like_html(text: str) -> bool:
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
+    # The common case, one gzip member and nothing after it, in one bounded zlib call (which
+    # checks the header, CRC and length too). Anything else -- several members, trailing
+    # bytes, damage, too much output -- goes the GzipFile way below, whose errors name it.
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        whole = inflater.decompress(data, limit + 1)
+        if inflater.eof and not inflater.unused_data and len(whole) <= limit:
+            return whole
+    except zlib.error:
+        pass
     # Decompress in bounded chunks: a small .gz can expand to gigabytes.
     out = bytearray()
     with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from publisher.clean import scoring
 from publisher.clean.scoring import Unit
 
@@ -254,6 +259,23 @@ def test_line_keys_skip_long_and_empty_lines() -> None:
 def test_keys_ignore_control_characters_as_blocks_do() -> None:
     assert scoring.key("Support\x07 SouthFront\ufffd") == scoring.key("Support SouthFront")
     assert scoring.key("Page 3 of 12") == scoring.key("Page 4 of 10")
+
+
+def _reference_key(text: str) -> str:
+    # key() as defined: the C-scan shortcut and the cache left out.
+    folded = scoring.normalise(scoring.CONTROL.sub(" ", text))
+    folded = scoring._DIGIT_RUN.sub("0", folded)
+    return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
+
+
+@given(
+    st.text(alphabet=st.sampled_from([*"aZ 0,.9\t\n\x0b\x1c\x1f\x01\x7f", "\xa0", "٣", "\ufffd"]))
+)
+def test_cached_and_uncached_keys_agree_with_the_definition(text: str) -> None:
+    # Lines up to MAX_PATTERN_CHARS are cached, longer ones computed each time.
+    assert scoring.key(text) == scoring.key(text) == _reference_key(text)
+    long = text + " x" * scoring.MAX_PATTERN_CHARS
+    assert scoring.key(long) == _reference_key(long)
 
 
 def test_settled_region_searches_again_without_its_boilerplate() -> None:

@@ -92,6 +92,33 @@ def test_gzip_is_decompressed_with_a_limit(tmp_path: Path) -> None:
     assert isinstance(rejected, Rejected) and "decompressed" in rejected.reason
 
 
+def test_gzip_members_and_damage_read_as_gzip_reads_them(tmp_path: Path) -> None:
+    page = b"<html><body>Hello</body></html>"
+    (tmp_path / "two.html.gz").write_bytes(gzip.compress(page[:12]) + gzip.compress(page[12:]))
+    doc = _read(tmp_path / "two.html.gz")
+    assert isinstance(doc, RawDocument) and doc.text == page.decode()
+    damaged = bytearray(gzip.compress(page))
+    damaged[-8] ^= 1  # the CRC
+    (tmp_path / "crc.html.gz").write_bytes(damaged)
+    rejected = _read(tmp_path / "crc.html.gz")
+    assert isinstance(rejected, Rejected) and "CRC check failed" in rejected.reason
+    (tmp_path / "cut.html.gz").write_bytes(gzip.compress(page)[:-4])
+    rejected = _read(tmp_path / "cut.html.gz")
+    assert isinstance(rejected, Rejected) and "end-of-stream marker" in rejected.reason
+
+
+def test_a_file_that_grew_since_discover_is_read_whole_up_to_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Title\n")
+    (file,) = discover([path])[0]
+    path.write_text("Title\n\nA longer body than when it was found.\n")
+    doc = read(file, max_bytes=1000)
+    assert isinstance(doc, RawDocument) and doc.text.endswith("when it was found.\n")
+    path.write_text("x" * 1001)
+    rejected = read(file, max_bytes=1000)
+    assert isinstance(rejected, Rejected) and "larger than" in rejected.reason
+
+
 def test_content_hash_is_of_the_raw_bytes(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("same")
     (tmp_path / "b.txt").write_text("same")

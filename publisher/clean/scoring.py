@@ -62,6 +62,8 @@ BARRIER_PENALTY = 60.0
 # look for words anywhere in the line (sign-up boxes, cookie notices), which cost the most.
 MAX_PATTERN_CHARS = 400
 MAX_CONTAINS_CHARS = 160
+# How many line keys a process remembers (a few megabytes).
+KEY_CACHE_SIZE = 1 << 14
 # A line holding the title plus at most this many characters (a breadcrumb, a kicker, a date)
 # is a copy of the title; titles shorter than MIN_GLUED_TITLE must match the whole line.
 TITLE_GLUE_CHARS = 60
@@ -143,12 +145,23 @@ def normalise(text: str) -> str:
 def key(text: str) -> str:
     """Short stable hash of a line's normalised form with digits folded to 0 (so counters
     and dates that change from page to page still match): the cross-document key."""
+    if len(text) > MAX_PATTERN_CHARS:  # long prose is unique: caching it would evict lines
+        return _key(text)
+    return _line_key(text)
+
+
+def _key(text: str) -> str:
     folded = normalise(text)
     if not folded.isprintable() or "\ufffd" in folded:  # two C scans skip the regex
         # A block loses its control characters (they become spaces); its key must not change.
         folded = normalise(CONTROL.sub(" ", folded))
     folded = _DIGIT_RUN.sub("0", folded)
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
+
+
+# Chrome lines repeat across the pages of a site, and the pipeline keys the article's blocks
+# again after cleaning: most keys asked for in a worker process were computed before.
+_line_key = functools.lru_cache(maxsize=KEY_CACHE_SIZE)(_key)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -512,4 +525,4 @@ def _followed_by_prose(region: Sequence[Unit], i: int) -> bool:
 def line_keys(texts: Iterable[str]) -> list[str | None]:
     """The cross-document key of each text, None for empty and long ones (long prose is
     unique, and patterns describe short lines: the same MAX_PATTERN_CHARS bound)."""
-    return [key(t) if t and len(t) <= MAX_PATTERN_CHARS else None for t in texts]
+    return [_line_key(t) if t and len(t) <= MAX_PATTERN_CHARS else None for t in texts]
