@@ -236,3 +236,15 @@ def test_repeated_short_lines_inside_the_article_are_its_structure() -> None:
     body = f"<div class='post'>{BODY}{day}{day}{BODY.replace('Paragraph', 'Part')}</div>"
     blocks = [block.text for block in article(page(body)).blocks]
     assert blocks.count("Breakfast") == 2
+
+
+def test_parse_reads_text_of_any_width_and_charset_declaration() -> None:
+    # parse hands lxml UTF-8 bytes when it can: the text must come out the same whatever the
+    # str's width (Latin-1, UCS-2, UCS-4) and whatever charset the page declares.
+    meta = "<meta charset='iso-8859-1'>"
+    for words in ("café au lait", "“quoted” — dash", "emoji 😀 here", "\ufeffbom"):
+        root = html.parse(page(f"<p>{words}</p>", head=meta))
+        assert root.findtext(".//p") == words
+    # A lone surrogate cannot be UTF-8: the str goes to lxml as it is.
+    root = html.parse(page("<p>half \ud800 pair</p>"))
+    assert (root.findtext(".//p") or "").startswith("half")

@@ -19,6 +19,7 @@ text with a tag-stripping fallback and cleaned as plain text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html as htmllib
 import itertools
@@ -141,12 +142,15 @@ CONTAINER_SHARE = 0.9
 # A negative-hinted container holding more than this share of the page's prose is the article.
 MAJORITY = 0.4
 _HEAD_TAGS = frozenset(("meta", "link", "title"))
+_UNWALKED_TAGS = SKIP_TAGS | _HEAD_TAGS
 # Cells of a grid table (see is_grid_table): inline in their row, so that a row is one block
 # with its cells joined by spaces ("1 Kyle Busch 5040 5"), as a flattened page shows it.
 _CELL_TAGS = frozenset(("td", "th"))
 # Block elements a grid table may hold: its own structure (anything else makes it layout).
 _GRID_TAGS = frozenset(("table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"))
 _NEGATIVE_ROLES = frozenset(("navigation", "complementary", "contentinfo", "banner", "dialog"))
+# Attributes that can hide an element or give it a hint other than by class/id.
+_RARE_ATTRIBUTES = frozenset(("hidden", "aria-hidden", "style", "itemprop", "role"))
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 _JSONLD_AUTHOR = re.compile(r'"author"\s*:\s*(?:\[\s*)?\{[^{}]*?"name"\s*:\s*"([^"]{2,80})"')
@@ -183,11 +187,28 @@ class HtmlResult:
 
 def parse(text: str) -> etree._Element:
     """Parse a page with lxml; raise ParseFailure when the tree would be incomplete."""
+    text = _XML_DECLARATION.sub("", text, count=1)
     # lxml's plain parser, not lxml.html's: the same tree, but its elements need no Python
     # class lookup each time the walk touches one (a tenth of the walk's time).
-    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+    # UTF-8 is libxml2's own encoding: given a str, lxml hands it the str's Latin-1, UCS-2 or
+    # UCS-4 buffer to transcode, which is slower than Python's encoder; the tree is the same.
+    # A str that cannot be UTF-8 (lone surrogates), or that starts with an XML declaration
+    # (lxml refuses a str that declares an encoding), still goes in as a str.
+    # collect_ids=False: nothing looks elements up by id, and the id table costs time.
+    source: str | bytes = text
+    encoding = None
+    if not text.startswith("<?xml"):
+        with contextlib.suppress(UnicodeEncodeError):
+            source, encoding = text.encode("utf-8"), "utf-8"
+    parser = etree.HTMLParser(
+        remove_comments=True,
+        remove_pis=True,
+        no_network=True,
+        collect_ids=False,
+        encoding=encoding,
+    )
     try:
-        root = etree.fromstring(_XML_DECLARATION.sub("", text, count=1), parser)
+        root = etree.fromstring(source, parser)
     except (etree.ParserError, ValueError) as exc:
         raise ParseFailure(str(exc)) from exc
     if root is None:
@@ -243,8 +264,11 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
 
     def flush() -> None:
         nonlocal link_chars
-        if parts:
-            text = " ".join("".join(parts).split())
+        joined = "".join(parts)
+        parts.clear()
+        # Most flushes hold only the whitespace between block tags: one C scan sees it.
+        if joined and not joined.isspace():
+            text = " ".join(joined.split())
             if not text.isprintable() or "\ufffd" in text:  # C scans; the regex rarely runs
                 text = " ".join(scoring.CONTROL.sub(" ", text).split())
             if text:
@@ -258,12 +282,10 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                     words,
                     scoring.is_sentence(text, words),  # type: ignore[arg-type]
                     scoring.link_density(link_chars, len(text)),
-                    False,
+                    scoring.is_boilerplate(text),
                     hint,
                 )
-                unit.boiler = scoring.is_boilerplate(text)
                 units.append(unit)
-            parts.clear()
         link_chars = 0
 
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -272,7 +294,14 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
         if not isinstance(tag, str):
             tag = ""
         if event == "start":
-            if tag in _HEAD_TAGS or tag in SKIP_TAGS or _hidden(el):
+            attributes: list[str] = []
+            rare = False
+            if tag not in _UNWALKED_TAGS:
+                # Most elements carry none of the rarer attributes: one set test on their names
+                # spares looking each one up (an lxml lookup costs as much as all the names).
+                attributes = el.keys()
+                rare = not _RARE_ATTRIBUTES.isdisjoint(attributes)
+            if tag in _UNWALKED_TAGS or (rare and _hidden(el)):
                 _read_head(el, tag, head)
                 walker.skip_subtree()
                 # A skipped element's "end" event comes next (it carries its tail text).
@@ -280,7 +309,7 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 continue
             if tag == "time" and el.get("datetime") and "time" not in head.metas:
                 head.metas["time"] = el.get("datetime") or ""
-            own = _hint(el)
+            own = _hint(el, tag, attributes, rare) if attributes else None
             if own is None:
                 hints.append(hints[-1])
             else:
@@ -302,12 +331,7 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 in_link += 1
             elif tag == "h1":
                 in_h1 = True
-            if el.text:
-                parts.append(el.text)
-                if in_link:
-                    link_chars += len(el.text.strip())
-                if in_h1:
-                    head.h1 += el.text
+            text = el.text
         else:
             if el is not skipped:
                 hints.pop()
@@ -326,12 +350,13 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 elif tag == "h1":
                     in_h1 = False
                     head.h1 += "\n"
-            if el.tail:
-                parts.append(el.tail)
-                if in_link:
-                    link_chars += len(el.tail.strip())
-                if in_h1:
-                    head.h1 += el.tail
+            text = el.tail
+        if text:
+            parts.append(text)
+            if in_link:
+                link_chars += len(text.strip())
+            if in_h1:
+                head.h1 += text
     flush()
     _trust_majority(units, sources)
     return units, head
@@ -392,17 +417,21 @@ def _hidden(el: etree._Element) -> bool:
     return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
-def _hint(el: etree._Element) -> int | None:
-    """Markup hint of an element from its class/id/role/itemprop; None if they tell nothing."""
-    if el.get("itemprop") == "articleBody":
-        return 1
-    role = el.get("role")
-    if role in _NEGATIVE_ROLES:
-        return -1
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if len(names) == 1 or el.tag in _PAGE_TAGS:
+def _hint(el: etree._Element, tag: str, attributes: list[str], rare: bool) -> int | None:
+    """Markup hint of an element from its class/id/role/itemprop; None if they tell nothing.
+
+    attributes are the element's attribute names; rare tells whether one of them is in
+    _RARE_ATTRIBUTES (which holds itemprop and role).
+    """
+    if rare:
+        if el.get("itemprop") == "articleBody":
+            return 1
+        if el.get("role") in _NEGATIVE_ROLES:
+            return -1
+    if tag in _PAGE_TAGS or ("class" not in attributes and "id" not in attributes):
         return None
-    return names_hint(names)
+    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    return None if len(names) == 1 else names_hint(names)
 
 
 @functools.lru_cache(maxsize=4096)
