@@ -219,7 +219,7 @@ def build(
                 ):
                     batch.add(item)
             del tasks
-            _drop_recurring(store, batch.saved, settings)
+            _drop_recurring(store, batch.saved, settings, pool)
             new, changed, saved = batch.new, batch.changed, bool(batch.saved)
             unchanged += batch.unchanged
             if saved:
@@ -268,7 +268,10 @@ def _tasks(
 
 
 def _drop_recurring(
-    store: Store, saved: dict[str, tuple[str, tuple[str, ...]]], settings: Settings
+    store: Store,
+    saved: dict[str, tuple[str, tuple[str, ...]]],
+    settings: Settings,
+    pool: Executor | None = None,
 ) -> None:
     """Drop, from the articles this build saved, the blocks that recur in other documents
     of the same group.
@@ -278,8 +281,9 @@ def _drop_recurring(
     saved article's id to its group and block keys. A block goes when its key is now seen
     in at least BOILERPLATE_MIN_OTHERS other documents of its group; an article that would
     lose every block keeps them (it is a republished story, not boilerplate). The summary is
-    made again only when it quoted a dropped block; terms and keywords stay as first chosen
-    (the dropped lines recur across the group, so they weigh little in TF-IDF).
+    made again (on ``pool`` when given) only when it quoted a dropped block; terms and
+    keywords stay as first chosen (the dropped lines recur across the group, so they weigh
+    little in TF-IDF).
     """
     counts: dict[str, dict[str, int]] = {}
     touched: list[str] = []
@@ -288,36 +292,42 @@ def _drop_recurring(
             counts[group] = store.recurring_keys(group, min_docs=BOILERPLATE_MIN_OTHERS + 1)
         if counts[group] and any(key in counts[group] for key in keys):
             touched.append(article_id)
-    if not touched:
-        return
+    summarize_one = partial(_summary, settings.summary.sentences, settings.summary.words)
     with store.transaction():
         for start in range(0, len(touched), PAGE_BATCH):
+            resummarize: list[tuple[Article, ArticleRecord]] = []
             for record in store.articles_by_id(touched[start : start + PAGE_BATCH]).values():
                 recurring = counts[record.group]
                 article = article_from_data(record.data["article"])
                 kept, dropped = [], []
                 for block, key in zip(article.blocks, saved[record.id][1], strict=True):
                     (dropped if key in recurring else kept).append(block)
-                if kept and dropped:
-                    _replace_blocks(store, record, article, kept, dropped, settings)
+                if not (kept and dropped):
+                    continue
+                article = replace(article, blocks=tuple(kept))
+                # A sentence cut to the word budget ends in an ellipsis its block lacks.
+                quoted = [s.rstrip("…").rstrip() for s in record.data["summary"]]
+                if any(q in block.text for block in dropped for q in quoted):
+                    resummarize.append((article, record))
+                else:
+                    _save_trimmed(store, record, article, None)
+            summaries = map_in_order(
+                summarize_one, [a for a, _ in resummarize], jobs=settings.jobs, executor=pool
+            )
+            for (article, record), summary in zip(resummarize, summaries, strict=True):
+                _save_trimmed(store, record, article, summary)
 
 
-def _replace_blocks(
-    store: Store,
-    record: ArticleRecord,
-    article: Article,
-    kept: list[Block],
-    dropped: list[Block],
-    settings: Settings,
+def _summary(sentences: int, words: int, article: Article) -> Summary:
+    return summarize(article, sentences=sentences, words=words)
+
+
+def _save_trimmed(
+    store: Store, record: ArticleRecord, article: Article, summary: Summary | None
 ) -> None:
-    article = replace(article, blocks=tuple(kept))
+    """Save ``record`` with its article trimmed to ``article`` (and ``summary``, if new)."""
     data = dict(record.data, article=article_to_data(article))
-    # A sentence cut to the word budget ends in an ellipsis its block does not have.
-    quoted = [sentence.rstrip("…").rstrip() for sentence in record.data["summary"]]
-    if any(q in block.text for block in dropped for q in quoted):
-        summary = summarize(
-            article, sentences=settings.summary.sentences, words=settings.summary.words
-        )
+    if summary is not None:
         data.update(summary=list(summary.sentences), reading_minutes=summary.reading_minutes)
     size, mtime = store.file_size_mtime(record.source_key)
     store.save_article(
