@@ -9,6 +9,8 @@ never split because their full stop is not followed by white space.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -39,18 +41,20 @@ SENTENCE_OPENERS = word_set(
     then now some many most all no one two three"""
 )
 
-# A candidate end of sentence: terminal punctuation, closing quotes/brackets, white space.
-# Example: '"I\'m leaving." He left.' matches at '." ' -> split after the closing quote.
-_BOUNDARY = re.compile(r"""([.!?…。！？]+)(["'”’»)\]」]*)(\s+)""")
+# A candidate end of sentence: terminal punctuation, closing quotes/brackets, white space,
+# then what may start the next sentence: a capital (any script), a digit, an opening quote
+# or bracket, or a character from a script without case (e.g. Arabic, CJK); so not "e.g.
+# the" or "... and then". Example: '"I\'m leaving." He left.' matches at '." ' -> split
+# after the closing quote. The first stop is spelled out (not "+") as then re scans for it
+# fast, without trying to match at every character.
+_STOP = "[.!?…。！？]"
+_CAN_START = r"""["'“‘(\[¿¡]*(?:[^\W\d_a-z]|\d)"""
+_BOUNDARY = re.compile(rf"""({_STOP}{_STOP}*)(["'”’»)\]」]*)\s+(?={_CAN_START})""")
 # CJK full stops need no following space: "今天下雨。明天晴。" -> two sentences.
 _CJK_BOUNDARY = re.compile(r"([。！？」]+)(?=\S)")
 _CJK_STOPS = "。！？」"  # tested with `in` first: most text has none, and that test is cheap
 # What may precede the word before a full stop: "U.S" in "(the U.S." or "J" in "J. K.".
 _BEFORE_WORD = re.compile(r"""[ (\["'“‘]""")
-# What may start the next sentence: a capital (any script), a digit, an opening quote or
-# bracket, or a character from a script without case (e.g. Arabic, CJK).
-_CAN_START = re.compile(r"""["'“‘(\[¿¡]*(?:[^\W\d_a-z]|\d)""")
-_LOWER_START = re.compile(r"""["'“‘(\[]*[a-z]""")
 _NEXT_WORD = re.compile(r"""["'“‘(\[]*(\w+)""")
 _DOTTED = re.compile(r"(?:\w\.)+\w")  # "u.s", "e.g": initials run together
 _PARAGRAPHS = re.compile(r"\n\s*\n")
@@ -64,40 +68,47 @@ def split_sentences(text: str) -> list[str]:
     prices ("$3.5 million", "2.5%") and closing quotes ('"I'm leaving." He left.' is two
     sentences).
     """
-    sentences: list[str] = []
+    return [sentence for _, sentences in split_paragraphs(text) for sentence in sentences]
+
+
+def split_paragraphs(text: str) -> list[tuple[list[str], list[str]]]:
+    """Split ``text`` into paragraphs, each as its words and its sentences (see
+    ``split_sentences``).
+
+    The words are the paragraph's white-space separated chunks, so each sentence is some of
+    them in order joined by single spaces, and the sentences use up the words exactly.
+    """
+    paragraphs: list[tuple[list[str], list[str]]] = []
     for paragraph in _PARAGRAPHS.split(text):
-        flat = " ".join(paragraph.split())  # str.split() and re's \s agree on white space
-        if not flat:
+        words = paragraph.split()  # str.split() and re's \s agree on white space
+        if not words:
             continue
+        flat = " ".join(words)
         if any(map(flat.__contains__, _CJK_STOPS)):
             flat = _CJK_BOUNDARY.sub(r"\1 ", flat)
-        sentences.extend(_split_flat(flat))
-    return sentences
+            words = flat.split()
+        paragraphs.append((words, _split_flat(flat)))
+    return paragraphs
 
 
 def _split_flat(text: str) -> list[str]:
-    """Split one paragraph whose white space is already single spaces."""
+    """Split one non-empty paragraph whose white space is single spaces between words (so
+    its sentences need no stripping)."""
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         rest = match.end()
-        if rest == len(text) or not _is_boundary(text, start, match.start(), match.group(1), rest):
-            continue
-        out.append(text[start : match.end(2)].strip())
-        start = rest
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
+        if _is_boundary(text, start, match.start(), match.group(1), rest):
+            out.append(text[start : match.end(2)])
+            start = rest
+    out.append(text[start:])  # not empty: a boundary is followed by text
     return out
 
 
 def _is_boundary(text: str, start: int, stop_at: int, stop: str, rest: int) -> bool:
-    """Decide whether the sentence ``text[start:stop_at]`` ends with ``stop``, given the text
-    from ``rest`` on. Positions rather than slices keep long paragraphs linear."""
-    if _LOWER_START.match(text, rest):
-        return False  # "e.g. the", "... and then": a lowercase word continues the sentence
-    if not _CAN_START.match(text, rest):
-        return False
+    """Decide whether the sentence ``text[start:stop_at]`` ends with ``stop``, given that the
+    text from ``rest`` on may start a sentence. Positions rather than slices keep long
+    paragraphs linear."""
     if stop != ".":
         return True
     # The word before the full stop starts after the last space, bracket or opening quote.
@@ -207,8 +218,10 @@ DATELINE = re.compile(
 )
 
 # A sentence that ends properly: "... said." / "... he asked?" / '... leave."' ; a heading or
-# a caption such as "Russian concern" or "Delawar in Moscow.AFP" does not.
-_TERMINATED = re.compile(r"""[.!?…。！？]["'”’»)\]」]*$""")
+# a caption such as "Russian concern" or "Delawar in Moscow.AFP" does not. That is a stop
+# followed by closing quotes or brackets only (and maybe a line break, as "$" allows in re).
+_FINAL_STOPS = tuple(".!?…。！？")
+_CLOSERS = "\"'”’»)]」"
 _WORD = r"(\w+(?:['’]\w+)*)"
 # The first seven words, in one match (a word is maximal, so non-word characters separate
 # words): enough to tell a short sentence (six words or fewer) apart.
@@ -231,13 +244,28 @@ def strip_dateline(sentence: str) -> str:
 def is_junk(sentence: str) -> bool:
     """True for sentences a summary must never contain (furniture, fragments, broken quotes)."""
     # Splitting stops once there are enough words to tell.
-    if len(sentence.split(maxsplit=MIN_WORDS - 1)) < MIN_WORDS or not _TERMINATED.search(sentence):
+    return _is_junk(sentence, len(sentence.split(maxsplit=MIN_WORDS - 1)), _JUNK_HINTS)
+
+
+def junk_flags(sentences: Sequence[str], words: Iterable[int]) -> list[bool]:
+    """``is_junk`` of each of ``sentences``, given their numbers of white-space separated
+    words; cheaper than one at a time, as a hint none of them holds is looked for once."""
+    # A hint in one sentence's lowercase is in that of all of them joined (hints are ASCII).
+    hints = tuple(filter("\n".join(sentences).lower().__contains__, _JUNK_HINTS))
+    return list(map(_is_junk, sentences, words, repeat(hints)))
+
+
+def _is_junk(sentence: str, words: int, hints: tuple[str, ...]) -> bool:
+    """``is_junk``, given the sentence's number of words (or at least MIN_WORDS) and the
+    furniture hints it may hold."""
+    # Testing the end with string methods spares a regex search through the whole sentence.
+    if words < MIN_WORDS or not sentence.removesuffix("\n").rstrip(_CLOSERS).endswith(_FINAL_STOPS):
         return True
     if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
         return True  # half of a quotation split across sentences reads as broken
     lower = sentence.lower()
     # map() over the bound __contains__ runs these tests in C, with no generator frame.
-    if not sentence.startswith("By") and not any(map(lower.__contains__, _JUNK_HINTS)):
+    if not sentence.startswith("By") and not any(map(lower.__contains__, hints)):
         return False
     unknown_case = not sentence.isascii()
     return any(

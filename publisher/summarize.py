@@ -31,6 +31,8 @@ from .sentences import (
     cut_to_words,
     is_bad_opening,
     is_junk,
+    junk_flags,
+    split_paragraphs,
     split_sentences,
     strip_dateline,
     word_set,
@@ -152,22 +154,21 @@ _CONTENT = itemgetter(0)
 _NAMES = itemgetter(1)
 
 
-class _Analysis(NamedTuple):
-    """The terms of one sentence, from a single pass over its words."""
+class _Terms(NamedTuple):
+    """The terms of consecutive texts (sentences, headings), from a single pass over their words."""
 
-    words: list[str]  # content words, lowercase, in order
-    bigrams: list[str]  # adjacent content words not split by punctuation or a stopword
-    names: list[str]  # content words capitalised inside the sentence ("Moscow")
+    words: list[list[str]]  # per text: its content words, lowercase, in order
+    bigrams: list[list[str]]  # per text: adjacent content words, no punctuation or stopword between
+    names: list[str]  # of all texts: content words capitalised inside a text ("Moscow")
 
 
 class _Sentence(NamedTuple):
     index: int  # position in the article, counting every sentence
     text: str
     words: int
+    content: list[str]  # content words, in order
     tokens: frozenset[str]  # content words
-    analysis: _Analysis
     usable: bool
-    bad_opening: bool  # only meaningful for usable sentences (only they open a summary)
 
 
 def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summary:
@@ -176,22 +177,26 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     Also derives the reading time (at 230 words a minute, at least 1), the candidate keyword
     terms with their counts (best first) and the story fingerprint. Pure and deterministic.
     """
-    found = _sentences(block.text for block in article.blocks if block.kind != "heading")
-    headings = [block.text for block in article.blocks if block.kind == "heading"]
-    analyses = [_analyse(heading.split()) for heading in headings] + [s.analysis for s in found]
-    headline = _analyse(article.title.split())
-    ranked, counts = _ranked_terms(headline, analyses)
+    found, body = _sentences(block.text for block in article.blocks if block.kind != "heading")
+    headings = [block.text.split() for block in article.blocks if block.kind == "heading"]
+    title = article.title.split()
+    headline = _analyse(title, [len(title)])
+    ranked, counts = _ranked_terms(
+        headline, [_analyse(list(chain.from_iterable(headings)), map(len, headings)), body]
+    )
+    # A bigram seen once is a phrase, not a topic.
+    topics = (term for term in ranked if counts[term] >= MIN_BIGRAM_COUNT or " " not in term)
     return Summary(
-        sentences=_select(found, headline.words, sentences, words),
+        sentences=_select(found, headline.words[0], sentences, words),
         reading_minutes=max(1, round(article.word_count / WORDS_PER_MINUTE)),
-        terms=tuple((term, counts[term]) for term in ranked[:MAX_TERMS]),
+        terms=tuple((term, counts[term]) for term in islice(topics, MAX_TERMS)),
         fingerprint=_fingerprint(ranked),
     )
 
 
 def summarize_text(text: str, *, sentences: int = 3, words: int = 75) -> tuple[str, ...]:
     """Summarise a clean body (paragraphs separated by blank lines); see ``summarize``."""
-    return _select(_sentences([text]), [], sentences, words)  # the splitter finds paragraphs
+    return _select(_sentences([text])[0], [], sentences, words)  # the splitter finds paragraphs
 
 
 def choose_keywords(
@@ -275,10 +280,11 @@ def _select(
             continue
         group = [sentence]
         previous = found[sentence.index - 1] if sentence.index else None
-        if sentence.bad_opening and not any(s is previous for s in chosen):
+        # Judged here, as few sentences get this far.
+        if is_bad_opening(sentence.text) and not any(s is previous for s in chosen):
             # It leans on the sentence before: bring that one in too, or leave it out (never
             # rewrite it). So no summary opens with, or jumps to, an unresolved "He"/"But".
-            if previous is None or not previous.usable or previous.bad_opening:
+            if previous is None or not previous.usable or is_bad_opening(previous.text):
                 continue
             if _repeats(previous, chosen):
                 continue
@@ -308,40 +314,43 @@ def _standfirst(text: str) -> str:
     return text
 
 
-def _sentences(paragraphs: Iterable[str]) -> list[_Sentence]:
-    """Split paragraphs into sentences and judge each once."""
-    found: list[_Sentence] = []
+def _sentences(paragraphs: Iterable[str]) -> tuple[list[_Sentence], _Terms]:
+    """Split paragraphs into sentences, judge each once and find the terms of all of them."""
+    texts: list[str] = []
+    chunks: list[str] = []  # the words of all the sentences, in order
     opened = False  # seen the first usable sentence
     for paragraph in paragraphs:
-        for text in split_sentences(paragraph):
-            if not opened:
-                # "LONDON (Reuters) - " opens the story, after any byline.
-                text = _standfirst(strip_dateline(text))
-            chunks = text.split()
-            analysis = _analyse(chunks)
-            usable = not is_junk(text)
-            found.append(
-                _Sentence(
-                    index=len(found),
-                    text=text,
-                    words=len(chunks),
-                    tokens=frozenset(analysis.words),
-                    analysis=analysis,
-                    usable=usable,
-                    bad_opening=usable and is_bad_opening(text),
-                )
-            )
-            opened = opened or usable
-    return found
+        for words, sentences in split_paragraphs(paragraph):
+            if opened:
+                texts += sentences
+                chunks += words
+                continue
+            for text in sentences:
+                if not opened:
+                    # "LONDON (Reuters) - " opens the story, after any byline.
+                    text = _standfirst(strip_dateline(text))
+                    opened = not is_junk(text)
+                texts.append(text)
+                chunks += text.split()
+    # Sentences are single-spaced, so each has one word more than it has spaces.
+    lengths = [text.count(" ") + 1 for text in texts]
+    terms = _analyse(chunks, lengths)
+    found = [
+        _Sentence(index, text, length, content, frozenset(content), not junk)
+        for index, (text, length, content, junk) in enumerate(
+            zip(texts, lengths, terms.words, junk_flags(texts, lengths), strict=True)
+        )
+    ]
+    return found, terms
 
 
 def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> dict[int, float]:
     """Weighted sum of the position, centrality and title signals, by sentence index."""
-    document = Counter(chain.from_iterable(sentence.analysis.words for sentence in usable))
+    document = Counter(chain.from_iterable(sentence.content for sentence in usable))
     document_norm = math.sqrt(sum(value * value for value in document.values())) or 1.0
     centrality = []
     for sentence in usable:
-        words = sentence.analysis.words
+        words = sentence.content
         # Summing the document count per occurrence is the dot product of the two count
         # vectors; the sentence's squared norm is its word count unless a word repeats.
         dot = sum(map(document.__getitem__, words))
@@ -374,48 +383,57 @@ def _repeats(sentence: _Sentence, chosen: Iterable[_Sentence]) -> bool:
     return False
 
 
-def _analyse(chunks: Sequence[str]) -> _Analysis:
-    """Content words, bigrams and names of a text, given as ``text.split()``; possessives
-    folded ("taliban's")."""
+def _analyse(chunks: Sequence[str], lengths: Iterable[int]) -> _Terms:
+    """Content words, bigrams and names of consecutive texts, given as the chunks of all of
+    them (each text's ``text.split()``, in order) and each text's number of chunks;
+    possessives folded ("taliban's"). One table look-up pass serves all the texts."""
     found = list(map(_CHUNKS.__getitem__, chunks))
-    content = list(chain.from_iterable(map(_CONTENT, found)))
-    # Punctuation or a stopword breaks a phrase: "Kabul, Taliban" is no bigram.
-    bigrams = [f"{first} {second}" for first, second in pairwise(content) if first and second]
-    # The first token opens the sentence, so its capital does not make it a name. It is in
-    # the first chunk unless that holds only apostrophes (and so no token at all).
-    opener = 0
-    while opener < len(found) and not found[opener].content:
-        opener += 1
-    names = list(found[opener].later_names) if opener < len(found) else []
-    names.extend(chain.from_iterable(map(_NAMES, islice(found, opener + 1, None))))
-    return _Analysis(list(filter(None, content)), bigrams, names)
+    names = list(map(_NAMES, found))
+    words = []
+    bigrams = []
+    end = 0
+    for length in lengths:
+        start, end = end, end + length
+        content = list(chain.from_iterable(map(_CONTENT, found[start:end])))
+        words.append(list(filter(None, content)))
+        # Punctuation or a stopword breaks a phrase: "Kabul, Taliban" is no bigram.
+        bigrams.append(
+            [f"{first} {second}" for first, second in pairwise(content) if first and second]
+        )
+        # The first token opens the text, so its capital does not make it a name. It is in
+        # the first chunk unless that holds only apostrophes (and so no token at all).
+        for opener in range(start, end):
+            if found[opener].content:
+                names[opener] = found[opener].later_names
+                break
+    return _Terms(words, bigrams, list(chain.from_iterable(names)))
 
 
-def _ranked_terms(
-    headline: _Analysis, analyses: Iterable[_Analysis]
-) -> tuple[list[str], Counter[str]]:
-    """All unigram and useful bigram terms, best first, and the count of every term.
+def _ranked_terms(headline: _Terms, texts: Sequence[_Terms]) -> tuple[list[str], Counter[str]]:
+    """All unigram and bigram terms, best first, and the count of every term.
 
     Salience = count + TITLE_TERM_BONUS per title occurrence + NAME_TERM_BONUS per
     capitalised occurrence inside a sentence (a name: "Moscow", "Delawar"); ties keep
     first occurrence.
     """
-    in_title = Counter(chain(headline.words, headline.bigrams))
-    # One count over every term in text order, so the counter's order is first occurrence.
-    counts = Counter(chain(in_title.elements(), *(chain(a.words, a.bigrams) for a in analyses)))
+    in_title = Counter(chain(*headline.words, *headline.bigrams))
+    # Each text's words, then its bigrams, text after text: one count over every term in text
+    # order, so the counter's order is first occurrence.
+    in_order = [
+        terms
+        for part in texts
+        for pair in zip(part.words, part.bigrams, strict=True)
+        for terms in pair
+    ]
+    counts = Counter(chain(in_title.elements(), *in_order))
     salience = counts.copy()
     for term, count in in_title.items():
         salience[term] += TITLE_TERM_BONUS * count
-    names = Counter(chain.from_iterable(analysis.names for analysis in analyses))
+    names = Counter(chain.from_iterable(part.names for part in texts))
     for name, count in names.items():
         salience[name] += NAME_TERM_BONUS * count
     # A reversed sort is still stable, so ties keep that first-occurrence order.
-    ranked = sorted(
-        [term for term, count in counts.items() if count >= MIN_BIGRAM_COUNT or " " not in term],
-        key=salience.__getitem__,
-        reverse=True,
-    )
-    return ranked, counts
+    return sorted(counts, key=salience.__getitem__, reverse=True), counts
 
 
 def _fingerprint(ranked: Iterable[str]) -> tuple[int, ...]:
