@@ -32,7 +32,7 @@ from .digest import build_digest, digest_id_for
 from .feeds import render_digests_feed, render_feeds
 from .mail import SendReport, SubscriberReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
-from .publish import remove_stale_temps, run_lock, write_files
+from .publish import publish_staged, remove_stale_temps, run_lock, stage_file, write_files
 from .sources import SourceFile
 from .store import ArticleRecord, FileState, Store, Subscriber
 from .summarize import choose_keywords, group_stories, summarize, summarize_text
@@ -224,8 +224,8 @@ def build(
             unchanged += batch.unchanged
             if saved:
                 _group_stories(store)
-            # Article pages are rendered on our own pool only: the workers of an outside
-            # executor may not see the templates.
+            # Article pages are rendered and written on our own pool only: the workers of
+            # an outside executor may not see the templates or the output directory.
             written = _render(store, settings, pool if executor is None else None)
     return RunReport(
         seen=len(files),
@@ -481,7 +481,7 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
     the pending digest's shown entries and the feeds' newest entries. What still grows with
     the archive is cheap: SQL aggregates, the list of slugs and one directory listing (to
     restore deleted pages), and the ids of articles not yet in a digest. Article pages are
-    rendered on ``pool`` when given.
+    rendered and written on ``pool`` when given.
     """
     out = settings.paths.out
     for directory in (out, out / "articles", out / "archive", out / "digests"):
@@ -552,19 +552,23 @@ def _write_article_pages(
             also = followers.get(entry_id, [])
             related = also + ([leaders[entry.story]] if entry.story in leaders else [])
             to_render.append((replace(entry, also=tuple(e.id for e in also)), related))
-        rendered = map_in_order(
-            partial(_article_page, settings), to_render, jobs=settings.jobs, executor=pool
+        staged = map_in_order(
+            partial(_stage_article_page, settings), to_render, jobs=settings.jobs, executor=pool
         )
-        pages = {entry.page: page for (entry, _), page in zip(to_render, rendered, strict=True)}
-        written += write_files(settings.paths.out, pages)
+        written += publish_staged(
+            settings.paths.out,
+            ((entry.page, tmp) for (entry, _), tmp in zip(to_render, staged, strict=True)),
+        )
     return written
 
 
-def _article_page(settings: Settings, job: tuple[Entry, list[Entry]]) -> bytes:
-    """One article page (``job`` is the entry and its related reports): pure, so it can
-    run in a worker process."""
+def _stage_article_page(settings: Settings, job: tuple[Entry, list[Entry]]) -> str | None:
+    """Render one article page (``job``: the entry and its related reports) and stage it
+    for publishing (see publish.stage_file): workers write the pages, the parent only
+    renames them into place."""
     entry, related = job
-    return _archive(settings).article_page(entry, related)
+    page = _archive(settings).article_page(entry, related)
+    return stage_file(settings.paths.out / entry.page, page)
 
 
 @lru_cache(maxsize=1)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -28,34 +28,45 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     """Write each ``relative path -> bytes`` under ``out_dir``; only files whose bytes change.
 
     Every changed file is written to a temporary name and flushed to disk first (several at
-    once: each waits on the disk, not the CPU), then all are renamed into place in the
-    order given: callers order files so that pages come before the index and feeds that
-    link to them. Returns the relative paths actually written, in that order.
+    once, in threads: each waits on the disk, not the CPU), then all are renamed into place in
+    the order given (see ``publish_staged``). Returns the relative paths actually written.
     """
-    changed = [(name, data) for name, data in files.items() if _differs(out_dir / name, data)]
-    if not changed:
-        return []
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        futures = [
+            (name, pool.submit(stage_file, out_dir / name, data)) for name, data in files.items()
+        ]
+        return publish_staged(out_dir, _all_results(futures))
+
+
+def stage_file(path: Path, data: bytes) -> str | None:
+    """Write ``data`` to a new temporary file beside ``path``, flushed to disk, unless
+    ``path`` already holds exactly these bytes. Returns the temporary's path, or None.
+
+    The first half of an atomic write, safe to run in another thread or process; the
+    temporary becomes ``path`` when ``publish_staged`` renames it. Raises OSError.
+    """
+    if not _differs(path, data):
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _write_temp(path, data)
+
+
+def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> list[str]:
+    """Rename the temporaries of ``stage_file`` into place: ``staged`` yields each file's path
+    relative to ``out_dir`` and its temporary (None: unchanged), in publishing order.
+
+    Callers order files so that pages come before the index and feeds that link to them. The
+    directories are flushed once all are renamed. Returns the relative paths written. An
+    OSError while staging (raised by ``staged``) or renaming removes the temporaries and
+    becomes a PublisherError; a run killed half-way leaves temporaries that
+    ``remove_stale_temps`` removes, never a half-written file.
+    """
     temps: list[tuple[str, str]] = []
     try:
-        for directory in {(out_dir / name).parent for name, _ in changed}:
-            directory.mkdir(parents=True, exist_ok=True)
-        # Creating, filling and flushing files is system calls (which release the GIL), so
-        # threads overlap them; a failure surfaces once every started temporary is known.
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            futures = [
-                (name, pool.submit(_write_temp, out_dir / name, data)) for name, data in changed
-            ]
-            failure: OSError | None = None
-            for name, future in futures:
-                try:
-                    temps.append((name, future.result()))
-                except OSError as exc:
-                    failure = failure or exc
-            if failure is not None:
-                raise failure
+        temps.extend((name, tmp) for name, tmp in staged if tmp is not None)
         for name, tmp in temps:
             os.replace(tmp, out_dir / name)
-        for directory in {(out_dir / name).parent for name, _ in changed}:
+        for directory in {(out_dir / name).parent for name, _ in temps}:
             _fsync(directory)
     except OSError as exc:
         for _, tmp in temps:
@@ -65,7 +76,20 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
             f"cannot write to {out_dir}: {exc.strerror or exc}",
             "check [paths] out and the directory's permissions",
         ) from exc
-    return [name for name, _ in changed]
+    return [name for name, _ in temps]
+
+
+def _all_results(futures: list[tuple[str, Future[str | None]]]) -> Iterator[tuple[str, str | None]]:
+    """Each name with its future's result; the first failure is raised once every result has
+    been yielded, so that every temporary made is known and can be removed."""
+    failure: OSError | None = None
+    for name, future in futures:
+        try:
+            yield name, future.result()
+        except OSError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def remove_stale_temps(directory: Path) -> None:
@@ -85,7 +109,6 @@ def _differs(path: Path, data: bytes) -> bool:
 
 
 def _write_temp(path: Path, data: bytes) -> str:
-    """``data`` in a new temporary file next to ``path``, flushed to disk; its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -5,13 +5,14 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from publisher.errors import LockedError, PublisherError
-from publisher.publish import run_lock, write_files
+from publisher.publish import publish_staged, run_lock, stage_file, write_files
 from publisher.store import SCHEMA_VERSION, ArticleRecord, Store
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -112,6 +113,26 @@ def test_a_failed_write_leaves_the_old_files_and_no_temporary(
     assert (tmp_path / "a.html").read_bytes() == b"new a"
     assert (tmp_path / "b.html").read_bytes() == b"old b"
     assert sorted(os.listdir(tmp_path)) == ["a.html", "b.html"]
+
+
+def test_a_failed_staging_publishes_nothing_and_leaves_no_temporary(tmp_path: Path) -> None:
+    """Workers stage files (publish.stage_file) and the parent renames them: when staging
+    one of them fails, none is published and the staged temporaries go."""
+    write_files(tmp_path, {"a.html": b"old a", "b.html": b"old b"})
+
+    def staged() -> Iterator[tuple[str, str | None]]:
+        yield "a.html", stage_file(tmp_path / "a.html", b"new a")
+        yield "b.html", stage_file(tmp_path / "b.html", b"old b")  # unchanged: nothing staged
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(PublisherError, match="No space left"):
+        publish_staged(tmp_path, staged())
+    assert (tmp_path / "a.html").read_bytes() == b"old a"
+    assert sorted(os.listdir(tmp_path)) == ["a.html", "b.html"]
+    assert publish_staged(tmp_path, [("a.html", stage_file(tmp_path / "a.html", b"new a"))]) == [
+        "a.html"
+    ]
+    assert (tmp_path / "a.html").read_bytes() == b"new a"
 
 
 def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: Path) -> None:
