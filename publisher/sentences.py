@@ -183,16 +183,18 @@ JUNK_PATTERNS = (
     # Contact details and links: "info@example.org", "https://example.org/x", "www.bbc.co.uk".
     r"https?://|\bwww\.|\S@\S+\.\w",
 )
-# Each pattern with what its matches contain, lowercased, in ASCII text (case-insensitive
-# matching of other text is more than lower(): "ſ" matches "s"); the byline is anchored at
-# the start, so trying it is cheap anyway. Most sentences that get past the hints below
-# only hold the ":" of a quotation, and need not be searched for links or credits.
+# Each pattern with what its matches contain, lowercased, unless the text holds one of
+# _FOLDS_TO_ASCII (case-insensitive matching is more than lower() there: "ſ" matches "s");
+# the byline is anchored at the start, so trying it is cheap anyway. Most sentences that get
+# past the hints below only hold the ":" of a quotation or an aside in brackets, and need
+# not be searched for links or credits; a credit in brackets ends with the agency's name.
 _JUNK_RULES = tuple(
     zip(
         (re.compile(pattern, re.IGNORECASE) for pattern in JUNK_PATTERNS),
         (
             (),
-            ("photo", "picture", "image", "video", "credit", "getty images", "("),
+            ("photo", "picture", "image", "video", "credit", "getty images", "afp)", "ap)",
+             "reuters)", "epa)", "pa)", "getty)", "shutterstock)"),
             ("scroll down", "read more", "click here", "sign up", "subscribe", "follow us",
              "share this", "continue reading", "watch the video", "related article",
              "also read"),
@@ -202,6 +204,9 @@ _JUNK_RULES = tuple(
         strict=True,
     )
 )  # fmt: skip
+# The only characters outside ASCII that re.IGNORECASE matches to ASCII letters: "İ", "ı",
+# "ſ" and the Kelvin sign. Other text (curly quotes, accents) can use the lists above.
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 # Every match of a pattern above (bar the byline, which starts with "By") contains one of
 # these, so checking them first spares most sentences the slower regex search.
 _JUNK_HINTS = (
@@ -267,7 +272,7 @@ def _is_junk(sentence: str, words: int, hints: tuple[str, ...]) -> bool:
     # map() over the bound __contains__ runs these tests in C, with no generator frame.
     if not sentence.startswith("By") and not any(map(lower.__contains__, hints)):
         return False
-    unknown_case = not sentence.isascii()
+    unknown_case = not sentence.isascii() and any(map(sentence.__contains__, _FOLDS_TO_ASCII))
     return any(
         (not needs or unknown_case or any(map(lower.__contains__, needs)))
         and pattern.search(sentence)

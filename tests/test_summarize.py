@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from pathlib import Path
 
 import pytest
 
 from publisher.models import Article, Block
-from publisher.sentences import is_bad_opening
+from publisher.sentences import _FOLDS_TO_ASCII, is_bad_opening, is_junk
 from publisher.summarize import (
     choose_keywords,
     group_stories,
@@ -211,6 +212,21 @@ def test_junk_lines_skipped() -> None:
     joined = " ".join(summary)
     for junk in ("By John", "Scroll down", "Photo:", "Read more", "(Reuters)"):
         assert junk not in joined
+
+
+def test_junk_credits_found_past_curly_quotes_and_case_folding() -> None:
+    # Curly quotes make a sentence non-ASCII without changing what its lowercase holds.
+    assert is_junk("Crowds gathered outside the “old” court on Monday (Getty).")
+    assert is_junk("Crowds gathered outside the court on Monday (Photo/Ap).")
+    assert is_junk("Crowds gathered outside the court on Monday (ſhutterstock).")
+    assert not is_junk("Crowds gathered outside the (old) court on Monday.")
+    assert not is_junk("He said: “Crowds gathered outside the court on Monday.”")
+
+
+def test_folds_to_ascii_lists_every_character_matching_ascii_letters() -> None:
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    folding = {chr(code) for code in range(128, 0x110000) if letter.fullmatch(chr(code))}
+    assert folding == set(_FOLDS_TO_ASCII)
 
 
 def test_near_duplicate_sentences_removed() -> None:
