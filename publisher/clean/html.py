@@ -268,8 +268,14 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
         parts.clear()
         # Most flushes hold only the whitespace between block tags: one C scan sees it.
         if joined and not joined.isspace():
-            text = " ".join(joined.split())
-            if not text.isprintable() or "\ufffd" in text:  # C scans; the regex rarely runs
+            # A printable text has no blank but the space (no newline, tab or odd space): most
+            # blocks are then already single-spaced, and splitting them would copy every word.
+            text = joined.strip(" ")
+            printable = text.isprintable()
+            if not printable or "  " in text:
+                text = " ".join(joined.split())
+                printable = text.isprintable()
+            if not printable or "\ufffd" in text:  # C scans; the regex rarely runs
                 text = " ".join(scoring.CONTROL.sub(" ", text).split())
             if text:
                 kind, hint, source = contexts[-1]
@@ -309,7 +315,9 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 continue
             if tag == "time" and el.get("datetime") and "time" not in head.metas:
                 head.metas["time"] = el.get("datetime") or ""
-            own = _hint(el, tag, attributes, rare) if attributes else None
+            # Only blocks read hints: an inline element with no child elements starts none.
+            heads = attributes and (tag in BLOCK_TAGS or len(el))
+            own = _hint(el, tag, attributes, rare) if heads else None
             if own is None:
                 hints.append(hints[-1])
             else:
@@ -428,10 +436,18 @@ def _hint(el: etree._Element, tag: str, attributes: list[str], rare: bool) -> in
             return 1
         if el.get("role") in _NEGATIVE_ROLES:
             return -1
-    if tag in _PAGE_TAGS or ("class" not in attributes and "id" not in attributes):
+    if tag in _PAGE_TAGS:
         return None
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    return None if len(names) == 1 else names_hint(names)
+    # An attribute lookup costs as much as listing the names: only the present ones are read
+    # (most elements have a class and no id). Neither hint pattern can match across the space
+    # between the two, nor use it at either end, so the class or id alone gives the same hint.
+    if "class" in attributes:
+        if "id" in attributes:
+            return names_hint(f"{el.get('class')} {el.get('id')}")
+        return names_hint(el.get("class") or "")
+    if "id" in attributes:
+        return names_hint(el.get("id") or "")
+    return None
 
 
 @functools.lru_cache(maxsize=4096)

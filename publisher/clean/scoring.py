@@ -413,11 +413,11 @@ def select(
     # A short line that recurs (a button of each embedded post) heads no section.
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
-    title_lengths = {len(t) for t in titles}
+    sizes = {size for t in titles for size in range(len(t) - 4, len(t) + TITLE_GLUE_CHARS + 1)}
     region = [
         unit
         for unit, is_dup in zip(units[start:end], dup[start:end], strict=True)
-        if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, title_lengths))
+        if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
     region += _introduced_run(units, end, region)
     prose_at = [i for i, unit in enumerate(region) if is_prose(unit)]
@@ -442,10 +442,14 @@ def select(
     return kept
 
 
-def _is_title(text: str, titles: set[str], lengths: set[int]) -> bool:
+def _is_title(text: str, titles: set[str], sizes: set[int]) -> bool:
     """True when text is a copy of the title, alone or glued to a breadcrumb or a kicker
-    ("Home News Business Ascom announces ..."); the length test saves normalising."""
-    if not any(n - 4 <= len(text) <= n + TITLE_GLUE_CHARS for n in lengths):
+    ("Home News Business Ascom announces ..."); the length test saves normalising.
+
+    sizes holds the lengths a copy can have: from 4 characters shorter than a title (spaces
+    and case folded) to TITLE_GLUE_CHARS longer.
+    """
+    if len(text) not in sizes:
         return False
     low = text.casefold()
     if not any(t[:12] in low for t in titles):  # cheap probe before normalising
