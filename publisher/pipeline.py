@@ -435,7 +435,7 @@ def _record(
     return ArticleRecord(
         id=article_id,
         source_key=file.key,
-        source=str(file.path),
+        source=file.path,
         group=file.group,
         slug=existing.slug if existing else slug_for(article.title, article_id),
         content_hash=item.content_hash,

@@ -50,7 +50,7 @@ _BOMS = (
 class SourceFile:
     """An input file found by ``discover``: stat data only, nothing read yet."""
 
-    path: Path
+    path: str  # as found under the input given: for opening and for messages
     key: str
     group: str
     kind: DocumentKind
@@ -76,7 +76,7 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
             stat = path.stat()
             group = _root_name(path.parent)
             key = f"{group}/{path.name}"
-            found[key] = SourceFile(path, key, group, kind, stat.st_size, stat.st_mtime)
+            found[key] = SourceFile(str(path), key, group, kind, stat.st_size, stat.st_mtime)
         else:
             missing.append(Rejected(str(path), "no such file or directory"))
     return [found[key] for key in sorted(found)], missing
@@ -111,7 +111,7 @@ def _walk(found: dict[str, SourceFile], directory: str, group: str, prefix: str)
         except OSError:
             continue
         key = f"{prefix}{entry.name}"
-        found[key] = SourceFile(Path(entry.path), key, group, kind, stat.st_size, stat.st_mtime)
+        found[key] = SourceFile(entry.path, key, group, kind, stat.st_size, stat.st_mtime)
 
 
 def _kind(name: str) -> DocumentKind | None:
@@ -123,7 +123,7 @@ def _kind(name: str) -> DocumentKind | None:
 
 def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
     """Read and decode one file; a Rejected names the problem instead of raising."""
-    source = str(file.path)
+    source = file.path
     if file.size > max_bytes:
         return _too_large(source, max_bytes)
     try:
@@ -137,7 +137,7 @@ def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
     if len(data) > max_bytes:
         return _too_large(source, max_bytes)
     content_hash = hashlib.sha256(data).hexdigest()
-    if file.path.name.lower().endswith(".gz"):
+    if file.path.lower().endswith(".gz"):
         try:
             data = _gunzip(data, max_bytes)
         except (OSError, EOFError, zlib.error) as exc:
