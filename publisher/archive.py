@@ -3,12 +3,16 @@ page per month (``archive/YYYY-MM.html``, by published date), and one page per a
 
 Months, not positions: an article published in March goes to the March page whenever it is
 added, so adding one article rewrites its own page, its month and the index, never the rest.
+A month of more than MONTH_PAGE_SIZE articles is split into parts filled from its oldest
+article on (``archive/YYYY-MM-1.html`` holds the oldest), so that its newest page, the one
+new articles land on, stays small and the full parts never change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .config import Settings
 from .markup import body_html
@@ -25,9 +29,30 @@ FEED_LINKS = (
 )
 
 
-def month_path(month: str) -> str:
-    """Where the page of ``month`` ("YYYY-MM") lives, relative to the output directory."""
-    return f"archive/{month}.html"
+# Most entries on one month page: a page stays quick to render, load and read.
+MONTH_PAGE_SIZE = 500
+
+T = TypeVar("T")
+# A page of the archive by month: ("YYYY-MM", part), part 0 being the month's newest page.
+MonthPart = tuple[str, int]
+
+
+def month_path(month: str, part: int = 0) -> str:
+    """Where a page of ``month`` ("YYYY-MM") lives, relative to the output directory: its
+    newest page for part 0, else part ``part`` (1 = its oldest articles)."""
+    return f"archive/{month}.html" if part == 0 else f"archive/{month}-{part}.html"
+
+
+def month_parts(oldest_first: Sequence[T]) -> list[tuple[int, Sequence[T]]]:
+    """Split a month's articles (oldest first) into its pages: (part, articles), oldest first.
+
+    Parts 1, 2, ... hold MONTH_PAGE_SIZE articles each; part 0, the newest page, the rest
+    (1 to MONTH_PAGE_SIZE of them). Articles added after the others only change part 0.
+    """
+    full = max(0, (len(oldest_first) - 1) // MONTH_PAGE_SIZE)
+    size = MONTH_PAGE_SIZE
+    parts = [(k + 1, oldest_first[k * size : (k + 1) * size]) for k in range(full)]
+    return [*parts, (0, oldest_first[full * size :])]
 
 
 @dataclass(frozen=True)
@@ -74,19 +99,29 @@ class Archive:
         ).encode("utf-8")
 
     def month_page(
-        self, month: str, entries: Sequence[Entry], newer: str | None, older: str | None
+        self,
+        page: MonthPart,
+        entries: Sequence[Entry],
+        newer: MonthPart | None,
+        older: MonthPart | None,
     ) -> bytes:
-        """One month's articles, newest first; ``newer`` and ``older`` are the neighbouring
-        months that have articles, if any."""
+        """One page of a month's articles (see ``month_parts``), newest first; ``newer`` and
+        ``older`` are the neighbouring pages, if any: a month's own parts, or the newest page
+        of the neighbouring months that have articles."""
         template = self._env.get_template("month.html.j2")  # type: ignore[attr-defined]
         url = self.settings.url
+
+        def link(target: MonthPart | None) -> tuple[str, int, str] | None:
+            return (*target, url(month_path(*target))) if target else None
+
         return template.render(
             **self._context(),
-            url=url(month_path(month)),
-            month=month,
+            url=url(month_path(*page)),
+            month=page[0],
+            part=page[1],
             entries=[(e, url(e.page)) for e in entries],
-            newer=(newer, url(month_path(newer))) if newer else None,
-            older=(older, url(month_path(older))) if older else None,
+            newer=link(newer),
+            older=link(older),
         ).encode("utf-8")
 
     def stylesheet(self) -> bytes:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import mail, sources
-from .archive import INDEX_SIZE, STYLESHEET, Archive, month_path
+from .archive import INDEX_SIZE, STYLESHEET, Archive, month_parts, month_path
 from .clean import block_key, boilerplate_keys, clean, clean_document
 from .config import Settings
 from .digest import build_digest, digest_id_for
@@ -505,7 +505,9 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
     written = _write_article_pages(store, settings, sorted(stale), pool)
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
     months = store.months()
-    month_prints = _month_pages(store, archive, months, {} if restyled else last, files, out)
+    month_prints, page_prints = _month_pages(
+        store, archive, months, last, files, out, restyled=restyled
+    )
     newest = [entry_from_record(r) for r in store.light_articles(limit=INDEX_SIZE)]
     files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
     files.update(_digest_files(store, settings))
@@ -516,7 +518,7 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
     written += write_files(out, files)
     with store.transaction():
         store.mark_rendered(pending)
-        outputs = sorted({*files, *(month_path(m) for m in months)})
+        outputs = sorted({*files, *page_prints})
         store.set_meta(
             RENDER_META,
             json.dumps(
@@ -525,6 +527,7 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
                     "data": data,
                     "files": outputs,
                     "months": month_prints,
+                    "pages": page_prints,
                 }
             ),
         )
@@ -585,25 +588,56 @@ def _month_pages(
     last: dict[str, Any],
     files: dict[str, bytes],
     out: Path,
-) -> dict[str, str]:
+    *,
+    restyled: bool,
+) -> tuple[dict[str, str], dict[str, str]]:
     """Add to ``files`` the month pages whose articles or neighbours changed since the last
-    render (or that are missing); remove pages of months left empty. Returns every month's
-    fingerprint."""
+    render (``last``; every page when ``restyled``) or that are missing; remove pages no month
+    has any more. Returns every month's fingerprint and every page's.
+
+    A month's fingerprint (count, latest change, neighbouring months) comes from one SQL
+    aggregate; only a month whose fingerprint changed has its order read (ids, no records),
+    and only those of its pages (see archive.month_parts) whose articles or links changed
+    are rendered: a new article rewrites its month's newest page, not the full parts.
+    """
     order = sorted(months)
-    known: dict[str, str] = last.get("months", {})
+    known: dict[str, str] = {} if restyled else last.get("months", {})
+    known_pages: dict[str, str] = {} if restyled else last.get("pages", {})
+    pages_of: dict[str, list[str]] = {}
+    for path in known_pages:  # "archive/YYYY-MM.html" or "archive/YYYY-MM-<part>.html"
+        pages_of.setdefault(path[len("archive/") :][:7], []).append(path)
     prints: dict[str, str] = {}
+    page_prints: dict[str, str] = {}
     for index, month in enumerate(order):
         older = order[index - 1] if index else None
         newer = order[index + 1] if index + 1 < len(order) else None
         count, latest = months[month]
         prints[month] = f"{count} {latest} {newer} {older}"
-        if known.get(month) != prints[month] or not (out / month_path(month)).exists():
-            entries = [entry_from_record(r) for r in store.light_articles(month=month)]
-            files[month_path(month)] = archive.month_page(month, entries, newer, older)
-    for month in set(known) - set(months):  # every article of it moved to another month
+        paths = pages_of.get(month, [])
+        if paths and known.get(month) == prints[month] and all((out / p).exists() for p in paths):
+            page_prints.update((p, known_pages[p]) for p in paths)
+            continue
+        parts = month_parts(store.month_order(month))
+        for position, (part, members) in enumerate(parts):
+            # Pages run oldest first: the neighbours of a part are the parts beside it, and
+            # past the ends, the newest page of the neighbouring month.
+            before = (month, parts[position - 1][0]) if position else None
+            after = (month, parts[position + 1][0]) if position + 1 < len(parts) else None
+            before = before or ((older, 0) if older else None)
+            after = after or ((newer, 0) if newer else None)
+            path = month_path(month, part)
+            page_prints[path] = hashlib.sha256(
+                json.dumps([members, before, after]).encode("utf-8")
+            ).hexdigest()
+            if known_pages.get(path) != page_prints[path] or not (out / path).exists():
+                ids = [article_id for article_id, _ in members]
+                entries = [entry_from_record(r) for r in store.light_articles(ids=ids)]
+                files[path] = archive.month_page((month, part), entries, after, before)
+    gone = set(last.get("pages", ())) - set(page_prints)
+    for path in gone:
         with suppress(FileNotFoundError):
-            (out / month_path(month)).unlink()
-    return prints
+            (out / path).unlink()
+    return prints, page_prints
 
 
 def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:

@@ -388,6 +388,7 @@ class Store:
         month: str | None = None,
         undigested: bool = False,
         stories: Iterable[str] = (),
+        ids: Iterable[str] = (),
         limit: int | None = None,
     ) -> list[ArticleRecord]:
         """Published articles, newest first, without the bulky payload fields.
@@ -395,10 +396,14 @@ class Store:
         The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
         anything: archive pages and the digest need titles and summaries, not bodies.
         Filters: ``month`` ("YYYY-MM" of the published date, UTC), ``undigested`` (not yet in
-        a digest issue), ``stories`` (articles that follow one of these leaders); ``limit``
-        keeps the newest.
+        a digest issue), ``stories`` (articles that follow one of these leaders), ``ids``
+        (these articles); ``limit`` keeps the newest.
         """
         where, params = ["duplicate_of IS NULL"], []
+        wanted = sorted(set(ids))
+        if wanted:
+            where.append(f"id IN ({','.join('?' * len(wanted))})")
+            params += wanted
         if month is not None:
             where.append("substr(published, 1, 7) = ?")
             params.append(month)
@@ -418,6 +423,17 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_record(row) for row in self.db.execute(sql, params)]
+
+    def month_order(self, month: str) -> list[tuple[str, str]]:
+        """(id, last change) of each published article of ``month``, oldest first: the
+        exact reverse of the newest-first order of :meth:`light_articles`."""
+        rows = self.db.execute(
+            "SELECT id, last_changed FROM articles "
+            "WHERE duplicate_of IS NULL AND substr(published, 1, 7) = ? "
+            "ORDER BY published, last_changed, id DESC",
+            (month,),
+        )
+        return [(article_id, changed) for article_id, changed in rows]
 
     def months(self) -> dict[str, tuple[int, str]]:
         """Each month with published articles ("YYYY-MM"): (article count, latest change).

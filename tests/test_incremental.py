@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher import pipeline
+from publisher import archive, pipeline
 from publisher.config import Settings, load_settings
 from publisher.store import Store
 
@@ -201,3 +201,57 @@ def test_changed_template_rerenders_everything_it_shapes(
     # Only the article template changed: the article pages are rewritten, nothing else.
     assert len(report.written) == 21
     assert all(w.startswith("articles/") for w in report.written)
+
+
+def test_a_large_month_is_split_and_a_new_article_rewrites_only_its_newest_page(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "MONTH_PAGE_SIZE", 5)
+    build(settings)
+    out = settings.paths.out
+    # 21 articles: four full parts of 5, oldest first, and the newest page with the 21st.
+    parts = [f"archive/2026-03-{k}.html" for k in (1, 2, 3, 4)]
+    assert sorted(p.name for p in pages_of(out)) == sorted(
+        ["2026-03.html", *(p.removeprefix("archive/") for p in parts)]
+    )
+    listed = {
+        page: re.findall(r"plan number (\d+) for", (out / page).read_text(encoding="utf-8"))
+        for page in [*parts, MARCH]
+    }
+    assert sorted(int(n) for numbers in listed.values() for n in numbers) == list(range(21))
+    assert [len(listed[page]) for page in [*parts, MARCH]] == [5, 5, 5, 5, 1]
+    newest = (out / MARCH).read_text(encoding="utf-8")
+    assert re.search(r'rel="next" href="[^"]*archive/2026-03-4\.html">March 2026, part 4<', newest)
+    oldest = (out / parts[0]).read_text(encoding="utf-8")
+    assert "<h1>March 2026, part 1</h1>" in oldest and 'rel="next"' not in oldest
+    assert re.search(r'rel="prev" href="[^"]*archive/2026-03-2\.html"', oldest)
+
+    add(inbox_of(settings), 21)
+    report = build(settings, minutes=5)
+    assert sorted(w for w in report.written if w.startswith("archive/")) == [MARCH]
+    assert len(re.findall(r"plan number \d+ for", (out / MARCH).read_text("utf-8"))) == 2
+
+    for n in range(22, 26):  # the newest page fills up: a fifth part, the rest unchanged
+        add(inbox_of(settings), n)
+    report = build(settings, minutes=10)
+    assert sorted(w for w in report.written if w.startswith("archive/")) == sorted(
+        [MARCH, "archive/2026-03-4.html", "archive/2026-03-5.html"]  # 4 links to 5 now
+    )
+
+
+def test_pages_a_month_no_longer_needs_are_removed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "MONTH_PAGE_SIZE", 5)
+    build(settings)
+    # Larger parts (a new program would re-render every page: its code is part of the
+    # presentation signature); the month changes, so its pages are worked out again.
+    monkeypatch.setattr(archive, "MONTH_PAGE_SIZE", 10)
+    add(inbox_of(settings), 21)
+    report = build(settings, minutes=5)
+    assert sorted(p.name for p in pages_of(settings.paths.out)) == [
+        "2026-03-1.html",
+        "2026-03-2.html",
+        "2026-03.html",
+    ]
+    assert "archive/2026-03-1.html" in report.written
