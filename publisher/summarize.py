@@ -22,6 +22,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import chain, islice, pairwise
 from operator import itemgetter
 from typing import NamedTuple
@@ -459,8 +460,15 @@ _HASHES = _hash_parameters()
 
 def _band_keys(members: frozenset[int]) -> list[tuple[int, ...]]:
     """One bucket key per LSH band: the band number and that band's MinHash values."""
-    minimums = [min((a * x + b) % _PRIME for x in members) for a, b in _HASHES]
+    minimums = list(map(min, zip(*map(_hash_values, members), strict=True)))
     return [(band, *minimums[band * LSH_ROWS : (band + 1) * LSH_ROWS]) for band in range(LSH_BANDS)]
+
+
+@lru_cache(maxsize=4096)  # about 3 KB each: a bounded 12 MB at most
+def _hash_values(term: int) -> tuple[int, ...]:
+    """Every MinHash function's value for one term hash. Salient terms recur across the
+    articles of a window, so each is hashed once rather than once per article."""
+    return tuple([(a * term + b) % _PRIME for a, b in _HASHES])
 
 
 def _idf(term: str, document_frequency: Mapping[str, int], documents: int) -> float:
