@@ -27,9 +27,9 @@ WRITE_THREADS = 8
 def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     """Write each ``relative path -> bytes`` under ``out_dir``; only files whose bytes change.
 
-    Every changed file is written to a temporary name and flushed to disk first (several at
-    once, in threads: each waits on the disk, not the CPU), then all are renamed into place in
-    the order given (see ``publish_staged``). Returns the relative paths actually written.
+    Every changed file is written to a temporary name (several at once, in threads), then
+    flushed and renamed into place in the order given (see ``publish_staged``). Returns the
+    relative paths actually written.
     """
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         futures = [
@@ -39,11 +39,11 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
 
 
 def stage_file(path: Path, data: bytes) -> str | None:
-    """Write ``data`` to a new temporary file beside ``path``, flushed to disk, unless
-    ``path`` already holds exactly these bytes. Returns the temporary's path, or None.
+    """Write ``data`` to a new temporary file beside ``path``, unless ``path`` already holds
+    exactly these bytes. Returns the temporary's path, or None.
 
     The first half of an atomic write, safe to run in another thread or process; the
-    temporary becomes ``path`` when ``publish_staged`` renames it. Raises OSError.
+    temporary becomes ``path`` when ``publish_staged`` flushes and renames it. Raises OSError.
     """
     if not _differs(path, data):
         return None
@@ -52,18 +52,22 @@ def stage_file(path: Path, data: bytes) -> str | None:
 
 
 def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> list[str]:
-    """Rename the temporaries of ``stage_file`` into place: ``staged`` yields each file's path
-    relative to ``out_dir`` and its temporary (None: unchanged), in publishing order.
+    """Flush the temporaries of ``stage_file`` to disk and rename them into place: ``staged``
+    yields each file's path relative to ``out_dir`` and its temporary (None: unchanged), in
+    publishing order.
 
     Callers order files so that pages come before the index and feeds that link to them. The
-    directories are flushed once all are renamed. Returns the relative paths written. An
-    OSError while staging (raised by ``staged``) or renaming removes the temporaries and
-    becomes a PublisherError; a run killed half-way leaves temporaries that
-    ``remove_stale_temps`` removes, never a half-written file.
+    flushes run in threads (each waits on the disk, not the CPU) and all end before the first
+    rename; the directories are flushed once all are renamed. Returns the relative paths
+    written. An OSError while staging (raised by ``staged``), flushing or renaming removes
+    the temporaries and becomes a PublisherError; a run killed half-way leaves temporaries
+    that ``remove_stale_temps`` removes, never a half-written file.
     """
     temps: list[tuple[str, str]] = []
     try:
         temps.extend((name, tmp) for name, tmp in staged if tmp is not None)
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            list(pool.map(_fsync, [tmp for _, tmp in temps]))
         for name, tmp in temps:
             os.replace(tmp, out_dir / name)
         for directory in {(out_dir / name).parent for name, _ in temps}:
@@ -113,9 +117,7 @@ def _write_temp(path: Path, data: bytes) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
             os.fchmod(fd, FILE_MODE)
-            os.fsync(fd)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
