@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,9 +53,11 @@ POOL_THRESHOLD = 64
 DIGEST_FEED_ISSUES = 20
 # The store's meta key holding the last render's signature and the outputs it wrote.
 RENDER_META = "render"
-# Article pages are rendered and written this many at a time, so that a full render of a
-# large archive never holds all its bodies or pages in memory.
+# Full records are read this many at a time, so that a pass over a large archive never holds
+# all its bodies in memory.
 PAGE_BATCH = 500
+# Article pages a worker renders and writes at a time, reading their records itself.
+PAGE_CHUNK = 50
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -502,7 +505,7 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
         return []
     archive = _archive(settings)
     stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
-    written = _write_article_pages(store, settings, sorted(stale), pool)
+    written = _write_article_pages(settings, sorted(stale), pool)
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
     months = store.months()
     month_prints, page_prints = _month_pages(
@@ -535,43 +538,40 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
 
 
 def _write_article_pages(
-    store: Store, settings: Settings, ids: Sequence[str], pool: Executor | None
+    settings: Settings, ids: Sequence[str], pool: Executor | None
 ) -> list[str]:
-    """Render and write the pages of ``ids``, a batch at a time (bounded memory), each with
-    the other reports of its story: the report it follows and those that follow it."""
-    written: list[str] = []
-    for start in range(0, len(ids), PAGE_BATCH):
-        batch = store.articles_by_id(ids[start : start + PAGE_BATCH])
-        entries = {i: entry_from_record(record) for i, record in batch.items()}
+    """Render and write the pages of ``ids`` (on ``pool`` when given), PAGE_CHUNK at a time:
+    only ids and file names cross between processes, and no process holds many bodies."""
+    chunks = [ids[start : start + PAGE_CHUNK] for start in range(0, len(ids), PAGE_CHUNK)]
+    staged = map_in_order(
+        partial(_stage_article_pages, settings), chunks, jobs=settings.jobs, executor=pool
+    )
+    return publish_staged(settings.paths.out, chain.from_iterable(staged))
+
+
+def _stage_article_pages(settings: Settings, ids: Sequence[str]) -> list[tuple[str, str | None]]:
+    """Render the pages of ``ids``, each with the other reports of its story (the report it
+    follows and those that follow it), and stage them (see publish.stage_file): the page
+    paths with their temporaries, by id. Reads the records itself, from a read-only
+    connection: workers need nothing but the ids."""
+    with Store.reading(settings.paths.state) as store:
+        entries = {i: entry_from_record(record) for i, record in store.articles_by_id(ids).items()}
         followers: dict[str, list[Entry]] = {}
         for record in store.light_articles(stories=entries):
             followers.setdefault(record.story or "", []).append(entry_from_record(record))
         leader_ids = {e.story for e in entries.values() if e.story} - set(entries)
         leaders = {i: entry_from_record(r) for i, r in store.articles_by_id(leader_ids).items()}
-        leaders.update(entries)
-        to_render: list[tuple[Entry, list[Entry]]] = []
-        for entry_id in sorted(entries):
-            entry = entries[entry_id]
-            also = followers.get(entry_id, [])
-            related = also + ([leaders[entry.story]] if entry.story in leaders else [])
-            to_render.append((replace(entry, also=tuple(e.id for e in also)), related))
-        staged = map_in_order(
-            partial(_stage_article_page, settings), to_render, jobs=settings.jobs, executor=pool
+    leaders.update(entries)
+    staged = []
+    for entry_id in sorted(entries):
+        entry = entries[entry_id]
+        also = followers.get(entry_id, [])
+        related = also + ([leaders[entry.story]] if entry.story in leaders else [])
+        page = _archive(settings).article_page(
+            replace(entry, also=tuple(e.id for e in also)), related
         )
-        written += publish_staged(
-            settings.paths.out,
-            ((entry.page, tmp) for (entry, _), tmp in zip(to_render, staged, strict=True)),
-        )
-    return written
-
-
-def _stage_article_page(settings: Settings, job: tuple[Entry, list[Entry]]) -> str | None:
-    """Render one article page (``job``: the entry and its related reports) and stage it
-    for publishing (see publish.stage_file): workers write the pages, the parent only
-    renames them into place."""
-    entry, related = job
-    page = _archive(settings).article_page(entry, related)
-    return stage_file(settings.paths.out / entry.page, page)
+        staged.append((entry.page, stage_file(settings.paths.out / entry.page, page)))
+    return staged
 
 
 @lru_cache(maxsize=1)

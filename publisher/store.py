@@ -204,6 +204,26 @@ class Store:
         finally:
             connection.close()
 
+    @classmethod
+    @contextmanager
+    def reading(cls, path: Path) -> Iterator[Store]:
+        """Open the existing database at ``path`` read-only; close on exit.
+
+        For worker processes that read records while the build's one writer holds the
+        database: in WAL mode they see what it has committed, and never block it.
+        """
+        try:
+            connection = sqlite3.connect(
+                f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30
+            )
+        except sqlite3.Error as exc:
+            raise PublisherError(f"cannot read the state database {path}: {exc}") from exc
+        connection.row_factory = sqlite3.Row
+        try:
+            yield cls(connection, Path(path))
+        finally:
+            connection.close()
+
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
