@@ -222,14 +222,14 @@ def build(
                 ):
                     batch.add(item)
             del tasks
-            _drop_recurring(store, batch.saved, settings, pool)
+            # Later stages read records in the workers: only our own pool's see the state.
+            local = pool if executor is None else None
+            _drop_recurring(store, batch.saved, settings, local)
             new, changed, saved = batch.new, batch.changed, bool(batch.saved)
             unchanged += batch.unchanged
             if saved:
                 _group_stories(store)
-            # Article pages are rendered and written on our own pool only: the workers of
-            # an outside executor may not see the templates or the output directory.
-            written = _render(store, settings, pool if executor is None else None)
+            written = _render(store, settings, local)
     return RunReport(
         seen=len(files),
         new=new,
@@ -284,58 +284,51 @@ def _drop_recurring(
     saved article's id to its group and block keys. A block goes when its key is now seen
     in at least BOILERPLATE_MIN_OTHERS other documents of its group; an article that would
     lose every block keeps them (it is a republished story, not boilerplate). The summary is
-    made again (on ``pool`` when given) only when it quoted a dropped block; terms and
-    keywords stay as first chosen (the dropped lines recur across the group, so they weigh
-    little in TF-IDF).
+    made again only when it quoted a dropped block; terms and keywords stay as first chosen
+    (the dropped lines recur across the group, so they weigh little in TF-IDF). The trimming
+    runs on ``pool`` when given; only this process writes.
     """
     counts: dict[str, dict[str, int]] = {}
-    touched: list[str] = []
+    trims: list[tuple[str, frozenset[int]]] = []  # article id, positions of its blocks to drop
     for article_id, (group, keys) in saved.items():
         if group not in counts:
             counts[group] = store.recurring_keys(group, min_docs=BOILERPLATE_MIN_OTHERS + 1)
-        if counts[group] and any(key in counts[group] for key in keys):
-            touched.append(article_id)
-    summarize_one = partial(_summary, settings.summary.sentences, settings.summary.words)
+        dropped = frozenset(i for i, key in enumerate(keys) if key in counts[group])
+        if 0 < len(dropped) < len(keys):
+            trims.append((article_id, dropped))
+    chunks = [trims[start : start + PAGE_CHUNK] for start in range(0, len(trims), PAGE_CHUNK)]
+    trimmed = map_in_order(partial(_trim, settings), chunks, jobs=settings.jobs, executor=pool)
     with store.transaction():
-        for start in range(0, len(touched), PAGE_BATCH):
-            resummarize: list[tuple[Article, ArticleRecord]] = []
-            for record in store.articles_by_id(touched[start : start + PAGE_BATCH]).values():
-                recurring = counts[record.group]
-                article = article_from_data(record.data["article"])
-                kept, dropped = [], []
-                for block, key in zip(article.blocks, saved[record.id][1], strict=True):
-                    (dropped if key in recurring else kept).append(block)
-                if not (kept and dropped):
-                    continue
-                article = replace(article, blocks=tuple(kept))
-                # A sentence cut to the word budget ends in an ellipsis its block lacks.
-                quoted = [s.rstrip("…").rstrip() for s in record.data["summary"]]
-                if any(q in block.text for block in dropped for q in quoted):
-                    resummarize.append((article, record))
-                else:
-                    _save_trimmed(store, record, article, None)
-            summaries = map_in_order(
-                summarize_one, [a for a, _ in resummarize], jobs=settings.jobs, executor=pool
+        for article_id, body_hash, data in chain.from_iterable(trimmed):
+            store.replace_article_data(article_id, body_hash, data)
+
+
+def _trim(
+    settings: Settings, trims: Sequence[tuple[str, frozenset[int]]]
+) -> list[tuple[str, str, str]]:
+    """Each article of ``trims`` without the blocks at the given positions: its id, body
+    hash and encoded data (see Store.encode_data), with a new summary when the old one
+    quoted a dropped block. Reads the records itself, from a read-only connection."""
+    with Store.reading(settings.paths.state) as store:
+        records = store.articles_by_id(article_id for article_id, _ in trims)
+    result = []
+    for article_id, drops in trims:
+        record = records[article_id]
+        article = article_from_data(record.data["article"])
+        dropped = [block for i, block in enumerate(article.blocks) if i in drops]
+        article = replace(
+            article, blocks=tuple(b for i, b in enumerate(article.blocks) if i not in drops)
+        )
+        data = dict(record.data, article=article_to_data(article))
+        # A sentence cut to the word budget ends in an ellipsis its block lacks.
+        quoted = [s.rstrip("…").rstrip() for s in record.data["summary"]]
+        if any(q in block.text for block in dropped for q in quoted):
+            summary = summarize(
+                article, sentences=settings.summary.sentences, words=settings.summary.words
             )
-            for (article, record), summary in zip(resummarize, summaries, strict=True):
-                _save_trimmed(store, record, article, summary)
-
-
-def _summary(sentences: int, words: int, article: Article) -> Summary:
-    return summarize(article, sentences=sentences, words=words)
-
-
-def _save_trimmed(
-    store: Store, record: ArticleRecord, article: Article, summary: Summary | None
-) -> None:
-    """Save ``record`` with its article trimmed to ``article`` (and ``summary``, if new)."""
-    data = dict(record.data, article=article_to_data(article))
-    if summary is not None:
-        data.update(summary=list(summary.sentences), reading_minutes=summary.reading_minutes)
-    size, mtime = store.file_size_mtime(record.source_key)
-    store.save_article(
-        replace(record, body_hash=_body_hash(article), data=data), size=size, mtime=mtime
-    )
+            data.update(summary=list(summary.sentences), reading_minutes=summary.reading_minutes)
+        result.append((article_id, _body_hash(article), Store.encode_data(data)))
+    return result
 
 
 def _join(keys: Iterable[str]) -> str:

@@ -348,8 +348,21 @@ class Store:
                 record.duplicate_of,
                 record.story,
                 record.digest_id,
-                json.dumps(record.data, ensure_ascii=False, sort_keys=True),
+                self.encode_data(record.data),
             ),
+        )
+
+    @staticmethod
+    def encode_data(data: Mapping[str, Any]) -> str:
+        """An article's payload as stored: JSON with sorted keys, so equal data is equal text."""
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    def replace_article_data(self, article_id: str, body_hash: str, data: str) -> None:
+        """Give an article a new payload (``data``, from :meth:`encode_data`) and body hash,
+        everything else kept; its page is rendered again."""
+        self.db.execute(
+            "UPDATE articles SET body_hash = ?, data = ?, rendered = 0 WHERE id = ?",
+            (body_hash, data, article_id),
         )
 
     def unrendered(self) -> list[str]:
