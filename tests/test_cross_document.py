@@ -42,6 +42,16 @@ def _build(inbox: Path, tmp_path: Path) -> None:
     pipeline.build(settings, now=NOW)
 
 
+def _gazette(tmp_path: Path, articles: int) -> Path:
+    """A site of ``articles`` articles that all end with FOOTER, built once; its inbox."""
+    inbox = tmp_path / "gazette"
+    inbox.mkdir()
+    for topic in TOPICS[:articles]:
+        (inbox / f"{topic}.txt").write_text(_article(topic))
+    _build(inbox, tmp_path)
+    return inbox
+
+
 def _bodies(tmp_path: Path) -> dict[str, str]:
     with Store.open(tmp_path / "state.db") as store:
         return {
@@ -51,11 +61,7 @@ def _bodies(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_line_recurring_across_a_batch_is_dropped(tmp_path: Path) -> None:
-    inbox = tmp_path / "gazette"
-    inbox.mkdir()
-    for topic in TOPICS[:4]:
-        (inbox / f"{topic}.txt").write_text(_article(topic))
-    _build(inbox, tmp_path)
+    _gazette(tmp_path, 4)
     bodies = _bodies(tmp_path)
     assert len(bodies) == 4
     for name, body in bodies.items():
@@ -64,20 +70,12 @@ def test_a_line_recurring_across_a_batch_is_dropped(tmp_path: Path) -> None:
 
 
 def test_two_articles_are_not_enough_evidence(tmp_path: Path) -> None:
-    inbox = tmp_path / "gazette"
-    inbox.mkdir()
-    for topic in TOPICS[:2]:
-        (inbox / f"{topic}.txt").write_text(_article(topic))
-    _build(inbox, tmp_path)
+    _gazette(tmp_path, 2)
     assert all(FOOTER in body for body in _bodies(tmp_path).values())
 
 
 def test_a_single_new_article_from_a_known_source(tmp_path: Path) -> None:
-    inbox = tmp_path / "gazette"
-    inbox.mkdir()
-    for topic in TOPICS[:3]:
-        (inbox / f"{topic}.txt").write_text(_article(topic))
-    _build(inbox, tmp_path)
+    inbox = _gazette(tmp_path, 3)
     (inbox / "library.txt").write_text(_article("library"))
     _build(inbox, tmp_path)  # the only changed file in this run
     assert FOOTER not in _bodies(tmp_path)["library.txt"]
@@ -108,11 +106,7 @@ def test_a_summary_never_quotes_a_dropped_line(tmp_path: Path) -> None:
 
 
 def test_an_edited_article_no_longer_counts_the_lines_it_lost(tmp_path: Path) -> None:
-    inbox = tmp_path / "gazette"
-    inbox.mkdir()
-    for topic in TOPICS[:3]:
-        (inbox / f"{topic}.txt").write_text(_article(topic))
-    _build(inbox, tmp_path)
+    inbox = _gazette(tmp_path, 3)
     footer = block_key(FOOTER)
     with Store.open(tmp_path / "state.db") as store:
         assert store.recurring_keys("gazette")[footer] == 3
