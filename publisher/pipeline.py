@@ -53,10 +53,8 @@ POOL_THRESHOLD = 64
 DIGEST_FEED_ISSUES = 20
 # The store's meta key holding the last render's signature and the outputs it wrote.
 RENDER_META = "render"
-# Full records are read this many at a time, so that a pass over a large archive never holds
-# all its bodies in memory.
-PAGE_BATCH = 500
-# Article pages a worker renders and writes at a time, reading their records itself.
+# Articles a worker reads (full records) and trims or renders at a time: no process holds
+# many bodies, and each read connection serves a few dozen articles.
 PAGE_CHUNK = 50
 
 T = TypeVar("T")

@@ -283,13 +283,6 @@ class Store:
             (source_key, size, mtime, reason),
         )
 
-    def file_size_mtime(self, source_key: str) -> tuple[int, float]:
-        """The size and mtime last recorded for an article's file."""
-        row = self.db.execute(
-            "SELECT size, mtime FROM articles WHERE source_key = ?", (source_key,)
-        ).fetchone()
-        return (row[0], row[1]) if row else (0, 0.0)
-
     def touch_file(self, source_key: str, size: int, mtime: float) -> None:
         """Remember new size/mtime for a file whose content hash did not change."""
         self.db.execute(
@@ -418,7 +411,6 @@ class Store:
     def light_articles(
         self,
         *,
-        month: str | None = None,
         undigested: bool = False,
         stories: Iterable[str] = (),
         ids: Iterable[str] = (),
@@ -428,18 +420,14 @@ class Store:
 
         The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
         anything: archive pages and the digest need titles and summaries, not bodies.
-        Filters: ``month`` ("YYYY-MM" of the published date, UTC), ``undigested`` (not yet in
-        a digest issue), ``stories`` (articles that follow one of these leaders), ``ids``
-        (these articles); ``limit`` keeps the newest.
+        Filters: ``undigested`` (not yet in a digest issue), ``stories`` (articles that follow
+        one of these leaders), ``ids`` (these articles); ``limit`` keeps the newest.
         """
         where, params = ["duplicate_of IS NULL"], []
         wanted = sorted(set(ids))
         if wanted:
             where.append(f"id IN ({','.join('?' * len(wanted))})")
             params += wanted
-        if month is not None:
-            where.append("substr(published, 1, 7) = ?")
-            params.append(month)
         if undigested:
             where.append("digest_id IS NULL")
         leaders = sorted(set(stories))
