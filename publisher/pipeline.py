@@ -531,13 +531,18 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
 def _write_article_pages(
     settings: Settings, ids: Sequence[str], pool: Executor | None
 ) -> list[str]:
-    """Render and write the pages of ``ids`` (on ``pool`` when given), PAGE_CHUNK at a time:
+    """Render and write the pages of ``ids`` on ``pool``, or on a pool of their own when there
+    are many (a new template re-renders every page of the archive), PAGE_CHUNK at a time:
     only ids and file names cross between processes, and no process holds many bodies."""
     chunks = [ids[start : start + PAGE_CHUNK] for start in range(0, len(ids), PAGE_CHUNK)]
-    staged = map_in_order(
-        partial(_stage_article_pages, settings), chunks, jobs=settings.jobs, executor=pool
-    )
-    return publish_staged(settings.paths.out, chain.from_iterable(staged))
+    with workers(settings.jobs, pool, len(ids)) as render_pool:
+        staged = map_in_order(
+            partial(_stage_article_pages, settings),
+            chunks,
+            jobs=settings.jobs,
+            executor=render_pool,
+        )
+        return publish_staged(settings.paths.out, chain.from_iterable(staged))
 
 
 def _stage_article_pages(settings: Settings, ids: Sequence[str]) -> list[tuple[str, str | None]]:

@@ -100,6 +100,11 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2 -> 3: the followers of a story are looked up by their leader for every article page
+    # rendered (a scan of the whole table each time, without it).
+    """
+    CREATE INDEX articles_story ON articles (story) WHERE story IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
