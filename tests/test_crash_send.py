@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import time
 from email import message_from_bytes
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
+from smtp_helpers import smtp_server
 
 from publisher.cli import main
 
@@ -48,25 +47,17 @@ class Recorder:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_send_survives_sigkill(seeds_copy: Path, tmp_path: Path, workdir: Path) -> None:
-    recorder, port = Recorder(), _free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    state = tmp_path / "state.db"
-    config = tmp_path / "publisher.toml"
-    config.write_text(
-        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{tmp_path / "out"}"\nstate = "{state}"\n'
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
-    )
-    command = [sys.executable, "-m", "publisher", "send", "--config", str(config), "-q"]
-    rng = random.Random(75)
-    try:
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        state = tmp_path / "state.db"
+        config = tmp_path / "publisher.toml"
+        config.write_text(
+            f'[paths]\ninput = ["{seeds_copy}"]\nout = "{tmp_path / "out"}"\nstate = "{state}"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
+        )
+        command = [sys.executable, "-m", "publisher", "send", "--config", str(config), "-q"]
+        rng = random.Random(75)
         assert main(["build", "--config", str(config), "-q"]) == 0
         assert main(["subscribers", "add", "--config", str(config), *SUBSCRIBERS]) == 0
         for round_ in range(10):
@@ -85,8 +76,6 @@ def test_send_survives_sigkill(seeds_copy: Path, tmp_path: Path, workdir: Path) 
         assert final.returncode == 0, final.stderr
         again = subprocess.run(command, capture_output=True, timeout=60)
         assert again.returncode == 0, again.stderr
-    finally:
-        controller.stop()
     recipients = sorted(rcpt for rcpt, _ in recorder.delivered)
     assert recipients == sorted(SUBSCRIBERS), "each subscriber exactly once"
     assert len({message_id for _, message_id in recorder.delivered}) == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
+from smtp_helpers import smtp_server
 
 from publisher import pipeline
 from publisher.config import load_settings
@@ -152,16 +151,9 @@ class _Sink:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Sink, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(sink) as port:
         yield sink, port
-    finally:
-        controller.stop()
 
 
 def test_new_article_reaches_the_feed_and_sigterm_exits_0(site: Path) -> None:

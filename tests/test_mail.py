@@ -3,7 +3,6 @@ drops the connection, one that answers 451 first, permanent refusals and resumed
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -12,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from smtp_helpers import free_port, smtp_server
 
 from publisher.cli import main
 from publisher.config import DigestSettings, Settings, SiteSettings, SmtpSettings
@@ -58,12 +57,6 @@ class Server:
         return "250 OK queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _settings(port: int, **smtp: Any) -> Settings:
     return Settings(
         site=SiteSettings(title="The Example Ledger", base_url="https://news.example.org/"),
@@ -98,13 +91,8 @@ def _digest(settings: Settings) -> Digest:
 @pytest.fixture
 def server() -> Iterator[tuple[Server, int]]:
     handler = Server()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -160,7 +148,7 @@ def test_second_run_sends_nothing(server: tuple[Server, int], store: Store) -> N
 
 
 def test_dry_run_connects_to_nothing(store: Store) -> None:
-    settings = _settings(_free_port())  # nothing listens there
+    settings = _settings(free_port())  # nothing listens there
     report = _send(_digest(settings), store, settings, [])  # would fail if it connected...
     assert report.deferred  # ...as this real run shows
     dry = send_digest(_digest(settings), store, settings, now=lambda: NOW, dry_run=True)
@@ -253,7 +241,7 @@ def test_5xx_is_recorded_and_reported_per_address(
 
 
 def test_unreachable_server_stops_the_run_early(store: Store) -> None:
-    settings = _settings(_free_port())
+    settings = _settings(free_port())
     sleeps: list[float] = []
     report = _send(_digest(settings), store, settings, sleeps)
     assert report.sent == () and len(sleeps) == 4  # one recipient's retries, not three
@@ -267,18 +255,10 @@ def test_refused_login_raises_without_revealing_the_password(
         return AuthResult(success=False, handled=False)
 
     monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", "s3cret-pw")
-    port = _free_port()
-    controller = Controller(
-        Server(), hostname="127.0.0.1", port=port,
-        authenticator=authenticator, auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    with smtp_server(Server(), authenticator=authenticator, auth_require_tls=False) as port:
         settings = _settings(port, username="ledger")
         with pytest.raises(DeliveryError) as failure:
             _send(_digest(settings), store, settings, [])
-    finally:
-        controller.stop()
     assert "s3cret-pw" not in str(failure.value)
     assert "PUBLISHER_SMTP_PASSWORD" in str(failure.value)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import stat
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from smtp_helpers import smtp_server
 
 from publisher.cli import main, make_parser
 
@@ -49,18 +48,11 @@ def test_password_never_printed_or_logged(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(
+    with smtp_server(
         _AcceptMail(),
-        hostname="127.0.0.1",
-        port=port,
         auth_require_tls=False,
         authenticator=lambda *args: AuthResult(success=False, handled=False),
-    )
-    controller.start()
-    try:
+    ) as port:
         config = tmp_path / "publisher.toml"
         config.write_text(
             f'[paths]\ninput = ["{seeds_copy}"]\nout = "{tmp_path / "out"}"\n'
@@ -72,8 +64,6 @@ def test_password_never_printed_or_logged(
         assert main(["build", "--config", str(config), "-q"]) == 0
         assert main(["subscribers", "add", "--config", str(config), "ann@example.org"]) == 0
         code = main(["send", "--config", str(config), "-v"])
-    finally:
-        controller.stop()
     captured = capsys.readouterr()
     assert code == 1
     assert "refused" in captured.err.lower() or "auth" in captured.err.lower()
