@@ -135,6 +135,15 @@ def stage_rates(inputs: Path) -> dict[str, float]:
                 articles.append(result)
 
     rates["clean (with boilerplate keys, one parse)"] = len(docs) / timed(clean_all)
+    # Per input kind too: a plain-text scrape and a whole HTML page (about 20 times its size,
+    # parsed into a tree) cost very different amounts, and a user's mix decides the average.
+    # Timed after the mixed run, which so still starts with cold caches.
+    for kind in ("text", "html"):
+        some = [doc for doc in docs if doc.kind == kind]
+        if some:
+            rates[f"clean, {kind} pages only ({len(some)})"] = len(some) / timed(
+                lambda some=some: [clean_document(doc) for doc in some]
+            )
     rates["summarize"] = len(articles) / timed(
         lambda: [summarize(a, sentences=3, words=75) for a in articles]
     )

@@ -57,17 +57,24 @@ def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> l
     publishing order.
 
     Callers order files so that pages come before the index and feeds that link to them. The
-    flushes run in threads (each waits on the disk, not the CPU) and all end before the first
-    rename; the directories are flushed once all are renamed. Returns the relative paths
-    written. An OSError while staging (raised by ``staged``), flushing or renaming removes
-    the temporaries and becomes a PublisherError; a run killed half-way leaves temporaries
-    that ``remove_stale_temps`` removes, never a half-written file.
+    flushes run in threads (each waits on the disk, not the CPU), each as soon as its file is
+    staged, so that they overlap with the staging of the rest (thousands of article pages);
+    all end before the first rename, and the directories are flushed once all are renamed.
+    Returns the relative paths written. An OSError while staging (raised by ``staged``),
+    flushing or renaming removes the temporaries and becomes a PublisherError; a run killed
+    half-way leaves temporaries that ``remove_stale_temps`` removes, never a half-written file.
     """
     temps: list[tuple[str, str]] = []
     try:
-        temps.extend((name, tmp) for name, tmp in staged if tmp is not None)
         with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            list(pool.map(_fsync, [tmp for _, tmp in temps]))
+            flushes = []
+            # Every temporary is collected before a failed flush is raised: all get removed.
+            for name, tmp in staged:
+                if tmp is not None:
+                    temps.append((name, tmp))
+                    flushes.append(pool.submit(_fsync, tmp))
+            for flush in flushes:
+                flush.result()
         for name, tmp in temps:
             os.replace(tmp, out_dir / name)
         for directory in {(out_dir / name).parent for name, _ in temps}:
