@@ -9,8 +9,9 @@ never split because their full stop is not followed by white space.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import accumulate
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -68,26 +69,28 @@ def split_sentences(text: str) -> list[str]:
     prices ("$3.5 million", "2.5%") and closing quotes ('"I'm leaving." He left.' is two
     sentences).
     """
-    return [sentence for _, sentences in split_paragraphs(text) for sentence in sentences]
+    return [sentence for _, sentences, _ in split_paragraphs(text) for sentence in sentences]
 
 
-def split_paragraphs(text: str) -> list[tuple[list[str], list[str]]]:
-    """Split ``text`` into paragraphs, each as its words and its sentences (see
-    ``split_sentences``).
+def split_paragraphs(text: str) -> list[tuple[list[str], list[str], int]]:
+    """Split ``text`` into paragraphs, each as its words, its sentences (see
+    ``split_sentences``) and its number of white-space separated words.
 
-    The words are the paragraph's white-space separated chunks, so each sentence is some of
-    them in order joined by single spaces, and the sentences use up the words exactly.
+    The words are the paragraph's white-space separated chunks, each cut after any CJK full
+    stop inside it, so each sentence is some of them in order joined by single spaces, and
+    the sentences use up the words exactly.
     """
-    paragraphs: list[tuple[list[str], list[str]]] = []
+    paragraphs: list[tuple[list[str], list[str], int]] = []
     for paragraph in _PARAGRAPHS.split(text):
         words = paragraph.split()  # str.split() and re's \s agree on white space
         if not words:
             continue
+        written = len(words)
         flat = " ".join(words)
-        if any(map(flat.__contains__, _CJK_STOPS)):
+        if not flat.isascii() and any(map(flat.__contains__, _CJK_STOPS)):
             flat = _CJK_BOUNDARY.sub(r"\1 ", flat)
             words = flat.split()
-        paragraphs.append((words, _split_flat(flat)))
+        paragraphs.append((words, _split_flat(flat), written))
     return paragraphs
 
 
@@ -113,14 +116,15 @@ def _is_boundary(text: str, start: int, stop_at: int, stop: str, rest: int) -> b
         return True
     # The word before the full stop starts after the last space, bracket or opening quote.
     word = text[text.rfind(" ", start, stop_at) + 1 or start : stop_at]
-    if _BEFORE_WORD.search(word):
+    # Most words are plain letters, which spares them the regular expressions.
+    if not word.isalnum() and _BEFORE_WORD.search(word):
         word = _BEFORE_WORD.split(word)[-1]  # "(U.S" -> "U.S"
     word = word.rstrip(".").lower()
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "J. K. Rowling", "George W. Bush"
     if word in NEVER_FINAL_ABBREVIATIONS:
         return False
-    if word in MAYBE_FINAL_ABBREVIATIONS or _DOTTED.fullmatch(word):
+    if word in MAYBE_FINAL_ABBREVIATIONS or ("." in word and _DOTTED.fullmatch(word)):
         next_word = _NEXT_WORD.match(text, rest)
         return bool(next_word and next_word.group(1).lower() in SENTENCE_OPENERS)
     return True
@@ -254,10 +258,24 @@ def is_junk(sentence: str) -> bool:
 
 def junk_flags(sentences: Sequence[str], words: Iterable[int]) -> list[bool]:
     """``is_junk`` of each of ``sentences``, given their numbers of white-space separated
-    words; cheaper than one at a time, as a hint none of them holds is looked for once."""
+    words; cheaper than one at a time, as the hints are looked for once in all of them."""
+    joined = "\n".join(sentences)
     # A hint in one sentence's lowercase is in that of all of them joined (hints are ASCII).
-    hints = tuple(filter("\n".join(sentences).lower().__contains__, _JUNK_HINTS))
-    return list(map(_is_junk, sentences, words, repeat(hints)))
+    lower = joined.lower()
+    hints = tuple(filter(lower.__contains__, _JUNK_HINTS))
+    held: list[tuple[str, ...]] = [()] * len(sentences)  # the hints each sentence may hold
+    if len(lower) == len(joined):
+        # Every character kept its place, so each hint found is in the sentence there.
+        starts = list(accumulate((len(sentence) + 1 for sentence in sentences), initial=0))
+        for hint in hints:
+            at = lower.find(hint)
+            while at >= 0:
+                index = bisect_right(starts, at) - 1
+                held[index] = hints
+                at = lower.find(hint, starts[index + 1])  # on to the next sentence
+    else:
+        held = [hints] * len(sentences)  # "İ" lowercases to two characters: no positions
+    return list(map(_is_junk, sentences, words, held))
 
 
 def _is_junk(sentence: str, words: int, hints: tuple[str, ...]) -> bool:
@@ -268,9 +286,12 @@ def _is_junk(sentence: str, words: int, hints: tuple[str, ...]) -> bool:
         return True
     if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
         return True  # half of a quotation split across sentences reads as broken
+    byline = sentence.startswith("By")
+    if not hints and not byline:
+        return False
     lower = sentence.lower()
     # map() over the bound __contains__ runs these tests in C, with no generator frame.
-    if not sentence.startswith("By") and not any(map(lower.__contains__, hints)):
+    if not byline and not any(map(lower.__contains__, hints)):
         return False
     unknown_case = not sentence.isascii() and any(map(sentence.__contains__, _FOLDS_TO_ASCII))
     return any(

@@ -21,10 +21,10 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
-from itertools import chain, islice, pairwise
-from operator import itemgetter
+from itertools import chain, islice, pairwise, repeat
+from operator import itemgetter, mul
 from typing import NamedTuple
 
 from .models import Article, Summary
@@ -115,7 +115,7 @@ class _Chunk(NamedTuple):
 
     content: tuple[str, ...]  # per token: its content word, or "" (punctuation, stopword)
     names: tuple[str, ...]  # content words of its capitalised tokens ("Moscow" -> "moscow")
-    later_names: tuple[str, ...]  # the same without the first token, for a sentence opener
+    opener: str  # the first of those if the first token is one, else ""
 
 
 class _ChunkTable(dict[str, _Chunk]):
@@ -134,7 +134,7 @@ class _ChunkTable(dict[str, _Chunk]):
             word for raw, word in zip(tokens, content, strict=True) if word and raw[0].isupper()
         )
         opens_with_name = bool(content and content[0] and tokens[0][0].isupper())
-        value = self[chunk] = _Chunk(content, names, names[1:] if opens_with_name else names)
+        value = self[chunk] = _Chunk(content, names, names[0] if opens_with_name else "")
         return value
 
 
@@ -160,7 +160,7 @@ class _Terms(NamedTuple):
 
     words: list[list[str]]  # per text: its content words, lowercase, in order
     bigrams: list[list[str]]  # per text: adjacent content words, no punctuation or stopword between
-    names: list[str]  # of all texts: content words capitalised inside a text ("Moscow")
+    names: Counter[str]  # of all texts: content words capitalised inside a text ("Moscow")
 
 
 class _Sentence(NamedTuple):
@@ -178,8 +178,11 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     Also derives the reading time (at 230 words a minute, at least 1), the candidate keyword
     terms with their counts (best first) and the story fingerprint. Pure and deterministic.
     """
-    found, body = _sentences(block.text for block in article.blocks if block.kind != "heading")
+    found, body, written = _sentences(
+        block.text for block in article.blocks if block.kind != "heading"
+    )
     headings = [block.text.split() for block in article.blocks if block.kind == "heading"]
+    written += sum(map(len, headings))  # the article's word count, without splitting it again
     title = article.title.split()
     headline = _analyse(title, [len(title)])
     ranked, counts = _ranked_terms(
@@ -189,7 +192,7 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     topics = (term for term in ranked if counts[term] >= MIN_BIGRAM_COUNT or " " not in term)
     return Summary(
         sentences=_select(found, headline.words[0], sentences, words),
-        reading_minutes=max(1, round(article.word_count / WORDS_PER_MINUTE)),
+        reading_minutes=max(1, round(written / WORDS_PER_MINUTE)),
         terms=tuple((term, counts[term]) for term in islice(topics, MAX_TERMS)),
         fingerprint=_fingerprint(ranked),
     )
@@ -274,7 +277,9 @@ def _select(
     scores = _scores(usable, title_words)
     chosen: list[_Sentence] = []
     used = 0
-    for sentence in sorted(usable, key=lambda s: (-scores[s.index], s.index)):
+    # Best first; a reversed sort is still stable, so ties keep article order.
+    for rank in sorted(range(len(usable)), key=scores.__getitem__, reverse=True):
+        sentence = usable[rank]
         if len(chosen) >= limit:
             break
         if _repeats(sentence, chosen):
@@ -315,13 +320,16 @@ def _standfirst(text: str) -> str:
     return text
 
 
-def _sentences(paragraphs: Iterable[str]) -> tuple[list[_Sentence], _Terms]:
-    """Split paragraphs into sentences, judge each once and find the terms of all of them."""
+def _sentences(paragraphs: Iterable[str]) -> tuple[list[_Sentence], _Terms, int]:
+    """Split paragraphs into sentences, judge each once and find the terms of all of them;
+    also count the white-space separated words of the paragraphs."""
     texts: list[str] = []
     chunks: list[str] = []  # the words of all the sentences, in order
+    written = 0
     opened = False  # seen the first usable sentence
     for paragraph in paragraphs:
-        for words, sentences in split_paragraphs(paragraph):
+        for words, sentences, count in split_paragraphs(paragraph):
+            written += count
             if opened:
                 texts += sentences
                 chunks += words
@@ -342,35 +350,40 @@ def _sentences(paragraphs: Iterable[str]) -> tuple[list[_Sentence], _Terms]:
             zip(texts, lengths, terms.words, junk_flags(texts, lengths), strict=True)
         )
     ]
-    return found, terms
+    return found, terms, written
 
 
-def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> dict[int, float]:
-    """Weighted sum of the position, centrality and title signals, by sentence index."""
-    document = Counter(chain.from_iterable(sentence.content for sentence in usable))
-    document_norm = math.sqrt(sum(value * value for value in document.values())) or 1.0
-    centrality = []
-    for sentence in usable:
-        words = sentence.content
-        # Summing the document count per occurrence is the dot product of the two count
-        # vectors; the sentence's squared norm is its word count unless a word repeats.
-        dot = sum(map(document.__getitem__, words))
-        if len(words) == len(sentence.tokens):
-            squares = len(words)
-        else:
-            squares = sum(value * value for value in Counter(words).values())
-        centrality.append(dot / ((math.sqrt(squares) or 1.0) * document_norm))
+def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> list[float]:
+    """Weighted sum of the position, centrality and title signals of each sentence."""
+    contents = [sentence.content for sentence in usable]
+    document = Counter(chain.from_iterable(contents))
+    document_norm = math.sqrt(_sum_of_squares(document.values())) or 1.0
+    # Summing the document count per occurrence is the dot product of the two count vectors
+    # (map() keeps the sums in C); a sentence's squared norm is its word count unless a
+    # word repeats.
+    dots = map(sum, map(map, repeat(document.__getitem__), contents))
+    squares = [
+        len(sentence.content)
+        if len(sentence.content) == len(sentence.tokens)
+        else _sum_of_squares(Counter(sentence.content).values())
+        for sentence in usable
+    ]
+    centrality = [
+        dot / ((math.sqrt(square) or 1.0) * document_norm)
+        for dot, square in zip(dots, squares, strict=True)
+    ]
     top = max(centrality) or 1.0
     title = set(title_words)
-    scores = {}
-    for rank, (sentence, central) in enumerate(zip(usable, centrality, strict=True)):
-        overlap = len(title & sentence.tokens) / len(title) if title else 0.0
-        scores[sentence.index] = (
-            POSITION_WEIGHT * math.exp(-rank / POSITION_DECAY)
-            + CENTRALITY_WEIGHT * central / top
-            + TITLE_WEIGHT * overlap
-        )
-    return scores
+    return [
+        POSITION_WEIGHT * math.exp(-rank / POSITION_DECAY)
+        + CENTRALITY_WEIGHT * central / top
+        + TITLE_WEIGHT * (len(title & sentence.tokens) / len(title) if title else 0.0)
+        for rank, (sentence, central) in enumerate(zip(usable, centrality, strict=True))
+    ]
+
+
+def _sum_of_squares(values: Collection[int]) -> int:
+    return sum(map(mul, values, values))
 
 
 def _repeats(sentence: _Sentence, chosen: Iterable[_Sentence]) -> bool:
@@ -389,7 +402,7 @@ def _analyse(chunks: Sequence[str], lengths: Iterable[int]) -> _Terms:
     them (each text's ``text.split()``, in order) and each text's number of chunks;
     possessives folded ("taliban's"). One table look-up pass serves all the texts."""
     found = list(map(_CHUNKS.__getitem__, chunks))
-    names = list(map(_NAMES, found))
+    openers = []
     words = []
     bigrams = []
     end = 0
@@ -405,9 +418,12 @@ def _analyse(chunks: Sequence[str], lengths: Iterable[int]) -> _Terms:
         # the first chunk unless that holds only apostrophes (and so no token at all).
         for opener in range(start, end):
             if found[opener].content:
-                names[opener] = found[opener].later_names
+                if found[opener].opener:
+                    openers.append(found[opener].opener)
                 break
-    return _Terms(words, bigrams, list(chain.from_iterable(names)))
+    names = Counter(chain.from_iterable(map(_NAMES, found)))
+    names.subtract(openers)  # the counts stay positive: each opener was counted first
+    return _Terms(words, bigrams, names)
 
 
 def _ranked_terms(headline: _Terms, texts: Sequence[_Terms]) -> tuple[list[str], Counter[str]]:
@@ -430,9 +446,9 @@ def _ranked_terms(headline: _Terms, texts: Sequence[_Terms]) -> tuple[list[str],
     salience = counts.copy()
     for term, count in in_title.items():
         salience[term] += TITLE_TERM_BONUS * count
-    names = Counter(chain.from_iterable(part.names for part in texts))
-    for name, count in names.items():
-        salience[name] += NAME_TERM_BONUS * count
+    for part in texts:
+        for name, count in part.names.items():
+            salience[name] += NAME_TERM_BONUS * count
     # A reversed sort is still stable, so ties keep that first-occurrence order.
     return sorted(counts, key=salience.__getitem__, reverse=True), counts
 
