@@ -178,16 +178,14 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     Also derives the reading time (at 230 words a minute, at least 1), the candidate keyword
     terms with their counts (best first) and the story fingerprint. Pure and deterministic.
     """
-    found, body, written = _sentences(
-        block.text for block in article.blocks if block.kind != "heading"
-    )
     headings = [block.text.split() for block in article.blocks if block.kind == "heading"]
+    found, body, written = _sentences(
+        (block.text for block in article.blocks if block.kind != "heading"), headings
+    )
     written += sum(map(len, headings))  # the article's word count, without splitting it again
     title = article.title.split()
     headline = _analyse(title, [len(title)])
-    ranked, counts = _ranked_terms(
-        headline, [_analyse(list(chain.from_iterable(headings)), map(len, headings)), body]
-    )
+    ranked, counts = _ranked_terms(headline, body)
     # A bigram seen once is a phrase, not a topic.
     topics = (term for term in ranked if counts[term] >= MIN_BIGRAM_COUNT or " " not in term)
     return Summary(
@@ -320,11 +318,14 @@ def _standfirst(text: str) -> str:
     return text
 
 
-def _sentences(paragraphs: Iterable[str]) -> tuple[list[_Sentence], _Terms, int]:
-    """Split paragraphs into sentences, judge each once and find the terms of all of them;
-    also count the white-space separated words of the paragraphs."""
+def _sentences(
+    paragraphs: Iterable[str], headings: Sequence[list[str]] = ()
+) -> tuple[list[_Sentence], _Terms, int]:
+    """Split paragraphs into sentences and judge each once; find the terms of the headings
+    (each given as its words) and then of all the sentences, and count the white-space
+    separated words of the paragraphs."""
     texts: list[str] = []
-    chunks: list[str] = []  # the words of all the sentences, in order
+    chunks = list(chain.from_iterable(headings))  # then the words of all the sentences
     written = 0
     opened = False  # seen the first usable sentence
     for paragraph in paragraphs:
@@ -343,11 +344,17 @@ def _sentences(paragraphs: Iterable[str]) -> tuple[list[_Sentence], _Terms, int]
                 chunks += text.split()
     # Sentences are single-spaced, so each has one word more than it has spaces.
     lengths = [text.count(" ") + 1 for text in texts]
-    terms = _analyse(chunks, lengths)
+    terms = _analyse(chunks, [*map(len, headings), *lengths])
     found = [
         _Sentence(index, text, length, content, frozenset(content), not junk)
         for index, (text, length, content, junk) in enumerate(
-            zip(texts, lengths, terms.words, junk_flags(texts, lengths), strict=True)
+            zip(
+                texts,
+                lengths,
+                islice(terms.words, len(headings), None),
+                junk_flags(texts, lengths),
+                strict=True,
+            )
         )
     ]
     return found, terms, written
@@ -426,8 +433,9 @@ def _analyse(chunks: Sequence[str], lengths: Iterable[int]) -> _Terms:
     return _Terms(words, bigrams, names)
 
 
-def _ranked_terms(headline: _Terms, texts: Sequence[_Terms]) -> tuple[list[str], Counter[str]]:
-    """All unigram and bigram terms, best first, and the count of every term.
+def _ranked_terms(headline: _Terms, texts: _Terms) -> tuple[list[str], Counter[str]]:
+    """All unigram and bigram terms of the title and the ``texts``, best first, and the count
+    of every term.
 
     Salience = count + TITLE_TERM_BONUS per title occurrence + NAME_TERM_BONUS per
     capitalised occurrence inside a sentence (a name: "Moscow", "Delawar"); ties keep
@@ -436,19 +444,13 @@ def _ranked_terms(headline: _Terms, texts: Sequence[_Terms]) -> tuple[list[str],
     in_title = Counter(chain(*headline.words, *headline.bigrams))
     # Each text's words, then its bigrams, text after text: one count over every term in text
     # order, so the counter's order is first occurrence.
-    in_order = [
-        terms
-        for part in texts
-        for pair in zip(part.words, part.bigrams, strict=True)
-        for terms in pair
-    ]
-    counts = Counter(chain(in_title.elements(), *in_order))
+    in_order = chain.from_iterable(zip(texts.words, texts.bigrams, strict=True))
+    counts = Counter(chain(in_title.elements(), chain.from_iterable(in_order)))
     salience = counts.copy()
     for term, count in in_title.items():
         salience[term] += TITLE_TERM_BONUS * count
-    for part in texts:
-        for name, count in part.names.items():
-            salience[name] += NAME_TERM_BONUS * count
+    for name, count in texts.names.items():
+        salience[name] += NAME_TERM_BONUS * count
     # A reversed sort is still stable, so ties keep that first-occurrence order.
     return sorted(counts, key=salience.__getitem__, reverse=True), counts
 
