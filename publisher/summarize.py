@@ -160,7 +160,7 @@ class _Terms(NamedTuple):
 
     words: list[list[str]]  # per text: its content words, lowercase, in order
     bigrams: list[list[str]]  # per text: adjacent content words, no punctuation or stopword between
-    names: Counter[str]  # of all texts: content words capitalised inside a text ("Moscow")
+    names: Counter[str]  # of all texts: how often a word is capitalised inside a text ("Moscow")
 
 
 class _Sentence(NamedTuple):
@@ -390,6 +390,7 @@ def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> list[flo
 
 
 def _sum_of_squares(values: Collection[int]) -> int:
+    """The squared norm of a count vector."""
     return sum(map(mul, values, values))
 
 
@@ -423,13 +424,13 @@ def _analyse(chunks: Sequence[str], lengths: Iterable[int]) -> _Terms:
         )
         # The first token opens the text, so its capital does not make it a name. It is in
         # the first chunk unless that holds only apostrophes (and so no token at all).
-        for opener in range(start, end):
-            if found[opener].content:
-                if found[opener].opener:
-                    openers.append(found[opener].opener)
+        for first in range(start, end):
+            if found[first].content:
+                if found[first].opener:
+                    openers.append(found[first].opener)
                 break
     names = Counter(chain.from_iterable(map(_NAMES, found)))
-    names.subtract(openers)  # the counts stay positive: each opener was counted first
+    names.subtract(openers)  # never below zero: each opener is among the names counted
     return _Terms(words, bigrams, names)
 
 
