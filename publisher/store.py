@@ -313,9 +313,16 @@ class Store:
         ).fetchone()
         return _record(row) if row else None
 
-    def save_article(self, record: ArticleRecord, *, size: int, mtime: float) -> None:
-        """Insert or replace an article; id, slug and first-seen of a known key never change."""
-        self.db.execute("DELETE FROM rejects WHERE source_key = ?", (record.source_key,))
+    def save_article(
+        self, record: ArticleRecord, *, size: int, mtime: float, first: bool = False
+    ) -> None:
+        """Insert or replace an article; id, slug and first-seen of a known key never change.
+
+        ``first`` says the store has never recorded the article's file: there is no rejection
+        of it to forget.
+        """
+        if not first:
+            self.db.execute("DELETE FROM rejects WHERE source_key = ?", (record.source_key,))
         self.db.execute(
             """
             INSERT INTO articles (id, source_key, source, grp, size, mtime, content_hash,
