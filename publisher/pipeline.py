@@ -35,7 +35,7 @@ from .mail import SendReport, SubscriberReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
 from .publish import publish_staged, remove_stale_temps, run_lock, stage_file, write_files
 from .sources import SourceFile
-from .store import ArticleRecord, FileState, Store, Subscriber
+from .store import ArticleRecord, FileState, Store, Subscriber, TermCounts
 from .summarize import choose_keywords, group_stories, summarize, summarize_text
 from .templating import template_dirs
 
@@ -219,6 +219,7 @@ def build(
                     process, tasks, jobs=settings.jobs, executor=pool, progress=progress
                 ):
                     batch.add(item)
+                batch.flush()
             del tasks
             # Later stages read records in the workers: only our own pool's see the state.
             local = pool if executor is None else None
@@ -367,6 +368,7 @@ class _Batch:
         self.published_count = store.article_count()
         # Id -> (group, block keys) of every article saved, for the cross-document pass.
         self.saved: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.terms = TermCounts(store)
 
     def add(self, item: Processed) -> None:
         """Record one processed file: rejected, touched, unchanged, new or changed."""
@@ -395,7 +397,7 @@ class _Batch:
             return
         stamp = self.start + timedelta(seconds=self.tick)
         self.tick += 1
-        record = _record(store, item, existing, body_hash, stamp, self.published_count)
+        record = _record(store, self.terms, item, existing, body_hash, stamp, self.published_count)
         store.save_article(record, size=file.size, mtime=file.mtime, first=first)
         self.saved[record.id] = (file.group, item.block_keys)
         self.published_count += (record.duplicate_of is None) - (
@@ -406,23 +408,30 @@ class _Batch:
         else:
             self.changed += 1
 
+    def flush(self) -> None:
+        """Write what is still only counted in memory (the term counts): call it after the
+        last ``add``, in the same transaction."""
+        self.terms.flush()
+
 
 def _record(
     store: Store,
+    terms: TermCounts,
     item: Processed,
     existing: ArticleRecord | None,
     body_hash: str,
     stamp: datetime,
     published_count: int,
 ) -> ArticleRecord:
-    """The record to save for a new or changed article; updates the keyword term counts."""
+    """The record to save for a new or changed article; updates the keyword term counts
+    (``terms``)."""
     file, article, summary = item.file, item.result, item.summary
     assert isinstance(article, Article) and summary is not None
-    terms = [term for term, _ in summary.terms]
+    new_terms = [term for term, _ in summary.terms]
     if existing is not None:
-        store.add_terms((t for t, _ in existing.data.get("terms", ())), -1)
-    store.add_terms(terms)
-    frequencies = store.term_frequencies(terms)
+        terms.add((t for t, _ in existing.data.get("terms", ())), -1)
+    terms.add(new_terms)
+    frequencies = terms.frequencies(new_terms)
     keywords = choose_keywords(summary.terms, frequencies, max(published_count, 1) + 1)
     article_id = existing.id if existing else article_id_for(file.key)
     original = store.original_of(body_hash, file.key)

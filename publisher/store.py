@@ -580,12 +580,12 @@ class Store:
 
     # -- keyword document frequencies --------------------------------------------------------
 
-    def add_terms(self, terms: Iterable[str], delta: int = 1) -> None:
-        """Count one more (or, with delta=-1, one fewer) document containing each term."""
+    def set_term_counts(self, counts: Iterable[tuple[str, int]]) -> None:
+        """Store how many documents contain each term (see TermCounts, which counts them)."""
         self.db.executemany(
             "INSERT INTO terms (term, docs) VALUES (?, ?) "
-            "ON CONFLICT (term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)",
-            ((term, delta) for term in set(terms)),
+            "ON CONFLICT (term) DO UPDATE SET docs = excluded.docs",
+            counts,
         )
 
     def term_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
@@ -755,6 +755,56 @@ class Store:
         """(when, status, detail) of job ``name``'s last recorded run, or None."""
         row = self.db.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
         return (_dt(row["last_run"]), row["status"], row["detail"]) if row else None
+
+
+class TermCounts:
+    """The keyword terms' document frequencies while a batch of articles is saved: each term
+    is read from the store once, counted here and written back by ``flush``.
+
+    An upsert and a look-up per term of every saved article cost the saving of a cold build
+    more than anything else; most terms recur from article to article. At most ``limit``
+    terms are held: past that, ``add`` writes them back and forgets them.
+    """
+
+    def __init__(self, store: Store, *, limit: int = 50_000) -> None:
+        self.store, self.limit = store, limit
+        # Every term read or counted since the last flush; None for one the store lacks.
+        self.counts: dict[str, int | None] = {}
+        self.changed: dict[str, int] = {}  # the counts to write back
+
+    def add(self, terms: Iterable[str], delta: int = 1) -> None:
+        """Count one more (or, with delta=-1, one fewer) document containing each term.
+
+        A count never drops below 0, except that of a term never counted, which becomes
+        ``delta``: the rule the store's terms table has always followed.
+        """
+        if len(self.counts) > self.limit:
+            self.flush()
+        distinct = set(terms)
+        counts = self._load(distinct)
+        for term in distinct:
+            count = counts[term]
+            counts[term] = self.changed[term] = delta if count is None else max(0, count + delta)
+
+    def frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many documents contain each of ``terms`` (terms never counted are left out)."""
+        distinct = set(terms)
+        counts = self._load(distinct)
+        return {term: count for term in distinct if (count := counts[term]) is not None}
+
+    def flush(self) -> None:
+        """Write the changed counts to the store (in term order: its key order) and forget
+        every term read."""
+        self.store.set_term_counts(sorted(self.changed.items()))
+        self.counts.clear()
+        self.changed.clear()
+
+    def _load(self, terms: set[str]) -> dict[str, int | None]:
+        missing = [term for term in terms if term not in self.counts]
+        if missing:
+            stored = self.store.term_frequencies(missing)
+            self.counts.update((term, stored.get(term)) for term in missing)
+        return self.counts
 
 
 def _in_chunks(values: Iterable[str]) -> Iterator[tuple[list[str], str]]:

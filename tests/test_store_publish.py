@@ -13,7 +13,7 @@ import pytest
 
 from publisher.errors import LockedError, PublisherError
 from publisher.publish import publish_staged, run_lock, stage_file, write_files
-from publisher.store import SCHEMA_VERSION, ArticleRecord, Store
+from publisher.store import SCHEMA_VERSION, ArticleRecord, Store, TermCounts
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
@@ -84,6 +84,19 @@ def test_boilerplate_memory_counts_documents(tmp_path: Path) -> None:
         store.record_boilerplate("g", "d2", ["k1", "k3"])  # replaces d2's keys
         store.record_boilerplate("other", "d3", ["k1"])
         assert store.recurring_keys("g") == {"k1": 2}
+
+
+def test_term_counts_follow_the_stored_rule_and_reach_the_store(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.set_term_counts([("old", 3), ("zero", 0)])
+        terms = TermCounts(store, limit=2)
+        terms.add(["old", "new", "new"])
+        assert terms.frequencies(["old", "new", "unseen"]) == {"old": 4, "new": 1}
+        terms.add(["zero", "absent"], -1)  # past the limit: the first counts are written
+        assert store.term_frequencies(["old", "new"]) == {"old": 4, "new": 1}
+        assert terms.frequencies(["zero", "absent"]) == {"zero": 0, "absent": -1}
+        terms.flush()
+        assert store.term_frequencies(["zero", "absent", "unseen"]) == {"zero": 0, "absent": -1}
 
 
 def test_write_files_only_rewrites_changed_files(tmp_path: Path) -> None:
