@@ -35,7 +35,7 @@ from .mail import SendReport, SubscriberReport, send_digest
 from .models import Article, Block, Digest, Entry, RawDocument, Rejected, RunReport, Summary
 from .publish import publish_staged, remove_stale_temps, run_lock, stage_file, write_files
 from .sources import SourceFile
-from .store import ArticleRecord, FileState, Store, Subscriber, TermCounts
+from .store import ArticleRecord, EncodedData, FileState, Store, Subscriber, TermCounts
 from .summarize import choose_keywords, group_stories, summarize, summarize_text
 from .templating import template_dirs
 
@@ -85,8 +85,11 @@ class Processed:
 
     ``keys`` are the document's boilerplate line keys, newline-joined; ``result`` is None when
     the content is unchanged since the store last saw it. Everything derived from the
-    article alone (summary, block keys, body hash) is computed here, in parallel, rather
-    than in the parent, whose saving is serial.
+    article alone (summary, block keys, body hash, the article's stored data) is computed
+    here, in parallel, rather than in the parent, whose saving is serial. An article comes
+    without its blocks: their text travels once, in ``article_data``, the article as
+    ``article_to_data`` gives it, already encoded (Store.encode_data) for the store, which
+    is all the parent does with it.
     """
 
     file: SourceFile
@@ -96,6 +99,7 @@ class Processed:
     keys: str = ""
     block_keys: tuple[str, ...] = ()  # the key of each of the article's blocks, in order
     body_hash: str = ""
+    article_data: str = ""
 
 
 def process(task: Task) -> Processed:
@@ -118,7 +122,14 @@ def process(task: Task) -> Processed:
     summary = summarize(result, sentences=task.sentences, words=task.words)
     block_keys = tuple(block_key(block.text) for block in result.blocks)
     return Processed(
-        task.file, doc.content_hash, result, summary, joined, block_keys, _body_hash(result)
+        task.file,
+        doc.content_hash,
+        replace(result, blocks=()),
+        summary,
+        joined,
+        block_keys,
+        _body_hash(result),
+        Store.encode_data(article_to_data(result)),
     )
 
 
@@ -450,15 +461,28 @@ def _record(
         duplicate_of=original.id if original is not None else None,
         story=existing.story if existing else None,
         digest_id=existing.digest_id if existing else None,
-        data={
-            "article": article_to_data(article),
-            "summary": list(summary.sentences),
-            "keywords": list(keywords),
-            "reading_minutes": summary.reading_minutes,
-            "terms": [list(pair) for pair in summary.terms],
-            "fingerprint": list(summary.fingerprint),
-        },
+        data=EncodedData(
+            _with_article(
+                item.article_data,
+                {
+                    "summary": list(summary.sentences),
+                    "keywords": list(keywords),
+                    "reading_minutes": summary.reading_minutes,
+                    "terms": [list(pair) for pair in summary.terms],
+                    "fingerprint": list(summary.fingerprint),
+                },
+            )
+        ),
     )
+
+
+def _with_article(article_data: str, data: dict[str, Any]) -> str:
+    """``data`` with the article's, encoded as Store.encode_data encodes the whole: the
+    article's data (``article_data``) comes encoded already, and its key sorts before every
+    other key of a payload."""
+    assert all(key > "article" for key in data)
+    rest = Store.encode_data(data)
+    return '{"article": ' + article_data + (", " + rest[1:] if data else "}")
 
 
 def _group_stories(store: Store) -> None:

@@ -139,6 +139,30 @@ class ArticleRecord:
     data: Mapping[str, Any]
 
 
+class EncodedData(Mapping[str, Any]):
+    """A payload given as the text that Store.encode_data makes of it, decoded only when
+    read: the pipeline encodes an article in the worker that made it, and the parent that
+    saves it needs nothing but the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._decoded: dict[str, Any] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def _data(self) -> dict[str, Any]:
+        if self._decoded is None:
+            self._decoded = json.loads(self.text)
+        return self._decoded
+
+
 @dataclass(frozen=True)
 class Subscriber:
     """One address on the subscriber list (lower case), active or unsubscribed."""
@@ -360,6 +384,8 @@ class Store:
     @staticmethod
     def encode_data(data: Mapping[str, Any]) -> str:
         """An article's payload as stored: JSON with sorted keys, so equal data is equal text."""
+        if isinstance(data, EncodedData):
+            return data.text
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     def replace_article_data(self, article_id: str, body_hash: str, data: str) -> None:

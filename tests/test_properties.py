@@ -11,11 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from publisher import pipeline
 from publisher.clean import clean
 from publisher.config import Settings
 from publisher.feeds import render_feeds
 from publisher.models import Article, Entry, RawDocument, Rejected
 from publisher.sources import decode
+from publisher.store import EncodedData, Store
 from publisher.summarize import split_sentences, summarize, summarize_text
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -160,3 +162,25 @@ def test_summaries_respect_their_budget(text: str, sentences: int, words: int) -
     summary = summarize_text(text, sentences=sentences, words=words)
     assert len(summary) <= sentences
     assert len(" ".join(summary).split()) <= words
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXT, st.lists(TEXT, max_size=4), st.lists(st.tuples(TEXT, st.integers(0, 9)), max_size=4))
+def test_a_payload_with_its_article_encoded_apart_is_the_same_text(
+    text: str, summary: list[str], terms: list[tuple[str, int]]
+) -> None:
+    article = {"title": text, "blocks": [["paragraph", text]], "published": None}
+    rest = {
+        "summary": summary,
+        "keywords": summary[:2],
+        "reading_minutes": 1,
+        "terms": [list(pair) for pair in terms],
+        "fingerprint": [3, 1],
+    }
+    whole = Store.encode_data({"article": article, **rest})
+    assert pipeline._with_article(Store.encode_data(article), rest) == whole
+    assert pipeline._with_article(Store.encode_data(article), {}) == Store.encode_data(
+        {"article": article}
+    )
+    assert dict(EncodedData(whole)) == json.loads(whole)
+    assert Store.encode_data(EncodedData(whole)) == whole
