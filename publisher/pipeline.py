@@ -441,8 +441,7 @@ def _record(
     new_terms = [term for term, _ in summary.terms]
     if existing is not None:
         terms.add((t for t, _ in existing.data.get("terms", ())), -1)
-    terms.add(new_terms)
-    frequencies = terms.frequencies(new_terms)
+    frequencies = terms.add(new_terms)
     keywords = choose_keywords(summary.terms, frequencies, max(published_count, 1) + 1)
     article_id = existing.id if existing else article_id_for(file.key)
     original = store.original_of(body_hash, file.key)

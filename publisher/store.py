@@ -801,8 +801,9 @@ class TermCounts:
         self.counts: dict[str, int | None] = {}
         self.changed: dict[str, int] = {}  # the counts to write back
 
-    def add(self, terms: Iterable[str], delta: int = 1) -> None:
-        """Count one more (or, with delta=-1, one fewer) document containing each term.
+    def add(self, terms: Iterable[str], delta: int = 1) -> dict[str, int]:
+        """Count one more (or, with delta=-1, one fewer) document containing each term;
+        return the terms' new counts.
 
         A count never drops below 0, except that of a term never counted, which becomes
         ``delta``: the rule the store's terms table has always followed.
@@ -811,15 +812,13 @@ class TermCounts:
             self.flush()
         distinct = set(terms)
         counts = self._load(distinct)
-        for term in distinct:
-            count = counts[term]
-            counts[term] = self.changed[term] = delta if count is None else max(0, count + delta)
-
-    def frequencies(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many documents contain each of ``terms`` (terms never counted are left out)."""
-        distinct = set(terms)
-        counts = self._load(distinct)
-        return {term: count for term in distinct if (count := counts[term]) is not None}
+        added = {
+            term: delta if (count := counts[term]) is None else max(0, count + delta)
+            for term in distinct
+        }
+        counts.update(added)
+        self.changed.update(added)
+        return added
 
     def flush(self) -> None:
         """Write the changed counts to the store (in term order: its key order) and forget

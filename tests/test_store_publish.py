@@ -90,13 +90,13 @@ def test_term_counts_follow_the_stored_rule_and_reach_the_store(tmp_path: Path) 
     with Store.open(tmp_path / "s.db") as store:
         store.set_term_counts([("old", 3), ("zero", 0)])
         terms = TermCounts(store, limit=2)
-        terms.add(["old", "new", "new"])
-        assert terms.frequencies(["old", "new", "unseen"]) == {"old": 4, "new": 1}
-        terms.add(["zero", "absent"], -1)  # past the limit: the first counts are written
-        assert store.term_frequencies(["old", "new"]) == {"old": 4, "new": 1}
-        assert terms.frequencies(["zero", "absent"]) == {"zero": 0, "absent": -1}
+        assert terms.add(["old", "new", "new"]) == {"old": 4, "new": 1}
+        assert terms.add(["new", "unseen"]) == {"new": 2, "unseen": 1}
+        # Past the limit: the counts so far are written first.
+        assert terms.add(["zero", "absent"], -1) == {"zero": 0, "absent": -1}
+        assert store.term_frequencies(["old", "new", "unseen"]) == {"old": 4, "new": 2, "unseen": 1}
         terms.flush()
-        assert store.term_frequencies(["zero", "absent", "unseen"]) == {"zero": 0, "absent": -1}
+        assert store.term_frequencies(["zero", "absent", "never"]) == {"zero": 0, "absent": -1}
 
 
 def test_write_files_only_rewrites_changed_files(tmp_path: Path) -> None:
