@@ -97,7 +97,9 @@ class Processed:
     result: Article | Rejected | None
     summary: Summary | None
     keys: str = ""
-    block_keys: tuple[str, ...] = ()  # the key of each of the article's blocks, in order
+    # The key of each of the article's blocks, in order, newline-joined: one string is
+    # cheaper to unpickle, and to keep until the batch ends, than a string per block.
+    block_keys: str = ""
     body_hash: str = ""
     article_data: str = ""
 
@@ -120,7 +122,7 @@ def process(task: Task) -> Processed:
     if isinstance(result, Rejected):
         return Processed(task.file, doc.content_hash, result, None, joined)
     summary = summarize(result, sentences=task.sentences, words=task.words)
-    block_keys = tuple(block_key(block.text) for block in result.blocks)
+    block_keys = "\n".join(block_key(block.text) for block in result.blocks)
     return Processed(
         task.file,
         doc.content_hash,
@@ -282,7 +284,7 @@ def _tasks(
 
 def _drop_recurring(
     store: Store,
-    saved: dict[str, tuple[str, tuple[str, ...]]],
+    saved: dict[str, tuple[str, str]],
     settings: Settings,
     pool: Executor | None = None,
 ) -> None:
@@ -291,16 +293,17 @@ def _drop_recurring(
 
     Workers clean with what the store knew before this batch; the batch itself is evidence
     too (a cold build of a site's archive has nothing remembered yet). ``saved`` maps each
-    saved article's id to its group and block keys. A block goes when its key is now seen
-    in at least BOILERPLATE_MIN_OTHERS other documents of its group; an article that would
-    lose every block keeps them (it is a republished story, not boilerplate). The summary is
-    made again only when it quoted a dropped block; terms and keywords stay as first chosen
-    (the dropped lines recur across the group, so they weigh little in TF-IDF). The trimming
-    runs on ``pool`` when given; only this process writes.
+    saved article's id to its group and block keys (newline-joined). A block goes when its
+    key is now seen in at least BOILERPLATE_MIN_OTHERS other documents of its group; an
+    article that would lose every block keeps them (it is a republished story, not
+    boilerplate). The summary is made again only when it quoted a dropped block; terms and
+    keywords stay as first chosen (the dropped lines recur across the group, so they weigh
+    little in TF-IDF). The trimming runs on ``pool`` when given; only this process writes.
     """
     counts: dict[str, dict[str, int]] = {}
     trims: list[tuple[str, frozenset[int]]] = []  # article id, positions of its blocks to drop
-    for article_id, (group, keys) in saved.items():
+    for article_id, (group, joined) in saved.items():
+        keys = _split(joined)
         if group not in counts:
             counts[group] = store.recurring_keys(group, min_docs=BOILERPLATE_MIN_OTHERS + 1)
         dropped = frozenset(i for i, key in enumerate(keys) if key in counts[group])
@@ -378,7 +381,7 @@ class _Batch:
         # build quadratic in the archive size.
         self.published_count = store.article_count()
         # Id -> (group, block keys) of every article saved, for the cross-document pass.
-        self.saved: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.saved: dict[str, tuple[str, str]] = {}
         self.terms = TermCounts(store)
 
     def add(self, item: Processed) -> None:
