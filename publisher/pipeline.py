@@ -326,21 +326,23 @@ def _trim(
         records = store.articles_by_id(article_id for article_id, _ in trims)
     result = []
     for article_id, drops in trims:
-        record = records[article_id]
-        article = article_from_data(record.data["article"])
-        dropped = [block for i, block in enumerate(article.blocks) if i in drops]
-        article = replace(
-            article, blocks=tuple(b for i, b in enumerate(article.blocks) if i not in drops)
-        )
-        data = dict(record.data, article=article_to_data(article))
+        data = dict(records[article_id].data)
+        # The stored data is edited as it is: an Article is made only to summarize again.
+        blocks = data["article"]["blocks"]
+        dropped = [text for i, (_, text) in enumerate(blocks) if i in drops]
+        kept = [block for i, block in enumerate(blocks) if i not in drops]
+        data["article"] = dict(data["article"], blocks=kept)
         # A sentence cut to the word budget ends in an ellipsis its block lacks.
-        quoted = [s.rstrip("…").rstrip() for s in record.data["summary"]]
-        if any(q in block.text for block in dropped for q in quoted):
+        quoted = [s.rstrip("…").rstrip() for s in data["summary"]]
+        if any(q in text for text in dropped for q in quoted):
             summary = summarize(
-                article, sentences=settings.summary.sentences, words=settings.summary.words
+                article_from_data(data["article"]),
+                sentences=settings.summary.sentences,
+                words=settings.summary.words,
             )
             data.update(summary=list(summary.sentences), reading_minutes=summary.reading_minutes)
-        result.append((article_id, _body_hash(article), Store.encode_data(data)))
+        body_hash = _text_hash(data["article"]["title"], [text for _, text in kept])
+        result.append((article_id, body_hash, Store.encode_data(data)))
     return result
 
 
@@ -841,7 +843,12 @@ def slug_for(title: str, article_id: str) -> str:
 
 
 def _body_hash(article: Article) -> str:
-    text = article.title + "\n" + article.body
+    return _text_hash(article.title, [block.text for block in article.blocks])
+
+
+def _text_hash(title: str, blocks: Sequence[str]) -> str:
+    """The body hash of an article with this title and these block texts (see Article.body)."""
+    text = title + "\n" + "\n\n".join(blocks)
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
