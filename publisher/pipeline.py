@@ -86,10 +86,10 @@ class Processed:
     ``keys`` are the document's boilerplate line keys, newline-joined; ``result`` is None when
     the content is unchanged since the store last saw it. Everything derived from the
     article alone (summary, block keys, body hash, the article's stored data) is computed
-    here, in parallel, rather than in the parent, whose saving is serial. An article comes
-    without its blocks: their text travels once, in ``article_data``, the article as
-    ``article_to_data`` gives it, already encoded (Store.encode_data) for the store, which
-    is all the parent does with it.
+    here, in parallel, rather than in the parent, whose saving is serial. The article comes
+    without its blocks: their text travels once, inside ``article_data`` (the whole article
+    as ``article_to_data`` gives it, encoded by Store.encode_data), which the parent only
+    stores.
     """
 
     file: SourceFile
