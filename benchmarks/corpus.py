@@ -4,11 +4,12 @@ Articles are made from real pages: the project's seeds, the extraction dev set
 (``aeb-dev``: plain-text and gzipped HTML pages) and the summarization dev set (``summ-dev``:
 BBC articles), found in ``<repo>/../shared/bench`` or ``$PUBLISHER_BENCH_DIR``. Each article
 takes one page as its template and varies it with an RNG seeded by (seed, index): prose
-paragraphs are permuted, the sentences inside them shuffled and joined by one sentence from
+paragraphs (in an HTML page, the runs of prose between its tags; menus and links stay where
+they are) are permuted, the sentences inside them shuffled and joined by one sentence from
 any page, one paragraph is swapped for a paragraph of another page, and the title gets a
-unique number. So no two articles are
-duplicates, and article ``i`` is the same whatever N is: the corpus of 10,000 holds the corpus
-of 1,000, and ``generate(1, out, start=10_000)`` adds "one new article" to it.
+unique number. So no two articles are duplicates, and article ``i`` is the same whatever N
+is: the corpus of 10,000 holds the corpus of 1,000, and ``generate(1, out, start=10_000)``
+adds "one new article" to it.
 
 Files are laid out one directory per site (``<out>/<site>/<index>.<ext>``), as a scraper
 would leave them, so the cross-document boilerplate memory sees realistic groups.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import html as htmllib
 import os
 import random
 import re
@@ -34,10 +36,16 @@ DEFAULT_SEED = 9
 # identical down to what `publisher build` stats.
 EPOCH = 1_700_000_000
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
-_PARAGRAPH = re.compile(r"(<p\b[^>]*>)(.*?)(</p>)", re.S | re.I)
+# Scripts written without spaces (Japanese, Chinese) end sentences with their own marks.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[。！？])(?=.)")
 _TITLE = re.compile(r"(<title[^>]*>)(.*?)(</title>)", re.S | re.I)
 _H1 = re.compile(r"(<h1[^>]*>)(.*?)(</h1>)", re.S | re.I)
+# Text between two tags (group 2). Comments and the bodies of elements that hold no text a
+# reader sees are matched whole first, so their text is never taken for prose.
+_TEXT_RUN = re.compile(
+    r"<!--.*?-->|<(script|style|textarea|title|noscript)\b.*?</\1\s*>|(?<=>)([^<]+)(?=<)",
+    re.S | re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -80,36 +88,50 @@ def templates(*, dev: bool = True) -> tuple[Template, ...]:
     return tuple(found)
 
 
+_ENDS = ".!?\"”'’。！？」"
+
+
 def _is_prose(line: str) -> bool:
-    return len(line.split()) >= 8 and line.rstrip()[-1:] in ".!?\"”'’"
+    # Eight words, or forty characters: a script without spaces between words has one "word".
+    return (len(line.split()) >= 8 or len(line.strip()) >= 40) and line.rstrip()[-1:] in _ENDS
 
 
-def _vary(paragraph: str, rng: random.Random, pool: tuple[str, ...]) -> str:
-    """The paragraph's sentences shuffled, with one sentence from the pool put among them.
+def _single(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _vary(
+    paragraph: str, rng: random.Random, pool: tuple[str, ...], *, markup: bool = False
+) -> str:
+    """The paragraph's sentences shuffled, with one sentence from the pool put among them
+    (escaped when the paragraph is HTML source: ``markup``).
 
     Shuffling alone leaves a one-sentence paragraph the same in every variant of its page,
     and the build would rightly take a line that recurs across a site's articles for
     boilerplate: real sites share navigation and footers, not prose.
     """
-    sentences = _SENTENCE_END.split(paragraph.strip())
+    sentences = _SENTENCE_END.split(_single(paragraph))
     rng.shuffle(sentences)
     if pool:
-        sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(pool))
+        sentence = rng.choice(pool)
+        sentences.insert(
+            rng.randrange(len(sentences) + 1), htmllib.escape(sentence) if markup else sentence
+        )
     return " ".join(sentences)
 
 
 @cache
 def _sentence_pool(dev: bool) -> tuple[str, ...]:
-    """Every sentence of every template's prose, in a fixed order."""
+    """Every sentence of every template's prose, as plain text, in a fixed order."""
     pool: list[str] = []
     for template in templates(dev=dev):
         lines = (
-            [m.group(2) for m in _PARAGRAPH.finditer(template.text) if "<" not in m.group(2)]
+            [htmllib.unescape(m.group(2)) for m in _prose_runs(template.text)]
             if template.kind == "html"
             else [line for line in template.text.split("\n") if _is_prose(line)]
         )
         for line in lines:
-            pool += [s for s in _SENTENCE_END.split(line.strip()) if len(s.split()) >= 5]
+            pool += [s for s in _SENTENCE_END.split(_single(line)) if len(s.split()) >= 5]
     return tuple(pool)
 
 
@@ -135,20 +157,24 @@ def _html_variant(
     template: Template, donor: Template, index: int, rng: random.Random, pool: tuple[str, ...]
 ) -> str:
     html = template.text
-    matches = list(_PARAGRAPH.finditer(html))
-    # Only plain paragraphs are varied inside: markup must stay well nested.
-    bodies = [
-        _vary(m.group(2), rng, pool) if "<" not in m.group(2) else m.group(2) for m in matches
-    ]
-    rng.shuffle(bodies)
-    donated = [m.group(2) for m in _PARAGRAPH.finditer(donor.text) if "<" not in m.group(2)]
-    if bodies and donated:
-        bodies[rng.randrange(len(bodies))] = rng.choice(donated)
+    # Only the article's prose moves, among its own places, as in a text variant: shuffling
+    # every <p> would pour sentences into menus and links into the article, a page no site
+    # serves. Runs of text rather than <p> elements, as some pages set their article in
+    # <span>s or between <br>s, and their variants would otherwise all be the same article.
+    runs = _prose_runs(html)
+    texts = [_vary(m.group(2), rng, pool, markup=True) for m in runs]
+    rng.shuffle(texts)
+    donated = _prose_runs(donor.text)
+    if texts and donated:
+        texts[rng.randrange(len(texts))] = rng.choice(donated).group(2).strip()
     parts: list[str] = []
     last = 0
-    for match, body in zip(matches, bodies, strict=True):
-        parts += [html[last : match.start()], match.group(1), body, match.group(3)]
-        last = match.end()
+    for match, text in zip(runs, texts, strict=True):
+        run = match.group(2)
+        # The run's own white space stays: it may be all that separates it from a tag.
+        lead, trail = run[: len(run) - len(run.lstrip())], run[len(run.rstrip()) :]
+        parts += [html[last : match.start(2)], lead, text, trail]
+        last = match.end(2)
     parts.append(html[last:])
     html = "".join(parts)
     suffix = f" (report {index})"
@@ -156,23 +182,30 @@ def _html_variant(
     return _H1.sub(lambda m: m.group(1) + m.group(2) + suffix + m.group(3), html, 1)
 
 
+def _prose_runs(html: str) -> list[re.Match[str]]:
+    """The page's runs of text between two tags that read as prose."""
+    return [m for m in _TEXT_RUN.finditer(html) if m.group(2) and _is_prose(_single(m.group(2)))]
+
+
 def article(index: int, seed: int = DEFAULT_SEED, *, dev: bool = True) -> tuple[str, str, bytes]:
     """Article ``index`` of the corpus: (site directory, file name, file bytes)."""
     rng = random.Random(seed * 1_000_003 + index)
     pages = templates(dev=dev)
     template = pages[rng.randrange(len(pages))]
-    donors = [page for page in pages if page.kind == template.kind and page is not template]
-    donor = rng.choice(donors)
+    text = variant(template, index, rng, dev=dev)
     if template.kind == "html":
-        text = _html_variant(template, donor, index, rng, _sentence_pool(dev))
         # mtime=0 in the gzip header: the same article is the same bytes on every run.
         data = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
         return template.site, f"{index:06d}.html.gz", data
-    return (
-        template.site,
-        f"{index:06d}.txt",
-        _text_variant(template, donor, index, rng, _sentence_pool(dev)).encode(),
-    )
+    return template.site, f"{index:06d}.txt", text.encode()
+
+
+def variant(template: Template, index: int, rng: random.Random, *, dev: bool = True) -> str:
+    """The text of ``template`` varied into article ``index``, drawing on ``rng``."""
+    pages = templates(dev=dev)
+    donors = [page for page in pages if page.kind == template.kind and page is not template]
+    vary = _html_variant if template.kind == "html" else _text_variant
+    return vary(template, rng.choice(donors), index, rng, _sentence_pool(dev))
 
 
 def generate(

@@ -7,6 +7,7 @@ A build with ``--jobs 2`` (or on a dask cluster) must write exactly the bytes of
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ import pytest
 from publisher import pipeline
 from publisher.cli import main
 from publisher.config import Settings, load_settings
+from publisher.models import Article
 
 REPO = Path(__file__).resolve().parent.parent
 FIXED = datetime(2026, 5, 4, 6, 30, tzinfo=UTC)
@@ -98,6 +100,32 @@ def test_two_jobs_write_the_same_bytes_as_one(
     assert sorted(parallel) == sorted(serial)
     different = [name for name in serial if parallel[name] != serial[name]]
     assert different == []
+
+
+def test_no_two_variants_of_a_page_are_alike(tmp_path: Path) -> None:
+    """Every page the benchmark corpus is made from varies into distinct articles: each keeps
+    its page's layout but not its article text, so no article is taken for the boilerplate
+    of its site or for a duplicate of another."""
+    module = _corpus_module()
+    dev = (module.bench_dir() / "aeb-dev").is_dir()
+    pages = module.templates(dev=dev)
+    for number, page in enumerate(pages):
+        for index in (1, 2):
+            extension = "html" if page.kind == "html" else "txt"
+            path = tmp_path / page.site / f"{number}-{index}.{extension}"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(module.variant(page, index, random.Random(index), dev=dev), "utf-8")
+    cleaned = list(pipeline.clean_paths([tmp_path], settings_for(tmp_path, tmp_path, 1)))
+    rejected = [item for item in cleaned if not isinstance(item, Article)]
+    assert rejected == []
+    bodies = {a.source: "\n".join(b.text for b in a.blocks) for a in cleaned}
+    alike = [
+        name
+        for name in bodies
+        if name.endswith(("-1.html", "-1.txt"))
+        and bodies[name] == bodies[name.replace("-1.", "-2.")]
+    ]
+    assert alike == []
 
 
 def test_small_batches_stay_in_process(tmp_path: Path, pools: list[int]) -> None:
