@@ -46,6 +46,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # plus C1 controls, which XML allows but feed validators reject and no reader displays.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
+# An inline style that hides its element (the digest's preheader).
+_HIDDEN = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+
 _ATOM_TYPE = "application/atom+xml"
 _RSS_TYPE = "application/rss+xml"
 
@@ -317,10 +320,16 @@ def _absolute_html(html: str, base: str) -> str:
 
 def _body_of(html: str) -> str:
     """The inside of <body> of a whole HTML document (a digest), so its <title> and <style>
-    text do not leak into the entry; a fragment is returned as it is."""
+    text do not leak into the entry, without the elements it hides; a fragment is returned
+    as it is."""
     if not re.search(r"<body[\s>]", html, re.IGNORECASE):
         return html
     body = lxml.html.document_fromstring(html).body
+    # Text the mail hides with an inline style (its preheader) would show once the sanitizer
+    # drops the style attribute.
+    for hidden in body.xpath(".//*[@style]"):
+        if _HIDDEN.search(hidden.get("style", "")):
+            hidden.drop_tree()
     inner = [escape(body.text or "", quote=False)]
     inner.extend(etree.tostring(child, encoding="unicode", method="html") for child in body)
     return "".join(inner)

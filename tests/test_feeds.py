@@ -20,6 +20,7 @@ import pytest
 from lxml import etree
 from test_feeds_helpers import (
     ATOM,
+    BASE,
     CONTENT,
     DC,
     RFC822,
@@ -33,7 +34,8 @@ from test_feeds_helpers import (
     rss_problems,
 )
 
-from publisher.config import Settings
+from publisher.config import DigestSettings, Settings
+from publisher.digest import build_digest
 from publisher.feeds import atom_id, load_stylesheet, render_digests_feed, render_feeds
 from publisher.models import Block
 
@@ -387,6 +389,18 @@ def test_digests_feed() -> None:
         'rel="noopener noreferrer">a</a></p>'
     )
     assert render_digests_feed(digests, SETTINGS) == data
+
+
+def test_digests_feed_keeps_hidden_mail_text_hidden() -> None:
+    # The e-mail's preheader is hidden by an inline style, which the sanitizer drops: left
+    # in, it would show as stray text above the issue in every feed reader.
+    settings = dataclasses.replace(SETTINGS, digest=DigestSettings(from_="Ed <ed@example.org>"))
+    issue = build_digest(newest_first(2), settings, digest_id="2026-11-22", now=BASE)
+    assert re.search(r"display:\s*none[^>]*>2 new stories", issue.html)
+    data = render_digests_feed([issue], settings)
+    content = feedparser.parse(data).entries[0].content[0].value
+    assert "new stories" not in content
+    assert "Article number 2: harbour &amp; river news" in content
 
 
 def test_digests_feed_without_issues() -> None:
