@@ -178,3 +178,46 @@ def test_reports_of_one_story_link_each_other(published: tuple[Path, Path, Path]
     # The other seeds are other stories.
     alone = [t for n, t in pages.items() if not n.startswith(("escalation-", "the-taliban-boast-"))]
     assert len(alone) == 3 and not any("Also reported" in text for text in alone)
+
+
+def test_right_to_left_articles_are_laid_out_right_to_left(
+    published: tuple[Path, Path, Path],
+) -> None:
+    # An Arabic article on an English site: its title, summary and body take their own
+    # direction and language, and a right-to-left byline cannot reorder the rest of its line.
+    seeds, out, state = published
+    paragraphs = "".join(
+        f"<p>{text}</p>"
+        for text in (
+            "وافق مجلس المدينة يوم الثلاثاء على خطة جديدة للنقل العام تشمل خطوط حافلات جديدة.",
+            "وقال رئيس البلدية إن المشروع سيكلف خمسة ملايين يورو وسيستغرق ثلاث سنوات.",
+            "وأعرب بعض السكان عن قلقهم من الضوضاء أثناء أعمال البناء خلال أشهر الصيف.",
+            "ومن المتوقع أن تبدأ الأعمال في الربيع المقبل وفقا لمسؤولين تحدثوا إلى الصحفيين.",
+        )
+    )
+    (seeds / "102_arabic.html").write_text(
+        '<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+        "<title>مجلس المدينة يوافق على خطة جديدة للنقل</title>"
+        '<meta name="author" content="أحمد علي"></head><body><article>'
+        f"<h1>مجلس المدينة يوافق على خطة جديدة للنقل</h1>{paragraphs}</article></body></html>",
+        encoding="utf-8",
+    )
+    assert _build(seeds, out, state, "-q") == 0
+    (page,) = [
+        html.fromstring(p.read_bytes())
+        for p in (out / "articles").iterdir()
+        if "مجلس" in p.read_text(encoding="utf-8")
+    ]
+    article = page.find(".//article")
+    for path in ("h1", "section[@class='summary']", "div[@class='body']"):
+        element = article.find(path)
+        assert (element.get("dir"), element.get("lang")) == ("auto", "ar"), path
+    assert [b.text for b in article.iterfind(".//p[@class='meta']/bdi")] == ["أحمد علي"]
+    index = html.fromstring((out / "index.html").read_bytes())
+    (entry,) = [li for li in index.iterfind(".//li[@class='entry']") if "مجلس" in li.text_content()]
+    assert entry.find("h2").get("dir") == "auto" and entry.find("h2").get("lang") == "ar"
+    assert entry.find("p[@class='summary']").get("dir") == "auto"
+    digest = html.fromstring((out / "digest.html").read_bytes())
+    (item,) = [td for td in digest.iterfind(".//td[@class='item']") if "مجلس" in td.text_content()]
+    assert item.find("h2").get("dir") == "auto"
+    assert item.find("p[@class='summary']").get("dir") == "auto"
