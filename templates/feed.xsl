@@ -55,7 +55,8 @@
         <article>
           <h2><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h2>
           <p class="meta">
-            <time datetime="{atom:updated}"><xsl:value-of select="substring(atom:updated, 1, 10)"/></time>
+            <!-- The publication date, as RSS's pubDate: updated moves with every edit. -->
+            <time datetime="{atom:published}"><xsl:value-of select="substring(atom:published, 1, 10)"/></time>
             <xsl:if test="atom:author/atom:name">
               <xsl:text> · </xsl:text><xsl:value-of select="atom:author/atom:name"/>
             </xsl:if>

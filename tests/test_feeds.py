@@ -16,6 +16,7 @@ from html import unescape
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 from lxml import etree
 from test_feeds_helpers import (
@@ -224,6 +225,20 @@ def test_stylesheet_turns_both_feeds_into_pages_with_titles() -> None:
         page = str(transform(etree.fromstring(out[name])))
         for n in range(1, 5):
             assert f"Article number {n}: harbour &amp; river news" in page, name
+
+
+def test_stylesheet_dates_entries_by_publication_in_both_feeds() -> None:
+    # An article edited ten days after it was published keeps its publication date in the
+    # preview, as in RSS's pubDate, the archive and the digest.
+    edited = edit_text(make_entry(1), "Corrected text.")
+    out = render([edited])
+    transform = etree.XSLT(etree.fromstring(out["feed.xsl"]))
+    for name in ("feed.atom", "feed.rss"):
+        page = lxml.html.fromstring(str(transform(etree.fromstring(out[name]))))
+        (meta,) = page.xpath("//article/p[@class='meta']")
+        shown = " ".join(meta.text_content().split())
+        assert shown.startswith(("2026-11-20", "Fri, 20 Nov 2026")), (name, shown)
+        assert "2026-11-30" not in shown and "30 Nov" not in shown, (name, shown)
 
 
 # --- round trip through feedparser ---------------------------------------------------------
