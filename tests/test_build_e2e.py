@@ -221,3 +221,18 @@ def test_right_to_left_articles_are_laid_out_right_to_left(
     (item,) = [td for td in digest.iterfind(".//td[@class='item']") if "مجلس" in td.text_content()]
     assert item.find("h2").get("dir") == "auto"
     assert item.find("p[@class='summary']").get("dir") == "auto"
+
+
+def test_month_pages_link_their_neighbours_as_separate_words(
+    published: tuple[Path, Path, Path],
+) -> None:
+    # Without CSS (text browsers, reader views, screen readers' text) the links must not run
+    # together as "November 2026Latest articles".
+    _, out, _ = published
+    pages = sorted((out / "archive").iterdir())
+    assert len(pages) == 2  # the seeds' dated article's month, and the others' (today's)
+    for path in pages:
+        (nav,) = html.fromstring(path.read_bytes()).xpath("//nav[@class='pages']")
+        links = [a.text_content() for a in nav.iter("a")]
+        assert len(links) == 2 and "Latest articles" in links
+        assert " ".join(nav.text_content().split()) == " ".join(links), path.name
