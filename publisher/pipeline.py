@@ -219,6 +219,9 @@ def build(
         stale = []
         unchanged = 0
         for file in files:
+            if not _storable(file):
+                skipped.append(Rejected(_shown_path(file.path), "file name is not valid UTF-8"))
+                continue
             state = states.get(file.key)
             if state and state.size == file.size and state.mtime == file.mtime:
                 unchanged += state.id is not None
@@ -250,6 +253,22 @@ def build(
         skipped=tuple(skipped),
         written=tuple(written),
     )
+
+
+def _storable(file: SourceFile) -> bool:
+    """Whether the store can record ``file``: its key and path are kept as UTF-8 text, and
+    a name with bytes that are not UTF-8 (decoded by Python to lone surrogates) is not."""
+    try:
+        file.key.encode("utf-8")
+        file.path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown_path(path: str) -> str:
+    """``path`` printable: bytes that are not UTF-8 shown as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _tasks(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import feedparser
@@ -155,6 +156,21 @@ def test_non_ascii_file_names(inbox: Path, tmp_path: Path) -> None:
     (inbox / "статья-文章-é.txt").write_text(article("Names Need Not Be ASCII"), encoding="utf-8")
     assert _build(inbox, tmp_path, "-q") == 0
     assert "Names Need Not Be ASCII" in _feed_titles(tmp_path)["feed.atom"]
+
+
+def test_file_names_that_are_not_utf8(
+    inbox: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = os.fsdecode(b"caf\xe9-latin1.txt")  # a Latin-1 name on a UTF-8 file system
+    try:
+        (inbox / name).write_text(article("A Name In The Wrong Encoding"), encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("the file system refuses names that are not UTF-8")
+    assert _build(inbox, tmp_path, "-q") == 0
+    err = capsys.readouterr().err
+    assert f"skipped {inbox}/caf\\xe9-latin1.txt: file name is not valid UTF-8" in err
+    assert _feed_titles(tmp_path)["feed.atom"] == ["A Good Article About Water"]
+    assert _build(inbox, tmp_path, "-q") == 0  # still named, still no crash
 
 
 def test_titles_with_markup_characters(inbox: Path, tmp_path: Path) -> None:
