@@ -70,7 +70,7 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
         path = Path(given)
         if path.is_dir():
             root = _root_name(path)
-            _walk(found, str(path), root, f"{root}/")
+            _walk(found, str(path), root, f"{root}/", frozenset())
         elif path.is_file():
             kind = _kind(path.name) or "text"  # named explicitly: taken whatever its suffix
             stat = path.stat()
@@ -88,21 +88,36 @@ def _root_name(directory: Path) -> str:
     return directory.resolve().name or "root"
 
 
-def _walk(found: dict[str, SourceFile], directory: str, group: str, prefix: str) -> None:
+def _walk(
+    found: dict[str, SourceFile],
+    directory: str,
+    group: str,
+    prefix: str,
+    above: frozenset[tuple[int, int]],
+) -> None:
     """Add the files under ``directory``: keyed by ``prefix`` (the input directory's name and
-    the path below it) plus their name, grouped by their own directory (a site or source)."""
+    the path below it) plus their name, grouped by their own directory (a site or source).
+
+    ``above`` holds the (device, inode) of the directories being walked above this one: a
+    symbolic link back to one of them (a loop) is not followed again.
+    """
     # os.scandir and plain strings: a no-op build of a large archive is mostly this walk,
     # and pathlib costs several times more per file.
     try:
+        stat = os.stat(directory)
+        here = (stat.st_dev, stat.st_ino)
+        if here in above:
+            return
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return
+    above |= {here}
     for entry in entries:
         if entry.name.startswith("."):
             continue
         try:
             if entry.is_dir():
-                _walk(found, entry.path, entry.name, f"{prefix}{entry.name}/")
+                _walk(found, entry.path, entry.name, f"{prefix}{entry.name}/", above)
                 continue
             kind = _kind(entry.name)
             if kind is None or not entry.is_file():

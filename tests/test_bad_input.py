@@ -173,6 +173,15 @@ def test_file_names_that_are_not_utf8(
     assert _build(inbox, tmp_path, "-q") == 0  # still named, still no crash
 
 
+def test_symlink_loops_are_walked_once(
+    inbox: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (inbox / "again").symlink_to(".")  # inbox/again/again/... until the OS says no
+    assert _build(inbox, tmp_path) == 0
+    assert "1 articles seen: 1 new" in capsys.readouterr().out
+    assert len(list((tmp_path / "out" / "articles").glob("*.html"))) == 1
+
+
 def test_titles_with_markup_characters(inbox: Path, tmp_path: Path) -> None:
     title = "Profits & Losses: <Q3> Results ]]> Expectations"
     (inbox / "markup.txt").write_text(article(title), encoding="utf-8")
