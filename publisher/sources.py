@@ -33,6 +33,12 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _TEXT_BYTES = bytes(range(32, 256)) + b"\t\n\x0c\r"
 # Bytes that are never a character XML forbids: as above but without form feed.
 _XML_BYTES = bytes(range(32, 256)) + b"\t\n\r"
+# Share of control bytes (those not in _TEXT_BYTES) above which data is binary. Random or
+# compressed data (images, archives) has 28 in 256, about 11 %: so close to the limit that
+# one such file in twenty passes under it. Data that is not UTF-8 either has no excuse for
+# control bytes (8-bit text has none but strays), so it is held to the lower limit.
+MAX_CONTROL_SHARE = 0.1
+MAX_CONTROL_SHARE_NOT_UTF8 = 0.05
 # Encodings in which every byte below 0x20 stands for that control character, and no other
 # byte does: a forbidden character in the text is a forbidden byte in the data. (Strict
 # decoding never yields surrogates.)
@@ -234,7 +240,18 @@ def _is_binary(data: bytes) -> bool:
     head = data[:8192]
     nuls = head.count(0)
     controls = len(head.translate(None, _TEXT_BYTES))
-    return nuls > max(1, len(head) // 100) or controls > len(head) * 0.1
+    if nuls > max(1, len(head) // 100) or controls > len(head) * MAX_CONTROL_SHARE:
+        return True
+    return controls > len(head) * MAX_CONTROL_SHARE_NOT_UTF8 and not _utf8_prefix(head)
+
+
+def _utf8_prefix(head: bytes) -> bool:
+    """Whether ``head`` is valid UTF-8 (a sequence cut off at its end allowed)."""
+    try:
+        codecs.utf_8_decode(head, "strict", False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _may_be_forbidden(data: bytes, text: str) -> bool:
