@@ -2,13 +2,14 @@
 
 ``discover`` walks the inputs and only stats files (so unchanged files can be skipped without
 being read); ``read`` loads one file, refusing it with a reason when it is too large, binary,
-empty or undecodable. Decoding order: byte-order mark, UTF-8, a declared HTML charset, then
-Windows-1252 (a superset of Latin-1 for text), which never fails.
+empty or undecodable. Decoding order: byte-order mark, UTF-16 told by its NUL bytes, UTF-8, a
+declared HTML charset, then Windows-1252 (a superset of Latin-1 for text), which never fails.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import gzip
 import hashlib
 import io
@@ -198,6 +199,12 @@ def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
             except UnicodeDecodeError:
                 return f"invalid {name} after its byte-order mark"
             break
+    if text is None and (name := _utf16_without_bom(data)):
+        with contextlib.suppress(UnicodeDecodeError):
+            decoded = data.decode(name)
+            # 16-bit binary data (samples, tables of small numbers) has this shape too.
+            if not _is_binary(decoded[:4096].encode("utf-8")):
+                text, encoding = decoded, name
     if text is None:
         if _is_binary(data):
             return "binary file (not text or HTML)"
@@ -232,6 +239,19 @@ def _candidates(data: bytes, kind: DocumentKind) -> list[str]:
                 pass
     names.append("cp1252")
     return names
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """The UTF-16 byte order of ``data`` when it looks like UTF-16 without a byte-order mark,
+    else None. Text mostly in Latin script is then a NUL every other byte (each character's
+    high byte), on one side only; a NUL is rare in any 8-bit text, and never so regular."""
+    head = data[:8192]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > len(head) // 4 and even * 10 < odd:
+        return "utf-16-le"
+    if even > len(head) // 4 and odd * 10 < even:
+        return "utf-16-be"
+    return None
 
 
 def _is_binary(data: bytes) -> bool:

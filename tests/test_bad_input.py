@@ -108,6 +108,19 @@ ENCODED: dict[str, tuple[bytes, str]] = {
         codecs.BOM_UTF16_LE + article("Grüße aus der Stadt am Fluss").encode("utf-16-le"),
         "Grüße aus der Stadt am Fluss",
     ),
+    "utf16-no-bom.txt": (
+        article("Grüße ohne Byte-Order-Mark").encode("utf-16-le"),
+        "Grüße ohne Byte-Order-Mark",
+    ),
+    "utf16be-no-bom.html": (
+        (
+            "<html><head><title>Big Endian Without A Mark</title></head><body><article>"
+            "<h1>Big Endian Without A Mark</h1>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "</article></body></html>"
+        ).encode("utf-16-be"),
+        "Big Endian Without A Mark",
+    ),
     "crlf-bom.txt": (
         codecs.BOM_UTF8 + article("Windows Line Endings Are Fine").replace("\n", "\r\n").encode(),
         "Windows Line Endings Are Fine",
