@@ -53,6 +53,9 @@ POOL_THRESHOLD = 64
 DIGEST_FEED_ISSUES = 20
 # The store's meta key holding the last render's signature and the outputs it wrote.
 RENDER_META = "render"
+# The store's meta key holding the ids of the articles a build saved whose cross-document
+# pass and story grouping are not committed yet: what a build killed in between left undone.
+UNFINISHED_META = "unfinished"
 # Articles a worker reads (full records) and trims or renders at a time: no process holds
 # many bodies, and each read connection serves a few dozen articles.
 PAGE_CHUNK = 50
@@ -236,14 +239,17 @@ def build(
                 ):
                     batch.add(item)
                 batch.flush()
+                saved = _unfinished(store, batch.saved)
             del tasks
             # Later stages read records in the workers: only our own pool's see the state.
             local = pool if executor is None else None
-            _drop_recurring(store, batch.saved, settings, local)
-            new, changed, saved = batch.new, batch.changed, bool(batch.saved)
+            _drop_recurring(store, saved, settings, local)
+            new, changed = batch.new, batch.changed
             unchanged += batch.unchanged
             if saved:
-                _group_stories(store)
+                with store.transaction():
+                    _group_stories(store)
+                    store.set_meta(UNFINISHED_META, "[]")
             written = _render(store, settings, local)
     return RunReport(
         seen=len(files),
@@ -299,6 +305,27 @@ def _tasks(
             )
         )
     return tasks
+
+
+def _unfinished(store: Store, saved: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """``saved`` (id -> group and block keys, newline-joined, of each article this build
+    saved) with the articles an earlier build saved but was killed before finishing; all of
+    them are remembered until the story grouping commits. Call it in the saving transaction.
+
+    The cross-document pass and the story grouping commit after the articles (the trimming
+    workers read committed records), and a file once saved is not read again: without this,
+    a build killed in between would leave boilerplate in those articles for good. Trimming
+    an article twice drops nothing more: what is left of it recurs too little.
+    """
+    left = [i for i in json.loads(store.meta(UNFINISHED_META) or "[]") if i not in saved]
+    every = dict(saved)
+    for article_id, record in (store.articles_by_id(left) if left else {}).items():
+        # The keys of the blocks as stored, in order: positions index them.
+        blocks = record.data["article"]["blocks"]
+        every[article_id] = (record.group, "\n".join(block_key(text) for _, text in blocks))
+    if every:
+        store.set_meta(UNFINISHED_META, json.dumps(sorted(every)))
+    return every
 
 
 def _drop_recurring(

@@ -14,12 +14,17 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import lxml.html
+import pytest
 from cli_helpers import build_argv
 from lxml import etree
+
+from publisher import pipeline
+from publisher.config import Settings, load_settings
 
 SENTENCES = [
     "The committee met for the {n}th time to review the budget of the harbour district.",
@@ -29,6 +34,7 @@ SENTENCES = [
     "Officials expect the new rail link to cut travel times by a quarter.",
     "Shop owners reported a busy season despite higher prices for energy and food.",
 ]
+NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
 
 def _write_corpus(directory: Path, start: int, count: int) -> None:
@@ -105,3 +111,43 @@ def test_build_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     assert os.listdir(out / "articles") == [
         p for p in os.listdir(out / "articles") if not p.endswith(".tmp")
     ]
+
+
+@pytest.mark.parametrize("stage", ["_drop_recurring", "_group_stories"])
+def test_build_killed_after_saving_is_finished_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    """The articles are committed before the cross-document pass and the story grouping
+    (their workers read committed records): a run killed in between leaves that work to the
+    next run, which must end with the publication of an uninterrupted build."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write_corpus(inbox, 0, 8)  # three sentences recur in every article: boilerplate
+
+    def settings(name: str) -> Settings:
+        return load_settings(
+            None,
+            {
+                "paths.input": [inbox],
+                "paths.out": tmp_path / name / "out",
+                "paths.state": tmp_path / name / "state.db",
+                "jobs": 1,
+            },
+        )
+
+    pipeline.build(settings("reference"), now=NOW)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies here
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, stage, killed)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.build(settings("crashed"), now=NOW)
+    pipeline.build(settings("crashed"), now=NOW)
+
+    def outputs(name: str) -> dict[str, bytes]:
+        out = tmp_path / name / "out"
+        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    assert outputs("crashed") == outputs("reference")
