@@ -186,6 +186,43 @@ class Delivery:
     updated: datetime
 
 
+# SQLite's primary result codes for a database that is intact but cannot be used now: held
+# by another program, or its file, directory or disk refuses the write.
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_UNWRITABLE = {
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+}
+
+
+def _database_error(path: Path, exc: sqlite3.DatabaseError) -> PublisherError:
+    """The error to report when SQLite fails on the state database at ``path``.
+
+    Only a damaged file is to be restored or moved away: doing that to one that is merely
+    locked, read-only or on a full disk would lose what was published and sent, and the next
+    run would publish and mail everything again.
+    """
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
+    if code in _BUSY:
+        return PublisherError(
+            f"the state database {path} is locked by another program: {exc}",
+            "let it finish (a sqlite3 shell, a backup?), then run again",
+        )
+    if code in _UNWRITABLE:
+        return PublisherError(
+            f"cannot write to the state database {path}: {exc}",
+            "check the free disk space and that the file and its directory are writable "
+            "(SQLite also writes -wal and -shm files beside it)",
+        )
+    return PublisherError(
+        f"the state database {path} is unreadable: {exc}",
+        "restore it from a backup, or move it away to start afresh",
+    )
+
+
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -226,10 +263,7 @@ class Store:
             store._migrate()
             yield store
         except sqlite3.DatabaseError as exc:
-            raise PublisherError(
-                f"the state database {path} is unreadable: {exc}",
-                "restore it from a backup, or move it away to start afresh",
-            ) from exc
+            raise _database_error(path, exc) from exc
         finally:
             connection.close()
 

@@ -56,6 +56,39 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         pass
 
 
+def test_a_damaged_database_is_named_and_only_then_to_be_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"not a database, " * 512)
+    with pytest.raises(PublisherError) as damaged, Store.open(path):
+        pass
+    assert str(path) in str(damaged.value) and "backup" in str(damaged.value)
+
+
+def test_a_locked_database_is_not_called_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locked (or read-only, or on a full disk) the database is intact: the message must not
+    send the operator to move it away, which would publish and mail everything again."""
+    path = tmp_path / "state.db"
+    with Store.open(path):
+        pass
+    real_connect = sqlite3.connect
+    # Give up at once instead of after the real 30 seconds.
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda *args, **kwargs: real_connect(*args, **{**kwargs, "timeout": 0})
+    )
+    holder = real_connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program writing
+    try:
+        with pytest.raises(PublisherError) as locked, Store.open(path) as store:
+            store.record_job("build", NOW, "ok")
+    finally:
+        holder.close()
+    message = str(locked.value)
+    assert str(path) in message and "locked" in message
+    assert "unreadable" not in message and "move it away" not in message
+
+
 def test_article_identity_is_kept_on_update(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db") as store:
         store.save_article(_record(), size=1, mtime=1.0)
