@@ -146,11 +146,20 @@ def run_lock(state_path: Path) -> Iterator[None]:
     """Hold the exclusive lock next to the state database for the length of a run.
 
     An fcntl lock dies with its process, so a run that was killed never blocks the next one.
+    Raises LockedError when another run holds it, PublisherError when the lock file cannot
+    be made.
     """
     lock_path = Path(str(state_path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    # Private like the database it guards; held open for the lock's lifetime.
-    handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        # Private like the database it guards; held open for the lock's lifetime.
+        handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+    except OSError as exc:
+        # A read-only or missing state directory: a message naming it, not a traceback.
+        raise PublisherError(
+            f"cannot create the lock file {lock_path}: {exc.strerror or exc}",
+            "check [paths] state and the directory's permissions",
+        ) from exc
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

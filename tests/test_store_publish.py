@@ -181,6 +181,17 @@ def test_a_failed_staging_publishes_nothing_and_leaves_no_temporary(tmp_path: Pa
     assert (tmp_path / "a.html").read_bytes() == b"new a"
 
 
+def test_a_lock_file_that_cannot_be_made_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A read-only state directory (here: the lock's name taken by a directory) is told
+    like every other unusable path, not as a traceback in cron's mail."""
+    state = tmp_path / "state.db"
+    (tmp_path / "state.db.lock").mkdir()
+    with pytest.raises(PublisherError) as failure, run_lock(state):
+        pass
+    assert not isinstance(failure.value, LockedError)
+    assert f"{state}.lock" in str(failure.value)
+
+
 def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     holder = subprocess.Popen(
