@@ -139,7 +139,8 @@ def load_settings(
     """Read settings from ``config`` (or ``publisher.toml`` in ``cwd`` when present).
 
     ``overrides`` maps dotted keys (``"paths.out"``) to values from the command line; they win
-    over the file. Unknown keys and values of the wrong type raise ConfigError naming the key.
+    over the file. Unknown keys and values of the wrong type raise ConfigError naming the key;
+    a file that cannot be read raises ConfigError naming the file.
     """
     cwd = cwd or Path.cwd()
     data: dict[str, Any] = {}
@@ -156,6 +157,12 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        except OSError as exc:
+            # Unreadable to this user: a message, also in the daemon's reload on SIGHUP.
+            raise ConfigError(
+                f"cannot read the config file {path}: {exc.strerror or exc}",
+                "check the file's permissions",
+            ) from exc
         base = path.resolve().parent
 
     values: dict[str, Any] = {}

@@ -221,6 +221,31 @@ def test_stop_lets_the_running_job_finish(
     assert last[2] is not None and last[2].startswith("1 seen, 1 new")
 
 
+def test_reload_of_an_unreadable_config_is_logged_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An editor or a deploy that leaves the file unreadable to the daemon's user: the reload
+    thread must log why (the log file is all a daemon has), not die with a traceback."""
+    config = tmp_path / "publisher.toml"
+    config.write_text('[schedule]\nbuild = "1h"\ndigest = ""\n', encoding="utf-8")
+    settings = _settings(tmp_path, build="1h", digest="")
+    daemon = Daemon(settings, str(config))
+    daemon._schedule(settings)
+    real_read_text = Path.read_text
+
+    def unreadable(path: Path, *args: object, **kwargs: object) -> str:
+        if path == config:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", unreadable)
+    with caplog.at_level(logging.INFO, logger="publisher.daemon"):
+        daemon._reload()
+    assert "reload failed, keeping the running configuration" in caplog.text
+    assert str(config) in caplog.text and "Permission denied" in caplog.text
+    assert daemon.settings is settings
+
+
 def test_run_descriptions() -> None:
     report = RunReport(seen=5, new=2, changed=1, unchanged=2,
                        skipped=(Rejected("x.txt", "empty"),), written=("feed.atom",))
