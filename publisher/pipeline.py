@@ -834,8 +834,16 @@ def send(
                     digest.message,
                 )
                 store.queue_deliveries(digest.id, now())
+            # Archived and listed at once, not at the next build: a daemon running only the
+            # digest job builds once a day. (The same bytes a build renders: it rewrites none.)
             write_files(
-                settings.paths.out, {f"digests/{digest.id}.html": digest.html.encode("utf-8")}
+                settings.paths.out,
+                {
+                    f"digests/{digest.id}.html": digest.html.encode("utf-8"),
+                    "digests.atom": render_digests_feed(
+                        store.digests(limit=DIGEST_FEED_ISSUES), settings
+                    ),
+                },
             )
         reports.append(send_digest(digest, store, settings, now=now, dry_run=dry_run, sleep=sleep))
     return reports

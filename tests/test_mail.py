@@ -316,3 +316,27 @@ def test_send_command_end_to_end(
     assert main(["send"]) == 0
     assert "nothing new" in capsys.readouterr().out
     assert len(handler.messages) == 3
+
+
+def test_a_sent_issue_is_listed_in_the_digests_feed_at_once(
+    server: tuple[Server, int], seeds_copy: Path, tmp_path: Path, workdir: Path
+) -> None:
+    """`send` freezes the issue, archives it and lists it in digests.atom (README), without
+    waiting for a build: a daemon running only the digest job builds once a day."""
+    handler, port = server
+    out = tmp_path / "out"
+    (workdir / "publisher.toml").write_text(
+        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{out}"\nstate = "{tmp_path / "state.db"}"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n',
+        encoding="utf-8",
+    )
+    assert main(["build", "-q"]) == 0
+    assert main(["subscribers", "add", "-q", *RECIPIENTS]) == 0
+    assert main(["send", "-q"]) == 0
+    assert len(handler.messages) == len(RECIPIENTS)
+    (issue,) = [p.stem for p in (out / "digests").iterdir()]
+    feed = (out / "digests.atom").read_text(encoding="utf-8")
+    assert f"digests/{issue}.html" in feed
+    before = (out / "digests.atom").read_bytes()
+    assert main(["build", "-q"]) == 0  # the same feed as a build makes: not rewritten
+    assert (out / "digests.atom").read_bytes() == before
