@@ -153,7 +153,7 @@ def run_lock(state_path: Path) -> Iterator[None]:
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         # Private like the database it guards; held open for the lock's lifetime.
-        handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         # A read-only or missing state directory: a message naming it, not a traceback.
         raise PublisherError(
@@ -162,12 +162,34 @@ def run_lock(state_path: Path) -> Iterator[None]:
         ) from exc
     try:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             # One line: cron mails it, and the next scheduled run simply tries again.
             raise LockedError(
                 f"another publisher run holds the lock {lock_path}; try again later"
             ) from None
-        yield
+        _held_locks.add(fd)
+        try:
+            yield
+        finally:
+            _held_locks.discard(fd)
     finally:
-        handle.close()
+        os.close(fd)
+
+
+# The descriptors of the run locks this process holds. An flock belongs to the open file,
+# which a forked child shares: the workers of a build's process pool, orphaned when the
+# build is killed, would keep the lock for good and every later run would exit 75. So a
+# child closes its copies at once (the parent's lock stands; the child never unwinds
+# run_lock, which would close them again).
+_held_locks: set[int] = set()
+
+
+def _close_held_locks() -> None:
+    for fd in _held_locks:
+        with suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_locks)

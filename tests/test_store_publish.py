@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -190,6 +191,37 @@ def test_a_lock_file_that_cannot_be_made_is_an_error_naming_it(tmp_path: Path) -
         pass
     assert not isinstance(failure.value, LockedError)
     assert f"{state}.lock" in str(failure.value)
+
+
+def test_lock_of_a_killed_run_is_not_kept_by_a_child_that_outlives_it(tmp_path: Path) -> None:
+    """A build forks its pool's workers while it holds the lock; killed with SIGKILL, it
+    leaves them behind, orphans waiting for work. They must not keep the lock: every later
+    run would exit 75."""
+    state = tmp_path / "state.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time; from pathlib import Path; from publisher.publish import run_lock\n"
+            f"with run_lock(Path({str(state)!r})):\n"
+            "    if os.fork() == 0:\n"
+            "        print(os.getpid(), flush=True)  # the child runs: its fork is complete\n"
+            "        time.sleep(60)\n"
+            "        os._exit(0)\n"
+            "    time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    child = int(holder.stdout.readline())
+    try:
+        holder.kill()
+        holder.wait()
+        with run_lock(state):
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
 
 
 def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: Path) -> None:
