@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 import unicodedata
 from collections import deque
@@ -150,8 +151,22 @@ def workers(jobs: int, executor: Executor | None, count: int) -> Iterator[Execut
     if executor is not None or size == 1 or count < POOL_THRESHOLD:
         yield executor
         return
-    with ProcessPoolExecutor(max_workers=size) as pool:
+    with ProcessPoolExecutor(max_workers=size, initializer=_end_with_parent) as pool:
         yield pool
+
+
+def _end_with_parent() -> None:
+    """Pool initializer: end this worker once the process that started it is gone. Killed
+    with SIGKILL, a build cannot shut its pool down, and its workers would wait for work
+    forever, more of them with every kill."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:  # an orphan is given another parent
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def map_in_order(

@@ -151,3 +151,48 @@ def test_build_killed_after_saving_is_finished_by_the_next_run(
         return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     assert outputs("crashed") == outputs("reference")
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return set()
+    return {int(child) for child in text.split()}
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is alive (an exited orphan may stay a zombie until init reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_workers_of_a_killed_build_do_not_live_on(tmp_path: Path) -> None:
+    """SIGKILL gives the build no chance to shut its process pool down; its workers, left
+    waiting for work that never comes, must end rather than pile up with every kill."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write_corpus(inbox, 0, 400)  # enough for a pool (pipeline.POOL_THRESHOLD)
+    argv = build_argv(inbox, tmp_path / "out", tmp_path / "state.db", "-q")
+    argv[argv.index("--jobs") + 1] = "2"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", *argv], stdout=subprocess.DEVNULL
+    )
+    workers: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(workers) == 2, "the build ended before its pool was seen"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_running(w) for w in workers):
+        time.sleep(0.1)
+    alive = [w for w in workers if _running(w)]
+    for worker in alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, "orphaned workers"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -83,9 +84,9 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     sizes: list[int] = []
 
     class Counted(ProcessPoolExecutor):
-        def __init__(self, max_workers: int | None = None) -> None:
+        def __init__(self, max_workers: int | None = None, **options: Any) -> None:
             sizes.append(max_workers or 0)
-            super().__init__(max_workers=max_workers)
+            super().__init__(max_workers=max_workers, **options)
 
     monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
     yield sizes
