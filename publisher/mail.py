@@ -13,6 +13,7 @@ import csv
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
@@ -235,6 +236,37 @@ def _deliver(
     return "pending", error
 
 
+# How long to wait for the server's answer to a whole message (RFC 5321, 4.5.3.2.6: at
+# least ten minutes). The server may be filtering it; giving up sooner and retrying would
+# deliver the digest twice if it then accepts the first copy.
+DATA_TIMEOUT = 600.0
+
+
+class _PatientData:
+    """Waits DATA_TIMEOUT (or ``[smtp] timeout`` if longer) for the answer to a message; the
+    other commands keep the configured timeout."""
+
+    sock: socket.socket | None
+    timeout: float
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        if self.sock is not None:
+            self.sock.settimeout(max(self.timeout, DATA_TIMEOUT))
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
+
+
+class _SMTP(_PatientData, smtplib.SMTP):
+    """A plain or STARTTLS session."""
+
+
+class _SMTP_SSL(_PatientData, smtplib.SMTP_SSL):
+    """A session over TLS from the start."""
+
+
 class _Connection:
     """One SMTP session, reopened after a failure; raises only _Temporary or _Permanent."""
 
@@ -284,7 +316,7 @@ class _Connection:
         host = urlsplit(self.settings.base_url).hostname or "localhost"
         try:
             if cfg.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: smtplib.SMTP = _SMTP_SSL(
                     cfg.host,
                     cfg.port,
                     local_hostname=host,
@@ -292,7 +324,7 @@ class _Connection:
                     context=ssl.create_default_context(),
                 )
             else:
-                smtp = smtplib.SMTP(cfg.host, cfg.port, local_hostname=host, timeout=cfg.timeout)
+                smtp = _SMTP(cfg.host, cfg.port, local_hostname=host, timeout=cfg.timeout)
                 if cfg.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
             if cfg.username:

@@ -3,7 +3,9 @@ drops the connection, one that answers 451 first, permanent refusals and resumed
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
@@ -35,6 +37,7 @@ class Server:
         self.refuse: set[str] = set()  # addresses answered with 550
         self.drop_at: int | None = None  # drop the connection during this message's DATA
         self.drops = 0
+        self.ponder = 0.0  # seconds to take before answering the first message
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -53,6 +56,8 @@ class Server:
             self.drops += 1
             server.transport.abort()  # the client sees the connection vanish mid-message
             return "250 never seen"
+        if self.ponder and not self.messages:
+            await asyncio.sleep(self.ponder)  # a filter scanning the message
         self.messages.append((envelope.rcpt_tos[0], envelope.original_content))
         return "250 OK queued"
 
@@ -167,6 +172,23 @@ def test_dropped_connection_is_retried_without_duplicates(
     assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
     assert report.sent == tuple(RECIPIENTS)
     assert sleeps == [2.0]
+
+
+def test_a_slow_answer_to_a_message_is_waited_for_not_retried(
+    server: tuple[Server, int], store: Store
+) -> None:
+    """Giving up on the answer to a whole message and sending it again would deliver it twice
+    when the server accepts the first copy after all: that wait is RFC 5321's ten minutes,
+    whatever [smtp] timeout says for the other commands."""
+    handler, port = server
+    handler.ponder = 2.0
+    settings = _settings(port)
+    settings = replace(settings, smtp=replace(settings.smtp, timeout=0.5))
+    sleeps: list[float] = []
+    report = _send(_digest(settings), store, settings, sleeps)
+    assert report.sent == tuple(RECIPIENTS)
+    assert sleeps == []
+    assert [rcpt for rcpt, _ in handler.messages] == RECIPIENTS
 
 
 def test_run_killed_after_a_drop_resumes_with_what_is_missing(
