@@ -69,7 +69,8 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     """Every usable file under ``inputs`` (files or directories), sorted by key.
 
     Directories are walked recursively for .txt/.html/.htm files (and their .gz); hidden files
-    are skipped. A missing input is reported as rejected rather than ending the run.
+    are skipped. A missing input, a directory that cannot be listed and a file that cannot
+    be stat-ed are reported as rejected rather than ending the run.
     """
     found: dict[str, SourceFile] = {}
     missing: list[Rejected] = []
@@ -77,7 +78,7 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
         path = Path(given)
         if path.is_dir():
             root = _root_name(path)
-            _walk(found, str(path), root, f"{root}/", frozenset())
+            _walk(found, missing, str(path), root, f"{root}/", frozenset())
         elif path.is_file():
             kind = _kind(path.name) or "text"  # named explicitly: taken whatever its suffix
             stat = path.stat()
@@ -97,13 +98,15 @@ def _root_name(directory: Path) -> str:
 
 def _walk(
     found: dict[str, SourceFile],
+    problems: list[Rejected],
     directory: str,
     group: str,
     prefix: str,
     above: frozenset[tuple[int, int]],
 ) -> None:
     """Add the files under ``directory``: keyed by ``prefix`` (the input directory's name and
-    the path below it) plus their name, grouped by their own directory (a site or source).
+    the path below it) plus their name, grouped by their own directory (a site or source);
+    what cannot be listed or stat-ed goes to ``problems``.
 
     ``above`` holds the (device, inode) of the directories being walked above this one: a
     symbolic link back to one of them (a loop) is not followed again.
@@ -116,7 +119,9 @@ def _walk(
         if here in above:
             return
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        # Said, not skipped silently: every article under it would go unpublished.
+        problems.append(Rejected(directory, f"cannot read the directory: {exc.strerror or exc}"))
         return
     above |= {here}
     for entry in entries:
@@ -124,13 +129,14 @@ def _walk(
             continue
         try:
             if entry.is_dir():
-                _walk(found, entry.path, entry.name, f"{prefix}{entry.name}/", above)
+                _walk(found, problems, entry.path, entry.name, f"{prefix}{entry.name}/", above)
                 continue
             kind = _kind(entry.name)
             if kind is None or not entry.is_file():
                 continue
             stat = entry.stat()
-        except OSError:
+        except OSError as exc:
+            problems.append(Rejected(entry.path, f"cannot read: {exc.strerror or exc}"))
             continue
         key = f"{prefix}{entry.name}"
         found[key] = SourceFile(entry.path, key, group, kind, stat.st_size, stat.st_mtime)

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import os
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from publisher.models import RawDocument, Rejected
 from publisher.sources import decode, discover, read
@@ -30,6 +34,30 @@ def test_discover_walks_directories_sorted_and_skips_other_files(tmp_path: Path)
     assert [f.kind for f in files] == ["html", "text", "text", "html"]
     assert {f.group for f in files} == {"inbox", "sub"}
     assert missing == [Rejected(str(tmp_path / "missing"), "no such file or directory")]
+
+
+def test_a_directory_that_cannot_be_listed_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Said, not skipped in silence: every article under it would go unpublished. (Made
+    unlistable by hand: root, as CI may run, lists any directory.)"""
+    root = tmp_path / "inbox"
+    for name in ["open/a.txt", "locked/b.txt"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x")
+    scandir = os.scandir
+
+    def refusing(path: str) -> Any:
+        if path.endswith("locked"):
+            raise PermissionError(13, "Permission denied", path)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    files, rejected = discover([root])
+    assert [f.key for f in files] == ["inbox/open/a.txt"]
+    assert rejected == [
+        Rejected(str(root / "locked"), "cannot read the directory: Permission denied")
+    ]
 
 
 def test_keys_do_not_depend_on_the_checkout_path(tmp_path: Path) -> None:
