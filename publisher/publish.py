@@ -7,6 +7,7 @@ old file or a complete new one.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import tempfile
@@ -83,9 +84,12 @@ def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> l
         for _, tmp in temps:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         raise PublisherError(
             f"cannot write to {out_dir}: {exc.strerror or exc}",
-            "check [paths] out and the directory's permissions",
+            "free some space on its disk (the files already there are intact)"
+            if full
+            else "check [paths] out and the directory's permissions",
         ) from exc
     return [name for name, _ in temps]
 

@@ -154,8 +154,9 @@ def test_a_failed_write_leaves_the_old_files_and_no_temporary(
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", disk_full_on_b)
-    with pytest.raises(PublisherError, match="No space left"):
+    with pytest.raises(PublisherError, match="No space left") as failure:
         write_files(tmp_path, {"a.html": b"new a", "b.html": b"new b"})
+    assert "free some space" in (failure.value.hint or "")  # not a hint about permissions
     # Each file is whole, old or new, and no temporary file is left behind.
     assert (tmp_path / "a.html").read_bytes() == b"new a"
     assert (tmp_path / "b.html").read_bytes() == b"old b"
