@@ -320,15 +320,16 @@ def _absolute_html(html: str, base: str) -> str:
 
 def _body_of(html: str) -> str:
     """The inside of <body> of a whole HTML document (a digest), so its <title> and <style>
-    text do not leak into the entry, without the elements it hides; a fragment is returned
-    as it is."""
+    text do not leak into the entry, without the elements it hides or marks as mail-only; a
+    fragment is returned as it is."""
     if not re.search(r"<body[\s>]", html, re.IGNORECASE):
         return html
     body = lxml.html.document_fromstring(html).body
     # Text the mail hides with an inline style (its preheader) would show once the sanitizer
-    # drops the style attribute.
-    for hidden in body.xpath(".//*[@style]"):
-        if _HIDDEN.search(hidden.get("style", "")):
+    # drops the style attribute; what the template marks as mail-only (the subscription
+    # footer) is not true of a feed entry.
+    for hidden in body.xpath(".//*[@style or @data-mail-only]"):
+        if hidden.get("data-mail-only") is not None or _HIDDEN.search(hidden.get("style", "")):
             hidden.drop_tree()
     inner = [escape(body.text or "", quote=False)]
     inner.extend(etree.tostring(child, encoding="unicode", method="html") for child in body)

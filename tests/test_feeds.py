@@ -418,6 +418,18 @@ def test_digests_feed_keeps_hidden_mail_text_hidden() -> None:
     assert "Article number 2: harbour &amp; river news" in content
 
 
+def test_digests_feed_leaves_out_what_only_a_mail_needs() -> None:
+    # "You are receiving this because you subscribed" and an Unsubscribe link are true of
+    # the e-mail, not of a feed entry read by someone who never subscribed.
+    settings = dataclasses.replace(SETTINGS, digest=DigestSettings(from_="Ed <ed@example.org>"))
+    issue = build_digest(newest_first(2), settings, digest_id="2026-11-22", now=BASE)
+    assert "You are receiving this" in issue.html and "Unsubscribe" in issue.html
+    content = feedparser.parse(render_digests_feed([issue], settings)).entries[0].content[0].value
+    assert "You are receiving this" not in content
+    assert "Unsubscribe" not in content
+    assert "Article number 2: harbour &amp; river news" in content
+
+
 def test_digests_feed_without_issues() -> None:
     data = render_digests_feed([], SETTINGS)
     assert atom_problems(data, SETTINGS.url("digests.atom")) == []
