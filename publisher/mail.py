@@ -164,7 +164,8 @@ def send_digest(
     afterwards waits for the next issue. Each outcome is committed before the next
     recipient. A temporary failure is retried ``retries`` times, waiting ``backoff``,
     2×``backoff``... seconds (capped at a minute); if it persists the recipient stays
-    pending for the next run, and a server that cannot be reached at all ends the run early.
+    pending for the next run, the later recipients of the run get one try each, and a
+    server that cannot be reached at all ends the run early.
     Raises DeliveryError when the server rejects our login or our sender address, since no
     recipient could get the issue then.
     """
@@ -187,6 +188,12 @@ def send_digest(
     with _Connection(settings) as connection:
         for index, address in enumerate(todo):
             status, error = _deliver(connection, digest, address, settings, sleep, retries, backoff)
+            if status == "pending":
+                # One address refused through all its retries: the server is deferring this
+                # run (greylisting, a full queue). Waiting as long for each of the others
+                # would hold the run for minutes per subscriber; they get one try each, and
+                # what is still refused waits for the next run.
+                retries = 0
             store.record_delivery(digest.id, address, status, now(), error)
             if status == "sent":
                 logger.info("digest %s sent to %s", digest.id, address)

@@ -244,6 +244,26 @@ def test_persistent_451_leaves_the_address_for_the_next_run(
     assert later.sent == ("bob@example.net",) and later.complete
 
 
+def test_a_server_deferring_everyone_costs_one_address_s_retries_not_each_one_s(
+    server: tuple[Server, int], store: Store
+) -> None:
+    # Greylisting (or a full queue) refusing every recipient for a while: retrying each
+    # address in turn would hold a run for half a minute per subscriber.
+    handler, port = server
+    handler.greylist = {address: 99 for address in RECIPIENTS}
+    settings = _settings(port)
+    digest = _digest(settings)
+    sleeps: list[float] = []
+    report = _send(digest, store, settings, sleeps)
+    assert sleeps == [2.0, 4.0, 8.0, 16.0]  # the first address's retries only
+    assert [a for a, _ in report.deferred] == RECIPIENTS
+    assert all(error.startswith("451") for _, error in report.deferred)  # each one was tried
+    assert {d.status for d in store.deliveries(digest.id).values()} == {"pending"}
+
+    handler.greylist = {}
+    assert _send(digest, store, settings, []).sent == tuple(RECIPIENTS)
+
+
 def test_5xx_is_recorded_and_reported_per_address(
     server: tuple[Server, int], store: Store
 ) -> None:
