@@ -3,8 +3,9 @@
 Delivery is idempotent: every recipient's outcome is committed to the store's delivery log
 before the next recipient is tried, so a second run sends nothing already sent and a run
 after a crash or a dropped connection sends only what is missing. Temporary failures (4xx
-answers, dropped or refused connections) are retried with bounded exponential backoff;
-permanent ones (5xx) are recorded per address and not retried.
+answers, a 552 to a recipient, dropped or refused connections) are retried with bounded
+exponential backoff, and given up after GIVE_UP_AFTER; permanent ones (5xx) are recorded
+per address and not retried.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.parser import BytesParser
 from email.policy import SMTP
 from email.utils import getaddresses, parseaddr
@@ -138,6 +139,12 @@ class SendReport:
         return not self.deferred and not self.dry_run
 
 
+# How long an address refused temporarily is tried again, counted from when the issue was
+# queued for it: a mail server's usual queue lifetime. An issue pending for ever would be
+# tried at every run, and every run would end with some left for later.
+GIVE_UP_AFTER = timedelta(days=5)
+
+
 class _Temporary(Exception):
     """A failure worth retrying: 4xx, or the connection could not be made or was lost."""
 
@@ -165,7 +172,8 @@ def send_digest(
     recipient. A temporary failure is retried ``retries`` times, waiting ``backoff``,
     2×``backoff``... seconds (capped at a minute); if it persists the recipient stays
     pending for the next run, the later recipients of the run get one try each, and a
-    server that cannot be reached at all ends the run early.
+    server that cannot be reached at all ends the run early. An address still refused
+    GIVE_UP_AFTER its issue was queued is recorded as failed.
     Raises DeliveryError when the server rejects our login or our sender address, since no
     recipient could get the issue then.
     """
@@ -182,12 +190,15 @@ def send_digest(
     if dry_run:
         return SendReport(digest.id, already=already, dry_run=True, would_send=tuple(todo))
 
+    started = now()
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
     deferred: list[tuple[str, str]] = []
     with _Connection(settings) as connection:
         for index, address in enumerate(todo):
             status, error = _deliver(connection, digest, address, settings, sleep, retries, backoff)
+            if status == "pending" and started - log[address].queued >= GIVE_UP_AFTER:
+                status, error = "failed", f"{error} (given up after {GIVE_UP_AFTER.days} days)"
             if status == "pending":
                 # One address refused through all its retries: the server is deferring this
                 # run (greylisting, a full queue). Waiting as long for each of the others
@@ -294,7 +305,9 @@ class _Connection:
             smtp.sendmail(sender, [address], message)
         except smtplib.SMTPRecipientsRefused as exc:
             code, answer = exc.recipients[address]
-            self._fail(code, answer)
+            # RFC 5321, 4.5.3.1.10: a 552 to RCPT (mailbox full, too many recipients) is to
+            # be taken as the temporary 452.
+            self._fail(code, answer, temporary=code == 552)
         except smtplib.SMTPSenderRefused as exc:
             if not 400 <= exc.smtp_code < 500:
                 raise DeliveryError(
@@ -309,9 +322,9 @@ class _Connection:
             self._close(polite=False)
             raise _Temporary(f"connection lost: {exc}") from exc
 
-    def _fail(self, code: int, answer: bytes | str) -> NoReturn:
+    def _fail(self, code: int, answer: bytes | str, *, temporary: bool = False) -> NoReturn:
         error = f"{code} {_text(answer)}"
-        if 400 <= code < 500:
+        if temporary or 400 <= code < 500:
             # Start afresh: after a 421 the server has closed, and a new session is the
             # cleanest state for a retry anyway.
             self._close(polite=code != 421)

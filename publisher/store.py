@@ -105,6 +105,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX articles_story ON articles (story) WHERE story IS NOT NULL;
     """,
+    # 3 -> 4: when a recipient was queued for an issue, to give up on it after days of
+    # temporary refusals. For older rows the last attempt stands in (it can only be later).
+    """
+    ALTER TABLE deliveries ADD COLUMN queued TEXT;
+    UPDATE deliveries SET queued = updated;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -184,6 +190,7 @@ class Delivery:
     attempts: int
     last_error: str | None
     updated: datetime
+    queued: datetime  # when the issue was frozen for this recipient
 
 
 # SQLite's primary result codes for a database that is intact but cannot be used now: held
@@ -761,6 +768,7 @@ class Store:
                 row["attempts"],
                 row["last_error"],
                 _dt(row["updated"]),
+                _dt(row["queued"]),
             )
             for row in self.db.execute("SELECT * FROM deliveries WHERE digest_id = ?", (digest_id,))
         }
@@ -772,11 +780,11 @@ class Store:
         with self.transaction():
             self.db.execute(
                 "INSERT INTO deliveries "
-                "(digest_id, address, status, attempts, last_error, updated) "
-                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (digest_id, address) DO UPDATE SET "
+                "(digest_id, address, status, attempts, last_error, updated, queued) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (digest_id, address) DO UPDATE SET "
                 "status = excluded.status, attempts = attempts + 1, "
                 "last_error = excluded.last_error, updated = excluded.updated",
-                (digest_id, address.lower(), status, error, _ts(now)),
+                (digest_id, address.lower(), status, error, _ts(now), _ts(now)),
             )
 
     def queue_deliveries(self, digest_id: str, now: datetime) -> int:
@@ -784,9 +792,10 @@ class Store:
         pending (no attempt counted). Returns how many were queued."""
         with self.transaction():
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO deliveries (digest_id, address, status, attempts, updated) "
-                "SELECT ?, address, 'pending', 0, ? FROM subscribers WHERE status = 'active'",
-                (digest_id, _ts(now)),
+                "INSERT OR IGNORE INTO deliveries "
+                "(digest_id, address, status, attempts, updated, queued) "
+                "SELECT ?, address, 'pending', 0, ?, ? FROM subscribers WHERE status = 'active'",
+                (digest_id, _ts(now), _ts(now)),
             )
         return cursor.rowcount
 

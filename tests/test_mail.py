@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -20,7 +20,13 @@ from publisher.cli import main
 from publisher.config import DigestSettings, Settings, SiteSettings, SmtpSettings
 from publisher.digest import build_digest
 from publisher.errors import DeliveryError
-from publisher.mail import SendReport, add_subscribers, remove_subscriber, send_digest
+from publisher.mail import (
+    GIVE_UP_AFTER,
+    SendReport,
+    add_subscribers,
+    remove_subscriber,
+    send_digest,
+)
 from publisher.models import Article, Block, Digest, Entry
 from publisher.store import Store
 
@@ -35,6 +41,7 @@ class Server:
         self.messages: list[tuple[str, bytes]] = []
         self.greylist: dict[str, int] = {}  # address -> 451 answers to give before accepting
         self.refuse: set[str] = set()  # addresses answered with 550
+        self.full: set[str] = set()  # addresses answered with 552 (mailbox full)
         self.drop_at: int | None = None  # drop the connection during this message's DATA
         self.drops = 0
         self.ponder = 0.0  # seconds to take before answering the first message
@@ -44,6 +51,8 @@ class Server:
     ) -> str:
         if address in self.refuse:
             return f"550 5.1.1 <{address}>: no such user"
+        if address in self.full:
+            return f"552 5.2.2 <{address}>: mailbox full"
         if self.greylist.get(address, 0) > 0:
             self.greylist[address] -= 1
             return "451 4.7.1 greylisted, try again later"
@@ -280,6 +289,48 @@ def test_5xx_is_recorded_and_reported_per_address(
     delivery = store.deliveries(digest.id)["bob@example.net"]
     assert (delivery.status, delivery.last_error) == ("failed", report.failed[0][1])
     assert _send(digest, store, settings, []).sent == ()  # nor retried by the next run
+
+
+def test_a_full_mailbox_is_tried_again_later_not_given_up(
+    server: tuple[Server, int], store: Store
+) -> None:
+    # RFC 5321, 4.5.3.1.10: a 552 to RCPT is to be treated as the temporary 452.
+    handler, port = server
+    handler.full = {"bob@example.net"}
+    settings = _settings(port)
+    digest = _digest(settings)
+    report = _send(digest, store, settings, [])
+    assert report.failed == ()
+    assert [a for a, _ in report.deferred] == ["bob@example.net"]
+    assert report.deferred[0][1].startswith("552 5.2.2")
+    handler.full = set()
+    assert _send(digest, store, settings, []).sent == ("bob@example.net",)
+
+
+def test_an_address_refused_for_days_is_given_up_after_a_last_try(
+    server: tuple[Server, int], store: Store
+) -> None:
+    # As a mail server bounces what it could not deliver in five days: an issue pending for
+    # ever would be tried at every run, and every run would end "some left for later" (75).
+    handler, port = server
+    handler.greylist = {"bob@example.net": 99}
+    settings = _settings(port)
+    digest = _digest(settings)
+    _save(digest, store)
+    store.queue_deliveries(digest.id, NOW - GIVE_UP_AFTER + timedelta(hours=1))
+    early = send_digest(digest, store, settings, now=lambda: NOW, sleep=[].append)
+    assert [a for a, _ in early.deferred] == ["bob@example.net"] and early.failed == ()
+
+    tries = handler.greylist["bob@example.net"]
+    later = NOW + timedelta(hours=1)
+    report = send_digest(digest, store, settings, now=lambda: later, sleep=[].append)
+    assert handler.greylist["bob@example.net"] < tries  # tried once more before giving up
+    assert report.deferred == () and report.complete
+    [(address, error)] = report.failed
+    assert address == "bob@example.net"
+    assert error.startswith("451") and "given up after 5 days" in error
+    assert store.deliveries(digest.id)["bob@example.net"].status == "failed"
+    assert store.incomplete_digests() == []
 
 
 def test_unreachable_server_stops_the_run_early(store: Store) -> None:

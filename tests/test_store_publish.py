@@ -14,7 +14,7 @@ import pytest
 
 from publisher.errors import LockedError, PublisherError
 from publisher.publish import publish_staged, run_lock, stage_file, write_files
-from publisher.store import SCHEMA_VERSION, ArticleRecord, Store, TermCounts
+from publisher.store import MIGRATIONS, SCHEMA_VERSION, ArticleRecord, Store, TermCounts
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
@@ -48,6 +48,23 @@ def test_schema_is_versioned_and_database_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     with Store.open(path) as store:  # reopening migrates nothing and keeps data
         assert store.article_count() == 0
+
+
+def test_an_older_database_is_migrated_keeping_its_deliveries(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.executescript("".join(MIGRATIONS[:3]) + "PRAGMA user_version = 3;")
+    old.execute("INSERT INTO digests VALUES ('2026-11-20', '2026-11-20T07:00:00Z', 's', '[]', "
+                "'h', 't', x'00')")
+    old.execute("INSERT INTO deliveries VALUES ('2026-11-20', 'a@example.com', 'pending', 1, "
+                "'451 later', '2026-11-20T08:00:00Z')")
+    old.commit()
+    old.close()
+    with Store.open(path) as store:
+        [delivery] = store.deliveries("2026-11-20").values()
+    # Its first try is not known: the last one stands in, which can only give up later.
+    assert delivery.queued == delivery.updated == datetime(2026, 11, 20, 8, tzinfo=UTC)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
