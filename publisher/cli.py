@@ -327,20 +327,31 @@ def _register_send(sub: argparse._SubParsersAction[Any]) -> None:
         sub,
         "send",
         "Deliver the digest of new articles to every active subscriber over SMTP.",
-        "PUBLISHER_SMTP_PASSWORD=... publisher send --config publisher.toml --dry-run",
+        "PUBLISHER_SMTP_PASSWORD=... publisher send --config publisher.toml --dry-run\n"
+        "  publisher send --retry -q   # from cron every 30 min: finish what was deferred",
     )
     p.add_argument(
         "--dry-run",
         action="store_true",
         help="show who would get which issue; freeze, write and send nothing",
     )
+    p.add_argument(
+        "--retry",
+        action="store_true",
+        help="only finish issues left unfinished by temporary failures; freeze no new one",
+    )
     _add_state_option(p)
 
 
 def _run_send(args: argparse.Namespace, settings: Settings) -> int:
-    reports = pipeline.send(settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run)
+    reports = pipeline.send(
+        settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run, new_issue=not args.retry
+    )
     if not reports and not args.quiet:
-        print("nothing new since the last digest: nothing sent")
+        if args.retry:
+            print("no issue is waiting for a retry: nothing sent")
+        else:
+            print("nothing new since the last digest: nothing sent")
     status = EXIT_OK
     for report in reports:
         for address, error in report.failed:

@@ -816,14 +816,17 @@ def send(
     *,
     now: Callable[[], datetime],
     dry_run: bool = False,
+    new_issue: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[SendReport]:
     """Deliver the digest: finish every issue still pending for some subscriber, then freeze
     the entries not yet in an issue into a new one, archive it and deliver it.
 
-    Nothing new and nothing unfinished: no issue, an empty list. With ``dry_run`` nothing is
-    frozen, written or sent; the reports say who would get what. Raises LockedError when
-    another run holds the lock, DeliveryError when the SMTP server refuses our login or sender.
+    Nothing new and nothing unfinished: no issue, an empty list. With ``new_issue`` false,
+    only the unfinished issues are delivered (a retry after temporary failures). With
+    ``dry_run`` nothing is frozen, written or sent; the reports say who would get what.
+    Raises LockedError when another run holds the lock, DeliveryError when the SMTP server
+    refuses our login or sender.
     """
     with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
         unfinished = store.incomplete_digests()
@@ -832,6 +835,8 @@ def send(
             send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
             for issue in sorted(issues, key=lambda issue: unfinished.index(issue.id))
         ]
+        if not new_issue:
+            return reports
         digest = pending_digest(store, settings)
         if digest is None:
             return reports

@@ -2,7 +2,9 @@
 
 Two jobs: ``build`` (``pipeline.build``) and ``digest`` (``pipeline.build``, then
 ``pipeline.send``). Each is a five-field crontab string, read with cron's own day-of-week
-numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it.
+numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it. When a send
+leaves recipients for later (temporary failures), a one-off ``retry`` job delivers the
+unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
 
 Jobs run one at a time on a single worker thread, so the daemon never contends with itself
 for the run lock; a run that finds the lock held (by cron or a command-line run) is logged and
@@ -33,6 +35,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import pipeline
@@ -45,6 +48,16 @@ from .store import Store
 log = logging.getLogger("publisher.daemon")
 
 JOBS = ("build", "digest")
+# Waits before each retry of recipients a send left for later, the last one repeated until
+# they are delivered or given up (mail.GIVE_UP_AFTER): a daily digest's next run would
+# deliver them a day late.
+RETRY_DELAYS = (
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=2),
+    timedelta(hours=4),
+)
 _INTERVAL = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 # Index = cron's day number (0 = Sunday); APScheduler reads these names unambiguously.
@@ -272,6 +285,7 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(1)},
         )
         self._scheduled: dict[str, tuple[str, str, int]] = {}
+        self._retries = 0  # retries in a row that still left someone waiting
         self._reload_lock = threading.Lock()
         self._stopper: threading.Thread | None = None
 
@@ -328,11 +342,16 @@ class Daemon:
             self._scheduled[name] = key
 
     def _catch_up(self, now: datetime) -> None:
-        """Run the digest at once if it fell due while the daemon was stopped."""
-        if self.scheduler.get_job("digest") is None:
-            return
+        """Run the digest at once if it fell due while the daemon was stopped, and retry an
+        issue that some subscribers are still waiting for."""
         with Store.open(self.settings.paths.state) as store:
             last = store.last_job("digest")
+            waiting = bool(store.incomplete_digests())
+        if waiting:
+            log.info("retry: an unfinished issue is waiting; delivering it now")
+            self._add_retry(now)
+        if self.scheduler.get_job("digest") is None:
+            return
         due = missed_fire_time(self.settings, "digest", last[0] if last else None, now)
         if due is not None:
             log.info("digest: due at %s while stopped; running it now", due.isoformat())
@@ -344,16 +363,26 @@ class Daemon:
             return  # queued behind the run that was going on when the stop came
         settings = self.settings  # one consistent snapshot, even if SIGHUP swaps it mid-run
         now = _utcnow()
+        reports: list[SendReport] | None = None
         try:
-            detail = describe_build(pipeline.build(settings, now=now))
-            if name == "digest":
-                detail += "; " + describe_send(pipeline.send(settings, now=_utcnow))
+            if name == "retry":
+                reports = pipeline.send(settings, now=_utcnow, new_issue=False)
+                detail = describe_send(reports) if reports else "nothing left to retry"
+            else:
+                detail = describe_build(pipeline.build(settings, now=now))
+                if name == "digest":
+                    reports = pipeline.send(settings, now=_utcnow)
+                    detail += "; " + describe_send(reports)
         except LockedError:
             log.warning("%s: skipped, another publisher run holds the lock", name)
+            if name == "retry":
+                self._plan_retry(waiting=True)
             return
         except PublisherError as exc:
             log.error("%s: failed: %s", name, exc)
             self._record(settings, name, now, "failed", exc.message)
+            if name == "retry":
+                self._plan_retry(waiting=True)
             return
         except Exception as exc:
             # A bug must not stop the schedule; the traceback goes to the log.
@@ -362,6 +391,39 @@ class Daemon:
             return
         log.info("%s: %s", name, detail)
         self._record(settings, name, now, "ok", detail)
+        if reports is not None:
+            self._plan_retry(waiting=any(report.deferred for report in reports))
+
+    def _plan_retry(self, *, waiting: bool) -> None:
+        """After a send: retry after the next of RETRY_DELAYS while someone is still waiting,
+        otherwise drop a planned retry and start the delays afresh."""
+        if not waiting:
+            self._retries = 0
+            self._drop_retry()
+            return
+        delay = RETRY_DELAYS[min(self._retries, len(RETRY_DELAYS) - 1)]
+        self._retries += 1
+        when = _utcnow() + delay
+        log.info("retry: some subscribers are still waiting; next try at %s", when.isoformat())
+        self._add_retry(when)
+
+    def _drop_retry(self) -> None:
+        if self.scheduler.get_job("retry") is not None:
+            self.scheduler.remove_job("retry")
+
+    def _add_retry(self, when: datetime) -> None:
+        # Dropped first rather than replaced: before the scheduler starts, replace_existing
+        # would queue a second copy.
+        self._drop_retry()
+        self.scheduler.add_job(
+            self._job,
+            DateTrigger(run_date=when),
+            args=["retry"],
+            id="retry",
+            name="retry",
+            # However late (queued behind a long build), it still has to run.
+            misfire_grace_time=None,
+        )
 
     def _record(
         self, settings: Settings, name: str, when: datetime, status: str, detail: str

@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 from smtp_helpers import free_port, smtp_server
 
+from publisher import pipeline
 from publisher.cli import main
 from publisher.config import DigestSettings, Settings, SiteSettings, SmtpSettings
 from publisher.digest import build_digest
@@ -408,6 +409,48 @@ def test_send_command_end_to_end(
     # Nothing new since: no second issue, nothing sent.
     assert main(["send"]) == 0
     assert "nothing new" in capsys.readouterr().out
+    assert len(handler.messages) == 3
+
+
+def test_send_retry_finishes_the_unfinished_issue_and_freezes_no_new_one(
+    server: tuple[Server, int],
+    seeds_copy: Path,
+    tmp_path: Path,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    handler, port = server
+    monkeypatch.setitem(pipeline.send.__kwdefaults__, "sleep", [].append)
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    (workdir / "publisher.toml").write_text(
+        f'[site]\nbase_url = "https://news.example.org/"\n'
+        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{out}"\nstate = "{state}"\n'
+        f'[digest]\nfrom = "Ledger <digest@news.example.org>"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n',
+        encoding="utf-8",
+    )
+    assert main(["build", "-q"]) == 0
+    assert main(["subscribers", "add", *RECIPIENTS]) == 0
+    handler.greylist = {"bob@example.net": 99}
+    assert main(["send", "-q"]) == 75
+    assert main(["send", "--retry", "--dry-run"]) == 0
+    assert "would send to 1 subscribers: bob@example.net" in capsys.readouterr().out
+
+    # New articles arrive; a retry delivers the old issue to bob and leaves them waiting.
+    story = next(seeds_copy.iterdir())
+    story.with_name("late.txt").write_text(
+        "Harbour reopens after storm\n\n" + "The harbour reopened on Monday after the storm. " * 20,
+        encoding="utf-8",
+    )
+    assert main(["build", "-q"]) == 0
+    handler.greylist = {}
+    assert main(["send", "--retry"]) == 0
+    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
+    with Store.open(state) as opened:
+        assert len(opened.digests()) == 1 and opened.undigested_ids()
+    assert main(["send", "--retry"]) == 0
+    assert "no issue is waiting for a retry" in capsys.readouterr().out
     assert len(handler.messages) == 3
 
 

@@ -221,6 +221,58 @@ def test_stop_lets_the_running_job_finish(
     assert last[2] is not None and last[2].startswith("1 seen, 1 new")
 
 
+def test_deferred_recipients_are_retried_soon_with_growing_delays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a daily digest, "left for the next run" would mean a day late.
+    sends: list[bool] = []
+    outcomes = [
+        [SendReport("2026-11-20", sent=("a@example.org",), deferred=(("b@example.org", "451"),))],
+        [SendReport("2026-11-20", deferred=(("b@example.org", "451"),))],
+        [SendReport("2026-11-20", sent=("b@example.org",))],
+    ]
+
+    def send(settings: Settings, *, now: object, new_issue: bool = True) -> list[SendReport]:
+        sends.append(new_issue)
+        return outcomes[len(sends) - 1]
+
+    monkeypatch.setattr(pipeline, "send", send)
+    monkeypatch.setattr(
+        pipeline, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ())
+    )
+    settings = _settings(tmp_path, build="", digest="0 7 * * *")
+    daemon = Daemon(settings, None)
+    daemon._schedule(settings)
+
+    def delay() -> timedelta:
+        job = daemon.scheduler.get_job("retry")
+        return job.trigger.run_date - datetime.now(UTC)
+
+    daemon._job("digest")
+    assert timedelta(minutes=14) < delay() <= timedelta(minutes=15)
+    daemon._job("retry")
+    assert timedelta(minutes=29) < delay() <= timedelta(minutes=30)
+    daemon._job("retry")
+    assert daemon.scheduler.get_job("retry") is None
+    assert sends == [True, False, False]  # a retry builds nothing and freezes no new issue
+    with Store.open(settings.paths.state) as store:
+        last = store.last_job("retry")
+    assert last is not None and last[1] == "ok" and "sent to 1" in (last[2] or "")
+
+
+def test_an_unfinished_issue_found_at_start_is_retried_at_once(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, build="1h", digest="0 7 * * *")
+    with Store.open(settings.paths.state) as store:
+        store.put_subscriber("b@example.org", None, "active", FRIDAY)
+        store.save_digest("2026-11-20", FRIDAY, "s", ("e1",), "<p>h</p>", "t", b"m")
+        store.queue_deliveries("2026-11-20", FRIDAY)
+    daemon = Daemon(settings, None)
+    daemon._schedule(settings)
+    now = datetime.now(UTC)
+    daemon._catch_up(now)
+    assert daemon.scheduler.get_job("retry").trigger.run_date == now
+
+
 def test_reload_of_an_unreadable_config_is_logged_and_keeps_the_old_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
