@@ -1,0 +1,63 @@
+"""The archive's HTML pages as assistive technology and HTML validators read them: landmarks,
+the skip link, language attributes. Checked with lxml, so CI needs no validator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lxml import html
+
+from publisher.archive import Archive
+from publisher.config import Settings
+from publisher.models import Article, Block, Entry
+
+WHEN = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+FOCUSABLE = "//a[@href] | //button | //input | //select | //textarea | //*[@tabindex]"
+
+
+def _entry(n: int = 1, *, language: str | None = None) -> Entry:
+    article = Article(
+        source=f"in/{n}.html",
+        key=f"{n}.html",
+        title=f"Council approves the water plan, part {n}",
+        blocks=(Block("paragraph", "The council approved the plan on Tuesday."),),
+        published=WHEN,
+        site="Example Times",
+        url=f"https://times.example.com/news/{n}",
+        language=language,
+    )
+    return Entry(
+        id=f"e{n}",
+        slug=f"story-{n}",
+        article=article,
+        summary=("The council approved the plan on Tuesday.",),
+        keywords=("council", "water"),
+        reading_minutes=1,
+        published=WHEN,
+        updated=WHEN,
+        first_seen=WHEN,
+    )
+
+
+def _pages(entry: Entry | None = None) -> dict[str, html.HtmlElement]:
+    archive = Archive(Settings())
+    entry = entry or _entry()
+    rendered = {
+        "article": archive.article_page(entry, [_entry(2)]),
+        "index": archive.index_page([entry], {"2026-11": 1}),
+        "month": archive.month_page(("2026-11", 0), [entry], None, None),
+    }
+    return {name: html.fromstring(page) for name, page in rendered.items()}
+
+
+@pytest.mark.parametrize("name", ["article", "index", "month"])
+def test_the_first_link_skips_to_the_main_content(name: str) -> None:
+    # Keyboard users would otherwise tab through the site title and every feed link on each
+    # page before they reach the articles (WCAG 2.4.1).
+    page = _pages()[name]
+    first = page.xpath(FOCUSABLE)[0]
+    assert first.tag == "a" and first.get("href", "").startswith("#"), html.tostring(first)
+    (target,) = page.xpath("//*[@id=$id]", id=first.get("href")[1:])
+    assert target.tag == "main"
+    assert first.text_content().strip() == "Skip to main content"
