@@ -61,3 +61,22 @@ def test_the_first_link_skips_to_the_main_content(name: str) -> None:
     (target,) = page.xpath("//*[@id=$id]", id=first.get("href")[1:])
     assert target.tag == "main"
     assert first.text_content().strip() == "Skip to main content"
+
+
+@pytest.mark.parametrize("language", ["English", "en-US, fr", "en US", "12", "e", "en-", "de--at"])
+def test_a_language_that_is_no_language_tag_is_left_out(language: str) -> None:
+    # A page's lang or og:locale is copied as found; HTML only accepts BCP 47 tags there, and a
+    # bad one is worse than none: the text keeps the site's language instead.
+    for name, page in _pages(_entry(language=language)).items():
+        langs = {e.tag: e.get("lang") for e in page.xpath("//body//*[@lang]")}
+        assert langs == {}, name
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("pt_BR", "pt-BR"), ("de", "de"), ("zh-Hant-TW", "zh-Hant-TW"), ("en-us", "en-us")],
+)
+def test_language_tags_mark_the_article_text(language: str, expected: str) -> None:
+    page = _pages(_entry(language=language))["article"]
+    assert page.find(".//h1").get("lang") == expected
+    assert page.find(".//div[@class='body']").get("lang") == expected
