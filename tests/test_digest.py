@@ -145,6 +145,13 @@ def test_near_duplicates_are_grouped_under_their_leader() -> None:
     assert "Trains run again" in alone.html and "Also reported by" not in alone.html
 
 
+def test_keywords_take_their_own_direction() -> None:
+    # Keywords are words of the story, like its summary: an Arabic story's run right to left.
+    digest = _build()
+    keywords = re.findall(r'<p class="keywords"[^>]*>', digest.html)
+    assert keywords and all('dir="auto"' in tag for tag in keywords)
+
+
 def test_markup_in_titles_is_escaped_in_html_and_kept_in_text() -> None:
     digest = _build([_entry(1, "<script>alert(1)</script> & more")])
     assert "<script" not in digest.html

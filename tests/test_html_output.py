@@ -80,3 +80,11 @@ def test_language_tags_mark_the_article_text(language: str, expected: str) -> No
     page = _pages(_entry(language=language))["article"]
     assert page.find(".//h1").get("lang") == expected
     assert page.find(".//div[@class='body']").get("lang") == expected
+
+
+def test_keywords_are_in_the_article_language() -> None:
+    # The keywords are words of the article's text: a screen reader must say them in its
+    # language, and right-to-left ones run right to left.
+    page = _pages(_entry(language="ar"))["article"]
+    (keywords,) = page.xpath("//ul[@class='keywords']")
+    assert (keywords.get("lang"), keywords.get("dir")) == ("ar", "auto")
