@@ -1,9 +1,10 @@
 """The e-mail digest: the entries new since the last issue, rendered once and archived.
 
-Presentation lives in ``digest.html.j2``, ``digest.txt.j2``, ``digest.subject.j2`` and
-``digest.css`` (all overridable from ``[paths] templates``); this module only chooses what
-goes in, inlines the CSS for mail clients and assembles the MIME message. The message
-carries no To header: the sender adds one per recipient (``mail.personalise``).
+Presentation lives in ``digest.html.j2``, ``digest.txt.j2``, ``digest.subject.j2``,
+``digest.css`` and ``digest-media.css`` (all overridable from ``[paths] templates``); this
+module only chooses what goes in, inlines the CSS for mail clients and assembles the MIME
+message. The message carries no To header: the sender adds one per recipient
+(``mail.personalise``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from .templating import environment
 # Gmail clips an HTML part past about 102 KB; stay safely below.
 MAX_HTML_BYTES = 100_000
 
-# At-rules (dark mode, narrow screens) cannot be inlined, so they stay in a <style> tag;
-# nothing is fetched over the network while inlining.
-_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+# At-rules (dark mode, narrow screens) cannot be inlined: the template keeps them in a
+# <style data-css-inline="keep"> after <meta charset>, not keep_at_rules, which would put them
+# before it. Nothing is fetched over the network while inlining.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True)
