@@ -46,15 +46,27 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def _common() -> argparse.ArgumentParser:
-    """Options every command accepts after its name."""
+def _common(*, nested: bool = False) -> argparse.ArgumentParser:
+    """Options every command accepts after its name.
+
+    ``nested`` is for the actions of a command that takes them too (``subscribers --config
+    FILE add``): argparse copies every attribute of an action's namespace over the command's,
+    defaults included, so an action must leave out what it was not given.
+    """
     parent = argparse.ArgumentParser(add_help=False)
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
     group = parent.add_argument_group("common options")
-    group.add_argument("--config", metavar="FILE", help="TOML config (default: ./publisher.toml)")
+    group.add_argument(
+        "--config", metavar="FILE", help="TOML config (default: ./publisher.toml)", **default
+    )
     noise = group.add_mutually_exclusive_group()
-    noise.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    noise.add_argument("-v", "--verbose", action="store_true", help="log what happens", **default)
     noise.add_argument(
-        "-q", "--quiet", action="store_true", help="print nothing unless something is wrong"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing unless something is wrong",
+        **default,
     )
     return parent
 
@@ -389,7 +401,7 @@ def _register_subscribers(sub: argparse._SubParsersAction[Any]) -> None:
         "  publisher subscribers import people.csv   # never re-adds an unsubscribed address",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    state = _common()
+    state = _common(nested=True)
     _add_state_option(state)
     specs = (
         (

@@ -103,3 +103,21 @@ def test_python_dash_m_entry_point() -> None:
         [sys.executable, "-m", "publisher", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("publisher ")
+
+
+def test_common_options_before_a_subscribers_action_are_kept(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `subscribers --help` lists them, so they must work there too: a --config dropped in
+    # silence would add the address to ./.publisher/state.db instead of the configured one.
+    (workdir / "conf").mkdir()
+    (workdir / "conf" / "publisher.toml").write_text('[paths]\nstate = "st/state.db"\n')
+    argv = ["subscribers", "--config", "conf/publisher.toml", "-q", "add", "ann@example.org"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == ""
+    assert (workdir / "conf" / "st" / "state.db").is_file()
+    assert not (workdir / ".publisher").exists()
+    # After the action they work as before, and win over the ones before it.
+    argv = ["subscribers", "--config", "nowhere.toml", "list", "--config", "conf/publisher.toml"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == "ann@example.org\t\n"
