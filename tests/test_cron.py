@@ -4,7 +4,6 @@ run never blocks the next one."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_helpers import subprocess_env
 
 EX_TEMPFAIL = 75
 TITLE = "Harbour Council Approves New Ferry Timetable"
@@ -40,13 +40,9 @@ with run_lock(Path(sys.argv[1])):
 """
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "PUBLISHER_SMTP_PASSWORD"}
-
-
 def _publisher(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "publisher", *args], cwd=tmp_path, env=_env(),
+        [sys.executable, "-m", "publisher", *args], cwd=tmp_path, env=subprocess_env(),
         capture_output=True, text=True, timeout=60,
     )
 
@@ -67,7 +63,7 @@ def site(tmp_path: Path) -> Path:
 def holder(site: Path) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(site / "state" / "state.db")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=subprocess_env(),
     )
     assert process.stdout is not None and process.stdout.readline() == "held\n"
     try:

@@ -4,7 +4,6 @@ reloads the config and SIGTERM exits 0. Every wait is a bounded polling loop."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import subprocess_env
 from smtp_helpers import smtp_server
 
 from publisher import pipeline
@@ -116,11 +116,10 @@ def site(tmp_path: Path) -> Path:
 @contextmanager
 def daemon(site: Path) -> Iterator[subprocess.Popen[str]]:
     """The daemon running in ``site``, logging to daemon.log; killed if a test leaves it."""
-    env = {k: v for k, v in os.environ.items() if k != "PUBLISHER_SMTP_PASSWORD"}
     process = subprocess.Popen(
         [sys.executable, "-m", "publisher", "daemon", "--config", "publisher.toml",
          "--log-file", "daemon.log"],
-        cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=site, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         _wait_for(lambda: "daemon started" in _log_text(site) or process.poll() is not None,
@@ -240,7 +239,7 @@ def test_nothing_to_schedule_is_a_config_error(site: Path) -> None:
     _config(site, build="", digest="")
     result = subprocess.run(
         [sys.executable, "-m", "publisher", "daemon", "--config", "publisher.toml"],
-        cwd=site, capture_output=True, text=True, timeout=30,
+        cwd=site, env=subprocess_env(), capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2
     assert "both empty" in result.stderr
