@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -582,7 +583,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, run, overrides = COMMANDS[args.command]
     try:
         settings = load_settings(args.config, overrides(args) if overrides else None)
-        return run(args, settings)
+        status = run(args, settings)
+        # Here rather than at exit, so that a reader gone by now is handled below.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader of our output went away (`publisher clean --json seeds/ | head -1`):
+        # stop as any filter does, without a traceback. (Sockets handle their own errors.)
+        # Python flushes stdout again at exit, so it now goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     except PublisherError as exc:
         print(f"publisher {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import subprocess_env
 
 from publisher.cli import COMMANDS, main, make_parser
 
@@ -121,3 +122,21 @@ def test_common_options_before_a_subscribers_action_are_kept(
     argv = ["subscribers", "--config", "nowhere.toml", "list", "--config", "conf/publisher.toml"]
     assert main(argv) == 0
     assert capsys.readouterr().out == "ann@example.org\t\n"
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path: Path) -> None:
+    # `publisher clean --json seeds/ | head -1`: more output than a pipe holds, so the
+    # command is still writing when the reader goes away.
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "clean", "--json", *[str(SEEDS)] * 20],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=subprocess_env(),
+    )
+    assert reader_gone.stdout is not None and reader_gone.stderr is not None
+    assert json.loads(reader_gone.stdout.readline())["title"]
+    reader_gone.stdout.close()
+    err = reader_gone.stderr.read().decode()
+    assert reader_gone.wait(timeout=60) == 1
+    assert err == ""
