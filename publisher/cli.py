@@ -487,7 +487,18 @@ def _register_serve(sub: argparse._SubParsersAction[Any]) -> None:
         default="127.0.0.1",
         help="address to listen on (default: 127.0.0.1, this machine only)",
     )
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
+
+
+def _port(text: str) -> int:
+    """A TCP port number for argparse (0: any free port)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
 
 
 def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:

@@ -8,6 +8,7 @@ a real web server.
 from __future__ import annotations
 
 import email.utils
+import errno
 import gzip
 import hashlib
 import logging
@@ -76,7 +77,20 @@ def make_server(out_dir: Path, bind: str, port: int) -> ThreadingHTTPServer:
     class Handler(_StaticHandler):
         out_root = root
 
-    return ThreadingHTTPServer((bind, port), Handler)
+    try:
+        return ThreadingHTTPServer((bind, port), Handler)
+    except OSError as exc:  # socket.gaierror, for a name that does not resolve, is one too
+        raise PublisherError(
+            f"cannot listen on {bind}:{port}: {exc.strerror or exc}", _listen_hint(exc, port)
+        ) from exc
+
+
+def _listen_hint(exc: OSError, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"another program listens on port {port}: choose another --port"
+    if exc.errno == errno.EACCES:
+        return "ports below 1024 need root: choose another --port"
+    return "--bind takes an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
 
 
 def serve(out_dir: Path, *, bind: str = "127.0.0.1", port: int = 8000) -> None:

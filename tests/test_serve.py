@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import http.client
 import inspect
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from publisher.cli import main
 from publisher.errors import PublisherError
 from publisher.serve import make_server, serve
 
@@ -220,3 +222,29 @@ def test_missing_out_dir(tmp_path: Path) -> None:
 def test_binds_loopback_by_default() -> None:
     assert inspect.signature(serve).parameters["bind"].default == "127.0.0.1"
     assert inspect.signature(serve).parameters["port"].default == 8000
+
+
+def test_a_port_in_use_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PublisherError, match=f"cannot listen on 127.0.0.1:{port}") as info:
+            make_server(tmp_path, "127.0.0.1", port)
+    assert "--port" in str(info.value)
+
+
+def test_an_unknown_bind_address_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    with pytest.raises(PublisherError, match=r"cannot listen on no-such-host\.invalid") as info:
+        make_server(tmp_path, "no-such-host.invalid", 0)
+    assert "--bind" in str(info.value)
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["serve", "--port", port])
+    assert usage.value.code == 2
+    assert "--port" in capsys.readouterr().err
