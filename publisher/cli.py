@@ -515,7 +515,7 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"use --port {site.port or 80}, or set [site] base_url to match",
             file=sys.stderr,
         )
-    serve(settings.paths.out, bind=args.bind, port=args.port)
+    serve(settings.paths.out, bind=args.bind, port=args.port, quiet=args.quiet)
     return EXIT_OK
 
 

@@ -93,11 +93,15 @@ def _listen_hint(exc: OSError, port: int) -> str:
     return "--bind takes an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
 
 
-def serve(out_dir: Path, *, bind: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve ``out_dir`` on http://bind:port/ until interrupted (Ctrl-C)."""
+def serve(
+    out_dir: Path, *, bind: str = "127.0.0.1", port: int = 8000, quiet: bool = False
+) -> None:
+    """Serve ``out_dir`` on http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does
+    not say where."""
     server = make_server(out_dir, bind, port)
     host, real_port = server.server_address[:2]
-    print(f"Serving {out_dir} at http://{host}:{real_port}/ (Ctrl-C to stop)", file=sys.stderr)
+    if not quiet:
+        print(f"Serving {out_dir} at http://{host}:{real_port}/ (Ctrl-C to stop)", file=sys.stderr)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -248,3 +248,23 @@ def test_a_port_out_of_range_is_a_usage_error(
         main(["serve", "--port", port])
     assert usage.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_quiet_serve_prints_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], quiet: bool
+) -> None:
+    def interrupted(self: object, poll_interval: float = 0.5) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C would, at once
+
+    monkeypatch.setattr("publisher.serve.ThreadingHTTPServer.serve_forever", interrupted)
+    # Not served at localhost, so no note about the port either.
+    (tmp_path / "site.toml").write_text('[site]\nbase_url = "https://news.example.org/"\n')
+    argv = ["serve", "--config", str(tmp_path / "site.toml"), "--out", str(tmp_path)]
+    assert main([*argv, "--port", "0", *(["-q"] if quiet else [])]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    if quiet:
+        assert captured.err == ""
+    else:
+        assert captured.err.startswith(f"Serving {tmp_path} at http://127.0.0.1:")
