@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field, fields
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -116,6 +118,11 @@ class Settings:
         base_url), or None without one."""
         return urljoin(self.base_url, self.site.icon) if self.site.icon else None
 
+
+# Their values go into mail headers (subject, From, Reply-To, List-Id) and SMTP commands,
+# where a line break would start another header or command.
+_ONE_LINE = ("site", "digest", "smtp")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is fine in a header
 
 # TOML table name -> Settings attribute. "from" is a Python keyword, hence from_.
 _SECTIONS = {
@@ -282,3 +289,30 @@ def _validate(settings: Settings) -> None:
     for key, ok in checks:
         if not ok:
             raise ConfigError(f"{key} is out of range")
+    for section in _ONE_LINE:
+        values = getattr(settings, section)
+        for f in fields(values):
+            value = getattr(values, f.name)
+            if isinstance(value, str) and _CONTROL.search(value):
+                raise ConfigError(
+                    f"{section}.{f.name.rstrip('_')} must be one line without control "
+                    f"characters, not {value!r}"
+                )
+    for key, address in (
+        ("digest.from", settings.digest.from_),
+        ("digest.reply_to", settings.digest.reply_to),
+    ):
+        if address is not None and not _one_address(address):
+            raise ConfigError(
+                f"{key} must be one e-mail address, not {address!r}",
+                f'for example {key.partition(".")[2]} = "Morning Brief <brief@example.org>"',
+            )
+
+
+def _one_address(text: str) -> bool:
+    """Whether ``text`` is exactly one address, bare or with a display name."""
+    pairs = getaddresses([text])
+    if len(pairs) != 1:
+        return False
+    local, _, domain = pairs[0][1].rpartition("@")
+    return bool(local and domain)

@@ -116,3 +116,37 @@ def test_every_output_uses_the_same_icon_url(tmp_path: Path, seeds_copy: Path) -
         text = (out / name).read_text(encoding="utf-8")
         assert "https://cdn.example.net/i.png" in text, name
         assert "news.example.org/https:" not in text, name
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # Each of these goes into a header of the digest: a line break would end the header.
+        ('[site]\ntitle = "Brief\\nBcc: x@example.org"\n', "site.title"),
+        ('[digest]\nfrom = "Desk\\r\\n <desk@example.org>"\n', "digest.from"),
+        ('[digest]\nreply_to = "desk@example.org\\nBcc: x@example.org"\n', "digest.reply_to"),
+        ('[smtp]\nusername = "desk\\u0000"\n', "smtp.username"),
+        ('[digest]\nfrom = "Publisher Digest"\n', "digest.from"),
+        ('[digest]\nreply_to = "a@example.org, b@example.org"\n', "digest.reply_to"),
+    ],
+)
+def test_values_that_cannot_go_into_a_mail_header_are_named(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, cwd=tmp_path)
+    assert named in str(info.value)
+
+
+def test_addresses_in_the_usual_forms_are_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[digest]\nfrom = "\\"Desk, Morning\\" <desk@example.org>"\n'
+        'reply_to = "editors@example.org"\n'
+    )
+    settings = load_settings(config, cwd=tmp_path)
+    assert settings.digest.from_ == '"Desk, Morning" <desk@example.org>'
+    assert settings.digest.reply_to == "editors@example.org"
+    assert load_settings(cwd=tmp_path).digest.from_ == "Publisher Digest <digest@localhost>"
