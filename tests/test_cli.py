@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,10 +126,12 @@ def test_common_options_before_a_subscribers_action_are_kept(
 
 
 def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path: Path) -> None:
-    # `publisher clean --json seeds/ | head -1`: more output than a pipe holds, so the
-    # command is still writing when the reader goes away.
+    # `publisher clean --json DIR | head -1`, with far more output than a pipe holds, so
+    # the command is still writing when the reader goes away.
+    for copy in range(40):
+        shutil.copytree(SEEDS, tmp_path / "in" / str(copy))
     reader_gone = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "clean", "--json", *[str(SEEDS)] * 20],
+        [sys.executable, "-m", "publisher", "clean", "--json", "in"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
