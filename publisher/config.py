@@ -178,9 +178,11 @@ def load_settings(
             values["jobs"] = _coerce("jobs", value, int, base)
             continue
         if name not in _SECTIONS:
+            # A table is a misnamed section; anything else a misnamed top-level key.
+            what = f"section [{name}]" if isinstance(value, dict) else f"key {name}"
             raise ConfigError(
-                f"{path}: unknown section [{name}]",
-                f"known sections: {', '.join(sorted(_SECTIONS))}",
+                f"{path}: unknown {what}",
+                f"known: jobs, and the sections {', '.join(sorted(_SECTIONS))}",
             )
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
@@ -276,19 +278,25 @@ def _validate(settings: Settings) -> None:
             f"site.base_url must be an absolute http(s) URL, not {settings.site.base_url!r}",
             'for example base_url = "https://news.example.org/"',
         )
-    checks = [
-        ("feed.max_entries", settings.feed.max_entries >= 1),
-        ("digest.max_items", settings.digest.max_items >= 1),
-        ("summary.sentences", settings.summary.sentences >= 1),
-        ("summary.words", settings.summary.words >= 5),
-        ("sources.max_bytes", settings.sources.max_bytes >= 1),
-        ("smtp.port", 0 < settings.smtp.port < 65536),
-        ("jobs", settings.jobs >= 0),
-        ("schedule.misfire_grace", settings.schedule.misfire_grace >= 0),
+    # key, value, lowest allowed, highest allowed (None: no bound)
+    ranges: list[tuple[str, float, float, float | None]] = [
+        ("feed.max_entries", settings.feed.max_entries, 1, None),
+        ("digest.max_items", settings.digest.max_items, 1, None),
+        ("summary.sentences", settings.summary.sentences, 1, None),
+        ("summary.words", settings.summary.words, 5, None),
+        ("sources.max_bytes", settings.sources.max_bytes, 1, None),
+        ("smtp.port", settings.smtp.port, 1, 65535),
+        ("jobs", settings.jobs, 0, None),
+        ("schedule.misfire_grace", settings.schedule.misfire_grace, 0, None),
     ]
-    for key, ok in checks:
-        if not ok:
-            raise ConfigError(f"{key} is out of range")
+    for key, value, lowest, highest in ranges:
+        if highest is not None and not lowest <= value <= highest:
+            raise ConfigError(f"{key} must be between {lowest} and {highest}, not {value}")
+        if value < lowest:
+            raise ConfigError(f"{key} must be at least {lowest}, not {value}")
+    # A socket takes no timeout of 0 or less: send would end in a traceback.
+    if settings.smtp.timeout <= 0:
+        raise ConfigError(f"smtp.timeout must be more than 0, not {settings.smtp.timeout}")
     for section in _ONE_LINE:
         values = getattr(settings, section)
         for f in fields(values):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,31 @@ def test_addresses_in_the_usual_forms_are_accepted(tmp_path: Path) -> None:
     assert settings.digest.from_ == '"Desk, Morning" <desk@example.org>'
     assert settings.digest.reply_to == "editors@example.org"
     assert load_settings(cwd=tmp_path).digest.from_ == "Publisher Digest <digest@localhost>"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[summary]\nwords = 3\n", "summary.words must be at least 5, not 3"),
+        ("jobs = -1\n", "jobs must be at least 0, not -1"),
+        ("[smtp]\nport = 70000\n", "smtp.port must be between 1 and 65535, not 70000"),
+        # A negative timeout reached the socket and ended `send` in a ValueError.
+        ("[smtp]\ntimeout = -1\n", "smtp.timeout must be more than 0, not -1.0"),
+        ("[smtp]\ntimeout = 0\n", "smtp.timeout must be more than 0, not 0.0"),
+    ],
+)
+def test_a_value_out_of_range_says_what_the_range_is(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(config, cwd=tmp_path)
+
+
+def test_an_unknown_top_level_key_is_called_a_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("job = 2\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, cwd=tmp_path)
+    assert "unknown key job" in str(info.value) and "jobs" in str(info.value)
