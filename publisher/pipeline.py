@@ -242,7 +242,9 @@ def build(
                 continue
             state = states.get(file.key)
             if state and state.size == file.size and state.mtime == file.mtime:
-                unchanged += state.id is not None
+                # A file skipped before (state.id None) too: it is not read again, and its
+                # reason was reported on the run that read it; the counts still add up.
+                unchanged += 1
             else:
                 stale.append(file)
         tasks = _tasks(store, stale, states, settings)

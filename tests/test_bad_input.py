@@ -75,6 +75,22 @@ def test_unusable_file_is_named_and_the_rest_published(
     assert _feed_titles(tmp_path)["feed.atom"] == ["A Good Article About Water"]
 
 
+def test_an_unusable_file_is_reported_once_and_counted_on_every_run(
+    inbox: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (inbox / "empty.txt").write_bytes(b"")
+    assert _build(inbox, tmp_path) == 0
+    first = capsys.readouterr()
+    assert "2 articles seen: 1 new, 0 changed, 0 unchanged, 1 skipped" in first.out
+    assert "skipped" in first.err
+    # Not read again while it is unchanged (so cron is not mailed about it every run), but
+    # still one of the files seen: the counts add up to it.
+    assert _build(inbox, tmp_path) == 0
+    second = capsys.readouterr()
+    assert "2 articles seen: 0 new, 0 changed, 2 unchanged, 0 skipped" in second.out
+    assert second.err == ""
+
+
 def test_file_larger_than_the_limit_is_skipped_before_reading(
     inbox: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
