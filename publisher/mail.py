@@ -207,7 +207,9 @@ def send_digest(
                 retries = 0
             store.record_delivery(digest.id, address, status, now(), error)
             if status == "sent":
-                logger.info("digest %s sent to %s", digest.id, address)
+                # Not INFO: the daemon's log has one line per run, and with thousands of
+                # subscribers these would bury it. The deliveries table keeps each one.
+                logger.debug("digest %s sent to %s", digest.id, address)
                 sent.append(address)
             elif status == "failed":
                 logger.warning("digest %s refused for %s: %s", digest.id, address, error)

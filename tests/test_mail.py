@@ -4,6 +4,7 @@ drops the connection, one that answers 451 first, permanent refusals and resumed
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -332,6 +333,21 @@ def test_an_address_refused_for_days_is_given_up_after_a_last_try(
     assert error.startswith("451") and "given up after 5 days" in error
     assert store.deliveries(digest.id)["bob@example.net"].status == "failed"
     assert store.incomplete_digests() == []
+
+
+def test_only_refusals_are_logged_per_address_unless_verbose(
+    server: tuple[Server, int], store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The daemon logs at INFO, one line per job run with its counts: a line per delivered
+    # address would bury it (every delivery is in the deliveries table).
+    handler, port = server
+    handler.refuse = {"bob@example.net"}
+    settings = _settings(port)
+    caplog.set_level(logging.INFO, logger="publisher")
+    _send(_digest(settings), store, settings, [])
+    assert [r.getMessage() for r in caplog.records] == [
+        "digest 2026-11-21 refused for bob@example.net: 550 5.1.1 <bob@example.net>: no such user"
+    ]
 
 
 def test_unreachable_server_stops_the_run_early(store: Store) -> None:
