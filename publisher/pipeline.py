@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -41,6 +42,9 @@ from .summarize import choose_keywords, group_stories, summarize, summarize_text
 from .templating import template_dirs
 
 Progress = Callable[[int, int], None]
+
+# What a build did, file by file, for `publisher build -v`.
+log = logging.getLogger(__name__)
 
 # A line is cross-document boilerplate when it recurs in at least this many *other*
 # documents of the same group (two, so that one pair of related articles quoting the same
@@ -247,6 +251,12 @@ def build(
                 unchanged += 1
             else:
                 stale.append(file)
+        log.debug(
+            "%d input files: %d unchanged since the last run, %d to read",
+            len(files),
+            len(files) - len(stale),
+            len(stale),
+        )
         tasks = _tasks(store, stale, states, settings)
         batch = _Batch(store, now, len(tasks), skipped, known=states.keys())
         with workers(settings.jobs, executor, len(tasks)) as pool:
@@ -372,6 +382,8 @@ def _drop_recurring(
         dropped = frozenset(i for i, key in enumerate(keys) if key in counts[group])
         if 0 < len(dropped) < len(keys):
             trims.append((article_id, dropped))
+    if trims:
+        log.debug("%d articles lose blocks that recur across their site", len(trims))
     chunks = [trims[start : start + PAGE_CHUNK] for start in range(0, len(trims), PAGE_CHUNK)]
     trimmed = map_in_order(partial(_trim, settings), chunks, jobs=settings.jobs, executor=pool)
     with store.transaction():
@@ -458,6 +470,7 @@ class _Batch:
             return
         if result is None:  # touched, not changed
             store.touch_file(file.key, file.size, file.mtime)
+            log.debug("same text: %s", file.path)
             self.unchanged += 1
             return
         # A file the store has no record of has no old article, line keys or rejection: a
@@ -472,6 +485,7 @@ class _Batch:
             store.save_article(
                 replace(existing, content_hash=item.content_hash), size=file.size, mtime=file.mtime
             )
+            log.debug("same article, other boilerplate: %s", file.path)
             self.unchanged += 1
             return
         stamp = self.start + timedelta(seconds=self.tick)
@@ -486,6 +500,9 @@ class _Batch:
             self.new += 1
         else:
             self.changed += 1
+        log.debug(
+            "%s: %s (%s)", "new" if existing is None else "changed", file.path, record.slug
+        )
 
     def flush(self) -> None:
         """Write what is still only counted in memory (the term counts): call it after the
@@ -594,6 +611,7 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
         and last.get("data") == data
         and all((out / name).exists() for name in last.get("files", ()))
     ):
+        log.debug("nothing to render: no article, setting or template changed")
         return []
     archive = _archive(settings)
     stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import subprocess_env
+from cli_helpers import build_argv, subprocess_env
 
 from publisher.cli import COMMANDS, main, make_parser
 
@@ -143,3 +143,24 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path: Path) -> No
     err = reader_gone.stderr.read().decode()
     assert reader_gone.wait(timeout=60) == 1
     assert err == ""
+
+
+def test_build_verbose_logs_what_happens(seeds_copy: Path, tmp_path: Path) -> None:
+    # "-v (log what happens)": which files were read, and what each turned out to be.
+    def build(*extra: str) -> str:
+        argv = build_argv(seeds_copy, tmp_path / "out", tmp_path / "state.db", *extra)
+        return subprocess.run(
+            [sys.executable, "-m", "publisher", *argv],
+            capture_output=True, text=True, check=True, env=subprocess_env(), cwd=tmp_path,
+        ).stderr
+
+    log = build("-v")
+    assert "5 input files: 0 unchanged since the last run, 5 to read" in log
+    for seed in seeds_copy.iterdir():
+        assert f"new: {seed}" in log
+    (seeds_copy / "000_01eb114c8c4cb670.txt").touch()
+    assert build() == ""
+    (seeds_copy / "001_d3da1405dce3dce3.txt").touch()
+    log = build("-v")
+    assert "5 input files: 4 unchanged since the last run, 1 to read" in log
+    assert f"same text: {seeds_copy / '001_d3da1405dce3dce3.txt'}" in log
