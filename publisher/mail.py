@@ -336,6 +336,7 @@ class _Connection:
     def _open(self) -> smtplib.SMTP:
         cfg = self.settings.smtp
         host = urlsplit(self.settings.base_url).hostname or "localhost"
+        logging_in = False  # which step an SMTPNotSupportedError comes from
         try:
             if cfg.security == "ssl":
                 smtp: smtplib.SMTP = _SMTP_SSL(
@@ -350,6 +351,7 @@ class _Connection:
                 if cfg.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
             if cfg.username:
+                logging_in = True
                 smtp.login(cfg.username, cfg.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(
@@ -357,9 +359,17 @@ class _Connection:
                 "check [smtp] username and the PUBLISHER_SMTP_PASSWORD environment variable",
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
+            if logging_in:
+                raise DeliveryError(
+                    f"the SMTP server {cfg.host} offers no login (SMTP AUTH)"
+                    + (" without TLS" if cfg.security == "none" else ""),
+                    "leave [smtp] username empty if it needs none; many servers offer a "
+                    'login only with security = "starttls" or "ssl"',
+                ) from exc
             raise DeliveryError(
-                f"the SMTP server {cfg.host} does not support {cfg.security} or login: {exc}",
-                "check [smtp] security",
+                f"the SMTP server {cfg.host} does not support STARTTLS",
+                'use security = "ssl" if it takes TLS from the start (usually port 465), '
+                'or "none"',
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.reachable = False

@@ -358,6 +358,26 @@ def test_unreachable_server_stops_the_run_early(store: Store) -> None:
     assert [a for a, _ in report.deferred] == RECIPIENTS
 
 
+def test_a_server_without_login_says_so(server: tuple[Server, int], store: Store) -> None:
+    _, port = server  # offers no AUTH: aiosmtpd has no authenticator here
+    settings = _settings(port, username="ledger")
+    with pytest.raises(DeliveryError) as failure:
+        _send(_digest(settings), store, settings, [])
+    message = str(failure.value)
+    assert "offers no login" in message and "[smtp] username" in message
+    assert "does not support none" not in message
+
+
+def test_a_server_without_starttls_says_so(server: tuple[Server, int], store: Store) -> None:
+    _, port = server  # aiosmtpd offers STARTTLS only with a TLS context
+    settings = _settings(port)
+    settings = replace(settings, smtp=replace(settings.smtp, security="starttls"))
+    with pytest.raises(DeliveryError) as failure:
+        _send(_digest(settings), store, settings, [])
+    message = str(failure.value)
+    assert "does not support STARTTLS" in message and 'security = "ssl"' in message
+
+
 def test_refused_login_raises_without_revealing_the_password(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
