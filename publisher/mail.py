@@ -425,7 +425,11 @@ def import_csv(store: Store, path: Path, now: datetime) -> SubscriberReport:
             # (line number, cells): csv's line_num counts the lines read, quoted newlines too.
             reader = csv.reader(handle)
             rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except OSError as exc:
+        raise PublisherError(
+            f"cannot read {path}: {exc.strerror or exc}", "check the file's path"
+        ) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise PublisherError(f"cannot read {path}: {exc}", "give a UTF-8 CSV file") from exc
     email_col, name_col = 0, 1
     header = [cell.strip().lower() for _, cell_row in rows[:1] for cell in cell_row]

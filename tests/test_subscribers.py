@@ -137,3 +137,14 @@ def test_subscribers_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as usage:  # argparse: a usage error exits with status 2
         main(["subscribers", "import", "--state", state])
     assert usage.value.code == 2
+
+
+def test_import_of_a_missing_file_says_so_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "people.csv"
+    state = str(tmp_path / "state.db")
+    assert main(["subscribers", "import", str(missing), "--state", state]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read {missing}: No such file or directory" in err
+    assert "[Errno" not in err and "UTF-8" not in err  # the encoding is not the problem
