@@ -26,6 +26,8 @@ from .models import Article, Rejected, RunReport
 from .serve import serve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+DEFAULT_PORT = 8000  # of `publisher serve`
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 Runner = Callable[[argparse.Namespace, Settings], int]
 
@@ -185,9 +187,20 @@ def _print_report(report: RunReport, settings: Settings, *, quiet: bool) -> None
         print(f"wrote {len(report.written)} files in {out}/: {shown}{more}")
     else:
         print(f"{out}/ is up to date")
-    # Every link is absolute from base_url, so the archive is browsed where it is served.
     print(f"feeds: {out / 'feed.atom'}, {out / 'feed.rss'}, {out / 'feed.json'}")
-    print(f"browse: publisher serve --out {out}   then open {settings.url('index.html')}")
+    print(_browse_hint(settings, out))
+
+
+def _browse_hint(settings: Settings, out: Path) -> str:
+    """How to look at the archive. Every link is absolute from base_url, so it is browsed
+    where base_url points: `publisher serve` only when that is plain http on this machine,
+    on base_url's port."""
+    site, index = urlsplit(settings.base_url), settings.url("index.html")
+    if site.scheme == "http" and site.hostname in LOCAL_HOSTS and site.path == "/":
+        port = site.port or 80
+        option = "" if port == DEFAULT_PORT else f" --port {port}"
+        return f"browse: publisher serve --out {out}{option}   then open {index}"
+    return f"browse: copy {out}/ to where {settings.base_url} is served, then open {index}"
 
 
 class _ProgressBar:
@@ -487,7 +500,12 @@ def _register_serve(sub: argparse._SubParsersAction[Any]) -> None:
         default="127.0.0.1",
         help="address to listen on (default: 127.0.0.1, this machine only)",
     )
-    p.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default: {DEFAULT_PORT})",
+    )
 
 
 def _port(text: str) -> int:
@@ -507,7 +525,7 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     site = urlsplit(settings.base_url)
-    if site.hostname in ("localhost", "127.0.0.1", "::1") and site.port != args.port:
+    if site.hostname in LOCAL_HOSTS and (site.port or 80) != args.port:
         # Every link and the stylesheet are absolute, from base_url: pages served elsewhere
         # would look unstyled and link to nothing.
         print(

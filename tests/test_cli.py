@@ -164,3 +164,26 @@ def test_build_verbose_logs_what_happens(seeds_copy: Path, tmp_path: Path) -> No
     log = build("-v")
     assert "5 input files: 4 unchanged since the last run, 1 to read" in log
     assert f"same text: {seeds_copy / '001_d3da1405dce3dce3.txt'}" in log
+
+
+@pytest.mark.parametrize(
+    ("base_url", "told"),
+    [
+        ("http://localhost:8000/", "browse: publisher serve --out {out}   then open "
+         "http://localhost:8000/index.html"),
+        # Followed as written, `publisher serve` would listen on 8000 and the page not load.
+        ("http://localhost:8080/", "browse: publisher serve --out {out} --port 8080   then "
+         "open http://localhost:8080/index.html"),
+        # A local preview of these pages links to the real site: the output must go there.
+        ("https://news.example.org/", "browse: copy {out}/ to where https://news.example.org/ "
+         "is served, then open https://news.example.org/index.html"),
+    ],
+)
+def test_build_says_how_to_browse_what_it_wrote(
+    seeds_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], base_url: str, told: str
+) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text(f'[site]\nbase_url = "{base_url}"\n')
+    out = tmp_path / "out"
+    assert main([*build_argv(seeds_copy, out, tmp_path / "state.db"), "--config", str(config)]) == 0
+    assert told.format(out=out) in capsys.readouterr().out.splitlines()
