@@ -109,7 +109,8 @@ def _register_build(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="PATH",
         action="append",
         type=Path,
-        help="file or directory of .txt/.html articles (repeatable; default: seeds)",
+        help="file or directory of .txt/.text/.html/.htm articles, gzipped too (repeatable; "
+        "default: seeds)",
     )
     p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
     _add_state_option(p)
