@@ -286,6 +286,10 @@ class Daemon:
         )
         self._scheduled: dict[str, tuple[str, str, int]] = {}
         self._retries = 0  # retries in a row that still left someone waiting
+        # Held by a job while it changes the retry job, and by the stop before the shutdown:
+        # the shutdown keeps the scheduler's job-store lock while it waits for the running
+        # job, so a job asking the scheduler anything after that would wait for ever.
+        self._planning = threading.Lock()
         self._reload_lock = threading.Lock()
         self._stopper: threading.Thread | None = None
 
@@ -396,16 +400,20 @@ class Daemon:
 
     def _plan_retry(self, *, waiting: bool) -> None:
         """After a send: retry after the next of RETRY_DELAYS while someone is still waiting,
-        otherwise drop a planned retry and start the delays afresh."""
-        if not waiting:
-            self._retries = 0
-            self._drop_retry()
-            return
-        delay = RETRY_DELAYS[min(self._retries, len(RETRY_DELAYS) - 1)]
-        self._retries += 1
-        when = _utcnow() + delay
-        log.info("retry: some subscribers are still waiting; next try at %s", when.isoformat())
-        self._add_retry(when)
+        otherwise drop a planned retry and start the delays afresh. Nothing once stopping:
+        the next start retries what is unfinished."""
+        with self._planning:
+            if self.stopping.is_set():
+                return
+            if not waiting:
+                self._retries = 0
+                self._drop_retry()
+                return
+            delay = RETRY_DELAYS[min(self._retries, len(RETRY_DELAYS) - 1)]
+            self._retries += 1
+            when = _utcnow() + delay
+            log.info("retry: some subscribers are still waiting; next try at %s", when.isoformat())
+            self._add_retry(when)
 
     def _drop_retry(self) -> None:
         if self.scheduler.get_job("retry") is not None:
@@ -454,7 +462,8 @@ class Daemon:
         while not self.scheduler.running:
             time.sleep(0.05)
         # Paused first, so the main loop submits nothing to the executor being shut down.
-        self.scheduler.pause()
+        with self._planning:
+            self.scheduler.pause()
         self.scheduler.shutdown(wait=True)
 
     def _on_reload(self, signum: int, frame: FrameType | None) -> None:

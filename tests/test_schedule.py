@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -258,6 +259,37 @@ def test_deferred_recipients_are_retried_soon_with_growing_delays(
     with Store.open(settings.paths.state) as store:
         last = store.last_job("retry")
     assert last is not None and last[1] == "ok" and "sent to 1" in (last[2] or "")
+
+
+def test_a_stop_during_a_send_does_not_deadlock_the_retry_planning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scheduler's shutdown holds its job-store lock while it waits for the running job;
+    # a job that then asked the scheduler for its retry job would wait for ever.
+    started, release = threading.Event(), threading.Event()
+
+    def slow_send(settings: Settings, *, now: object, new_issue: bool = True) -> list[SendReport]:
+        started.set()
+        assert release.wait(10)
+        return [SendReport("2026-11-20", deferred=(("b@example.org", "451"),))]
+
+    monkeypatch.setattr(pipeline, "send", slow_send)
+    monkeypatch.setattr(
+        pipeline, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ())
+    )
+    settings = _settings(tmp_path, build="", digest="1s")
+    daemon = Daemon(settings, None)
+    daemon._schedule(settings)
+    runner = threading.Thread(target=daemon._serve, daemon=True)
+    runner.start()
+    try:
+        assert started.wait(10)
+        daemon._on_stop(signal.SIGTERM, None)
+        time.sleep(0.5)  # the shutdown is under way, waiting for the job
+    finally:
+        release.set()
+    runner.join(10)
+    assert not runner.is_alive()
 
 
 def test_an_unfinished_issue_found_at_start_is_retried_at_once(tmp_path: Path) -> None:
