@@ -3,6 +3,7 @@ writers without an unexpected exception, and the feeds stay well-formed."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -184,3 +185,15 @@ def test_a_payload_with_its_article_encoded_apart_is_the_same_text(
     )
     assert dict(EncodedData(whole)) == json.loads(whole)
     assert Store.encode_data(EncodedData(whole)) == whole
+
+
+SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\xa0", "\u2028", "\u3000", "\x1f", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(TEXT, SPACES), min_size=1, max_size=6).map(tuple))
+def test_the_body_hash_is_of_the_text_with_its_spaces_folded(texts: tuple[str, ...]) -> None:
+    title, *blocks = texts
+    folded = " ".join((title + "\n" + "\n\n".join(blocks)).split())
+    expected = hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    assert pipeline._text_hash(title, blocks) == expected
