@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from publisher import pipeline
-from publisher.clean import clean
+from publisher.clean import clean, scoring
 from publisher.config import Settings
 from publisher.feeds import render_feeds
 from publisher.models import Article, Entry, RawDocument, Rejected
@@ -197,3 +198,18 @@ def test_the_body_hash_is_of_the_text_with_its_spaces_folded(texts: tuple[str, .
     folded = " ".join((title + "\n" + "\n\n".join(blocks)).split())
     expected = hashlib.sha256(folded.encode("utf-8")).hexdigest()
     assert pipeline._text_hash(title, blocks) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(TEXT, SPACES, st.sampled_from(["ß", "İ", "ﬁ", "Σ", "\ufffd", "12,3"]))).map(
+        "".join
+    )
+)
+def test_a_key_is_of_the_text_casefolded_with_its_spaces_and_digits_folded(text: str) -> None:
+    folded = scoring.normalise(text)
+    if not folded.isprintable() or "\ufffd" in folded:
+        folded = scoring.normalise(scoring.CONTROL.sub(" ", folded))
+    folded = re.sub(r"\d(?:[\d,.]*\d)?", "0", folded)
+    expected = hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
+    assert scoring.key(text) == expected

@@ -151,8 +151,14 @@ def key(text: str) -> str:
 
 
 def _key(text: str) -> str:
-    folded = normalise(text)
-    if not folded.isprintable() or "\ufffd" in folded:  # two C scans skip the regex
+    folded = text.casefold()
+    # normalise() without its split into words when it would change nothing: casefolding
+    # keeps a text printable, and a printable text holds no white space but the plain space.
+    printable = folded.isprintable()
+    if not printable or "  " in folded or folded[:1] == " " or folded[-1:] == " ":
+        folded = " ".join(folded.split())
+        printable = folded.isprintable()
+    if not printable or "\ufffd" in folded:  # two C scans skip the regex
         # A block loses its control characters (they become spaces); its key must not change.
         folded = normalise(CONTROL.sub(" ", folded))
     folded = _DIGIT_RUN.sub("0", folded)
