@@ -613,9 +613,9 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
     ):
         log.debug("nothing to render: no article, setting or template changed")
         return []
-    archive = _archive(settings)
+    archive = _archive(settings, presentation)
     stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
-    written = _write_article_pages(settings, sorted(stale), pool)
+    written = _write_article_pages(settings, presentation, sorted(stale), pool)
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
     months = store.months()
     month_prints, page_prints = _month_pages(
@@ -648,7 +648,7 @@ def _render(store: Store, settings: Settings, pool: Executor | None = None) -> l
 
 
 def _write_article_pages(
-    settings: Settings, ids: Sequence[str], pool: Executor | None
+    settings: Settings, presentation: str, ids: Sequence[str], pool: Executor | None
 ) -> list[str]:
     """Render and write the pages of ``ids`` on ``pool``, or on a pool of their own when there
     are many (a new template re-renders every page of the archive), PAGE_CHUNK at a time:
@@ -656,7 +656,7 @@ def _write_article_pages(
     chunks = [ids[start : start + PAGE_CHUNK] for start in range(0, len(ids), PAGE_CHUNK)]
     with workers(settings.jobs, pool, len(ids)) as render_pool:
         staged = map_in_order(
-            partial(_stage_article_pages, settings),
+            partial(_stage_article_pages, settings, presentation),
             chunks,
             jobs=settings.jobs,
             executor=render_pool,
@@ -664,7 +664,9 @@ def _write_article_pages(
         return publish_staged(settings.paths.out, chain.from_iterable(staged))
 
 
-def _stage_article_pages(settings: Settings, ids: Sequence[str]) -> list[tuple[str, str | None]]:
+def _stage_article_pages(
+    settings: Settings, presentation: str, ids: Sequence[str]
+) -> list[tuple[str, str | None]]:
     """Render the pages of ``ids``, each with the other reports of its story (the report it
     follows and those that follow it), and stage them (see publish.stage_file): the page
     paths with their temporaries, by id. Reads the records itself, from a read-only
@@ -682,7 +684,7 @@ def _stage_article_pages(settings: Settings, ids: Sequence[str]) -> list[tuple[s
         entry = entries[entry_id]
         also = followers.get(entry_id, [])
         related = also + ([leaders[entry.story]] if entry.story in leaders else [])
-        page = _archive(settings).article_page(
+        page = _archive(settings, presentation).article_page(
             replace(entry, also=tuple(e.id for e in also)), related
         )
         staged.append((entry.page, stage_file(settings.paths.out / entry.page, page)))
@@ -690,9 +692,10 @@ def _stage_article_pages(settings: Settings, ids: Sequence[str]) -> list[tuple[s
 
 
 @lru_cache(maxsize=1)
-def _archive(settings: Settings) -> Archive:
-    """The archive renderer of ``settings``, made once per process (its templates compile
-    on first use)."""
+def _archive(settings: Settings, presentation: str) -> Archive:
+    """The archive renderer of ``settings``, made once per process and ``presentation`` (see
+    _presentation_signature): its templates compile on first use and are not looked at
+    again, and a template that changes changes the signature, hence the renderer."""
     return Archive(settings)
 
 

@@ -42,6 +42,10 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # Its templates are read once: an environment serves one digest, or one presentation
+        # signature of the archive (pipeline._archive). Checking them for changes meant a
+        # stat of every template a page uses, for every page.
+        auto_reload=False,
     )
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
     env.filters["longdate"] = _long_date

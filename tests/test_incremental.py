@@ -203,6 +203,33 @@ def test_changed_template_rerenders_everything_it_shapes(
     assert all(w.startswith("articles/") for w in report.written)
 
 
+def test_a_template_edited_between_builds_of_one_process_is_used(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A daemon builds again and again in one process, with the same settings.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    builtin = Path(pipeline.__file__).parent.parent / "templates" / "article.html.j2"
+    mine = templates / "article.html.j2"
+    mine.write_text(builtin.read_text("utf-8"), "utf-8")
+    custom = load_settings(
+        None,
+        {
+            "paths.input": list(settings.paths.input),
+            "paths.out": settings.paths.out,
+            "paths.state": settings.paths.state,
+            "paths.templates": templates,
+            "jobs": 1,
+        },
+    )
+    build(custom)
+    edited = mine.read_text("utf-8").replace("{% block main %}", "{% block main %}<!-- mine -->")
+    mine.write_text(edited, "utf-8")
+    report = build(custom, minutes=5)
+    assert len(report.written) == 21
+    assert "<!-- mine -->" in (settings.paths.out / page_of(settings, 4)).read_text("utf-8")
+
+
 def test_a_large_month_is_split_and_a_new_article_rewrites_only_its_newest_page(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
