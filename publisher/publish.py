@@ -48,8 +48,13 @@ def stage_file(path: Path, data: bytes) -> str | None:
     """
     if not _differs(path, data):
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return _write_temp(path, data)
+    # The directory is missing only before its first file: making sure of it before every
+    # file cost two system calls each (thousands of article pages).
+    try:
+        return _write_temp(path, data)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _write_temp(path, data)
 
 
 def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> list[str]:
