@@ -23,6 +23,9 @@ TEMP_SUFFIX = ".tmp"
 # Files written and flushed at once: enough to keep a disk's queue busy, few enough to stay polite
 # on a shared machine.
 WRITE_THREADS = 8
+# Temporaries one thread flushes in a row: a thread task (and a thread woken) per file cost
+# more than its flush, thousands of article pages over.
+FLUSH_BATCH = 8
 
 
 def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
@@ -63,9 +66,10 @@ def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> l
     publishing order.
 
     Callers order files so that pages come before the index and feeds that link to them. The
-    flushes run in threads (each waits on the disk, not the CPU), each as soon as its file is
-    staged, so that they overlap with the staging of the rest (thousands of article pages);
-    all end before the first rename, and the directories are flushed once all are renamed.
+    flushes run in threads (each waits on the disk, not the CPU), FLUSH_BATCH files at a time
+    as soon as they are staged, so that they overlap with the staging of the rest (thousands
+    of article pages); all end before the first rename, and the directories are flushed once
+    all are renamed.
     Returns the relative paths written. An OSError while staging (raised by ``staged``),
     flushing or renaming removes the temporaries and becomes a PublisherError; a run killed
     half-way leaves temporaries that ``remove_stale_temps`` removes, never a half-written file.
@@ -74,11 +78,17 @@ def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> l
     try:
         with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
             flushes = []
+            batch: list[str] = []
             # Every temporary is collected before a failed flush is raised: all get removed.
             for name, tmp in staged:
                 if tmp is not None:
                     temps.append((name, tmp))
-                    flushes.append(pool.submit(_fsync, tmp))
+                    batch.append(tmp)
+                    if len(batch) == FLUSH_BATCH:
+                        flushes.append(pool.submit(_fsync_all, batch))
+                        batch = []
+            if batch:
+                flushes.append(pool.submit(_fsync_all, batch))
             for flush in flushes:
                 flush.result()
         for name, tmp in temps:
@@ -139,6 +149,11 @@ def _write_temp(path: Path, data: bytes) -> str:
             os.unlink(tmp)
         raise
     return tmp
+
+
+def _fsync_all(paths: Iterable[str]) -> None:
+    for path in paths:
+        _fsync(path)
 
 
 def _fsync(path: str | Path) -> None:

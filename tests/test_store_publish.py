@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from publisher import publish
 from publisher.errors import LockedError, PublisherError
 from publisher.publish import publish_staged, run_lock, stage_file, write_files
 from publisher.store import MIGRATIONS, SCHEMA_VERSION, ArticleRecord, Store, TermCounts
@@ -178,6 +179,25 @@ def test_a_failed_write_leaves_the_old_files_and_no_temporary(
     assert (tmp_path / "a.html").read_bytes() == b"new a"
     assert (tmp_path / "b.html").read_bytes() == b"old b"
     assert sorted(os.listdir(tmp_path)) == ["a.html", "b.html"]
+
+
+def test_a_failed_flush_publishes_nothing_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"{n:02d}.html" for n in range(3 * publish.FLUSH_BATCH + 1)]
+    write_files(tmp_path, {name: b"old" for name in names})
+    real_fsync = publish._fsync
+
+    def failing_on_one(path: str | Path) -> None:
+        if ".05.html." in str(path):
+            raise OSError(5, "Input/output error")
+        real_fsync(path)
+
+    monkeypatch.setattr(publish, "_fsync", failing_on_one)
+    with pytest.raises(PublisherError, match="Input/output error"):
+        write_files(tmp_path, {name: b"new" for name in names})
+    assert sorted(os.listdir(tmp_path)) == names
+    assert all((tmp_path / name).read_bytes() == b"old" for name in names)
 
 
 def test_a_failed_staging_publishes_nothing_and_leaves_no_temporary(tmp_path: Path) -> None:
