@@ -776,18 +776,15 @@ def _presentation_signature(settings: Settings) -> str:
     paths = replace(settings.paths, input=(), out=Path(), state=Path())
     shown = replace(settings, jobs=0, config_path=None, paths=paths)
     digest.update(repr(shown).encode("utf-8"))
-    template_files = [
-        path
-        for directory in template_dirs(settings.paths.templates)
-        if directory.is_dir()
-        for path in sorted(directory.iterdir())
-        if path.is_file()
-    ]
     package = Path(__file__).resolve().parent
-    code = sorted(package.rglob("*.py"))
-    for path in [*code, *template_files]:
-        # Names, not absolute paths: a checkout that moves renders the same pages.
-        name = path.relative_to(package) if path.is_relative_to(package) else path.name
+    # Names, not absolute paths: a checkout that moves renders the same pages.
+    named = [(path.relative_to(package), path) for path in sorted(package.rglob("*.py"))]
+    for directory in template_dirs(settings.paths.templates):
+        if directory.is_dir():
+            # Subdirectories too: a template can extend or include "partials/header.html.j2".
+            files = [path for path in sorted(directory.rglob("*")) if path.is_file()]
+            named += [(path.relative_to(directory), path) for path in files]
+    for name, path in named:
         digest.update(f"\0{name}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

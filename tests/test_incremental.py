@@ -230,6 +230,37 @@ def test_a_template_edited_between_builds_of_one_process_is_used(
     assert "<!-- mine -->" in (settings.paths.out / page_of(settings, 4)).read_text("utf-8")
 
 
+def test_a_template_in_a_subdirectory_shapes_the_pages_too(
+    settings: Settings, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    (templates / "partials").mkdir(parents=True)
+    builtin = Path(pipeline.__file__).parent.parent / "templates" / "article.html.j2"
+    (templates / "article.html.j2").write_text(
+        builtin.read_text("utf-8").replace(
+            "{% block main %}", '{% block main %}{% include "partials/note.html.j2" %}'
+        ),
+        "utf-8",
+    )
+    note = templates / "partials" / "note.html.j2"
+    note.write_text("<!-- first -->", "utf-8")
+    custom = load_settings(
+        None,
+        {
+            "paths.input": list(settings.paths.input),
+            "paths.out": settings.paths.out,
+            "paths.state": settings.paths.state,
+            "paths.templates": templates,
+            "jobs": 1,
+        },
+    )
+    build(custom)
+    note.write_text("<!-- second -->", "utf-8")
+    report = build(custom, minutes=5)
+    assert len(report.written) == 21
+    assert "<!-- second -->" in (settings.paths.out / page_of(settings, 4)).read_text("utf-8")
+
+
 def test_a_large_month_is_split_and_a_new_article_rewrites_only_its_newest_page(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
