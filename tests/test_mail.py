@@ -411,6 +411,17 @@ def test_subscriber_added_after_an_issue_waits_for_the_next(
     assert store.incomplete_digests() == []
 
 
+def _write_config(workdir: Path, seeds: Path, out: Path, state: Path, port: int) -> None:
+    """publisher.toml for the command-line tests: the seeds, a digest sender, the test server."""
+    (workdir / "publisher.toml").write_text(
+        f'[site]\nbase_url = "https://news.example.org/"\n'
+        f'[paths]\ninput = ["{seeds}"]\nout = "{out}"\nstate = "{state}"\n'
+        f'[digest]\nfrom = "Ledger <digest@news.example.org>"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n',
+        encoding="utf-8",
+    )
+
+
 def test_send_command_end_to_end(
     server: tuple[Server, int],
     seeds_copy: Path,
@@ -420,14 +431,7 @@ def test_send_command_end_to_end(
 ) -> None:
     handler, port = server
     out, state = tmp_path / "out", tmp_path / "state.db"
-    config = workdir / "publisher.toml"
-    config.write_text(
-        f'[site]\nbase_url = "https://news.example.org/"\n'
-        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{out}"\nstate = "{state}"\n'
-        f'[digest]\nfrom = "Ledger <digest@news.example.org>"\n'
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n',
-        encoding="utf-8",
-    )
+    _write_config(workdir, seeds_copy, out, state, port)
     assert main(["build", "-q"]) == 0
     pending = message_from_bytes((out / "digest.eml").read_bytes(), policy=default)
     assert pending["To"] is None
@@ -459,13 +463,7 @@ def test_send_retry_finishes_the_unfinished_issue_and_freezes_no_new_one(
     handler, port = server
     monkeypatch.setitem(pipeline.send.__kwdefaults__, "sleep", [].append)
     out, state = tmp_path / "out", tmp_path / "state.db"
-    (workdir / "publisher.toml").write_text(
-        f'[site]\nbase_url = "https://news.example.org/"\n'
-        f'[paths]\ninput = ["{seeds_copy}"]\nout = "{out}"\nstate = "{state}"\n'
-        f'[digest]\nfrom = "Ledger <digest@news.example.org>"\n'
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n',
-        encoding="utf-8",
-    )
+    _write_config(workdir, seeds_copy, out, state, port)
     assert main(["build", "-q"]) == 0
     assert main(["subscribers", "add", *RECIPIENTS]) == 0
     handler.greylist = {"bob@example.net": 99}
