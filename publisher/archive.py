@@ -124,6 +124,22 @@ class Archive:
             older=link(older),
         ).encode("utf-8")
 
+    def unsubscribe_page(
+        self, state: str, *, url: str, mailbox: str, address: str = "", action: str = ""
+    ) -> bytes:
+        """The page at ``url``, the digest's unsubscribe endpoint: ``state`` is "confirm"
+        (with the form that posts to ``action``), "done", "invalid" (a link that does not
+        verify) or "help" (no address given); ``mailbox`` takes unsubscribe requests by mail."""
+        template = self._env.get_template("unsubscribe.html.j2")  # type: ignore[attr-defined]
+        return template.render(
+            **self._context(),
+            url=url,
+            state=state,
+            address=address,
+            action=action,
+            mailbox=mailbox,
+        ).encode("utf-8")
+
     def stylesheet(self) -> bytes:
         """The archive's one stylesheet (the user's override when present)."""
         for directory in (self.settings.paths.templates, BUILTIN_TEMPLATES):

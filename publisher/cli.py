@@ -491,10 +491,13 @@ def _register_serve(sub: argparse._SubParsersAction[Any]) -> None:
     p = _command(
         sub,
         "serve",
-        "Preview the output directory over HTTP (feeds with their media types; Ctrl-C stops).",
-        "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/",
+        "Preview the output directory over HTTP (feeds with their media types; Ctrl-C stops), "
+        "and answer the digest's unsubscribe link (base_url + unsubscribe) from the state.",
+        "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/\n"
+        "  publisher serve --port 8001 -q          # behind nginx, for the unsubscribe link",
     )
     p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    _add_state_option(p)
     p.add_argument(
         "--bind",
         metavar="ADDRESS",
@@ -521,7 +524,7 @@ def _port(text: str) -> int:
 
 
 def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
-    return {"paths.out": args.out}
+    return {"paths.out": args.out, "paths.state": args.state}
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -534,7 +537,14 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"use --port {site.port or 80}, or set [site] base_url to match",
             file=sys.stderr,
         )
-    serve(settings.paths.out, bind=args.bind, port=args.port, quiet=args.quiet)
+    unsubscribe = pipeline.unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
+    serve(
+        settings.paths.out,
+        bind=args.bind,
+        port=args.port,
+        quiet=args.quiet,
+        unsubscribe=unsubscribe,
+    )
     return EXIT_OK
 
 

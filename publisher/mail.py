@@ -11,6 +11,9 @@ per address and not retried.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
+import html as htmllib
 import logging
 import re
 import smtplib
@@ -25,7 +28,7 @@ from email.policy import SMTP
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from .config import Settings
 from .errors import DeliveryError, PublisherError
@@ -33,6 +36,11 @@ from .models import Digest
 from .store import Store
 
 logger = logging.getLogger(__name__)
+
+# Where the one-click unsubscribe endpoint lives, under base_url (see serve.py).
+UNSUBSCRIBE_PATH = "unsubscribe"
+# The name of the store's key that signs unsubscribe links (Store.secret).
+UNSUBSCRIBE_SECRET = "unsubscribe"
 
 # -- addresses -----------------------------------------------------------------------------
 
@@ -82,16 +90,36 @@ def sender_address(settings: Settings) -> str:
 
 
 def unsubscribe_url(settings: Settings) -> str:
-    """The link a reader follows to unsubscribe: https when the site is https, else mailto."""
-    return _unsubscribe_links(settings, None)[-1]
+    """The link a reader follows to unsubscribe: https when the site is https, else mailto.
+
+    This is the issue's shared link, in the digest as it is archived; ``personalise`` puts
+    each recipient's own link in its place."""
+    return _unsubscribe_links(settings)[-1]
+
+
+def unsubscribe_token(secret: bytes, address: str) -> str:
+    """The hard-to-forge part of ``address``'s unsubscribe link (RFC 8058, section 3): an
+    HMAC of the address under the store's secret, so nobody can unsubscribe someone else."""
+    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def unsubscribe_address(store: Store, raw: str, token: str) -> str | None:
+    """The address an unsubscribe link names when ``token`` is that address's, else None
+    (a forged, damaged or truncated link). Compared in constant time."""
+    try:
+        address, _ = parse_address(raw)
+    except AddressError:
+        return None
+    expected = unsubscribe_token(store.secret(UNSUBSCRIBE_SECRET), address)
+    return address if hmac.compare_digest(expected.encode(), token.encode()) else None
 
 
 def list_unsubscribe_headers(
-    settings: Settings, address: str | None = None
+    settings: Settings, address: str | None = None, token: str | None = None
 ) -> list[tuple[str, str]]:
     """List-Unsubscribe (mailto, plus https when the site is https) and, with an https
     link, List-Unsubscribe-Post for RFC 8058 one-click unsubscription."""
-    links = _unsubscribe_links(settings, address)
+    links = _unsubscribe_links(settings, address, token)
     headers = [("List-Unsubscribe", ", ".join(f"<{link}>" for link in links))]
     # RFC 8058 requires an https URI for one-click; announcing it without one is invalid.
     if len(links) > 1:
@@ -99,22 +127,52 @@ def list_unsubscribe_headers(
     return headers
 
 
-def _unsubscribe_links(settings: Settings, address: str | None) -> list[str]:
+def _unsubscribe_links(
+    settings: Settings, address: str | None = None, token: str | None = None
+) -> list[str]:
     subject = f"unsubscribe {address}" if address else "unsubscribe"
     links = [f"mailto:{sender_address(settings)}?subject={quote(subject)}"]
     if urlsplit(settings.base_url).scheme == "https":
-        query = f"?address={quote(address, safe='@')}" if address else ""
-        links.append(settings.url("unsubscribe") + query)
+        links.append(unsubscribe_link(settings, address, token))
     return links
 
 
-def personalise(message: bytes, address: str, settings: Settings) -> bytes:
-    """The issue's message addressed to one recipient, with their own unsubscribe links."""
+def unsubscribe_link(settings: Settings, address: str | None, token: str | None) -> str:
+    """The unsubscribe endpoint's URL for ``address`` (the shared one without an address)."""
+    link = settings.url(UNSUBSCRIBE_PATH)
+    if not address:
+        return link
+    query = urlencode({"address": address, "token": token or ""}, safe="@", quote_via=quote)
+    return f"{link}?{query}"
+
+
+def personalise(message: bytes, address: str, settings: Settings, token: str) -> bytes:
+    """The issue's message addressed to one recipient: their own unsubscribe links (``token``
+    from ``unsubscribe_token``), in the headers and in place of the shared link in the text."""
     parsed = BytesParser(policy=SMTP).parsebytes(message)
-    for name, value in list_unsubscribe_headers(settings, address):
+    for name, value in list_unsubscribe_headers(settings, address, token):
         del parsed[name]
         parsed[name] = value
     parsed["To"] = address
+    shared, own = unsubscribe_url(settings), _unsubscribe_links(settings, address, token)[-1]
+    # The shared link ends where a URL cannot go on (a quote, a space, a line end), so a
+    # longer URL that starts with it is left alone.
+    link = re.compile(re.escape(shared) + r"(?=[\"'\s<>]|\Z)")
+    for part in parsed.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        html = part.get_content_subtype() == "html"
+        text = part.get_content()
+        value = htmllib.escape(own) if html else own
+        replaced = link.sub(value.replace("\\", r"\\"), text)  # a backslash is all re.sub reads
+        if replaced != text:
+            part.set_content(
+                replaced,
+                subtype=part.get_content_subtype(),
+                charset="utf-8",
+                cte="quoted-printable",
+            )
+            del part["MIME-Version"]  # set_content adds one; only the message has it
     return parsed.as_bytes()
 
 
@@ -190,13 +248,19 @@ def send_digest(
     if dry_run:
         return SendReport(digest.id, already=already, dry_run=True, would_send=tuple(todo))
 
+    secret = store.secret(UNSUBSCRIBE_SECRET)
     started = now()
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
     deferred: list[tuple[str, str]] = []
     with _Connection(settings) as connection:
         for index, address in enumerate(todo):
-            status, error = _deliver(connection, digest, address, settings, sleep, retries, backoff)
+            message = personalise(
+                digest.message, address, settings, unsubscribe_token(secret, address)
+            )
+            status, error = _deliver(
+                connection, message, address, settings, sleep, retries, backoff
+            )
             if status == "pending" and started - log[address].queued >= GIVE_UP_AFTER:
                 status, error = "failed", f"{error} (given up after {GIVE_UP_AFTER.days} days)"
             if status == "pending":
@@ -233,7 +297,7 @@ def send_digest(
 
 def _deliver(
     connection: _Connection,
-    digest: Digest,
+    message: bytes,
     address: str,
     settings: Settings,
     sleep: Callable[[float], None],
@@ -241,7 +305,6 @@ def _deliver(
     backoff: float,
 ) -> tuple[str, str | None]:
     """One recipient's outcome: ("sent", None), ("failed", answer) or ("pending", error)."""
-    message = personalise(digest.message, address, settings)
     sender = sender_address(settings)
     for attempt in range(retries + 1):
         try:
@@ -368,8 +431,7 @@ class _Connection:
                 ) from exc
             raise DeliveryError(
                 f"the SMTP server {cfg.host} does not support STARTTLS",
-                'use security = "ssl" if it takes TLS from the start (usually port 465), '
-                'or "none"',
+                'use security = "ssl" if it takes TLS from the start (usually port 465), or "none"',
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.reachable = False

@@ -23,9 +23,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
+from http import HTTPStatus
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from . import mail, sources
 from .archive import INDEX_SIZE, STYLESHEET, Archive, month_parts, month_path
@@ -500,9 +502,7 @@ class _Batch:
             self.new += 1
         else:
             self.changed += 1
-        log.debug(
-            "%s: %s (%s)", "new" if existing is None else "changed", file.path, record.slug
-        )
+        log.debug("%s: %s (%s)", "new" if existing is None else "changed", file.path, record.slug)
 
     def flush(self) -> None:
         """Write what is still only counted in memory (the term counts): call it after the
@@ -918,6 +918,61 @@ def import_subscribers(settings: Settings, csv_path: Path, now: datetime) -> Sub
     """Subscribe every valid address of a CSV file; unsubscribed addresses stay unsubscribed."""
     with Store.open(settings.paths.state) as store:
         return mail.import_csv(store, csv_path, now)
+
+
+def unsubscribe_endpoint(
+    settings: Settings, clock: Callable[[], datetime]
+) -> tuple[str, Callable[[str, bool], tuple[HTTPStatus, bytes]]]:
+    """Where the digest's unsubscribe link points (the URL path under ``base_url``) and what
+    answers it: (query string, confirm) -> (status, page); see ``unsubscribe_page``."""
+    path = urlsplit(mail.unsubscribe_link(settings, None, None)).path
+
+    def answer(query: str, confirm: bool) -> tuple[HTTPStatus, bytes]:
+        return unsubscribe_page(settings, query, confirm=confirm, now=clock())
+
+    return path, answer
+
+
+def unsubscribe_page(
+    settings: Settings, query: str, *, confirm: bool, now: datetime
+) -> tuple[HTTPStatus, bytes]:
+    """Answer a request to a digest's unsubscribe link (``query`` is its query string: the
+    address and the token that proves the link was ours): the HTTP status and the page.
+
+    To ``confirm`` (a POST: a mail provider's RFC 8058 one-click, or the page's button), a
+    valid link unsubscribes the address. Otherwise (a GET: the reader's click, or a scanner
+    that fetches every link in a message) the page only asks to confirm, so nothing that
+    merely fetches links can unsubscribe anyone. A forged or damaged link is refused; a link
+    without an address says how to unsubscribe.
+    """
+    archive = Archive(settings)
+    page = partial(
+        archive.unsubscribe_page,
+        url=mail.unsubscribe_link(settings, None, None),
+        mailbox=mail.sender_address(settings),
+    )
+    try:
+        fields = parse_qs(query, max_num_fields=4)
+    except ValueError:  # more fields than a link of ours has
+        fields = {}
+    raw = fields.get("address", [""])[0]
+    token = fields.get("token", [""])[0]
+    if not raw:
+        return (HTTPStatus.BAD_REQUEST if confirm else HTTPStatus.OK), page("help")
+    address = None
+    # No state, no subscribers: an unsubscribe request must not create the database.
+    if settings.paths.state.exists():
+        with Store.open(settings.paths.state) as store:
+            address = mail.unsubscribe_address(store, raw, token)
+            if address and confirm:
+                mail.remove_subscriber(store, address, now)
+    if address is None:
+        return HTTPStatus.FORBIDDEN, page("invalid")
+    if confirm:
+        log.info("unsubscribed %s by its link", address)
+        return HTTPStatus.OK, page("done", address=address)
+    action = mail.unsubscribe_link(settings, address, token)
+    return HTTPStatus.OK, page("confirm", address=address, action=action)
 
 
 # -- identity -------------------------------------------------------------------------------

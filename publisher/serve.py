@@ -2,7 +2,9 @@
 requests (ETag, Last-Modified) and gzip, and nothing reachable outside the output directory.
 
 For local preview and testing, bound to 127.0.0.1 by default; production sites are served by
-a real web server.
+a real web server. It also answers the one path a static server cannot: the digest's
+unsubscribe link, which reads and writes the state. In production the web server passes that
+path on to it (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gzip
 import hashlib
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,9 +66,23 @@ def media_type(path: Path) -> str:
     return NAMED_TYPES.get(path.name) or MEDIA_TYPES.get(path.suffix.lower(), DEFAULT_TYPE)
 
 
-def make_server(out_dir: Path, bind: str, port: int) -> ThreadingHTTPServer:
+# Answers the unsubscribe path: (query string, confirm) -> (status, HTML page). A POST
+# confirms; a GET must not change anything (see pipeline.unsubscribe_page).
+Unsubscribe = Callable[[str, bool], tuple[HTTPStatus, bytes]]
+# An RFC 8058 one-click body is "List-Unsubscribe=One-Click"; nothing we accept is larger.
+MAX_POST_BYTES = 64 * 1024
+
+
+def make_server(
+    out_dir: Path,
+    bind: str,
+    port: int,
+    unsubscribe: tuple[str, Unsubscribe] | None = None,
+) -> ThreadingHTTPServer:
     """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
 
+    ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
+    (``pipeline.unsubscribe_endpoint``); without it that path is a plain file path.
     Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
     """
     root = Path(out_dir).resolve()
@@ -76,6 +93,9 @@ def make_server(out_dir: Path, bind: str, port: int) -> ThreadingHTTPServer:
 
     class Handler(_StaticHandler):
         out_root = root
+        unsubscribe_path = unsubscribe[0] if unsubscribe else ""
+        # A plain function as a class attribute would be bound to the handler as a method.
+        unsubscribe_answer = staticmethod(unsubscribe[1]) if unsubscribe else None
 
     try:
         return ThreadingHTTPServer((bind, port), Handler)
@@ -94,11 +114,16 @@ def _listen_hint(exc: OSError, port: int) -> str:
 
 
 def serve(
-    out_dir: Path, *, bind: str = "127.0.0.1", port: int = 8000, quiet: bool = False
+    out_dir: Path,
+    *,
+    bind: str = "127.0.0.1",
+    port: int = 8000,
+    quiet: bool = False,
+    unsubscribe: tuple[str, Unsubscribe] | None = None,
 ) -> None:
-    """Serve ``out_dir`` on http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does
-    not say where."""
-    server = make_server(out_dir, bind, port)
+    """Serve ``out_dir`` (and ``unsubscribe``, see ``make_server``) on http://bind:port/
+    until interrupted (Ctrl-C); ``quiet`` does not say where."""
+    server = make_server(out_dir, bind, port, unsubscribe)
     host, real_port = server.server_address[:2]
     if not quiet:
         print(f"Serving {out_dir} at http://{host}:{real_port}/ (Ctrl-C to stop)", file=sys.stderr)
@@ -111,21 +136,71 @@ def serve(
 
 
 class _StaticHandler(BaseHTTPRequestHandler):
-    """GET and HEAD for regular files under ``out_root``; everything else is refused."""
+    """GET and HEAD for regular files under ``out_root``, and GET, HEAD and POST for the
+    unsubscribe path when it is answered; everything else is refused."""
 
     out_root: Path
+    unsubscribe_path: str
+    unsubscribe_answer: Unsubscribe | None
     server_version = "publisher"
     sys_version = ""
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        self._respond(send_body=True)
+        if self._is_unsubscribe():
+            self._unsubscribe(confirm=False, send_body=True)
+        else:
+            self._respond(send_body=True)
 
     def do_HEAD(self) -> None:
-        self._respond(send_body=False)
+        if self._is_unsubscribe():
+            self._unsubscribe(confirm=False, send_body=False)
+        else:
+            self._respond(send_body=False)
+
+    def do_POST(self) -> None:
+        length = self.headers.get("Content-Length", "0")
+        if not length.isdigit() or int(length) > MAX_POST_BYTES:
+            self.close_connection = True  # the body is not read, so it cannot be skipped
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            return
+        if "Transfer-Encoding" in self.headers:
+            self.close_connection = True  # a chunked body is not read, so it cannot be skipped
+        else:
+            self.rfile.read(int(length))  # the link carries all we need; the body says "One-Click"
+        if self._is_unsubscribe():
+            self._unsubscribe(confirm=True, send_body=True)
+        else:
+            self._error(HTTPStatus.METHOD_NOT_ALLOWED, allow="GET, HEAD")
+
+    def _is_unsubscribe(self) -> bool:
+        path = urlsplit(self.path).path
+        return self.unsubscribe_answer is not None and path == self.unsubscribe_path
+
+    def _unsubscribe(self, *, confirm: bool, send_body: bool) -> None:
+        assert self.unsubscribe_answer is not None  # checked by _is_unsubscribe
+        try:
+            status, page = self.unsubscribe_answer(urlsplit(self.path).query, confirm)
+        except PublisherError as exc:  # the state is locked or damaged: ask to come back
+            log.error("unsubscribe: %s", exc)
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE)
+            return
+        headers = {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Length": str(len(page)),
+            # The link holds the address and its token: keep it out of caches and referrers.
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        }
+        self._send(status, headers, page, send_body=send_body)
 
     def log_message(self, format: str, *args: object) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        text = format % args
+        query = urlsplit(getattr(self, "path", "")).query
+        if query and self._is_unsubscribe():
+            text = text.replace(query, "…")  # an address and its token stay out of the log
+        log.info("%s %s", self.address_string(), text)
 
     def _respond(self, *, send_body: bool) -> None:
         url_path = urlsplit(self.path).path
@@ -234,9 +309,13 @@ class _StaticHandler(BaseHTTPRequestHandler):
             send_body=False,
         )
 
-    def _error(self, status: HTTPStatus) -> None:
+    def _error(self, status: HTTPStatus, *, allow: str = "") -> None:
         body = f"{status.value} {status.phrase}\n".encode()
         headers = {"Content-Type": "text/plain; charset=utf-8", "Content-Length": str(len(body))}
+        if allow:
+            headers["Allow"] = allow
+        if status == HTTPStatus.SERVICE_UNAVAILABLE:
+            headers["Retry-After"] = "60"
         self._send(status, headers, body, send_body=self.command != "HEAD")
 
     def _send(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -607,6 +608,19 @@ class Store:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def secret(self, name: str) -> bytes:
+        """A random 32-byte key, made on first use and kept with the state, so that what it
+        signs (unsubscribe links) stays valid across runs and machines sharing the state."""
+        key = f"secret:{name}"
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, secrets.token_hex(32)),
+            )
+            value = self.meta(key)
+        assert value is not None  # inserted above unless already there
+        return bytes.fromhex(value)
 
     def article_count(self) -> int:
         """How many articles are published (duplicates of another are not)."""

@@ -287,7 +287,7 @@ def _require(program: str) -> str:
 def test_spamassassin_scores_below_one(tmp_path: Path) -> None:
     spamassassin = _require("spamassassin")
     digest = _build()
-    message = personalise(digest.message, "reader@example.com", _settings())
+    message = personalise(digest.message, "reader@example.com", _settings(), "0f" * 16)
     result = subprocess.run(
         [spamassassin, "-L", "-t"],
         input=message,

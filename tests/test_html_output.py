@@ -47,11 +47,18 @@ def _pages(entry: Entry | None = None) -> dict[str, html.HtmlElement]:
         "article": archive.article_page(entry, [_entry(2)]),
         "index": archive.index_page([entry], {"2026-11": 1}),
         "month": archive.month_page(("2026-11", 0), [entry], None, None),
+        "unsubscribe": archive.unsubscribe_page(
+            "confirm",
+            url="http://localhost:8000/unsubscribe",
+            mailbox="digest@localhost",
+            address="ann@example.com",
+            action="http://localhost:8000/unsubscribe?address=ann@example.com&token=ab",
+        ),
     }
     return {name: html.fromstring(page) for name, page in rendered.items()}
 
 
-@pytest.mark.parametrize("name", ["article", "index", "month"])
+@pytest.mark.parametrize("name", ["article", "index", "month", "unsubscribe"])
 def test_the_first_link_skips_to_the_main_content(name: str) -> None:
     # Keyboard users would otherwise tab through the site title and every feed link on each
     # page before they reach the articles (WCAG 2.4.1).

@@ -211,7 +211,9 @@ def test_directory_without_slash_redirects(site) -> None:
 
 
 def test_other_methods_refused(site) -> None:
-    assert request(site, "/feed.atom", method="POST")[0] == 501
+    status, headers, _ = request(site, "/feed.atom", method="POST")
+    assert (status, headers["allow"]) == (405, "GET, HEAD")
+    assert request(site, "/feed.atom", method="PUT")[0] == 501
 
 
 def test_missing_out_dir(tmp_path: Path) -> None:
