@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sqlite3
+import threading
 import time
+import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 import feedparser
 import pytest
 from cli_helpers import build_argv
 from lxml import etree, html
 
+from publisher import pipeline
 from publisher.cli import main
+from publisher.config import PathSettings, Settings
+from publisher.serve import make_server
 
 FEEDS = ("feed.atom", "feed.rss")
 
@@ -236,3 +245,47 @@ def test_month_pages_link_their_neighbours_as_separate_words(
         links = [a.text_content() for a in nav.iter("a")]
         assert len(links) == 2 and "Latest articles" in links
         assert " ".join(nav.text_content().split()) == " ".join(links), path.name
+
+
+def test_every_link_to_the_site_answers(published: tuple[Path, Path, Path]) -> None:
+    # Crawl everything the build published, as a reader's browser and feed reader would,
+    # through the real server: every link, stylesheet and icon under base_url answers 200.
+    _, out, state = published
+    settings = Settings(paths=PathSettings(out=out, state=state))
+    base = settings.base_url
+    endpoint = pipeline.unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
+    server = make_server(out, "127.0.0.1", 0, endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        seen: set[str] = set()
+        todo = [base + "index.html", base + "feed.atom", base + "feed.rss", base + "digest.html"]
+        todo += [base + "digests.atom", base + "feed.json"]
+        while todo:
+            link = todo.pop().partition("#")[0]
+            if link in seen or not link.startswith(base):
+                continue
+            seen.add(link)
+            with urllib.request.urlopen(f"http://{host}:{port}/{link.removeprefix(base)}") as r:
+                assert r.status == 200, link
+                data, kind = r.read(), r.headers.get_content_type()
+            found: list[str] = []
+            if kind == "text/html":
+                page = html.fromstring(data)
+                found = page.xpath("//a/@href | //link/@href | //img/@src | //form/@action")
+            elif kind in ("application/atom+xml", "application/rss+xml"):
+                feed = feedparser.parse(data)
+                found = [e.link for e in feed.entries] + etree.fromstring(data).xpath("//@href")
+                found += re.findall(r'<\?xml-stylesheet [^>]*href="([^"]+)"', data.decode())
+            elif kind == "application/feed+json":
+                found = [item["url"] for item in json.loads(data)["items"]]
+            todo += [urljoin(link, found_link) for found_link in found]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    # The crawl reached every page of the archive (and nothing failed on the way).
+    pages = {f"{base}{p.relative_to(out).as_posix()}" for p in out.rglob("*.html")}
+    assert pages <= seen, pages - seen
+    assert {base + "style.css", base + "feed.xsl"} <= seen
