@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
@@ -85,8 +86,18 @@ class SmtpSettings:
 class ScheduleSettings:
     build: str = "15m"
     digest: str = "0 7 * * *"
-    timezone: str = "UTC"
+    timezone: str = "UTC"  # of the crontab lines, and of the dates digests are named by
     misfire_grace: int = 3600
+
+    def zone(self) -> ZoneInfo:
+        """``timezone`` as a tzinfo; ConfigError when it is not a known zone."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"schedule.timezone: unknown time zone {self.timezone!r}",
+                'use an IANA name such as "UTC" or "Europe/Berlin"',
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -294,6 +305,7 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{key} must be between {lowest} and {highest}, not {value}")
         if value < lowest:
             raise ConfigError(f"{key} must be at least {lowest}, not {value}")
+    settings.schedule.zone()  # every command that dates a digest needs it, not only the daemon
     # A socket takes no timeout of 0 or less: send would end in a traceback.
     if settings.smtp.timeout <= 0:
         raise ConfigError(f"smtp.timeout must be more than 0, not {settings.smtp.timeout}")

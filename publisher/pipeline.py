@@ -822,8 +822,9 @@ def pending_digest(store: Store, settings: Settings) -> Digest | None:
     ]
     rest = waiting - {e.id for e in shown}
     # Dated by its newest entry rather than the clock, so an unchanged input rebuilds the
-    # same bytes.
-    when = store.undigested_latest_change() or max(e.updated for e in shown)
+    # same bytes; in the schedule's zone, so a morning digest carries its readers' date.
+    newest = store.undigested_latest_change() or max(e.updated for e in shown)
+    when = newest.astimezone(settings.schedule.zone())
     digest_id = digest_id_for(when, store.digest_ids_on(when.date().isoformat()))
     return build_digest(shown, settings, digest_id=digest_id, now=when, more_ids=sorted(rest))
 

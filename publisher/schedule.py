@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -172,24 +171,13 @@ def make_trigger(
     )
 
 
-def schedule_timezone(settings: Settings) -> tzinfo:
-    """``[schedule] timezone`` as a tzinfo; ConfigError when it is not a known zone."""
-    try:
-        return ZoneInfo(settings.schedule.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"schedule.timezone: unknown time zone {settings.schedule.timezone!r}",
-            'use an IANA name such as "UTC" or "Europe/Berlin"',
-        ) from None
-
-
 def job_trigger(
     settings: Settings, name: str, *, start: datetime | None = None
 ) -> BaseTrigger | None:
     """The trigger of job ``name`` ("build" or "digest"); ConfigError naming the bad key."""
     spec: str = getattr(settings.schedule, name)
     try:
-        return make_trigger(spec, schedule_timezone(settings), start=start)
+        return make_trigger(spec, settings.schedule.zone(), start=start)
     except ValueError as exc:
         raise ConfigError(f"schedule.{name} = {spec!r}: {exc}", _SCHEDULE_HINT) from None
 
@@ -280,7 +268,7 @@ class Daemon:
         self.config = config  # re-read on SIGHUP exactly as it was found at start
         self.stopping = threading.Event()
         self.scheduler = BlockingScheduler(
-            timezone=schedule_timezone(settings),
+            timezone=settings.schedule.zone(),
             # One worker: the two jobs never overlap and never lock each other out.
             executors={"default": ThreadPoolExecutor(1)},
         )

@@ -10,6 +10,8 @@ import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -20,7 +22,7 @@ from lxml import etree, html
 
 from publisher import pipeline
 from publisher.cli import main
-from publisher.config import PathSettings, Settings
+from publisher.config import PathSettings, ScheduleSettings, Settings
 from publisher.serve import make_server
 
 FEEDS = ("feed.atom", "feed.rss")
@@ -289,3 +291,26 @@ def test_every_link_to_the_site_answers(published: tuple[Path, Path, Path]) -> N
     pages = {f"{base}{p.relative_to(out).as_posix()}" for p in out.rglob("*.html")}
     assert pages <= seen, pages - seen
     assert {base + "style.css", base + "feed.xsl"} <= seen
+
+
+@pytest.mark.parametrize(
+    ("timezone", "day", "offset"),
+    [("UTC", "2026-11-21", "+0000"), ("Pacific/Kiritimati", "2026-11-22", "+1400")],
+)
+def test_the_digest_is_dated_in_the_schedules_time_zone(
+    seeds_copy: Path, tmp_path: Path, timezone: str, day: str, offset: str
+) -> None:
+    # A digest sent in the morning east of UTC was named after the day before (its newest
+    # article came in before midnight UTC); a reader expects their own date.
+    settings = Settings(
+        paths=PathSettings(input=(seeds_copy,), out=tmp_path / "out", state=tmp_path / "s.db"),
+        schedule=ScheduleSettings(timezone=timezone),
+        jobs=1,
+    )
+    pipeline.build(settings, now=datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    out = settings.paths.out
+    assert [p.name for p in (out / "digests").iterdir()] == [f"{day}.html"]
+    long_day = f"{int(day[-2:])} November 2026"
+    assert (out / "digest.txt").read_text().splitlines()[1] == long_day
+    message = message_from_bytes((out / "digest.eml").read_bytes(), policy=default)
+    assert message["Subject"].endswith(long_day) and message["Date"].endswith(offset)

@@ -162,6 +162,8 @@ def test_addresses_in_the_usual_forms_are_accepted(tmp_path: Path) -> None:
         # A negative timeout reached the socket and ended `send` in a ValueError.
         ("[smtp]\ntimeout = -1\n", "smtp.timeout must be more than 0, not -1.0"),
         ("[smtp]\ntimeout = 0\n", "smtp.timeout must be more than 0, not 0.0"),
+        # Found at load, for every command: build and send date digests in it too.
+        ('[schedule]\ntimezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
     ],
 )
 def test_a_value_out_of_range_says_what_the_range_is(
