@@ -10,18 +10,19 @@ message. The message carries no To header: the sender adds one per recipient
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 import css_inline
 
 from .config import Settings
-from .mail import list_unsubscribe_headers, unsubscribe_url
+from .mail import MAIL_POLICY, list_unsubscribe_headers, unsubscribe_url
 from .models import Digest, Entry
 from .templating import environment
 
@@ -187,18 +188,32 @@ def _context(
     }
 
 
+def _phrase(text: str) -> str:
+    """``text`` as an RFC 5322 phrase: as it is when it can be, else quoted, else (not
+    ASCII) RFC 2047 encoded-words of at most 75 characters."""
+    if not text.isascii():
+        return Header(text, "utf-8", maxlinelen=75).encode().replace("\n", "")
+    if re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+", text) and text.strip() == text:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _message(
     settings: Settings, digest_id: str, subject: str, now: datetime, html: str, text: str
 ) -> bytes:
-    host = urlsplit(settings.base_url).hostname or "localhost"
-    message = EmailMessage(policy=SMTP)
+    site = urlsplit(settings.base_url)
+    host = site.hostname or "localhost"
+    # Two sites on one host (example.org/a/ and example.org/b/) are two lists: their ids and
+    # their issues' Message-IDs differ, or a reader of both would lose one of each day's.
+    label = "-".join(["digest", *re.findall(r"[A-Za-z0-9]+", site.path)])
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject
     message["From"] = settings.digest.from_
     if settings.digest.reply_to:
         message["Reply-To"] = settings.digest.reply_to
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<digest-{digest_id}@{host}>"
-    message["List-Id"] = formataddr((settings.site.title, f"digest.{host}"))
+    message["Message-ID"] = f"<{label}-{digest_id}@{host}>"
+    message["List-Id"] = f"{_phrase(settings.site.title)} <{label}.{host}>"
     for name, value in list_unsubscribe_headers(settings):
         message[name] = value
     # RFC 2046: alternatives in increasing order of preference, plain text first.

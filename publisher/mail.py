@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.parser import BytesParser
-from email.policy import SMTP
+from email.policy import SMTP, Policy
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode, urlsplit
 
 from .config import Settings
@@ -36,6 +37,34 @@ from .models import Digest
 from .store import Store
 
 logger = logging.getLogger(__name__)
+
+
+class _AsWritten(UnstructuredHeader):
+    """A header we format ourselves (List-Unsubscribe's <URL>s, List-Id's phrase and id):
+    kept as written, and folded only after the commas between its items.
+
+    The stock folding turns a word longer than a line, such as a recipient's unsubscribe link,
+    into RFC 2047 encoded-words, which are not allowed in a URL or an id (RFC 2047, section 5):
+    a mail provider would then find no link to unsubscribe with.
+    """
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
+        super().parse(value, kwds)
+        kwds["decoded"] = value  # not decoded: the encoded-words of a phrase stay as they are
+
+    def fold(self, *, policy: Policy) -> str:
+        items = f",{policy.linesep} <".join(self.split(", <"))
+        return f"{self.name}: {items}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _AsWritten)
+_HEADERS.map_to_type("list-id", _AsWritten)
+# Every message is built and parsed with this policy: SMTP's CRLF line ends, those headers as
+# written, and quoted-printable lines of at most 76 characters (RFC 2045, 6.7; SMTP's own
+# limit of 78 is for header lines).
+MAIL_POLICY = SMTP.clone(max_line_length=76, header_factory=_HEADERS)
 
 # Where the one-click unsubscribe endpoint lives, under base_url (see serve.py).
 UNSUBSCRIBE_PATH = "unsubscribe"
@@ -149,7 +178,7 @@ def unsubscribe_link(settings: Settings, address: str | None, token: str | None)
 def personalise(message: bytes, address: str, settings: Settings, token: str) -> bytes:
     """The issue's message addressed to one recipient: their own unsubscribe links (``token``
     from ``unsubscribe_token``), in the headers and in place of the shared link in the text."""
-    parsed = BytesParser(policy=SMTP).parsebytes(message)
+    parsed = BytesParser(policy=MAIL_POLICY).parsebytes(message)
     for name, value in list_unsubscribe_headers(settings, address, token):
         del parsed[name]
         parsed[name] = value

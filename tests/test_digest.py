@@ -9,8 +9,10 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.policy import default
 from email.utils import format_datetime
@@ -234,7 +236,51 @@ def test_mime_message_structure_and_headers() -> None:
         "<https://news.example.org/unsubscribe>"
     )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert all(len(line) <= 998 for line in digest.message.split(b"\r\n"))
+    head, _, body = digest.message.partition(b"\r\n\r\n")
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    # RFC 2045, 6.7: quoted-printable lines are at most 76 characters.
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["The Example Ledger", 'The "Ledger", daily <news>', "Ünïcode & <Friends> News, " * 4],
+)
+def test_list_id_is_one_phrase_and_one_id_whatever_the_title(title: str) -> None:
+    # Left to the email package, a title with non-ASCII letters and <, > or commas came out
+    # half-encoded, and a reader took "<Friends>" for the list's id (RFC 2919, RFC 5322 3.2.5).
+    settings = _settings(base_url="https://news.example.org/")
+    settings = replace(settings, site=replace(settings.site, title=title))
+    raw = _build(settings=settings).message.partition(b"\r\n\r\n")[0].decode("ascii")
+    value = re.search(r"^List-Id: (.*?)\r\n(?! )", raw, flags=re.M | re.S)
+    assert value, raw
+    unfolded = value.group(1).replace("\r\n", "")
+    phrase, _, list_id = unfolded.rpartition(" ")
+    assert list_id == "<digest.news.example.org>"
+    # Outside its quoted strings and encoded-words, the phrase has none of RFC 5322's specials.
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"|=\?[^ ]*?\?=', "", phrase)
+    assert not re.search(r'[<>,;:@"()\[\]\\]', bare), phrase
+    assert str(make_header(decode_header(phrase))).strip('"').replace('\\"', '"') == title
+    assert all(len(word) <= 75 for word in re.findall(r"=\?[^ ]*?\?=", phrase))
+
+
+def test_two_sites_on_one_host_are_two_lists() -> None:
+    # A reader of both would otherwise lose an issue: mailbox providers keep one message
+    # per Message-ID.
+    messages = [
+        message_from_bytes(_build(settings=_settings(base_url=url)).message, policy=default)
+        for url in ("https://example.org/", "https://example.org/a/", "https://example.org/b/")
+    ]
+    assert [m["List-Id"].rpartition(" ")[2] for m in messages] == [
+        "<digest.example.org>",
+        "<digest-a.example.org>",
+        "<digest-b.example.org>",
+    ]
+    assert [m["Message-ID"] for m in messages] == [
+        "<digest-2026-11-21@example.org>",
+        "<digest-a-2026-11-21@example.org>",
+        "<digest-b-2026-11-21@example.org>",
+    ]
 
 
 def test_http_site_has_mailto_unsubscribe_only() -> None:

@@ -46,10 +46,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: dict[str, EmailMessage] = {}
+        self.raw: dict[str, bytes] = {}
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.original_content, policy=default)
         self.messages[envelope.rcpt_tos[0]] = message  # type: ignore[assignment]
+        self.raw[envelope.rcpt_tos[0]] = envelope.original_content
         return "250 OK queued"
 
 
@@ -85,9 +87,11 @@ def _digest(settings: Settings, day: int = 21) -> Digest:
     return build_digest([entry], settings, digest_id=when.date().isoformat(), now=when)
 
 
-def _deliver(settings: Settings, digest: Digest) -> dict[str, EmailMessage]:
+def _deliver(
+    settings: Settings, digest: Digest, recorder: Recorder | None = None
+) -> dict[str, EmailMessage]:
     """Send ``digest`` to the active subscribers through a real SMTP peer; what each got."""
-    recorder = Recorder()
+    recorder = recorder or Recorder()
     with smtp_server(recorder) as port, Store.open(settings.paths.state) as store:
         store.save_digest(
             digest.id, digest.created, digest.subject, digest.entry_ids,
@@ -205,6 +209,26 @@ def test_a_get_only_asks_to_confirm(
     # The page's button posts the form: that unsubscribes.
     assert request(server, "POST", htmllib.unescape(form.group(1)), ONE_CLICK)[0] == 200
     assert active(settings) == ["bob@example.net"]
+
+
+@pytest.mark.parametrize(
+    "address", ["ann@example.com", "firstname.lastname@medical-school.example.edu"]
+)
+def test_the_links_reach_the_provider_as_written(settings: Settings, address: str) -> None:
+    # Longer than a header line, the link was sent as RFC 2047 encoded-words, which are not
+    # allowed in a URL: a provider reading the bytes found no link to unsubscribe with.
+    with Store.open(settings.paths.state) as store:
+        add_subscribers(store, [address], NOW)
+        token = unsubscribe_token(store.secret("unsubscribe"), address)
+    recorder = Recorder()
+    _deliver(settings, _digest(settings), recorder)
+    head = recorder.raw[address].partition(b"\r\n\r\n")[0].decode("ascii")
+    field = re.search(r"^List-Unsubscribe: (.*?)\r\n(?! )", head, flags=re.M | re.S)
+    assert field, head
+    mailto = f"mailto:digest@example.org?subject=unsubscribe%20{address.replace('@', '%40')}"
+    https = f"https://example.org/ledger/unsubscribe?address={address}&token={token}"
+    assert field.group(1).replace("\r\n", "") == f"<{mailto}>, <{https}>"
+    assert all(len(line) <= 998 for line in head.split("\r\n"))
 
 
 def test_the_body_links_are_the_recipients_own(received: dict[str, EmailMessage]) -> None:
