@@ -613,13 +613,15 @@ class Store:
         """A random 32-byte key, made on first use and kept with the state, so that what it
         signs (unsubscribe links) stays valid across runs and machines sharing the state."""
         key = f"secret:{name}"
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, secrets.token_hex(32)),
-            )
-            value = self.meta(key)
-        assert value is not None  # inserted above unless already there
+        value = self.meta(key)
+        if value is None:  # written only once: reading it takes no lock from a running build
+            with self.transaction():
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, secrets.token_hex(32)),
+                )
+                value = self.meta(key)
+        assert value is not None  # inserted above unless another process did first
         return bytes.fromhex(value)
 
     def article_count(self) -> int:

@@ -8,6 +8,7 @@ import html as htmllib
 import http.client
 import logging
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -209,6 +210,19 @@ def test_a_get_only_asks_to_confirm(
     # The page's button posts the form: that unsubscribes.
     assert request(server, "POST", htmllib.unescape(form.group(1)), ONE_CLICK)[0] == 200
     assert active(settings) == ["bob@example.net"]
+
+
+def test_a_running_build_does_not_hold_up_the_confirmation_page(
+    settings: Settings, received: dict[str, EmailMessage], server: tuple[str, int]
+) -> None:
+    # A build holds the state's write lock through its whole batch; a GET only reads.
+    writer = sqlite3.connect(settings.paths.state, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        status, _, page = request(server, "GET", one_click_link(received["ann@example.com"]))
+        assert status == 200 and "Stop sending the digest" in page
+    finally:
+        writer.close()
 
 
 @pytest.mark.parametrize(
