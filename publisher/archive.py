@@ -10,7 +10,8 @@ new articles land on, stays small and the full parts never change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -43,6 +44,20 @@ def month_path(month: str, part: int = 0) -> str:
     return f"archive/{month}.html" if part == 0 else f"archive/{month}-{part}.html"
 
 
+def relative_link(target: str, *, page: str, base: str) -> str:
+    """``target``, an absolute URL, as the page at ``page`` (its absolute URL) should link
+    to it: a relative path when both are inside the site at ``base``, else as it is.
+
+    Relative links keep the archive whole wherever it is looked at: opened from disk, served
+    on another port for a preview, or moved under another path before ``base`` is live.
+    """
+    if not (target.startswith(base) and page.startswith(base)):
+        return target
+    path = target.removeprefix(base)
+    here = posixpath.dirname(page.removeprefix(base).partition("?")[0])
+    return posixpath.relpath(path or ".", here or ".") + ("/" if path.endswith("/") else "")
+
+
 def month_parts(oldest_first: Sequence[T]) -> list[tuple[int, Sequence[T]]]:
     """Split a month's articles (oldest first) into its pages: (part, articles), oldest first.
 
@@ -64,38 +79,50 @@ class Archive:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_env", environment(self.settings.paths.templates))
 
-    def _context(self) -> dict[str, object]:
-        settings = self.settings
+    def _context(self, url: str) -> dict[str, object]:
+        """What every page shows, for the page at ``url``: links to the site's own files
+        are relative to it (see ``relative_link``), so the archive works wherever it is
+        opened; ``url`` itself is the page's canonical address."""
+        settings, link = self.settings, self._links(url)
+        icon = settings.icon_url
         return {
             "site": settings.site,
             "base_url": settings.base_url,
-            "stylesheet": settings.url(STYLESHEET),
-            "feeds": [(kind, settings.url(name), label) for kind, name, label in FEED_LINKS],
-            "digests_feed": settings.url("digests.atom"),
-            "icon_url": settings.icon_url,
+            "url": url,
+            "home": link("index.html"),
+            "stylesheet": link(STYLESHEET),
+            "feeds": [(kind, link(name), label) for kind, name, label in FEED_LINKS],
+            "digests_feed": link("digests.atom"),
+            "icon_url": icon and relative_link(icon, page=url, base=settings.base_url),
         }
+
+    def _links(self, url: str) -> Callable[[str], str]:
+        """From the page at ``url``: a path in the site to the link that reaches it."""
+        url_of, base = self.settings.url, self.settings.base_url
+        return lambda path: relative_link(url_of(path), page=url, base=base)
 
     def article_page(self, entry: Entry, related: Sequence[Entry] = ()) -> bytes:
         """One article's page: title, metadata, the full cleaned body, related reports."""
         template = self._env.get_template("article.html.j2")  # type: ignore[attr-defined]
+        url = self.settings.url(entry.page)
+        link = self._links(url)
         return template.render(
-            **self._context(),
+            **self._context(url),
             entry=entry,
-            url=self.settings.url(entry.page),
             body=body_html(entry.article),
-            related=[(e, self.settings.url(e.page)) for e in related],
+            related=[(e, link(e.page)) for e in related],
         ).encode("utf-8")
 
     def index_page(self, entries: Sequence[Entry], months: Mapping[str, int]) -> bytes:
         """The front page: the newest entries with their summaries, and every month with
         its number of articles (``months``, "YYYY-MM" to count), newest first."""
         template = self._env.get_template("index.html.j2")  # type: ignore[attr-defined]
-        url = self.settings.url
+        url = self.settings.url("index.html")
+        link = self._links(url)
         return template.render(
-            **self._context(),
-            url=url("index.html"),
-            entries=[(e, url(e.page)) for e in entries],
-            months=[(m, months[m], url(month_path(m))) for m in sorted(months, reverse=True)],
+            **self._context(url),
+            entries=[(e, link(e.page)) for e in entries],
+            months=[(m, months[m], link(month_path(m))) for m in sorted(months, reverse=True)],
         ).encode("utf-8")
 
     def month_page(
@@ -109,19 +136,19 @@ class Archive:
         ``older`` are the neighbouring pages, if any: a month's own parts, or the newest page
         of the neighbouring months that have articles."""
         template = self._env.get_template("month.html.j2")  # type: ignore[attr-defined]
-        url = self.settings.url
+        url = self.settings.url(month_path(*page))
+        link = self._links(url)
 
-        def link(target: MonthPart | None) -> tuple[str, int, str] | None:
-            return (*target, url(month_path(*target))) if target else None
+        def neighbour(target: MonthPart | None) -> tuple[str, int, str] | None:
+            return (*target, link(month_path(*target))) if target else None
 
         return template.render(
-            **self._context(),
-            url=url(month_path(*page)),
+            **self._context(url),
             month=page[0],
             part=page[1],
-            entries=[(e, url(e.page)) for e in entries],
-            newer=link(newer),
-            older=link(older),
+            entries=[(e, link(e.page)) for e in entries],
+            newer=neighbour(newer),
+            older=neighbour(older),
         ).encode("utf-8")
 
     def unsubscribe_page(
@@ -132,8 +159,7 @@ class Archive:
         verify) or "help" (no address given); ``mailbox`` takes unsubscribe requests by mail."""
         template = self._env.get_template("unsubscribe.html.j2")  # type: ignore[attr-defined]
         return template.render(
-            **self._context(),
-            url=url,
+            **self._context(url),
             state=state,
             address=address,
             action=action,

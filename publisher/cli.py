@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from . import pipeline
 from .config import Settings, load_settings
@@ -27,7 +26,6 @@ from .serve import serve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 8000  # of `publisher serve`
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 Runner = Callable[[argparse.Namespace, Settings], int]
 
@@ -189,19 +187,14 @@ def _print_report(report: RunReport, settings: Settings, *, quiet: bool) -> None
     else:
         print(f"{out}/ is up to date")
     print(f"feeds: {out / 'feed.atom'}, {out / 'feed.rss'}, {out / 'feed.json'}")
-    print(_browse_hint(settings, out))
+    print(_browse_hint(out))
 
 
-def _browse_hint(settings: Settings, out: Path) -> str:
-    """How to look at the archive. Every link is absolute from base_url, so it is browsed
-    where base_url points: `publisher serve` only when that is plain http on this machine,
-    on base_url's port."""
-    site, index = urlsplit(settings.base_url), settings.url("index.html")
-    if site.scheme == "http" and site.hostname in LOCAL_HOSTS and site.path == "/":
-        port = site.port or 80
-        option = "" if port == DEFAULT_PORT else f" --port {port}"
-        return f"browse: publisher serve --out {out}{option}   then open {index}"
-    return f"browse: copy {out}/ to where {settings.base_url} is served, then open {index}"
+def _browse_hint(out: Path) -> str:
+    """How to look at the archive: its links are relative, so a local server shows it
+    whatever base_url says (and before base_url is live)."""
+    index = f"http://localhost:{DEFAULT_PORT}/index.html"
+    return f"browse: publisher serve --out {out}   then open {index}"
 
 
 class _ProgressBar:
@@ -528,15 +521,6 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    site = urlsplit(settings.base_url)
-    if site.hostname in LOCAL_HOSTS and (site.port or 80) != args.port:
-        # Every link and the stylesheet are absolute, from base_url: pages served elsewhere
-        # would look unstyled and link to nothing.
-        print(
-            f"note: the pages link to {settings.base_url}, not port {args.port}: "
-            f"use --port {site.port or 80}, or set [site] base_url to match",
-            file=sys.stderr,
-        )
     unsubscribe = pipeline.unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
     serve(
         settings.paths.out,

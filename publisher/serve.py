@@ -210,9 +210,8 @@ class _StaticHandler(BaseHTTPRequestHandler):
             return
         if target.is_dir():
             if not url_path.endswith("/"):
-                # As any static server does: relative URLs in a directory's index.html (our
-                # own links are absolute, but files put in out/ by hand may not be) resolve
-                # against the URL with the trailing slash.
+                # As any static server does: relative URLs in a directory's index.html
+                # resolve against the URL with the trailing slash.
                 self._redirect(url_path + "/")
                 return
             target = target / "index.html"

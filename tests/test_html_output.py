@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html
 
-from publisher.archive import Archive
+from publisher.archive import Archive, relative_link
 from publisher.config import Settings
 from publisher.models import Article, Block, Entry
 
@@ -95,3 +95,26 @@ def test_keywords_are_in_the_article_language() -> None:
     page = _pages(_entry(language="ar"))["article"]
     (keywords,) = page.xpath("//ul[@class='keywords']")
     assert (keywords.get("lang"), keywords.get("dir")) == ("ar", "auto")
+
+
+@pytest.mark.parametrize(
+    ("target", "page", "link"),
+    [
+        ("https://x.org/daily/style.css", "https://x.org/daily/index.html", "style.css"),
+        ("https://x.org/daily/style.css", "https://x.org/daily/articles/a.html", "../style.css"),
+        ("https://x.org/daily/articles/b.html", "https://x.org/daily/articles/a.html", "b.html"),
+        ("https://x.org/daily/archive/2026-11.html", "https://x.org/daily/articles/a.html",
+         "../archive/2026-11.html"),
+        # The unsubscribe page answers at a path with a query.
+        ("https://x.org/daily/style.css", "https://x.org/daily/unsubscribe?address=a&token=b",
+         "style.css"),
+        ("https://x.org/daily/icons/", "https://x.org/daily/index.html", "icons/"),
+        # Outside the site (an icon elsewhere, the original article): as it is.
+        ("https://cdn.example.com/icon.png", "https://x.org/daily/index.html",
+         "https://cdn.example.com/icon.png"),
+        ("https://x.org/other/page.html", "https://x.org/daily/index.html",
+         "https://x.org/other/page.html"),
+    ],
+)  # fmt: skip
+def test_links_inside_the_site_are_relative(target: str, page: str, link: str) -> None:
+    assert relative_link(target, page=page, base="https://x.org/daily/") == link

@@ -279,10 +279,10 @@ def test_a_large_month_is_split_and_a_new_article_rewrites_only_its_newest_page(
     assert sorted(int(n) for numbers in listed.values() for n in numbers) == list(range(21))
     assert [len(listed[page]) for page in [*parts, MARCH]] == [5, 5, 5, 5, 1]
     newest = (out / MARCH).read_text(encoding="utf-8")
-    assert re.search(r'rel="next" href="[^"]*archive/2026-03-4\.html">March 2026, part 4<', newest)
+    assert re.search(r'rel="next" href="2026-03-4\.html">March 2026, part 4<', newest)
     oldest = (out / parts[0]).read_text(encoding="utf-8")
     assert "<h1>March 2026, part 1</h1>" in oldest and 'rel="next"' not in oldest
-    assert re.search(r'rel="prev" href="[^"]*archive/2026-03-2\.html"', oldest)
+    assert re.search(r'rel="prev" href="2026-03-2\.html"', oldest)
 
     add(inbox_of(settings), 21)
     report = build(settings, minutes=5)
