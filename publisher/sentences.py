@@ -59,6 +59,9 @@ _BEFORE_WORD = re.compile(r"""[ (\["'“‘]""")
 _NEXT_WORD = re.compile(r"""["'“‘(\[]*(\w+)""")
 _DOTTED = re.compile(r"(?:\w\.)+\w")  # "u.s", "e.g": initials run together
 _PARAGRAPHS = re.compile(r"\n\s*\n")
+# The longest quotation kept in one sentence: past that, a stray or missing quote mark would
+# run sentences together.
+QUOTATION_WORDS = 60
 
 
 def split_sentences(text: str) -> list[str]:
@@ -99,13 +102,29 @@ def _split_flat(text: str) -> list[str]:
     its sentences need no stripping)."""
     out: list[str] = []
     start = 0
+    quoted = '"' in text or "“" in text  # most paragraphs quote no one: skip the counting
     for match in _BOUNDARY.finditer(text):
         rest = match.end()
-        if _is_boundary(text, start, match.start(), match.group(1), rest):
+        if _is_boundary(text, start, match.start(), match.group(1), rest) and not (
+            quoted and _inside_quotation(text, start, match.end(2), rest)
+        ):
             out.append(text[start : match.end(2)])
             start = rest
     out.append(text[start:])  # not empty: a boundary is followed by text
     return out
+
+
+def _inside_quotation(text: str, start: int, end: int, rest: int) -> bool:
+    """Whether ``text[start:end]`` opens a quotation that closes later in the paragraph,
+    within QUOTATION_WORDS words: '"He is well. He was released," she said.' quotes two
+    sentences, and either half alone would read as a broken quote."""
+    if text.count('"', start, end) % 2:
+        close = text.find('"', rest)
+    elif text.count("“", start, end) > text.count("”", start, end):
+        close = text.find("”", rest)
+    else:
+        return False
+    return close >= 0 and text.count(" ", start, close) < QUOTATION_WORDS
 
 
 def _is_boundary(text: str, start: int, stop_at: int, stop: str, rest: int) -> bool:
@@ -134,12 +153,17 @@ def _is_boundary(text: str, start: int, stop_at: int, stop: str, rest: int) -> b
 
 # First words that point back to something the reader has not seen, so a summary must not
 # open with them: "He said the talks failed.", "However, prices rose.", "Other videos show..."
-BACK_REFERENCE_WORDS = word_set(
+# Words that refer ("He", "Another") may open the article itself: there they point forward,
+# to the title and the story ("He picked up the nickname Goldenballs..."). Connectives
+# ("But", "However") never do: an article does not open with one unless text was lost.
+REFERRING_WORDS = word_set(
     """he she they it its his her hers their theirs him them we us our i this these those
-    that such there's but however also and or nor so yet still meanwhile moreover
-    furthermore additionally besides nevertheless nonetheless instead then thus therefore
-    hence consequently otherwise likewise similarly indeed anyway afterwards later other
-    another both either neither"""
+    that such there's other another both either neither"""
+)
+CONNECTIVE_WORDS = word_set(
+    """but however also and or nor so yet still meanwhile moreover furthermore additionally
+    besides nevertheless nonetheless instead then thus therefore hence consequently
+    otherwise likewise similarly indeed anyway afterwards later"""
 )
 
 # Multi-word openers with the same problem: "At the same time, ...", "As a result, ...".
@@ -171,6 +195,7 @@ ATTRIBUTION_VERBS = word_set(
     "said says say told tells added adds explained stated noted claimed according"
 )
 
+_TIME_ZONE = r"\b\d{1,2}:\d{2}\s*(?:EST|EDT|GMT|BST|UTC|CET|ET|PT)\b"
 # Sentences that are page furniture rather than news, each with examples it removes.
 JUNK_PATTERNS = (
     # Byline, the whole sentence: "By John Smith, Reuters", "By Daily Mail Reporter".
@@ -182,8 +207,11 @@ JUNK_PATTERNS = (
     # Calls to action: "Scroll down for video", "Read more: ...", "Click here to subscribe".
     r"\b(?:scroll down|read more|click here|sign up|subscribe (?:to|now)|follow us"
     r"|share this|continue reading|watch the video|related articles?:|also read)\b",
-    # Time stamps: "PUBLISHED: 08:51 EST, 5 June 2013", "Last updated at 14:02 GMT".
-    r"\b(?:published|updated)\s*(?:at|on)?\s*:|\b\d{1,2}:\d{2}\s*(?:EST|EDT|GMT|BST|UTC|CET|ET|PT)\b",
+    # The page's time stamps: "PUBLISHED: 08:51 EST, 5 June 2013", "Last updated at 14:02
+    # GMT", a time and zone that open the sentence or come with a date. Not a time in the
+    # news: "The warning begins at 22:00 GMT on Saturday."
+    r"\b(?:published|updated)\s*(?:at|on)?\s*:|\b(?:published|updated|posted)\b.{0,25}?\d{1,2}:\d{2}"
+    rf"|^\W*{_TIME_ZONE}|{_TIME_ZONE},?\s+\d{{1,2}}\s+[A-Z][a-z]+\s+\d{{4}}\b",
     # Contact details and links: "info@example.org", "https://example.org/x", "www.bbc.co.uk".
     r"https?://|\bwww\.|\S@\S+\.\w",
 )
@@ -219,11 +247,17 @@ _JUNK_HINTS = (
     "related", "also read", "www.", "@",
 )  # fmt: skip
 
-# A dateline in front of the first sentence, dropped before use:
-# "LONDON (Reuters) - Shares fell." -> "Shares fell."; "(CNN) -- The" -> "The".
+# A dateline in front of the first sentence, dropped before use: "LONDON (Reuters) - Shares
+# fell." -> "Shares fell."; "(CNN) -- The" -> "The". Archived wire copy often lost the dash
+# ("WASHINGTON (AP) The"), or the space too ("Tokyo (CNN)Police"); without the dash, a
+# place in mixed case needs the agency glued on, as "Google (GOOG) Chief" is no dateline.
+_AGENCY = r"\([A-Z][\w .&]{1,25}\)"
+_CAPITALS_PLACE = r"[A-Z][A-Z.'’-]+(?:[ ,]+[A-Z][A-Z.'’-]+){0,3}\s*"
 DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'’-]+(?:[ ,]+[A-Z][A-Za-z.'’-]+){0,3}\s*)?"
-    r"(?:\((?:[A-Z][\w .&]{1,25})\))?\s*(?:--|[-–—])\s+(?=[A-Z\"“‘'])"
+    rf"""^(?:(?:[A-Z][A-Z.'’-]+(?:[ ,]+[A-Z][A-Za-z.'’-]+){{0,3}}\s*)?(?:{_AGENCY})?"""
+    r"""\s*(?:--|[-–—])\s+"""
+    rf"""|(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){{0,3}}\s*)?{_AGENCY}"""
+    rf"""|(?:{_CAPITALS_PLACE})?{_AGENCY}\s+)(?=[A-Z"“‘'])"""
 )
 
 # A sentence that ends properly: "... said." / "... he asked?" / '... leave."' ; a heading or
@@ -275,7 +309,13 @@ def junk_flags(sentences: Sequence[str], words: Iterable[int]) -> list[bool]:
                 at = lower.find(hint, starts[index + 1])  # on to the next sentence
     else:
         held = [hints] * len(sentences)  # "İ" lowercases to two characters: no positions
-    return list(map(_is_junk, sentences, words, held))
+    flags = list(map(_is_junk, sentences, words, held))
+    # A full stop set apart by a space was added by a tool to a line that had none: a
+    # caption, a heading or a byline. Unless the whole text is tokenised that way.
+    added = [sentence.endswith(" .") for sentence in sentences]
+    if 0 < 2 * sum(added) < len(sentences):
+        flags = [junk or stop for junk, stop in zip(flags, added, strict=True)]
+    return flags
 
 
 def _is_junk(sentence: str, words: int, hints: tuple[str, ...]) -> bool:
@@ -301,8 +341,9 @@ def _is_junk(sentence: str, words: int, hints: tuple[str, ...]) -> bool:
     )
 
 
-def is_bad_opening(sentence: str) -> bool:
-    """True when ``sentence`` cannot open a summary: it leans on text the reader lacks."""
+def is_bad_opening(sentence: str, *, first: bool = False) -> bool:
+    """True when ``sentence`` cannot open a summary: it leans on text the reader lacks.
+    ``first``: it is the article's first sentence, which may open with a referring word."""
     stripped = sentence.lstrip()
     if not stripped or stripped[0].islower() or stripped[0] in "”’»)-–—,;:":
         return True
@@ -312,7 +353,7 @@ def is_bad_opening(sentence: str) -> bool:
     words = [word.lower() for word in first_words.groups() if word]
     if _OPENING_QUOTE.match(stripped):
         return bool(_PRONOUN_ATTRIBUTION.search(stripped))
-    if words[0] in BACK_REFERENCE_WORDS:
+    if words[0] in CONNECTIVE_WORDS or (words[0] in REFERRING_WORDS and not first):
         return True
     if (" ".join(words[:4]) + " ").startswith(_BACK_REFERENCE_PREFIXES):
         return True

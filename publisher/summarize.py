@@ -6,8 +6,9 @@ that share the article's vocabulary (centrality) and the title's words win. Page
 (bylines, credits, "Read more") never qualifies, near-duplicate sentences are dropped and the
 summary never opens with a sentence that points back to text the reader has not seen
 ("He said ...", "However, ..."): such a sentence is either preceded by the sentence it leans
-on or left out. Nothing is rewritten except an overlong single sentence, cut at a clause
-boundary with an ellipsis so the word cap always holds.
+on or left out (the article's own first sentence leans on nothing but the title, so it may
+open with "He", never with "But"). Nothing is rewritten except an overlong single sentence,
+cut at a clause boundary with an ellipsis so the word cap always holds.
 
 Signals and weights (each in [0, 1]):
     position    exp(-i / POSITION_DECAY) for the i-th usable sentence: the news lead prior
@@ -285,10 +286,15 @@ def _select(
         group = [sentence]
         previous = found[sentence.index - 1] if sentence.index else None
         # Judged here, as few sentences get this far.
-        if is_bad_opening(sentence.text) and not any(s is previous for s in chosen):
+        leans_back = is_bad_opening(sentence.text, first=sentence is usable[0])
+        if leans_back and not any(s is previous for s in chosen):
             # It leans on the sentence before: bring that one in too, or leave it out (never
             # rewrite it). So no summary opens with, or jumps to, an unresolved "He"/"But".
-            if previous is None or not previous.usable or is_bad_opening(previous.text):
+            if (
+                previous is None
+                or not previous.usable
+                or is_bad_opening(previous.text, first=previous is usable[0])
+            ):
                 continue
             if _repeats(previous, chosen):
                 continue

@@ -351,3 +351,80 @@ def test_short_unterminated_lead_lines_stay_out() -> None:
     assert summary.sentences == (
         "The council approved the new budget on Monday after a long and heated debate.",
     )
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "(CNN)Former Vice President Walter Mondale was released from the clinic on Saturday.",
+        "Tokyo (CNN)Former Vice President Walter Mondale was released from the clinic on Saturday.",
+        "WASHINGTON (AP) Former Vice President Walter Mondale was released from the clinic on "
+        "Saturday.",
+    ],
+)
+def test_agency_datelines_without_a_dash_are_dropped(opening: str) -> None:
+    # Wire copy as archived often loses the dash, or even the space, after the agency.
+    (first, *_) = summarize(article(opening, "He had been admitted with influenza.")).sentences
+    assert first == (
+        "Former Vice President Walter Mondale was released from the clinic on Saturday."
+    )
+
+
+def test_a_company_and_its_ticker_are_not_a_dateline() -> None:
+    opening = "Google (GOOG) Chief Executive Sundar Pichai said on Monday that sales rose."
+    assert summarize(article(opening)).sentences == (opening,)
+
+
+def test_the_articles_own_first_sentence_may_open_with_a_pronoun() -> None:
+    # Nothing comes before it: a feature lede's "He" points forward to the title and story.
+    item = article(
+        "He picked up the nickname Goldenballs for his skills on the football pitch.",
+        "But David Beckham proved on Tuesday that he is a fine dancer as well.",
+        "The former England captain joined the cast of a West End show for one night.",
+    )
+    assert summarize(item).sentences[0].startswith("He picked up the nickname")
+
+
+def test_a_quotation_over_two_sentences_is_one_sentence() -> None:
+    # Each half alone has an unbalanced quote and would be judged broken: the lead's key
+    # fact went with them.
+    lead = (
+        "Walter Mondale was released from the Mayo Clinic on Saturday, a spokeswoman said. "
+        '"He\'s doing well. We treated him for flu and cold symptoms and he was released '
+        'today," she said. Mondale, 87, was diagnosed after a routine checkup.'
+    )
+    assert split_sentences(lead)[1] == (
+        '"He\'s doing well. We treated him for flu and cold symptoms and he was released '
+        'today," she said.'
+    )
+    assert "flu and cold symptoms" in " ".join(summarize(article(lead)).sentences)
+    # A quotation still open at the end of its paragraph is not joined up to it.
+    assert split_sentences('"We will stay. We will fight on.\n\nThe rest came later.') == [
+        '"We will stay.',
+        "We will fight on.",
+        "The rest came later.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "PUBLISHED: 08:51 EST, 5 June 2013 | UPDATED: 09:07 EST, 5 June 2013.",
+        "08:51 EST, 5 June 2013 and counting today.",
+        "Last updated at 14:02 GMT on the fifth of June.",
+        "The page was posted at 9:15 ET by the news desk.",
+    ],
+)
+def test_time_stamps_of_the_page_are_furniture(stamp: str) -> None:
+    assert is_junk(stamp)
+
+
+@pytest.mark.parametrize(
+    "news",
+    [
+        "The warning begins at 22:00 GMT on Saturday and ends at 10:00 on Sunday.",
+        "The draw will be revealed on Tuesday's show (20:30 GMT, BBC Radio 5 live).",
+    ],
+)
+def test_times_in_the_news_are_not_time_stamps(news: str) -> None:
+    assert not is_junk(news)
