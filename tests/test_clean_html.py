@@ -248,3 +248,20 @@ def test_parse_reads_text_of_any_width_and_charset_declaration() -> None:
     # A lone surrogate cannot be UTF-8: the str goes to lxml as it is.
     root = html.parse(page("<p>half \ud800 pair</p>"))
     assert (root.findtext(".//p") or "").startswith("half")
+
+
+def test_an_articles_own_header_holds_its_deck_the_pages_header_is_the_masthead() -> None:
+    # HTML5 templates put the deck (standfirst) in <article><header>; the page's <header>
+    # is the site's masthead and menu.
+    deck = (
+        "Neuroscience tells us that most of the work done by our brains happens on an "
+        "unconscious level, but when does that moment of insight occur?"
+    )
+    masthead = (
+        "<header><p>The Daily Example is the newspaper of record for the whole of the "
+        "river valley and its towns.</p><ul><li>News</li><li>Sport</li></ul></header>"
+    )
+    body = f"{masthead}<article><header><h1>The headline</h1><p>{deck}</p></header>{BODY}</article>"
+    text = article(page(body)).body
+    assert text.startswith(deck)
+    assert "newspaper of record" not in text

@@ -110,6 +110,7 @@ BLOCK_TAGS = frozenset(
         "html",
         "form",
         "fieldset",
+        "header",
     )
 )
 _KIND_OF_TAG = {
@@ -257,6 +258,9 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     sources: list[int] = []  # hint source of each unit
     source_count = 0
     in_link = 0
+    # Open <article> elements: a <header> inside one holds the article's own deck and byline,
+    # not the site's masthead, so it is walked like any block.
+    articles = 0
     in_h1 = False
     skipped: etree._Element | None = None
     table: etree._Element | None = None  # the grid table being walked (its cells are inline)
@@ -307,12 +311,16 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 # spares looking each one up (an lxml lookup costs as much as all the names).
                 attributes = el.keys()
                 rare = not _RARE_ATTRIBUTES.isdisjoint(attributes)
-            if tag in _UNWALKED_TAGS or (rare and _hidden(el)):
+            if (tag in _UNWALKED_TAGS and not (articles and tag == "header")) or (
+                rare and _hidden(el)
+            ):
                 _read_head(el, tag, head)
                 walker.skip_subtree()
                 # A skipped element's "end" event comes next (it carries its tail text).
                 skipped = el
                 continue
+            if tag == "article":
+                articles += 1
             if tag == "time" and el.get("datetime") and "time" not in head.metas:
                 head.metas["time"] = el.get("datetime") or ""
             # Only blocks read hints: an inline element with no child elements starts none.
@@ -355,6 +363,8 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                         table = None
                 if tag == "a":
                     in_link -= 1
+                elif tag == "article":
+                    articles -= 1
                 elif tag == "h1":
                     in_h1 = False
                     head.h1 += "\n"
