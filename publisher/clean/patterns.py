@@ -287,7 +287,7 @@ BOILERPLATE: tuple[Pattern, ...] = (
         "image_credit",
         r"^(?:(?:photo|image|picture|video|graphic|illustration)s?(?:\s+(?:credit|copyright|"
         r"caption|by|courtesy(?:\s+of)?))?|credit|pictured|source\s+image|file\s+photo)\s*[:/|]"
-        r".{0,150}$|^(?:image|photo)\s+(?:copyright|caption|by)\b.*$|^.{0,240}\((?:photo|image|"
+        r".{0,150}$|^(?:image|photo|media|video)\s+(?:copyright|caption|by)\b.*$|^.{0,240}\((?:photo|image|"
         r"picture|credit|pictured)\s*:[^)]{0,60}\)$|^.{0,200}\((?:ap|afp|reuters|getty|epa|efe)\b"
         r"[^)]{0,60}\)$|^.{0,200}(?:[.)|/]\s?)(?:getty\s+images|afp|ap(?:\s+photo)?|reuters|"
         r"shutterstock|istock|epa|efe)(?:\s+via\s+getty\s+images)?\)?$",
@@ -303,6 +303,7 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "pictured",
             "source image",
             "file photo",
+            "media",
         ),
         ends=(")", "afp", "ap", "reuters", "getty images", "shutterstock", "istock", "epa", "efe"),
     ),
@@ -501,10 +502,10 @@ BOILERPLATE: tuple[Pattern, ...] = (
     # Interactive leftovers: buttons and reading aids.
     _p(
         "ui_chrome",
-        r"^(?:close|menu|search|skip\s+to\s+(?:main\s+)?content|back\s+to\s+top|advertisement|"
+        r"^(?:close|menu|search|skip\s+to\s+(?:main\s+)?content|back\s+to\s+top|advertis(?:ement|ing)|"
         r"(?:\d+\s+)?min(?:ute)?s?\s+read|listen\s+to\s+(?:this\s+)?article|loading\.*|"
         r"sponsored(?:\s+content)?|ad|scroll\s+(?:down\s+)?to\s+continue\b.*|log\s*in|sign\s+in|"
-        r"register|home|page\s+\d+(?:\s+of\s+\d+)?|shares?)[.!:]?$",
+        r"register|home|page\s+\d+(?:\s+of\s+\d+)?|\d+\s+of\s+\d+|shares?)[.!:]?$",
         "Advertisement",
         starts=(
             "close",
@@ -512,7 +513,7 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "search",
             "skip",
             "back to top",
-            "advertisement",
+            "advertis",
             *_DIGITS,
             "min",
             "listen",
