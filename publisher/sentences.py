@@ -195,6 +195,7 @@ ATTRIBUTION_VERBS = word_set(
     "said says say told tells added adds explained stated noted claimed according"
 )
 
+# A clock time with its zone: "08:51 EST".
 _TIME_ZONE = r"\b\d{1,2}:\d{2}\s*(?:EST|EDT|GMT|BST|UTC|CET|ET|PT)\b"
 # Sentences that are page furniture rather than news, each with examples it removes.
 JUNK_PATTERNS = (
