@@ -32,11 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
 
-from publisher import archive, pipeline, sources
+from publisher import sources
 from publisher.clean import clean_document
 from publisher.config import load_settings
-from publisher.feeds import render_feeds
+from publisher.mailing.issues import pending_digest
 from publisher.models import Article, Entry, RawDocument
+from publisher.render import archive
+from publisher.render.feeds import render_feeds
 from publisher.store import Store
 from publisher.summarize import summarize
 
@@ -168,14 +170,12 @@ def render_times(work: Path, name: str) -> dict[str, float]:
         # New articles land on the newest page of their month: the one a build rewrites.
         page = [i for i, _ in archive.month_parts(store.month_order(biggest))[-1][1]]
         times[f"the largest month ({months[biggest][0]:,}): its newest page's records"] = timed(
-            lambda: month.extend(
-                pipeline.entry_from_record(r) for r in store.light_articles(ids=page)
-            )
+            lambda: month.extend(r.entry() for r in store.light_articles(ids=page))
         )
         times[f"archive month page ({len(month)} entries)"] = timed(
             lambda: site.month_page((biggest, 0), month, None, None)
         )
-        newest = [pipeline.entry_from_record(r) for r in store.articles(limit=100)]
+        newest = [r.entry() for r in store.articles(limit=100)]
         counts = {m: n for m, (n, _) in months.items()}
         times["archive index (newest entries, every month)"] = timed(
             lambda: site.index_page(newest[:50], counts)
@@ -186,7 +186,7 @@ def render_times(work: Path, name: str) -> dict[str, float]:
             lambda: render_feeds(feed, settings)
         )
         times["digest (pending, capped at max_items)"] = timed(
-            lambda: pipeline.pending_digest(store, settings)
+            lambda: pending_digest(store, settings)
         )
     return times
 

@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO))
 from rouge_score import rouge_scorer  # noqa: E402
 
 from publisher.models import Article, Block  # noqa: E402
-from publisher.sentences import cut_to_words, is_bad_opening  # noqa: E402
 from publisher.summarize import split_sentences, summarize  # noqa: E402
+from publisher.summarize.sentences import cut_to_words, is_bad_opening  # noqa: E402
 
 BUDGETS = {"3 sentences": (3, 10_000), "75 words": (100, 75)}
 SPEED_ROUNDS = 5

@@ -1,4 +1,5 @@
-"""The command line. It parses arguments, calls ``pipeline``, and turns errors into messages.
+"""The command line. It parses arguments, calls a use case (``build``, ``preview``,
+``mailing``), and turns the errors they raise into messages.
 
 Exit status: 0 ok, 1 failure, 2 usage or configuration error, 75 another run holds the lock.
 Each command is a (register, run) pair in ``COMMANDS``; adding a command adds one pair.
@@ -18,10 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import pipeline
+from .build import build
 from .config import Settings, load_settings
 from .errors import ConfigError, PublisherError
+from .mailing import subscribers
+from .mailing.issues import send
+from .mailing.unsubscribe import unsubscribe_endpoint
 from .models import Article, Rejected, RunReport
+from .preview import clean_paths, summarize_paths
 from .serve import serve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -138,7 +143,7 @@ def _overrides_build(args: argparse.Namespace) -> dict[str, Any]:
 def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
-        report = pipeline.build(settings, now=datetime.now(UTC), progress=bar, executor=executor)
+        report = build(settings, now=datetime.now(UTC), progress=bar, executor=executor)
     if bar:
         bar.finish()
     _print_report(report, settings, quiet=args.quiet)
@@ -235,7 +240,7 @@ def _register_clean(sub: argparse._SubParsersAction[Any]) -> None:
 
 def _run_clean(args: argparse.Namespace, settings: Settings) -> int:
     failed = False
-    for result in pipeline.clean_paths(args.paths, settings):
+    for result in clean_paths(args.paths, settings):
         if isinstance(result, Rejected):
             failed = True
             _print_rejected(result, as_json=args.json)
@@ -304,7 +309,7 @@ def _overrides_summarize(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_summarize(args: argparse.Namespace, settings: Settings) -> int:
     failed = False
-    results = pipeline.summarize_paths(
+    results = summarize_paths(
         args.paths,
         settings,
         sentences=settings.summary.sentences,
@@ -364,7 +369,7 @@ def _register_send(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run_send(args: argparse.Namespace, settings: Settings) -> int:
-    reports = pipeline.send(
+    reports = send(
         settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run, new_issue=not args.retry
     )
     if not reports and not args.quiet:
@@ -453,19 +458,19 @@ def _overrides_state(args: argparse.Namespace) -> dict[str, Any]:
 def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
     if args.action == "list":
-        for subscriber in pipeline.list_subscribers(settings, everyone=args.all):
+        for subscriber in subscribers.list_subscribers(settings, everyone=args.all):
             extra = f"\t{subscriber.status}" if args.all else ""
             print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
         return EXIT_OK
     if args.action == "remove":
-        for value, was_active in pipeline.remove_subscribers(settings, args.values, now):
+        for value, was_active in subscribers.unsubscribe(settings, args.values, now):
             if not args.quiet:
                 print(f"{'removed' if was_active else 'not subscribed, blocked'}: {value}")
         return EXIT_OK
     if args.action == "add":
-        report = pipeline.add_subscribers(settings, args.values, now)
+        report = subscribers.subscribe(settings, args.values, now)
     else:
-        report = pipeline.import_subscribers(settings, Path(args.values[0]), now)
+        report = subscribers.import_file(settings, Path(args.values[0]), now)
     for given, reason in report.invalid:
         print(f"skipped {given}: {reason}", file=sys.stderr)
     if not args.quiet:
@@ -521,7 +526,7 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    unsubscribe = pipeline.unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
+    unsubscribe = unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
     serve(
         settings.paths.out,
         bind=args.bind,

@@ -1,7 +1,7 @@
 """Frozen dataclasses that flow between the stages.
 
 sources -> RawDocument -> clean -> Article | Rejected -> summarize -> Summary
-pipeline + store -> Entry -> feeds / digest / archive
+build + store -> Entry -> render (feeds / digest / archive)
 
 Nothing in this module imports another module of ours.
 """

@@ -1,7 +1,7 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
-Two jobs: ``build`` (``pipeline.build``) and ``digest`` (``pipeline.build``, then
-``pipeline.send``). Each is a five-field crontab string, read with cron's own day-of-week
+Two jobs: ``build`` (``build.build``) and ``digest`` (``build.build``, then
+``mailing.issues.send``). Each is a five-field crontab string, read with cron's own day-of-week
 numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it. When a send
 leaves recipients for later (temporary failures), a one-off ``retry`` job delivers the
 unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
@@ -37,12 +37,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import pipeline
+from .build import build
 from .config import Settings, load_settings
 from .errors import ConfigError, LockedError, PublisherError
-from .mail import SendReport
+from .jobs import job_state, record_run
+from .mailing.delivery import SendReport
+from .mailing.issues import send
 from .models import RunReport
-from .store import Store
 
 log = logging.getLogger("publisher.daemon")
 
@@ -220,7 +221,7 @@ def describe_build(report: RunReport) -> str:
 
 
 def describe_send(reports: Sequence[SendReport]) -> str:
-    """One line saying what ``pipeline.send`` delivered, issue by issue."""
+    """One line saying what ``send`` delivered, issue by issue."""
     if not reports:
         return "no digest: nothing new"
     parts = []
@@ -336,15 +337,13 @@ class Daemon:
     def _catch_up(self, now: datetime) -> None:
         """Run the digest at once if it fell due while the daemon was stopped, and retry an
         issue that some subscribers are still waiting for."""
-        with Store.open(self.settings.paths.state) as store:
-            last = store.last_job("digest")
-            waiting = bool(store.incomplete_digests())
-        if waiting:
+        state = job_state(self.settings)
+        if state.waiting:
             log.info("retry: an unfinished issue is waiting; delivering it now")
             self._add_retry(now)
         if self.scheduler.get_job("digest") is None:
             return
-        due = missed_fire_time(self.settings, "digest", last[0] if last else None, now)
+        due = missed_fire_time(self.settings, "digest", state.last_digest, now)
         if due is not None:
             log.info("digest: due at %s while stopped; running it now", due.isoformat())
             self.scheduler.modify_job("digest", next_run_time=now)
@@ -358,12 +357,12 @@ class Daemon:
         reports: list[SendReport] | None = None
         try:
             if name == "retry":
-                reports = pipeline.send(settings, now=_utcnow, new_issue=False)
+                reports = send(settings, now=_utcnow, new_issue=False)
                 detail = describe_send(reports) if reports else "nothing left to retry"
             else:
-                detail = describe_build(pipeline.build(settings, now=now))
+                detail = describe_build(build(settings, now=now))
                 if name == "digest":
-                    reports = pipeline.send(settings, now=_utcnow)
+                    reports = send(settings, now=_utcnow)
                     detail += "; " + describe_send(reports)
         except LockedError:
             log.warning("%s: skipped, another publisher run holds the lock", name)
@@ -425,8 +424,7 @@ class Daemon:
         self, settings: Settings, name: str, when: datetime, status: str, detail: str
     ) -> None:
         try:
-            with Store.open(settings.paths.state) as store:
-                store.record_job(name, when, status, detail)
+            record_run(settings, name, when, status, detail)
         except PublisherError as exc:
             log.error("%s: cannot record the run: %s", name, exc)
 

@@ -67,7 +67,7 @@ def media_type(path: Path) -> str:
 
 
 # Answers the unsubscribe path: (query string, confirm) -> (status, HTML page). A POST
-# confirms; a GET must not change anything (see pipeline.unsubscribe_page).
+# confirms; a GET must not change anything (see mailing.unsubscribe).
 Unsubscribe = Callable[[str, bool], tuple[HTTPStatus, bytes]]
 # An RFC 8058 one-click body is "List-Unsubscribe=One-Click"; nothing we accept is larger.
 MAX_POST_BYTES = 64 * 1024
@@ -82,7 +82,7 @@ def make_server(
     """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
 
     ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
-    (``pipeline.unsubscribe_endpoint``); without it that path is a plain file path.
+    (``mailing.unsubscribe.unsubscribe_endpoint``); without it that path is a plain file path.
     Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
     """
     root = Path(out_dir).resolve()

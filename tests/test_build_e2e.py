@@ -20,9 +20,10 @@ import pytest
 from cli_helpers import build_argv
 from lxml import etree, html
 
-from publisher import pipeline
+from publisher.build import build
 from publisher.cli import main
 from publisher.config import PathSettings, ScheduleSettings, Settings
+from publisher.mailing.unsubscribe import unsubscribe_endpoint
 from publisher.serve import make_server
 
 FEEDS = ("feed.atom", "feed.rss")
@@ -167,7 +168,7 @@ def test_entries_have_distinct_updated_times(published: tuple[Path, Path, Path])
 def test_lock_held_exits_75(
     seeds_copy: Path, tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from publisher.publish import run_lock
+    from publisher.store import run_lock
 
     state = tmp_path / "state.db"
     with run_lock(state):
@@ -253,7 +254,7 @@ def test_every_link_to_the_site_answers(published: tuple[Path, Path, Path]) -> N
     _, out, state = published
     settings = Settings(paths=PathSettings(out=out, state=state))
     base = settings.base_url
-    endpoint = pipeline.unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
+    endpoint = unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
     server = make_server(out, "127.0.0.1", 0, endpoint)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -333,7 +334,7 @@ def test_the_digest_is_dated_in_the_schedules_time_zone(
         schedule=ScheduleSettings(timezone=timezone),
         jobs=1,
     )
-    pipeline.build(settings, now=datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    build(settings, now=datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
     out = settings.paths.out
     assert [p.name for p in (out / "digests").iterdir()] == [f"{day}.html"]
     long_day = f"{int(day[-2:])} November 2026"

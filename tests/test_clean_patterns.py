@@ -82,8 +82,10 @@ def test_family_names_are_unique() -> None:
         ("Advertisement", "ui_chrome"),
         ("ADVERTISING", "ui_chrome"),
         ("1 of 12", "ui_chrome"),  # a gallery's counter
-        ("Media caption Barack Obama: 'Great Britain has always been our best partner'",
-         "image_credit"),
+        (
+            "Media caption Barack Obama: 'Great Britain has always been our best partner'",
+            "image_credit",
+        ),
         ("The city was closed this year Credit: The Siberian Times", "caption"),
         ("In this Dec. 12, 2006, file photo, made available by NASA, astronauts work.", "caption"),
         ("An artist's illustration of a plume of water vapor on Europa.", "caption_lead"),

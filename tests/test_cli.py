@@ -151,7 +151,11 @@ def test_build_verbose_logs_what_happens(seeds_copy: Path, tmp_path: Path) -> No
         argv = build_argv(seeds_copy, tmp_path / "out", tmp_path / "state.db", *extra)
         return subprocess.run(
             [sys.executable, "-m", "publisher", *argv],
-            capture_output=True, text=True, check=True, env=subprocess_env(), cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=subprocess_env(),
+            cwd=tmp_path,
         ).stderr
 
     log = build("-v")

@@ -23,7 +23,7 @@ import pytest
 from cli_helpers import build_argv
 from lxml import etree
 
-from publisher import pipeline
+from publisher import build
 from publisher.config import Settings, load_settings
 
 SENTENCES = [
@@ -113,7 +113,7 @@ def test_build_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("stage", ["_drop_recurring", "_group_stories"])
+@pytest.mark.parametrize("stage", ["drop_recurring", "regroup_stories"])
 def test_build_killed_after_saving_is_finished_by_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
 ) -> None:
@@ -135,16 +135,16 @@ def test_build_killed_after_saving_is_finished_by_the_next_run(
             },
         )
 
-    pipeline.build(settings("reference"), now=NOW)
+    build.build(settings("reference"), now=NOW)
 
     def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the process dies here
 
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline, stage, killed)
+        patch.setattr(build, stage, killed)
         with pytest.raises(KeyboardInterrupt):
-            pipeline.build(settings("crashed"), now=NOW)
-    pipeline.build(settings("crashed"), now=NOW)
+            build.build(settings("crashed"), now=NOW)
+    build.build(settings("crashed"), now=NOW)
 
     def outputs(name: str) -> dict[str, bytes]:
         out = tmp_path / name / "out"
@@ -175,7 +175,7 @@ def test_workers_of_a_killed_build_do_not_live_on(tmp_path: Path) -> None:
     waiting for work that never comes, must end rather than pile up with every kill."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    _write_corpus(inbox, 0, 400)  # enough for a pool (pipeline.POOL_THRESHOLD)
+    _write_corpus(inbox, 0, 400)  # enough for a pool (build.pool.POOL_THRESHOLD)
     argv = build_argv(inbox, tmp_path / "out", tmp_path / "state.db", "-q")
     argv[argv.index("--jobs") + 1] = "2"
     process = subprocess.Popen(

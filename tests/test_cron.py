@@ -33,7 +33,7 @@ the new crossings are known.
 HOLDER = """
 import sys
 from pathlib import Path
-from publisher.publish import run_lock
+from publisher.store import run_lock
 with run_lock(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.read()
@@ -42,14 +42,19 @@ with run_lock(Path(sys.argv[1])):
 
 def _publisher(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "publisher", *args], cwd=tmp_path, env=subprocess_env(),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "publisher", *args],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def _build(tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return _publisher(tmp_path, "build", "--input", "in", "--out", "out",
-                      "--state", "state/state.db", "-q")
+    return _publisher(
+        tmp_path, "build", "--input", "in", "--out", "out", "--state", "state/state.db", "-q"
+    )
 
 
 @pytest.fixture
@@ -63,7 +68,10 @@ def site(tmp_path: Path) -> Path:
 def holder(site: Path) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(site / "state" / "state.db")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=subprocess_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
     )
     assert process.stdout is not None and process.stdout.readline() == "held\n"
     try:
@@ -81,9 +89,7 @@ def test_quiet_build_prints_nothing_when_all_is_well(site: Path) -> None:
     assert TITLE in (site / "out" / "feed.atom").read_text(encoding="utf-8")
 
 
-def test_overlapping_run_exits_75_with_one_line(
-    site: Path, holder: subprocess.Popen[str]
-) -> None:
+def test_overlapping_run_exits_75_with_one_line(site: Path, holder: subprocess.Popen[str]) -> None:
     for command in (["build", "--input", "in", "--out", "out"], ["send"]):
         result = _publisher(site, *command, "--state", "state/state.db", "-q")
         assert result.returncode == EX_TEMPFAIL, result.stderr

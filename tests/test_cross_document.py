@@ -7,7 +7,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from publisher import pipeline
+from publisher.build import build
 from publisher.clean import block_key
 from publisher.config import load_settings
 from publisher.store import Store
@@ -39,7 +39,7 @@ def _build(inbox: Path, tmp_path: Path) -> None:
         },
         cwd=tmp_path,
     )
-    pipeline.build(settings, now=NOW)
+    build(settings, now=NOW)
 
 
 def _gazette(tmp_path: Path, articles: int) -> Path:
@@ -55,7 +55,7 @@ def _gazette(tmp_path: Path, articles: int) -> Path:
 def _bodies(tmp_path: Path) -> dict[str, str]:
     with Store.open(tmp_path / "state.db") as store:
         return {
-            r.source_key.rsplit("/", 1)[1]: "\n".join(t for _, t in r.data["article"]["blocks"])
+            r.source_key.rsplit("/", 1)[1]: "\n".join(b.text for b in r.payload.article.blocks)
             for r in store.articles()
         }
 
@@ -99,7 +99,7 @@ def test_a_summary_never_quotes_a_dropped_line(tmp_path: Path) -> None:
         (inbox / f"{topic}.txt").write_text(f"{title}\n\n{FOOTER}\n\n{rest}")
     _build(inbox, tmp_path)
     with Store.open(tmp_path / "state.db") as store:
-        summaries = [" ".join(r.data["summary"]) for r in store.articles()]
+        summaries = [" ".join(r.payload.summary) for r in store.articles()]
     assert len(summaries) == 4
     for summary in summaries:
         assert FOOTER not in summary and "council voted" in summary

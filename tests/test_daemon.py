@@ -19,10 +19,9 @@ import pytest
 from cli_helpers import subprocess_env
 from smtp_helpers import smtp_server
 
-from publisher import pipeline
+from publisher.build import build
 from publisher.config import load_settings
-from publisher.publish import run_lock
-from publisher.store import Store
+from publisher.store import Store, run_lock
 
 WAIT = 20.0  # generous: a loaded CI machine is slow, a passing run is fast
 ARTICLES = {
@@ -69,12 +68,24 @@ def _write_article(directory: Path, name: str) -> str:
 
 
 def _config(site: Path, *, smtp_port: int | None = None, **schedule: str) -> None:
-    lines = ["[paths]", 'input = ["in"]', 'out = "out"', 'state = "state/state.db"', "",
-             "[schedule]"]
+    lines = [
+        "[paths]",
+        'input = ["in"]',
+        'out = "out"',
+        'state = "state/state.db"',
+        "",
+        "[schedule]",
+    ]
     lines += [f'{key} = "{value}"' for key, value in schedule.items()]
     if smtp_port is not None:
-        lines += ["", "[smtp]", 'host = "127.0.0.1"', f"port = {smtp_port}",
-                  'security = "none"', "timeout = 5"]
+        lines += [
+            "",
+            "[smtp]",
+            'host = "127.0.0.1"',
+            f"port = {smtp_port}",
+            'security = "none"',
+            "timeout = 5",
+        ]
     (site / "publisher.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -117,13 +128,28 @@ def site(tmp_path: Path) -> Path:
 def daemon(site: Path) -> Iterator[subprocess.Popen[str]]:
     """The daemon running in ``site``, logging to daemon.log; killed if a test leaves it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "daemon", "--config", "publisher.toml",
-         "--log-file", "daemon.log"],
-        cwd=site, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "daemon",
+            "--config",
+            "publisher.toml",
+            "--log-file",
+            "daemon.log",
+        ],
+        cwd=site,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        _wait_for(lambda: "daemon started" in _log_text(site) or process.poll() is not None,
-                  "the daemon to start", site / "daemon.log")
+        _wait_for(
+            lambda: "daemon started" in _log_text(site) or process.poll() is not None,
+            "the daemon to start",
+            site / "daemon.log",
+        )
         assert process.poll() is None, process.communicate()
         yield process
     finally:
@@ -160,8 +186,11 @@ def test_new_article_reaches_the_feed_and_sigterm_exits_0(site: Path) -> None:
     with daemon(site) as process:
         title = _write_article(site / "in", "ferry.txt")
         feed = site / "out" / "feed.atom"
-        _wait_for(lambda: feed.exists() and title in feed.read_text(encoding="utf-8"),
-                  "the article in feed.atom", site / "daemon.log")
+        _wait_for(
+            lambda: feed.exists() and title in feed.read_text(encoding="utf-8"),
+            "the article in feed.atom",
+            site / "daemon.log",
+        )
         _wait_for(lambda: "build: 1 seen, 1 new" in _log_text(site), "the run's log line")
         _stop(process)
     log = _log_text(site)
@@ -179,21 +208,33 @@ def test_one_digest_per_batch_of_new_articles(site: Path, smtp: tuple[_Sink, int
         store.put_subscriber("reader@example.org", "Reader", "active", datetime.now(UTC))
     with daemon(site) as process:
         _write_article(site / "in", "ferry.txt")
-        _wait_for(lambda: _digests(site) == [1] and len(sink.messages) == 1,
-                  "the first digest", site / "daemon.log")
+        _wait_for(
+            lambda: _digests(site) == [1] and len(sink.messages) == 1,
+            "the first digest",
+            site / "daemon.log",
+        )
         # Nothing new: later runs send nothing.
-        _wait_for(lambda: _log_text(site).count("no digest: nothing new") >= 2,
-                  "two digest runs with nothing new", site / "daemon.log")
+        _wait_for(
+            lambda: _log_text(site).count("no digest: nothing new") >= 2,
+            "two digest runs with nothing new",
+            site / "daemon.log",
+        )
         assert _digests(site) == [1] and len(sink.messages) == 1
         # Two articles arrive while another run holds the lock: the daemon skips, then
         # sends both in one issue.
         with run_lock(state):
             _write_article(site / "in", "library.txt")
             _write_article(site / "in", "orchard.txt")
-            _wait_for(lambda: "digest: skipped, another publisher run holds the lock"
-                      in _log_text(site), "a skipped run", site / "daemon.log")
-        _wait_for(lambda: _digests(site) == [1, 2] and len(sink.messages) == 2,
-                  "the second digest", site / "daemon.log")
+            _wait_for(
+                lambda: "digest: skipped, another publisher run holds the lock" in _log_text(site),
+                "a skipped run",
+                site / "daemon.log",
+            )
+        _wait_for(
+            lambda: _digests(site) == [1, 2] and len(sink.messages) == 2,
+            "the second digest",
+            site / "daemon.log",
+        )
         _stop(process, signal.SIGINT)
     assert "digest: 3 seen, 2 new" in _log_text(site)
     assert "sent to 1" in _log_text(site)
@@ -204,7 +245,7 @@ def test_digest_missed_while_stopped_is_sent_once_on_start(site: Path) -> None:
     _write_article(site / "in", "ferry.txt")
     settings = load_settings(site / "publisher.toml")
     now = datetime.now(UTC)
-    pipeline.build(settings, now=now)
+    build(settings, now=now)
     with Store.open(settings.paths.state) as store:
         # The last digest went out 61 minutes ago: one fell due a minute ago, while stopped.
         store.record_job("digest", now - timedelta(minutes=61), "ok")
@@ -229,8 +270,11 @@ def test_sighup_reloads_the_config(site: Path) -> None:
         _config(site, build="1s", digest="")
         process.send_signal(signal.SIGHUP)
         feed = site / "out" / "feed.atom"
-        _wait_for(lambda: feed.exists() and title in feed.read_text(encoding="utf-8"),
-                  "the article after the reload", site / "daemon.log")
+        _wait_for(
+            lambda: feed.exists() and title in feed.read_text(encoding="utf-8"),
+            "the article after the reload",
+            site / "daemon.log",
+        )
         _stop(process)
     assert "configuration reloaded: build '1s'" in _log_text(site)
 
@@ -239,7 +283,11 @@ def test_nothing_to_schedule_is_a_config_error(site: Path) -> None:
     _config(site, build="", digest="")
     result = subprocess.run(
         [sys.executable, "-m", "publisher", "daemon", "--config", "publisher.toml"],
-        cwd=site, env=subprocess_env(), capture_output=True, text=True, timeout=30,
+        cwd=site,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "both empty" in result.stderr

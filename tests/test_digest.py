@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from publisher.config import DigestSettings, PathSettings, Settings, SiteSettings
-from publisher.digest import MAX_HTML_BYTES, build_digest, digest_id_for
-from publisher.mail import personalise
+from publisher.mailing.message import personalise
 from publisher.models import Article, Block, Digest, Entry
+from publisher.render.digest import MAX_HTML_BYTES, build_digest, digest_id_for
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 GOLDEN = Path(__file__).parent / "golden" / "digest"
@@ -137,8 +137,11 @@ def test_each_story_has_title_source_date_summary_and_links() -> None:
 def test_near_duplicates_are_grouped_under_their_leader() -> None:
     digest = _build()
     assert "Trains run again" not in digest.html and "Trains run again" not in digest.text
-    assert re.search(r'Also reported by <a href="https://news.example.org/articles/story-2.html"'
-                     r"[^>]*>Daily Post</a>", digest.html)
+    assert re.search(
+        r'Also reported by <a href="https://news.example.org/articles/story-2.html"'
+        r"[^>]*>Daily Post</a>",
+        digest.html,
+    )
     assert "Also reported by: Daily Post <https://news.example.org/articles/story-2.html>" in (
         digest.text
     )
@@ -168,8 +171,11 @@ def test_past_max_items_the_rest_is_counted_with_an_archive_link() -> None:
     )
     digest = _build([_entry(n) for n in range(1, 6)], settings)
     assert digest.html.count('class="item"') == 2
-    assert re.search(r'<a href="https://news.example.org/index.html"[^>]*>3 more stories in the '
-                     r"archive</a>", digest.html)
+    assert re.search(
+        r'<a href="https://news.example.org/index.html"[^>]*>3 more stories in the '
+        r"archive</a>",
+        digest.html,
+    )
     assert "3 more stories in the archive: https://news.example.org/index.html" in digest.text
     assert digest.entry_ids == ("e1", "e2", "e3", "e4", "e5")  # all go out in this issue
 
@@ -374,10 +380,18 @@ def _chromium(tmp_path: Path, page: Path, *flags: str) -> str:
         pytest.skip("chromium is not installed")
     result = subprocess.run(
         [
-            browser, "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=800,1600", *flags, page.as_uri(),
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=800,1600",
+            *flags,
+            page.as_uri(),
         ],
         capture_output=True,
         timeout=120,

@@ -19,14 +19,15 @@ from typing import Any
 
 import pytest
 
-from publisher import pipeline
+from publisher.build import build, pool
 from publisher.cli import main
 from publisher.config import Settings, load_settings
 from publisher.models import Article
+from publisher.preview import clean_paths
 
 REPO = Path(__file__).resolve().parent.parent
 FIXED = datetime(2026, 5, 4, 6, 30, tzinfo=UTC)
-# Enough articles that the pool is really used (pipeline.POOL_THRESHOLD is 64).
+# Enough articles that the pool is really used (build.pool.POOL_THRESHOLD is 64).
 ARTICLES = 100
 
 
@@ -73,7 +74,7 @@ def outputs(out: Path) -> dict[str, bytes]:
 def serial(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """Every output file of a build with --jobs 1."""
     run = tmp_path_factory.mktemp("serial")
-    report = pipeline.build(settings_for(corpus, run, 1), now=FIXED)
+    report = build(settings_for(corpus, run, 1), now=FIXED)
     assert report.new > ARTICLES * 0.8
     return outputs(run / "out")
 
@@ -88,14 +89,14 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
             sizes.append(max_workers or 0)
             super().__init__(max_workers=max_workers, **options)
 
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", Counted)
     yield sizes
 
 
 def test_two_jobs_write_the_same_bytes_as_one(
     corpus: Path, serial: dict[str, bytes], tmp_path: Path, pools: list[int]
 ) -> None:
-    pipeline.build(settings_for(corpus, tmp_path, 2), now=FIXED)
+    build(settings_for(corpus, tmp_path, 2), now=FIXED)
     assert pools == [2]
     parallel = outputs(tmp_path / "out")
     assert sorted(parallel) == sorted(serial)
@@ -116,7 +117,7 @@ def test_no_two_variants_of_a_page_are_alike(tmp_path: Path) -> None:
             path = tmp_path / page.site / f"{number}-{index}.{extension}"
             path.parent.mkdir(exist_ok=True)
             path.write_text(module.variant(page, index, random.Random(index), dev=dev), "utf-8")
-    cleaned = list(pipeline.clean_paths([tmp_path], settings_for(tmp_path, tmp_path, 1)))
+    cleaned = list(clean_paths([tmp_path], settings_for(tmp_path, tmp_path, 1)))
     rejected = [item for item in cleaned if not isinstance(item, Article)]
     assert rejected == []
     bodies = {a.source: "\n".join(b.text for b in a.blocks) for a in cleaned}
@@ -132,7 +133,7 @@ def test_no_two_variants_of_a_page_are_alike(tmp_path: Path) -> None:
 def test_small_batches_stay_in_process(tmp_path: Path, pools: list[int]) -> None:
     inbox = tmp_path / "in"
     _corpus_module().generate(3, inbox, dev=False)
-    report = pipeline.build(settings_for(inbox, tmp_path, 2), now=FIXED)
+    report = build(settings_for(inbox, tmp_path, 2), now=FIXED)
     assert report.new + len(report.skipped) == 3
     assert pools == []
 
@@ -142,7 +143,7 @@ def test_any_executor_gets_the_work(
 ) -> None:
     """The Executor seam: a caller's executor is used as given, even for --jobs 1."""
     with ProcessPoolExecutor(max_workers=2) as executor:
-        pipeline.build(settings_for(corpus, tmp_path, 1), now=FIXED, executor=executor)
+        build(settings_for(corpus, tmp_path, 1), now=FIXED, executor=executor)
     assert pools == []  # the pipeline starts no pool of its own
     assert outputs(tmp_path / "out") == serial
 
@@ -154,25 +155,29 @@ def test_dask_cluster_writes_the_same_bytes(
         "distributed", reason="dask.distributed is not installed (pip install 'publisher[dask]')"
     )
     with (
-        distributed.LocalCluster(
-            n_workers=1, processes=False, dashboard_address=None
-        ) as cluster,
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
         distributed.Client(cluster) as client,
     ):
-        pipeline.build(
-            settings_for(corpus, tmp_path, 1), now=FIXED, executor=client.get_executor()
-        )
+        build(settings_for(corpus, tmp_path, 1), now=FIXED, executor=client.get_executor())
         assert outputs(tmp_path / "out") == serial
         # And through the command line, against the running scheduler's address.
         cli_run = tmp_path / "cli"
         status = main(
             [
-                "build", "--input", str(corpus), "--out", str(cli_run / "out"),
-                "--state", str(cli_run / "state.db"), "-q",
-                "--executor", cluster.scheduler_address,
+                "build",
+                "--input",
+                str(corpus),
+                "--out",
+                str(cli_run / "out"),
+                "--state",
+                str(cli_run / "state.db"),
+                "-q",
+                "--executor",
+                cluster.scheduler_address,
             ]
         )
     assert status == 0
+
     # The command line runs on the real clock: same files, but the digest issue and the
     # month page of undated articles are named after today.
     def dated(names: Iterable[str]) -> list[str]:
@@ -190,8 +195,15 @@ def test_executor_option_without_dask_is_a_clear_error(
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     status = main(
         [
-            "build", "--input", str(tmp_path), "--out", str(tmp_path / "out"),
-            "--state", str(tmp_path / "state.db"), "--executor", "tcp://127.0.0.1:8786",
+            "build",
+            "--input",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+            "--state",
+            str(tmp_path / "state.db"),
+            "--executor",
+            "tcp://127.0.0.1:8786",
         ]
     )
     assert status == 2

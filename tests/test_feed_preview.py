@@ -17,7 +17,7 @@ import lxml.html
 import pytest
 from test_feeds_helpers import make_settings, newest_first
 
-from publisher.feeds import render_feeds
+from publisher.render.feeds import render_feeds
 from publisher.serve import make_server
 
 CHROMIUM = next(

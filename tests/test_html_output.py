@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html
 
-from publisher.archive import Archive, relative_link
 from publisher.config import Settings
 from publisher.models import Article, Block, Entry
+from publisher.render.archive import Archive, relative_link
 
 WHEN = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 FOCUSABLE = "//a[@href] | //button | //input | //select | //textarea | //*[@tabindex]"

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from publisher import archive, pipeline
+from publisher.build import build as run_build
+from publisher.build import outputs
 from publisher.config import Settings, load_settings
+from publisher.models import RunReport
+from publisher.render import archive
+from publisher.render.templating import BUILTIN_TEMPLATES
 from publisher.store import Store
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -45,7 +49,7 @@ def add(inbox: Path, n: int) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setattr(pipeline, "INDEX_SIZE", INDEX_SIZE)
+    monkeypatch.setattr(outputs, "INDEX_SIZE", INDEX_SIZE)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for n in range(21):
@@ -61,8 +65,8 @@ def settings(tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
 
 
-def build(settings: Settings, minutes: int = 0) -> pipeline.RunReport:
-    return pipeline.build(settings, now=T0 + timedelta(minutes=minutes))
+def build(settings: Settings, minutes: int = 0) -> RunReport:
+    return run_build(settings, now=T0 + timedelta(minutes=minutes))
 
 
 def inbox_of(settings: Settings) -> Path:
@@ -105,8 +109,8 @@ def test_noop_rebuild_reads_no_article_and_writes_nothing(
     def fail(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a no-op build loaded article records")
 
-    monkeypatch.setattr(pipeline.Store, "light_articles", fail)
-    monkeypatch.setattr(pipeline.Store, "articles_by_id", fail)
+    monkeypatch.setattr(Store, "light_articles", fail)
+    monkeypatch.setattr(Store, "articles_by_id", fail)
     report = build(settings, minutes=5)
     assert (report.new, report.changed, report.unchanged, report.written) == (0, 0, 21, ())
     after = {p: p.read_bytes() for p in settings.paths.out.rglob("*") if p.is_file()}
@@ -143,9 +147,7 @@ def test_a_new_month_leaves_the_older_months_alone(settings: Settings) -> None:
     assert archived == [MARCH, "archive/2026-04.html"]
     add(inbox_of(settings), 22)
     later = build(settings, minutes=41 * 24 * 60)
-    assert sorted(w for w in later.written if w.startswith("archive/")) == [
-        "archive/2026-04.html"
-    ]
+    assert sorted(w for w in later.written if w.startswith("archive/")) == ["archive/2026-04.html"]
 
 
 def test_changed_article_rewrites_its_own_page_only(settings: Settings) -> None:
@@ -182,7 +184,7 @@ def test_changed_template_rerenders_everything_it_shapes(
     build(settings)
     templates = tmp_path / "templates"
     templates.mkdir()
-    builtin = (Path(pipeline.__file__).parent.parent / "templates" / "article.html.j2")
+    builtin = BUILTIN_TEMPLATES / "article.html.j2"
     (templates / "article.html.j2").write_text(
         builtin.read_text("utf-8").replace("{% block main %}", "{% block main %}<!-- mine -->"),
         "utf-8",
@@ -209,7 +211,7 @@ def test_a_template_edited_between_builds_of_one_process_is_used(
     # A daemon builds again and again in one process, with the same settings.
     templates = tmp_path / "templates"
     templates.mkdir()
-    builtin = Path(pipeline.__file__).parent.parent / "templates" / "article.html.j2"
+    builtin = BUILTIN_TEMPLATES / "article.html.j2"
     mine = templates / "article.html.j2"
     mine.write_text(builtin.read_text("utf-8"), "utf-8")
     custom = load_settings(
@@ -235,7 +237,7 @@ def test_a_template_in_a_subdirectory_shapes_the_pages_too(
 ) -> None:
     templates = tmp_path / "templates"
     (templates / "partials").mkdir(parents=True)
-    builtin = Path(pipeline.__file__).parent.parent / "templates" / "article.html.j2"
+    builtin = BUILTIN_TEMPLATES / "article.html.j2"
     (templates / "article.html.j2").write_text(
         builtin.read_text("utf-8").replace(
             "{% block main %}", '{% block main %}{% include "partials/note.html.j2" %}'

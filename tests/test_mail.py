@@ -17,19 +17,14 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 from smtp_helpers import free_port, smtp_server
 
-from publisher import pipeline
 from publisher.cli import main
 from publisher.config import DigestSettings, Settings, SiteSettings, SmtpSettings
-from publisher.digest import build_digest
 from publisher.errors import DeliveryError
-from publisher.mail import (
-    GIVE_UP_AFTER,
-    SendReport,
-    add_subscribers,
-    remove_subscriber,
-    send_digest,
-)
+from publisher.mailing import issues
+from publisher.mailing.delivery import GIVE_UP_AFTER, SendReport, send_digest
+from publisher.mailing.subscribers import add_subscribers, remove_subscriber
 from publisher.models import Article, Block, Digest, Entry
+from publisher.render.digest import build_digest
 from publisher.store import Store
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -122,8 +117,13 @@ def _save(digest: Digest, store: Store) -> None:
     # What the pipeline does before sending: deliveries reference the stored issue.
     if not store.digests():
         store.save_digest(
-            digest.id, digest.created, digest.subject, digest.entry_ids,
-            digest.html, digest.text, digest.message,
+            digest.id,
+            digest.created,
+            digest.subject,
+            digest.entry_ids,
+            digest.html,
+            digest.text,
+            digest.message,
         )
 
 
@@ -275,9 +275,7 @@ def test_a_server_deferring_everyone_costs_one_address_s_retries_not_each_one_s(
     assert _send(digest, store, settings, []).sent == tuple(RECIPIENTS)
 
 
-def test_5xx_is_recorded_and_reported_per_address(
-    server: tuple[Server, int], store: Store
-) -> None:
+def test_5xx_is_recorded_and_reported_per_address(server: tuple[Server, int], store: Store) -> None:
     handler, port = server
     handler.refuse = {"bob@example.net"}
     settings = _settings(port)
@@ -461,7 +459,7 @@ def test_send_retry_finishes_the_unfinished_issue_and_freezes_no_new_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     handler, port = server
-    monkeypatch.setitem(pipeline.send.__kwdefaults__, "sleep", [].append)
+    monkeypatch.setitem(issues.send.__kwdefaults__, "sleep", [].append)
     out, state = tmp_path / "out", tmp_path / "state.db"
     _write_config(workdir, seeds_copy, out, state, port)
     assert main(["build", "-q"]) == 0

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from test_feeds_helpers import edit_text, make_settings, newest_first
 
-from publisher.feeds import atom_id, render_feeds
 from publisher.models import Entry
+from publisher.render.feeds import atom_id, render_feeds
 
 NEWSBOAT = shutil.which("newsboat")
 SETTINGS = make_settings()

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from publisher import pipeline
 from publisher.clean import clean, scoring
 from publisher.config import Settings
-from publisher.feeds import render_feeds
-from publisher.models import Article, Entry, RawDocument, Rejected
+from publisher.ids import text_hash
+from publisher.models import Article, Block, Entry, RawDocument, Rejected
+from publisher.render.feeds import render_feeds
 from publisher.sources import decode
-from publisher.store import EncodedData, Store
+from publisher.store.payload import StoredArticle, encode_article, encode_stored
 from publisher.summarize import split_sentences, summarize, summarize_text
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -168,24 +168,39 @@ def test_summaries_respect_their_budget(text: str, sentences: int, words: int) -
 
 @settings(max_examples=100, deadline=None)
 @given(TEXT, st.lists(TEXT, max_size=4), st.lists(st.tuples(TEXT, st.integers(0, 9)), max_size=4))
-def test_a_payload_with_its_article_encoded_apart_is_the_same_text(
+def test_a_stored_article_is_one_sorted_json_text_and_decodes_to_itself(
     text: str, summary: list[str], terms: list[tuple[str, int]]
 ) -> None:
-    article = {"title": text, "blocks": [["paragraph", text]], "published": None}
-    rest = {
-        "summary": summary,
-        "keywords": summary[:2],
-        "reading_minutes": 1,
-        "terms": [list(pair) for pair in terms],
-        "fingerprint": [3, 1],
-    }
-    whole = Store.encode_data({"article": article, **rest})
-    assert pipeline._with_article(Store.encode_data(article), rest) == whole
-    assert pipeline._with_article(Store.encode_data(article), {}) == Store.encode_data(
-        {"article": article}
+    article = Article(
+        source="a.txt",
+        key="a.txt",
+        title=text,
+        blocks=(Block("paragraph", text), Block("item", text[::-1])),
+        published=datetime(2026, 11, 21, 7, 30, tzinfo=UTC),
     )
-    assert dict(EncodedData(whole)) == json.loads(whole)
-    assert Store.encode_data(EncodedData(whole)) == whole
+    stored = StoredArticle(
+        article=article,
+        summary=tuple(summary),
+        keywords=tuple(summary[:2]),
+        reading_minutes=1,
+        terms=tuple(terms),
+        fingerprint=(3, 1),
+    )
+    whole = stored.encode()
+    # The article's part, encoded apart (in a worker), makes the same text.
+    assert (
+        encode_stored(
+            encode_article(article),
+            summary=summary,
+            keywords=summary[:2],
+            reading_minutes=1,
+            terms=terms,
+            fingerprint=(3, 1),
+        )
+        == whole
+    )
+    assert whole == json.dumps(json.loads(whole), ensure_ascii=False, sort_keys=True)
+    assert StoredArticle.decode(whole) == stored
 
 
 SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\xa0", "\u2028", "\u3000", "\x1f", ""])
@@ -197,7 +212,7 @@ def test_the_body_hash_is_of_the_text_with_its_spaces_folded(texts: tuple[str, .
     title, *blocks = texts
     folded = " ".join((title + "\n" + "\n\n".join(blocks)).split())
     expected = hashlib.sha256(folded.encode("utf-8")).hexdigest()
-    assert pipeline._text_hash(title, blocks) == expected
+    assert text_hash(title, blocks) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from publisher import pipeline
+from publisher import schedule
 from publisher.config import PathSettings, ScheduleSettings, Settings
 from publisher.errors import ConfigError
-from publisher.mail import SendReport
+from publisher.mailing.delivery import SendReport
 from publisher.models import Rejected, RunReport
-from publisher.publish import run_lock
 from publisher.schedule import (
     Daemon,
     cron_day_of_week,
@@ -28,7 +27,7 @@ from publisher.schedule import (
     missed_fire_time,
     parse_interval,
 )
-from publisher.store import Store
+from publisher.store import Store, run_lock
 
 FRIDAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 2026-11-22 is a Sunday
 
@@ -43,8 +42,9 @@ def _next(spec: str, after: datetime, tz: str = "UTC") -> datetime:
 
 def _settings(tmp_path: Path, **schedule: object) -> Settings:
     return Settings(
-        paths=PathSettings(input=(tmp_path / "in",), out=tmp_path / "out",
-                           state=tmp_path / "state.db"),
+        paths=PathSettings(
+            input=(tmp_path / "in",), out=tmp_path / "out", state=tmp_path / "state.db"
+        ),
         schedule=ScheduleSettings(**schedule),  # type: ignore[arg-type]
     )
 
@@ -111,8 +111,12 @@ def test_day_of_month_or_day_of_week_as_in_cron() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "interval"),
-    [("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)),
-     (" 1h ", timedelta(hours=1)), ("2d", timedelta(days=2))],
+    [
+        ("30s", timedelta(seconds=30)),
+        ("15m", timedelta(minutes=15)),
+        (" 1h ", timedelta(hours=1)),
+        ("2d", timedelta(days=2)),
+    ],
 )
 def test_intervals(spec: str, interval: timedelta) -> None:
     assert parse_interval(spec) == interval
@@ -149,14 +153,19 @@ def test_missed_digest_window(tmp_path: Path) -> None:
     # Too late: past the grace window, the next scheduled run will take it.
     assert missed_fire_time(settings, "digest", yesterday, due + timedelta(minutes=90)) is None
     # Already sent at 07:00: nothing missed.
-    assert missed_fire_time(settings, "digest", due + timedelta(seconds=3),
-                            due + timedelta(minutes=30)) is None
+    assert (
+        missed_fire_time(
+            settings, "digest", due + timedelta(seconds=3), due + timedelta(minutes=30)
+        )
+        is None
+    )
     # Never run (a fresh install): wait for the first scheduled time.
     assert missed_fire_time(settings, "digest", None, due + timedelta(minutes=30)) is None
     hourly = _settings(tmp_path, digest="1h", misfire_grace=3600)
     last = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
-    assert missed_fire_time(hourly, "digest", last, last + timedelta(minutes=70)) == last + \
-        timedelta(hours=1)
+    assert missed_fire_time(
+        hourly, "digest", last, last + timedelta(minutes=70)
+    ) == last + timedelta(hours=1)
     assert missed_fire_time(hourly, "digest", last, last + timedelta(minutes=50)) is None
 
 
@@ -190,9 +199,7 @@ def test_a_job_that_finds_the_lock_held_is_skipped(
     assert last[2].startswith("0 seen, 0 new")
 
 
-def test_stop_lets_the_running_job_finish(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_stop_lets_the_running_job_finish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started, release = threading.Event(), threading.Event()
 
     def slow_build(settings: Settings, *, now: datetime) -> RunReport:
@@ -200,7 +207,7 @@ def test_stop_lets_the_running_job_finish(
         assert release.wait(10)
         return RunReport(seen=1, new=1, changed=0, unchanged=0, skipped=(), written=())
 
-    monkeypatch.setattr(pipeline, "build", slow_build)
+    monkeypatch.setattr(schedule, "build", slow_build)
     settings = _settings(tmp_path, build="1s", digest="")
     daemon = Daemon(settings, None)
     daemon._schedule(settings)
@@ -237,10 +244,8 @@ def test_deferred_recipients_are_retried_soon_with_growing_delays(
         sends.append(new_issue)
         return outcomes[len(sends) - 1]
 
-    monkeypatch.setattr(pipeline, "send", send)
-    monkeypatch.setattr(
-        pipeline, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ())
-    )
+    monkeypatch.setattr(schedule, "send", send)
+    monkeypatch.setattr(schedule, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ()))
     settings = _settings(tmp_path, build="", digest="0 7 * * *")
     daemon = Daemon(settings, None)
     daemon._schedule(settings)
@@ -273,10 +278,8 @@ def test_a_stop_during_a_send_does_not_deadlock_the_retry_planning(
         assert release.wait(10)
         return [SendReport("2026-11-20", deferred=(("b@example.org", "451"),))]
 
-    monkeypatch.setattr(pipeline, "send", slow_send)
-    monkeypatch.setattr(
-        pipeline, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ())
-    )
+    monkeypatch.setattr(schedule, "send", slow_send)
+    monkeypatch.setattr(schedule, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ()))
     settings = _settings(tmp_path, build="", digest="1s")
     daemon = Daemon(settings, None)
     daemon._schedule(settings)
@@ -331,12 +334,19 @@ def test_reload_of_an_unreadable_config_is_logged_and_keeps_the_old_one(
 
 
 def test_run_descriptions() -> None:
-    report = RunReport(seen=5, new=2, changed=1, unchanged=2,
-                       skipped=(Rejected("x.txt", "empty"),), written=("feed.atom",))
+    report = RunReport(
+        seen=5,
+        new=2,
+        changed=1,
+        unchanged=2,
+        skipped=(Rejected("x.txt", "empty"),),
+        written=("feed.atom",),
+    )
     assert describe_build(report) == (
         "5 seen, 2 new, 1 changed, 2 unchanged, 1 skipped, 1 files written"
     )
     assert describe_send([]) == "no digest: nothing new"
-    sent = SendReport("2026-11-20", sent=("a@example.org", "b@example.org"),
-                      deferred=(("c@example.org", "451"),))
+    sent = SendReport(
+        "2026-11-20", sent=("a@example.org", "b@example.org"), deferred=(("c@example.org", "451"),)
+    )
     assert describe_send([sent]) == "digest 2026-11-20 sent to 2, 1 left for the next run"

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher import publish
+from publisher import output
 from publisher.errors import LockedError, PublisherError
-from publisher.publish import publish_staged, run_lock, stage_file, write_files
-from publisher.store import MIGRATIONS, SCHEMA_VERSION, ArticleRecord, Store, TermCounts
+from publisher.output import publish_staged, stage_file, write_files
+from publisher.store import ArticleRecord, Store, TermCounts, run_lock
+from publisher.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ def _record(key: str = "seeds/a.txt", **changes: object) -> ArticleRecord:
         duplicate_of=None,
         story=None,
         digest_id=None,
-        data={"x": 1},
+        data='{"x": 1}',
     )
     values.update(changes)
     return ArticleRecord(**values)  # type: ignore[arg-type]
@@ -55,10 +56,14 @@ def test_an_older_database_is_migrated_keeping_its_deliveries(tmp_path: Path) ->
     path = tmp_path / "state.db"
     old = sqlite3.connect(path)
     old.executescript("".join(MIGRATIONS[:3]) + "PRAGMA user_version = 3;")
-    old.execute("INSERT INTO digests VALUES ('2026-11-20', '2026-11-20T07:00:00Z', 's', '[]', "
-                "'h', 't', x'00')")
-    old.execute("INSERT INTO deliveries VALUES ('2026-11-20', 'a@example.com', 'pending', 1, "
-                "'451 later', '2026-11-20T08:00:00Z')")
+    old.execute(
+        "INSERT INTO digests VALUES ('2026-11-20', '2026-11-20T07:00:00Z', 's', '[]', "
+        "'h', 't', x'00')"
+    )
+    old.execute(
+        "INSERT INTO deliveries VALUES ('2026-11-20', 'a@example.com', 'pending', 1, "
+        "'451 later', '2026-11-20T08:00:00Z')"
+    )
     old.commit()
     old.close()
     with Store.open(path) as store:
@@ -184,16 +189,16 @@ def test_a_failed_write_leaves_the_old_files_and_no_temporary(
 def test_a_failed_flush_publishes_nothing_and_leaves_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names = [f"{n:02d}.html" for n in range(3 * publish.FLUSH_BATCH + 1)]
+    names = [f"{n:02d}.html" for n in range(3 * output.FLUSH_BATCH + 1)]
     write_files(tmp_path, {name: b"old" for name in names})
-    real_fsync = publish._fsync
+    real_fsync = output._fsync
 
     def failing_on_one(path: str | Path) -> None:
         if ".05.html." in str(path):
             raise OSError(5, "Input/output error")
         real_fsync(path)
 
-    monkeypatch.setattr(publish, "_fsync", failing_on_one)
+    monkeypatch.setattr(output, "_fsync", failing_on_one)
     with pytest.raises(PublisherError, match="Input/output error"):
         write_files(tmp_path, {name: b"new" for name in names})
     assert sorted(os.listdir(tmp_path)) == names
@@ -201,7 +206,7 @@ def test_a_failed_flush_publishes_nothing_and_leaves_no_temporary(
 
 
 def test_a_failed_staging_publishes_nothing_and_leaves_no_temporary(tmp_path: Path) -> None:
-    """Workers stage files (publish.stage_file) and the parent renames them: when staging
+    """Workers stage files (output.stage_file) and the parent renames them: when staging
     one of them fails, none is published and the staged temporaries go."""
     write_files(tmp_path, {"a.html": b"old a", "b.html": b"old b"})
 
@@ -240,7 +245,7 @@ def test_lock_of_a_killed_run_is_not_kept_by_a_child_that_outlives_it(tmp_path: 
         [
             sys.executable,
             "-c",
-            "import os, time; from pathlib import Path; from publisher.publish import run_lock\n"
+            "import os, time; from pathlib import Path; from publisher.store import run_lock\n"
             f"with run_lock(Path({str(state)!r})):\n"
             "    if os.fork() == 0:\n"
             "        print(os.getpid(), flush=True)  # the child runs: its fork is complete\n"
@@ -268,7 +273,7 @@ def test_lock_is_exclusive_across_processes_and_dies_with_its_holder(tmp_path: P
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from publisher.publish import run_lock\n"
+            "import sys, time; from pathlib import Path; from publisher.store import run_lock\n"
             f"with run_lock(Path({str(state)!r})):\n    print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

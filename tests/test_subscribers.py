@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from publisher.cli import main
-from publisher.mail import (
+from publisher.mailing.subscribers import (
     AddressError,
     add_subscribers,
     import_csv,
@@ -91,9 +91,7 @@ def test_unsubscribed_stays_unsubscribed_until_added_explicitly(
     assert _status(store)["ann@example.com"] == "active"
 
 
-def test_removing_an_unknown_address_blocks_a_later_import(
-    store: Store, tmp_path: Path
-) -> None:
+def test_removing_an_unknown_address_blocks_a_later_import(store: Store, tmp_path: Path) -> None:
     assert remove_subscriber(store, "cy@example.org", NOW) is False
     people = tmp_path / "people.csv"
     people.write_text("cy@example.org\n", encoding="utf-8")
@@ -101,13 +99,11 @@ def test_removing_an_unknown_address_blocks_a_later_import(
     assert _status(store) == {"cy@example.org": "unsubscribed"}
 
 
-def test_import_reads_a_header_names_and_reports_bad_lines(
-    store: Store, tmp_path: Path
-) -> None:
+def test_import_reads_a_header_names_and_reports_bad_lines(store: Store, tmp_path: Path) -> None:
     people = tmp_path / "people.csv"
     people.write_text(
         "\ufeffName,Email\nAnn Lee,ANN@example.com\n\n,bad@@example.com\n"
-        "Duplicate,ann@example.com\n\"Lee, Bob\",bob@example.com\n"
+        'Duplicate,ann@example.com\n"Lee, Bob",bob@example.com\n'
         "<eve@example.net>,eve@example.com\n",
         encoding="utf-8",
     )

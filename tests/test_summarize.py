@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from publisher.models import Article, Block
-from publisher.sentences import _FOLDS_TO_ASCII, is_bad_opening, is_junk
 from publisher.summarize import (
     choose_keywords,
     group_stories,
@@ -18,6 +17,7 @@ from publisher.summarize import (
     summarize,
     summarize_text,
 )
+from publisher.summarize.sentences import _FOLDS_TO_ASCII, is_bad_opening, is_junk
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # The body of each seed by hand: (title line, body line ranges), 1-based and inclusive; the
@@ -390,11 +390,11 @@ def test_a_quotation_over_two_sentences_is_one_sentence() -> None:
     # fact went with them.
     lead = (
         "Walter Mondale was released from the Mayo Clinic on Saturday, a spokeswoman said. "
-        '"He\'s doing well. We treated him for flu and cold symptoms and he was released '
+        "\"He's doing well. We treated him for flu and cold symptoms and he was released "
         'today," she said. Mondale, 87, was diagnosed after a routine checkup.'
     )
     assert split_sentences(lead)[1] == (
-        '"He\'s doing well. We treated him for flu and cold symptoms and he was released '
+        "\"He's doing well. We treated him for flu and cold symptoms and he was released "
         'today," she said.'
     )
     assert "flu and cold symptoms" in " ".join(summarize(article(lead)).sentences)

@@ -28,12 +28,18 @@ import pytest
 from cli_helpers import subprocess_env
 from smtp_helpers import smtp_server
 
-from publisher import pipeline
 from publisher.config import DigestSettings, PathSettings, Settings, SiteSettings, SmtpSettings
-from publisher.digest import build_digest
 from publisher.errors import PublisherError
-from publisher.mail import add_subscribers, personalise, send_digest, unsubscribe_token
+from publisher.mailing.delivery import send_digest
+from publisher.mailing.message import personalise
+from publisher.mailing.subscribers import add_subscribers, list_subscribers
+from publisher.mailing.unsubscribe import (
+    unsubscribe_endpoint,
+    unsubscribe_page,
+    unsubscribe_token,
+)
 from publisher.models import Article, Block, Digest, Entry
+from publisher.render.digest import build_digest
 from publisher.serve import Unsubscribe, make_server
 from publisher.store import Store
 
@@ -134,7 +140,7 @@ def serving(out: Path, endpoint: tuple[str, Unsubscribe]) -> Iterator[tuple[str,
 @pytest.fixture
 def server(settings: Settings) -> Iterator[tuple[str, int]]:
     clock = lambda: NOW + timedelta(hours=1)  # noqa: E731
-    with serving(settings.paths.out, pipeline.unsubscribe_endpoint(settings, clock)) as address:
+    with serving(settings.paths.out, unsubscribe_endpoint(settings, clock)) as address:
         yield address
 
 
@@ -162,7 +168,7 @@ def one_click_link(message: EmailMessage) -> str:
 
 
 def active(settings: Settings) -> list[str]:
-    return [s.address for s in pipeline.list_subscribers(settings)]
+    return [s.address for s in list_subscribers(settings)]
 
 
 def test_one_click_post_unsubscribes_only_that_address(
@@ -331,7 +337,7 @@ def test_the_shared_link_tells_how_to_unsubscribe(
 
 def test_without_a_state_nothing_is_created(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    status, _ = pipeline.unsubscribe_page(
+    status, _ = unsubscribe_page(
         settings, "address=ann@example.com&token=abc", confirm=True, now=NOW
     )
     assert status == 403

@@ -1,6 +1,6 @@
 """Deboilerplating: from a RawDocument to the article it contains (or a reason it has none).
 
-Public API (what the pipeline calls):
+Public API (what the build and the preview commands call):
 
 - :func:`clean` turns one document into an :class:`~publisher.models.Article` (title, body
   blocks, date, author, site, url, language) or a :class:`~publisher.models.Rejected`;
@@ -33,7 +33,19 @@ from publisher.clean import html, scoring, text
 from publisher.clean.scoring import Unit
 from publisher.models import Article, Block, RawDocument, Rejected
 
-__all__ = ["MAX_KEY_CHARS", "block_key", "boilerplate_keys", "clean", "clean_document"]
+__all__ = [
+    "BOILERPLATE_MIN_OTHERS",
+    "MAX_KEY_CHARS",
+    "block_key",
+    "boilerplate_keys",
+    "clean",
+    "clean_document",
+]
+
+# A line is cross-document boilerplate when it recurs in at least this many *other*
+# documents of the same group (two, so that one pair of related articles quoting the same
+# sentence keeps it).
+BOILERPLATE_MIN_OTHERS = 2
 
 # Longest document analysed, in characters; the rest is ignored (bounded work on huge input).
 MAX_CHARS = 4_000_000
@@ -79,7 +91,7 @@ def boilerplate_keys(doc: RawDocument) -> frozenset[str]:
     """Keys (short stable hashes of the normalised text) of doc's lines or blocks.
 
     Every line or block up to MAX_KEY_CHARS characters is a candidate: whether it *is*
-    boilerplate is decided by the pipeline, from how many other documents of the group share
+    boilerplate is decided by the caller, from how many other documents of the group share
     the key. Lines are keyed as the cleaner sees them (a bullet glyph removed). Never raises;
     returns an empty set for documents that cannot be read.
     """

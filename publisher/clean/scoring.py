@@ -8,7 +8,7 @@ reading order. Each heuristic below looks at one signal and is tested on its own
 - **sentence shape** (:func:`is_sentence`): enough words and a sentence-final mark;
 - **link density** (:func:`link_density`): share of a block's text inside links (HTML only);
 - **boilerplate patterns** (:func:`is_boilerplate`): the named families of patterns.py, plus the
-  cross-document keys the pipeline passes in;
+  cross-document keys the build passes in;
 - **repetition** (:func:`repeated`): a unit whose text occurs more than once in the document;
 - **density / position** (:func:`densest_region`): the stretch of units where content outweighs
   chrome the most (a maximum-sum run, as in Finn's Body Text Extraction); units far from it are
@@ -165,7 +165,7 @@ def _key(text: str) -> str:
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
 
 
-# Chrome lines repeat across the pages of a site, and the pipeline keys the article's blocks
+# Chrome lines repeat across the pages of a site, and the build keys the article's blocks
 # again after cleaning: most keys asked for in a worker process were computed before.
 _line_key = functools.lru_cache(maxsize=KEY_CACHE_SIZE)(_key)
 

@@ -3,27 +3,22 @@
 Presentation lives in ``digest.html.j2``, ``digest.txt.j2``, ``digest.subject.j2``,
 ``digest.css`` and ``digest-media.css`` (all overridable from ``[paths] templates``); this
 module only chooses what goes in, inlines the CSS for mail clients and assembles the MIME
-message. The message carries no To header: the sender adds one per recipient
-(``mail.personalise``).
+message (``message``). The message carries no To header: the sender adds one per recipient
+(``mailing.message.personalise``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
-from email.message import EmailMessage
-from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 import css_inline
 
-from .config import Settings
-from .mail import MAIL_POLICY, list_unsubscribe_headers, unsubscribe_url
-from .models import Digest, Entry
+from ..config import Settings
+from ..models import Digest, Entry
+from .message import compose, unsubscribe_url
 from .templating import environment
 
 # Gmail clips an HTML part past about 102 KB; stay safely below.
@@ -107,7 +102,7 @@ def build_digest(
         # Shrink in proportion to the overshoot, at least by one story per round.
         shown = max(1, min(shown - 1, shown * MAX_HTML_BYTES // size))
     text = env.get_template("digest.txt.j2").render(context)
-    message = _message(settings, digest_id, subject, now, html, text)
+    message = compose(settings, digest_id, subject, now, html, text)
     return Digest(
         id=digest_id,
         created=now,
@@ -186,41 +181,3 @@ def _context(
         "unsubscribe_url": unsubscribe_url(settings),
         "icon_url": settings.icon_url,
     }
-
-
-def _phrase(text: str) -> str:
-    """``text`` as an RFC 5322 phrase: as it is when it can be, else quoted, else (not
-    ASCII) RFC 2047 encoded-words of at most 75 characters."""
-    if not text.isascii():
-        return Header(text, "utf-8", maxlinelen=75).encode().replace("\n", "")
-    if re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+", text) and text.strip() == text:
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _message(
-    settings: Settings, digest_id: str, subject: str, now: datetime, html: str, text: str
-) -> bytes:
-    site = urlsplit(settings.base_url)
-    host = site.hostname or "localhost"
-    # Two sites on one host (example.org/a/ and example.org/b/) are two lists: their ids and
-    # their issues' Message-IDs differ, or a reader of both would lose one of each day's.
-    label = "-".join(["digest", *re.findall(r"[A-Za-z0-9]+", site.path)])
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = subject
-    message["From"] = settings.digest.from_
-    if settings.digest.reply_to:
-        message["Reply-To"] = settings.digest.reply_to
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{label}-{digest_id}@{host}>"
-    message["List-Id"] = f"{_phrase(settings.site.title)} <{label}.{host}>"
-    for name, value in list_unsubscribe_headers(settings):
-        message[name] = value
-    # RFC 2046: alternatives in increasing order of preference, plain text first.
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # A boundary derived from the id keeps the bytes reproducible; "=_" can never occur in
-    # quoted-printable bodies, so it cannot collide with the content.
-    token = hashlib.sha256(digest_id.encode("utf-8")).hexdigest()[:24]
-    message.set_boundary(f"=_digest_{token}")
-    return message.as_bytes()

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .config import Settings
+from ..config import Settings
+from ..models import Entry
 from .markup import body_html
-from .models import Entry
 from .templating import BUILTIN_TEMPLATES, environment
 
 STYLESHEET = "style.css"

@@ -12,7 +12,7 @@ from html import escape
 
 import nh3
 
-from .models import Article, Block
+from ..models import Article, Block
 
 ALLOWED_TAGS = frozenset(
     {"p", "h2", "h3", "blockquote", "ul", "ol", "li", "a", "em", "strong", "br", "span"}

@@ -25,7 +25,17 @@ _MONTHS = (
     "November",
     "December",
 )
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _builtin_templates() -> Path:
+    """The built-in templates: the package's ``templates`` directory in an installed wheel
+    (pyproject.toml ships the top-level directory there), the top-level one in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+BUILTIN_TEMPLATES = _builtin_templates()
 
 
 def template_dirs(user_dir: Path | None) -> list[Path]:
@@ -43,7 +53,7 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         # Its templates are read once: an environment serves one digest, or one presentation
-        # signature of the archive (pipeline._archive). Checking them for changes meant a
+        # signature of the archive (build.outputs). Checking them for changes meant a
         # stat of every template a page uses, for every page.
         auto_reload=False,
     )

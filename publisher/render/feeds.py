@@ -26,9 +26,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from ..config import Settings
+from ..models import Digest, Entry
 from . import markup
-from .config import Settings
-from .models import Digest, Entry
 from .templating import template_dirs
 
 GENERATOR = "publisher"

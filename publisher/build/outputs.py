@@ -1,0 +1,261 @@
+"""Rendering a build's outputs: article pages, month pages, the index, the pending digest,
+the digests feed and the site feeds, each written only when its bytes change.
+
+Incremental by construction: what can have changed since the last render is known from the
+store (articles waiting for their page, SQL aggregates per month) and from the presentation
+signature (code, templates and settings), so a no-op build reads no article at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
+from contextlib import suppress
+from dataclasses import replace
+from functools import lru_cache, partial
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..mailing.issues import digests_feed, pending_digest
+from ..models import Entry
+from ..output import publish_staged, remove_stale_temps, stage_file, write_files
+from ..render.archive import INDEX_SIZE, STYLESHEET, Archive, month_parts, month_path
+from ..render.feeds import render_feeds
+from ..render.templating import template_dirs
+from ..store import Store
+from .pool import PAGE_CHUNK, map_in_order, workers
+
+log = logging.getLogger(__name__)
+
+# The store's meta key holding the last render's signature and the outputs it wrote.
+RENDER_META = "render"
+
+
+def render_outputs(store: Store, settings: Settings, pool: Executor | None = None) -> list[str]:
+    """Render every output that may have changed and write those whose bytes did.
+
+    Skipped outright when no article waits for its page, neither the presentation (code,
+    templates, settings) nor the stored data changed since the last render, and its outputs
+    all still exist: a no-op build reads no article at all. Otherwise only what can have
+    changed is read and rendered: the pages of articles saved since (all of them when the
+    presentation changed), the months whose articles changed, the index's newest entries,
+    the pending digest's shown entries and the feeds' newest entries. What still grows with
+    the archive is cheap: SQL aggregates, the list of slugs and one directory listing (to
+    restore deleted pages), and the ids of articles not yet in a digest. Article pages are
+    rendered and written on ``pool`` when given.
+    """
+    out = settings.paths.out
+    for directory in (out, out / "articles", out / "archive", out / "digests"):
+        remove_stale_temps(directory)  # left by a run that was killed while writing
+    pending = set(store.unrendered())
+    presentation, data = presentation_signature(settings), store.data_version()
+    last = json.loads(store.meta(RENDER_META) or "{}")
+    restyled = last.get("presentation") != presentation
+    pages = store.pages()
+    missing = _missing_pages(out, pages)
+    if (
+        not pending
+        and not restyled
+        and not missing
+        and last.get("data") == data
+        and all((out / name).exists() for name in last.get("files", ()))
+    ):
+        log.debug("nothing to render: no article, setting or template changed")
+        return []
+    archive = _archive(settings, presentation)
+    stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
+    written = _write_article_pages(settings, presentation, sorted(stale), pool)
+    files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
+    months = store.months()
+    month_prints, page_prints = _month_pages(
+        store, archive, months, last, files, out, restyled=restyled
+    )
+    newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
+    files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
+    files.update(_digest_files(store, settings))
+    files["digests.atom"] = digests_feed(store, settings)
+    # Feeds last: a reader that fetches a feed mid-run finds every page it links to.
+    feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
+    files.update(render_feeds(feed, settings))
+    written += write_files(out, files)
+    with store.transaction():
+        store.mark_rendered(pending)
+        outputs = sorted({*files, *page_prints})
+        store.set_meta(
+            RENDER_META,
+            json.dumps(
+                {
+                    "presentation": presentation,
+                    "data": data,
+                    "files": outputs,
+                    "months": month_prints,
+                    "pages": page_prints,
+                }
+            ),
+        )
+    return written
+
+
+def _write_article_pages(
+    settings: Settings, presentation: str, ids: Sequence[str], pool: Executor | None
+) -> list[str]:
+    """Render and write the pages of ``ids`` on ``pool``, or on a pool of their own when there
+    are many (a new template re-renders every page of the archive), PAGE_CHUNK at a time:
+    only ids and file names cross between processes, and no process holds many bodies."""
+    chunks = [ids[start : start + PAGE_CHUNK] for start in range(0, len(ids), PAGE_CHUNK)]
+    with workers(settings.jobs, pool, len(ids)) as render_pool:
+        staged = map_in_order(
+            partial(_stage_article_pages, settings, presentation),
+            chunks,
+            jobs=settings.jobs,
+            executor=render_pool,
+        )
+        return publish_staged(settings.paths.out, chain.from_iterable(staged))
+
+
+def _stage_article_pages(
+    settings: Settings, presentation: str, ids: Sequence[str]
+) -> list[tuple[str, str | None]]:
+    """Render the pages of ``ids``, each with the other reports of its story (the report it
+    follows and those that follow it), and stage them (see output.stage_file): the page
+    paths with their temporaries, by id. Reads the records itself, from a read-only
+    connection: workers need nothing but the ids."""
+    with Store.reading(settings.paths.state) as store:
+        entries = {i: record.entry() for i, record in store.articles_by_id(ids).items()}
+        followers: dict[str, list[Entry]] = {}
+        for listing in store.light_articles(stories=entries):
+            followers.setdefault(listing.story or "", []).append(listing.entry())
+        leader_ids = {e.story for e in entries.values() if e.story} - set(entries)
+        leaders = {i: r.entry() for i, r in store.articles_by_id(leader_ids).items()}
+    leaders.update(entries)
+    staged = []
+    for entry_id in sorted(entries):
+        entry = entries[entry_id]
+        also = followers.get(entry_id, [])
+        related = also + ([leaders[entry.story]] if entry.story in leaders else [])
+        page = _archive(settings, presentation).article_page(
+            replace(entry, also=tuple(e.id for e in also)), related
+        )
+        staged.append((entry.page, stage_file(settings.paths.out / entry.page, page)))
+    return staged
+
+
+@lru_cache(maxsize=1)
+def _archive(settings: Settings, presentation: str) -> Archive:
+    """The archive renderer of ``settings``, made once per process and ``presentation`` (see
+    _presentation_signature): its templates compile on first use and are not looked at
+    again, and a template that changes changes the signature, hence the renderer."""
+    return Archive(settings)
+
+
+def _month_pages(
+    store: Store,
+    archive: Archive,
+    months: dict[str, tuple[int, str]],
+    last: dict[str, Any],
+    files: dict[str, bytes],
+    out: Path,
+    *,
+    restyled: bool,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Add to ``files`` the month pages whose articles or neighbours changed since the last
+    render (``last``; every page when ``restyled``) or that are missing; remove pages no month
+    has any more. Returns every month's fingerprint and every page's.
+
+    A month's fingerprint (count, latest change, neighbouring months) comes from one SQL
+    aggregate; only a month whose fingerprint changed has its order read (ids, no records),
+    and only those of its pages (see archive.month_parts) whose articles or links changed
+    are rendered: a new article rewrites its month's newest page, not the full parts.
+    """
+    order = sorted(months)
+    known: dict[str, str] = {} if restyled else last.get("months", {})
+    known_pages: dict[str, str] = {} if restyled else last.get("pages", {})
+    pages_of: dict[str, list[str]] = {}
+    for path in known_pages:  # "archive/YYYY-MM.html" or "archive/YYYY-MM-<part>.html"
+        pages_of.setdefault(path[len("archive/") :][:7], []).append(path)
+    prints: dict[str, str] = {}
+    page_prints: dict[str, str] = {}
+    for index, month in enumerate(order):
+        older = order[index - 1] if index else None
+        newer = order[index + 1] if index + 1 < len(order) else None
+        count, latest = months[month]
+        prints[month] = f"{count} {latest} {newer} {older}"
+        paths = pages_of.get(month, [])
+        if paths and known.get(month) == prints[month] and all((out / p).exists() for p in paths):
+            page_prints.update((p, known_pages[p]) for p in paths)
+            continue
+        parts = month_parts(store.month_order(month))
+        for position, (part, members) in enumerate(parts):
+            # Pages run oldest first: the neighbours of a part are the parts beside it, and
+            # past the ends, the newest page of the neighbouring month.
+            before = (month, parts[position - 1][0]) if position else None
+            after = (month, parts[position + 1][0]) if position + 1 < len(parts) else None
+            before = before or ((older, 0) if older else None)
+            after = after or ((newer, 0) if newer else None)
+            path = month_path(month, part)
+            page_prints[path] = hashlib.sha256(
+                json.dumps([members, before, after]).encode("utf-8")
+            ).hexdigest()
+            if known_pages.get(path) != page_prints[path] or not (out / path).exists():
+                ids = [article_id for article_id, _ in members]
+                entries = [listing.entry() for listing in store.light_articles(ids=ids)]
+                files[path] = archive.month_page((month, part), entries, after, before)
+    gone = set(last.get("pages", ())) - set(page_prints)
+    for path in gone:
+        with suppress(FileNotFoundError):
+            (out / path).unlink()
+    return prints, page_prints
+
+
+def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:
+    """Slugs whose page is not in the output directory (one directory listing, no stats)."""
+    try:
+        present = {e.name for e in os.scandir(out / "articles")}
+    except FileNotFoundError:
+        present = set()
+    return {slug for slug in pages if f"{slug}.html" not in present}
+
+
+def presentation_signature(settings: Settings) -> str:
+    """What every page's look is a function of: the program's code, the templates and the
+    settings that reach the outputs. When it changes, every page is rendered again."""
+    digest = hashlib.sha256()
+    # Where inputs, outputs and state live changes no byte of a page: moving them must not
+    # re-render the archive. (The templates directory is hashed by content below.)
+    paths = replace(settings.paths, input=(), out=Path(), state=Path())
+    shown = replace(settings, jobs=0, config_path=None, paths=paths)
+    digest.update(repr(shown).encode("utf-8"))
+    package = Path(__file__).resolve().parent.parent
+    # Names, not absolute paths: a checkout that moves renders the same pages.
+    named = [(path.relative_to(package), path) for path in sorted(package.rglob("*.py"))]
+    for directory in template_dirs(settings.paths.templates):
+        if directory.is_dir():
+            # Subdirectories too: a template can extend or include "partials/header.html.j2".
+            files = [path for path in sorted(directory.rglob("*")) if path.is_file()]
+            named += [(path.relative_to(directory), path) for path in files]
+    for name, path in named:
+        digest.update(f"\0{name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _digest_files(store: Store, settings: Settings) -> dict[str, bytes]:
+    """The pending digest (entries not yet sent), or the latest sent issue when none is."""
+    digest = pending_digest(store, settings)
+    if digest is None:
+        issues = store.digests(limit=1)
+        if not issues:
+            return {}
+        digest = issues[0]
+    return {
+        "digest.html": digest.html.encode("utf-8"),
+        "digest.txt": digest.text.encode("utf-8"),
+        "digest.eml": digest.message,
+        f"digests/{digest.id}.html": digest.html.encode("utf-8"),
+    }

@@ -1,0 +1,132 @@
+"""The per-file work of a build: read, clean and summarize one changed file, in any worker.
+
+Tasks and results stay small whatever the size of the pages: workers read the files
+themselves, and only what the saving process needs comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from .. import sources
+from ..clean import BOILERPLATE_MIN_OTHERS, block_key, clean_document
+from ..config import Settings
+from ..ids import body_hash
+from ..models import Article, Rejected, Summary
+from ..sources import SourceFile
+from ..store import FileState, Store
+from ..store.payload import encode_article
+from ..summarize import summarize
+
+
+@dataclass(frozen=True)
+class Task:
+    """One changed file to read, clean and summarize in a worker.
+
+    ``known`` is the boilerplate the store remembers for the file's group (line keys,
+    newline-joined: a string pickles far smaller than a set); ``stored_hash`` lets the worker
+    stop early when only the file's mtime changed.
+    """
+
+    file: SourceFile
+    known: str
+    stored_hash: str | None
+    sentences: int
+    words: int
+    max_bytes: int
+
+
+@dataclass(frozen=True)
+class Processed:
+    """One file after the pure per-article stages. Its text stays in the worker: shipping it
+    back would double the traffic and hold the whole batch in the parent's memory.
+
+    ``keys`` are the document's boilerplate line keys, newline-joined; ``result`` is None when
+    the content is unchanged since the store last saw it. Everything derived from the
+    article alone (summary, block keys, body hash, the article's encoded part of its stored
+    payload) is computed here, in parallel, rather than in the parent, whose saving is
+    serial. The article comes without its blocks: their text travels once, inside
+    ``article_data`` (``store.payload.encode_article``), which the parent only stores.
+    """
+
+    file: SourceFile
+    content_hash: str
+    result: Article | Rejected | None
+    summary: Summary | None
+    keys: str = ""
+    # The key of each of the article's blocks, in order, newline-joined: one string is
+    # cheaper to unpickle, and to keep until the batch ends, than a string per block.
+    block_keys: str = ""
+    body_hash: str = ""
+    article_data: str = ""
+
+
+def process(task: Task) -> Processed:
+    """Read, clean and summarize one file: pure, so it can run in any worker process.
+
+    One read and one parse per file: the cleaner returns the document's boilerplate keys
+    with the article.
+    """
+    doc = sources.read(task.file, max_bytes=task.max_bytes)
+    if isinstance(doc, Rejected):
+        return Processed(task.file, "", doc, None)
+    if doc.content_hash == task.stored_hash:
+        return Processed(task.file, doc.content_hash, None, None)
+    known = frozenset(task.known.split("\n")) if task.known else frozenset()
+    result, keys = clean_document(doc, known_boilerplate=known)
+    joined = join_keys(keys)
+    if isinstance(result, Rejected):
+        return Processed(task.file, doc.content_hash, result, None, joined)
+    summary = summarize(result, sentences=task.sentences, words=task.words)
+    block_keys = "\n".join(block_key(block.text) for block in result.blocks)
+    return Processed(
+        task.file,
+        doc.content_hash,
+        replace(result, blocks=()),
+        summary,
+        joined,
+        block_keys,
+        body_hash(result),
+        encode_article(result),
+    )
+
+
+def make_tasks(
+    store: Store, files: Sequence[SourceFile], states: dict[str, FileState], settings: Settings
+) -> list[Task]:
+    """A task per changed file, carrying the boilerplate its group is known to have."""
+    known: dict[str, tuple[str, str]] = {}
+    tasks = []
+    for file in files:
+        if file.group not in known:
+            counts = store.recurring_keys(file.group)
+            known[file.group] = (
+                join_keys(k for k, n in counts.items() if n >= BOILERPLATE_MIN_OTHERS),
+                join_keys(k for k, n in counts.items() if n >= BOILERPLATE_MIN_OTHERS + 1),
+            )
+        state = states.get(file.key)
+        seen_before = bool(state and state.id)
+        tasks.append(
+            Task(
+                file,
+                # A file seen before may be one of a key's documents itself: it needs one
+                # more. Keys this batch makes recurring are dropped after it (boilerplate).
+                known[file.group][seen_before],
+                state.content_hash if state and seen_before else None,
+                settings.summary.sentences,
+                settings.summary.words,
+                settings.sources.max_bytes,
+            )
+        )
+    return tasks
+
+
+def join_keys(keys: Iterable[str]) -> str:
+    """Line keys as one newline-joined, sorted string (see Task and Processed)."""
+    return "\n".join(sorted(keys))
+
+
+def split_keys(keys: str) -> list[str]:
+    """The keys of ``join_keys``'s string."""
+    return keys.split("\n") if keys else []

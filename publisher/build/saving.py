@@ -1,0 +1,187 @@
+"""Saving a build's processed files in the store: new, changed, unchanged or rejected, each
+article with its identity, keywords and times; then the story groups.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from ..clean import block_key
+from ..ids import article_id_for, slug_for
+from ..models import Article, Rejected
+from ..store import ArticleRecord, Store, TermCounts
+from ..store.payload import encode_stored
+from ..summarize import choose_keywords, group_stories
+from .process import Processed, split_keys
+
+log = logging.getLogger(__name__)
+
+# Near-duplicate stories are looked for among this many most recent articles: the same event
+# is reported within days, and the bound keeps a build's cost independent of the archive size.
+STORY_WINDOW = 500
+# The store's meta key holding the ids of the articles a build saved whose cross-document
+# pass and story grouping are not committed yet: what a build killed in between left undone.
+UNFINISHED_META = "unfinished"
+
+
+class Batch:
+    """Saves one build's processed files as they arrive, in key order, and counts them.
+
+    Every article first seen or changed in this run gets its own second, in key order,
+    after the newest time already stored: feed readers need distinct ``updated`` instants,
+    and the same inputs and state must give the same times.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        now: datetime,
+        task_count: int,
+        skipped: list[Rejected],
+        *,
+        known: Collection[str],
+    ):
+        self.store, self.skipped = store, skipped
+        # Keys of the files the store has a record of: only those can have old line keys.
+        self.known = known
+        latest = store.latest_change()
+        self.start = now - timedelta(seconds=max(task_count - 1, 0))
+        if latest is not None and self.start <= latest:
+            self.start = latest + timedelta(seconds=1)
+        self.tick = self.new = self.changed = self.unchanged = 0
+        # Counted once and kept up to date here: a COUNT(*) per saved article made a cold
+        # build quadratic in the archive size.
+        self.published_count = store.article_count()
+        # Id -> (group, block keys) of every article saved, for the cross-document pass.
+        self.saved: dict[str, tuple[str, str]] = {}
+        self.terms = TermCounts(store)
+
+    def add(self, item: Processed) -> None:
+        """Record one processed file: rejected, touched, unchanged, new or changed."""
+        store, file, result = self.store, item.file, item.result
+        if isinstance(result, Rejected):
+            store.record_rejection(file.key, file.size, file.mtime, result.reason)
+            self.skipped.append(result)
+            return
+        if result is None:  # touched, not changed
+            store.touch_file(file.key, file.size, file.mtime)
+            log.debug("same text: %s", file.path)
+            self.unchanged += 1
+            return
+        # A file the store has no record of has no old article, line keys or rejection: a
+        # cold build skips looking for them, three statements per file.
+        first = file.key not in self.known
+        store.record_boilerplate(file.group, file.key, split_keys(item.keys), first=first)
+        assert item.summary is not None
+        existing = None if first else store.article_by_key(file.key)
+        body_hash = item.body_hash
+        if existing is not None and existing.body_hash == body_hash:
+            # Only the boilerplate around the article changed: nothing to republish.
+            store.save_article(
+                replace(existing, content_hash=item.content_hash), size=file.size, mtime=file.mtime
+            )
+            log.debug("same article, other boilerplate: %s", file.path)
+            self.unchanged += 1
+            return
+        stamp = self.start + timedelta(seconds=self.tick)
+        self.tick += 1
+        record = _record(store, self.terms, item, existing, body_hash, stamp, self.published_count)
+        store.save_article(record, size=file.size, mtime=file.mtime, first=first)
+        self.saved[record.id] = (file.group, item.block_keys)
+        self.published_count += (record.duplicate_of is None) - (
+            existing is not None and existing.duplicate_of is None
+        )
+        if existing is None:
+            self.new += 1
+        else:
+            self.changed += 1
+        log.debug("%s: %s (%s)", "new" if existing is None else "changed", file.path, record.slug)
+
+    def flush(self) -> None:
+        """Write what is still only counted in memory (the term counts): call it after the
+        last ``add``, in the same transaction."""
+        self.terms.flush()
+
+
+def _record(
+    store: Store,
+    terms: TermCounts,
+    item: Processed,
+    existing: ArticleRecord | None,
+    body_hash: str,
+    stamp: datetime,
+    published_count: int,
+) -> ArticleRecord:
+    """The record to save for a new or changed article; updates the keyword term counts
+    (``terms``)."""
+    file, article, summary = item.file, item.result, item.summary
+    assert isinstance(article, Article) and summary is not None
+    new_terms = [term for term, _ in summary.terms]
+    if existing is not None:
+        terms.add((t for t, _ in existing.payload.terms), -1)
+    frequencies = terms.add(new_terms)
+    keywords = choose_keywords(summary.terms, frequencies, max(published_count, 1) + 1)
+    article_id = existing.id if existing else article_id_for(file.key)
+    original = store.original_of(body_hash, file.key)
+    first_seen = existing.first_seen if existing else stamp
+    return ArticleRecord(
+        id=article_id,
+        source_key=file.key,
+        source=file.path,
+        group=file.group,
+        slug=existing.slug if existing else slug_for(article.title, article_id),
+        content_hash=item.content_hash,
+        body_hash=body_hash,
+        first_seen=first_seen,
+        last_changed=stamp,
+        published=article.published or first_seen,
+        duplicate_of=original,
+        story=existing.story if existing else None,
+        digest_id=existing.digest_id if existing else None,
+        data=encode_stored(
+            item.article_data,
+            summary=summary.sentences,
+            keywords=keywords,
+            reading_minutes=summary.reading_minutes,
+            terms=summary.terms,
+            fingerprint=summary.fingerprint,
+        ),
+    )
+
+
+def with_unfinished(store: Store, saved: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """``saved`` (id -> group and block keys, newline-joined, of each article this build
+    saved) with the articles an earlier build saved but was killed before finishing; all of
+    them are remembered until the story grouping commits. Call it in the saving transaction.
+
+    The cross-document pass and the story grouping commit after the articles (the trimming
+    workers read committed records), and a file once saved is not read again: without this,
+    a build killed in between would leave boilerplate in those articles for good. Trimming
+    an article twice drops nothing more: what is left of it recurs too little.
+    """
+    left = [i for i in json.loads(store.meta(UNFINISHED_META) or "[]") if i not in saved]
+    every = dict(saved)
+    for article_id, record in (store.articles_by_id(left) if left else {}).items():
+        # The keys of the blocks as stored, in order: positions index them.
+        blocks = record.payload.article.blocks
+        every[article_id] = (record.group, "\n".join(block_key(b.text) for b in blocks))
+    if every:
+        store.set_meta(UNFINISHED_META, json.dumps(sorted(every)))
+    return every
+
+
+def regroup_stories(store: Store) -> None:
+    """Regroup the STORY_WINDOW newest articles into stories by their fingerprints."""
+    # Oldest first, so that the leader of a story is the first report of it.
+    recent = sorted(store.fingerprints(limit=STORY_WINDOW), key=lambda r: (r[1], r[0]))
+    leaders = group_stories([fingerprint for *_, fingerprint in recent])
+    with store.transaction():
+        for index, (article_id, _, story, _) in enumerate(recent):
+            leader = leaders[index]
+            grouped = recent[leader][0] if leader != index else None
+            if grouped != story:
+                store.set_story(article_id, grouped)

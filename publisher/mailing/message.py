@@ -1,0 +1,45 @@
+"""Each recipient's copy of an issue: the issue's message with their own unsubscribe links."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from email.parser import BytesParser
+
+from ..config import Settings
+from ..render.message import (
+    MAIL_POLICY,
+    list_unsubscribe_headers,
+    unsubscribe_links,
+    unsubscribe_url,
+)
+
+
+def personalise(message: bytes, address: str, settings: Settings, token: str) -> bytes:
+    """The issue's message addressed to one recipient: their own unsubscribe links (``token``
+    from ``unsubscribe_token``), in the headers and in place of the shared link in the text."""
+    parsed = BytesParser(policy=MAIL_POLICY).parsebytes(message)
+    for name, value in list_unsubscribe_headers(settings, address, token):
+        del parsed[name]
+        parsed[name] = value
+    parsed["To"] = address
+    shared, own = unsubscribe_url(settings), unsubscribe_links(settings, address, token)[-1]
+    # The shared link ends where a URL cannot go on (a quote, a space, a line end), so a
+    # longer URL that starts with it is left alone.
+    link = re.compile(re.escape(shared) + r"(?=[\"'\s<>]|\Z)")
+    for part in parsed.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        html = part.get_content_subtype() == "html"
+        text = part.get_content()
+        value = htmllib.escape(own) if html else own
+        replaced = link.sub(value.replace("\\", r"\\"), text)  # a backslash is all re.sub reads
+        if replaced != text:
+            part.set_content(
+                replaced,
+                subtype=part.get_content_subtype(),
+                charset="utf-8",
+                cte="quoted-printable",
+            )
+            del part["MIME-Version"]  # set_content adds one; only the message has it
+    return parsed.as_bytes()

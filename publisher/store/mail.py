@@ -1,0 +1,187 @@
+"""The tables of the mail: digest issues, subscribers and the delivery log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..models import Digest
+from .database import Database, dt, ts
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One address on the subscriber list (lower case), active or unsubscribed."""
+
+    address: str
+    name: str | None
+    status: str
+    added: datetime
+    changed: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The delivery log's entry for one issue and one recipient."""
+
+    digest_id: str
+    address: str
+    status: str
+    attempts: int
+    last_error: str | None
+    updated: datetime
+    queued: datetime  # when the issue was frozen for this recipient
+
+
+class MailTables(Database):
+    """The methods of the mail's tables (see the module)."""
+
+    def save_digest(
+        self,
+        digest_id: str,
+        created: datetime,
+        subject: str,
+        entry_ids: Sequence[str],
+        html: str,
+        text: str,
+        message: bytes,
+    ) -> None:
+        """Store a digest issue and mark its articles as digested, in one transaction."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO digests (id, created, subject, entry_ids, html, text, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    digest_id,
+                    ts(created),
+                    subject,
+                    json.dumps(list(entry_ids)),
+                    html,
+                    text,
+                    message,
+                ),
+            )
+            self.db.executemany(
+                "UPDATE articles SET digest_id = ? WHERE id = ?",
+                ((digest_id, entry_id) for entry_id in entry_ids),
+            )
+
+    def digests(self, *, limit: int | None = None) -> list[Digest]:
+        """Digest issues, newest first."""
+        sql = "SELECT * FROM digests ORDER BY created DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            Digest(
+                id=row["id"],
+                created=dt(row["created"]),
+                subject=row["subject"],
+                entry_ids=tuple(json.loads(row["entry_ids"])),
+                html=row["html"],
+                text=row["text"],
+                message=bytes(row["message"]),
+            )
+            for row in self.db.execute(sql)
+        ]
+
+    def digest_ids_on(self, day: str) -> list[str]:
+        """Ids of the issues dated ``day`` ("YYYY-MM-DD"): the day itself, "<day>-2"..."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM digests WHERE id = ? OR id LIKE ?", (day, day + "-%")
+            )
+        ]
+
+    # -- subscribers ---------------------------------------------------------------------
+
+    def subscriber(self, address: str) -> Subscriber | None:
+        """The subscriber with this address (any case), if known."""
+        row = self.db.execute(
+            "SELECT * FROM subscribers WHERE address = ?", (address.lower(),)
+        ).fetchone()
+        return _subscriber(row) if row else None
+
+    def put_subscriber(self, address: str, name: str | None, status: str, now: datetime) -> None:
+        """Add or change a subscriber; the address is folded to lower case."""
+        self.db.execute(
+            "INSERT INTO subscribers (address, name, status, added, changed) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET name = COALESCE(excluded.name, name), "
+            "status = excluded.status, changed = excluded.changed",
+            (address.lower(), name, status, ts(now), ts(now)),
+        )
+
+    def subscribers(self, *, status: str | None = None) -> list[Subscriber]:
+        """Every subscriber, or those with ``status``, by address."""
+        if status is None:
+            rows = self.db.execute("SELECT * FROM subscribers ORDER BY address")
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM subscribers WHERE status = ? ORDER BY address", (status,)
+            )
+        return [_subscriber(row) for row in rows]
+
+    # -- deliveries ----------------------------------------------------------------------
+
+    def deliveries(self, digest_id: str) -> dict[str, Delivery]:
+        """The delivery log of one issue, by address."""
+        return {
+            row["address"]: Delivery(
+                row["digest_id"],
+                row["address"],
+                row["status"],
+                row["attempts"],
+                row["last_error"],
+                dt(row["updated"]),
+                dt(row["queued"]),
+            )
+            for row in self.db.execute("SELECT * FROM deliveries WHERE digest_id = ?", (digest_id,))
+        }
+
+    def record_delivery(
+        self, digest_id: str, address: str, status: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Record one attempt at delivering ``digest_id`` to ``address`` (committed at once)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO deliveries "
+                "(digest_id, address, status, attempts, last_error, updated, queued) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (digest_id, address) DO UPDATE SET "
+                "status = excluded.status, attempts = attempts + 1, "
+                "last_error = excluded.last_error, updated = excluded.updated",
+                (digest_id, address.lower(), status, error, ts(now), ts(now)),
+            )
+
+    def queue_deliveries(self, digest_id: str, now: datetime) -> int:
+        """Freeze an issue's recipients: every active subscriber not yet in its log becomes
+        pending (no attempt counted). Returns how many were queued."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO deliveries "
+                "(digest_id, address, status, attempts, updated, queued) "
+                "SELECT ?, address, 'pending', 0, ?, ? FROM subscribers WHERE status = 'active'",
+                (digest_id, ts(now), ts(now)),
+            )
+        return cursor.rowcount
+
+    def incomplete_digests(self) -> list[str]:
+        """Ids of issues still pending for some active subscriber, oldest first."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT g.id, g.created FROM digests g "
+                "JOIN deliveries d ON d.digest_id = g.id "
+                "JOIN subscribers s ON s.address = d.address "
+                "WHERE d.status = 'pending' AND s.status = 'active' ORDER BY g.created, g.id"
+            )
+        ]
+
+
+def _subscriber(row: sqlite3.Row) -> Subscriber:
+    return Subscriber(
+        row["address"], row["name"], row["status"], dt(row["added"]), dt(row["changed"])
+    )

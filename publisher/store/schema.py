@@ -1,0 +1,101 @@
+"""The state database's schema: ``MIGRATIONS[n]`` takes schema version n to n + 1.
+
+The version is SQLite's ``PRAGMA user_version``; ``Database.open`` applies the missing steps,
+each in its own transaction. A step, once released, is never edited: add another.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: the first schema.
+    """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        source_key TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        content_hash TEXT NOT NULL,
+        body_hash TEXT NOT NULL,
+        slug TEXT NOT NULL UNIQUE,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        published TEXT NOT NULL,
+        duplicate_of TEXT,
+        story TEXT,
+        digest_id TEXT,
+        rendered INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX articles_order ON articles (published DESC, id);
+    CREATE INDEX articles_body ON articles (body_hash);
+    CREATE INDEX articles_undigested ON articles (digest_id) WHERE digest_id IS NULL;
+    CREATE TABLE rejects (
+        source_key TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE TABLE boilerplate (
+        grp TEXT NOT NULL,
+        key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (grp, key, doc)
+    ) WITHOUT ROWID;
+    CREATE TABLE terms (
+        term TEXT PRIMARY KEY,
+        docs INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE digests (
+        id TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        entry_ids TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        message BLOB NOT NULL
+    );
+    CREATE TABLE subscribers (
+        address TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed')),
+        added TEXT NOT NULL,
+        changed TEXT NOT NULL
+    );
+    CREATE TABLE deliveries (
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (digest_id, address)
+    );
+    CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        last_run TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT
+    );
+    """,
+    # 1 -> 2: small named values a run keeps for the next (the last render's signature).
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+    # 2 -> 3: the followers of a story are looked up by their leader for every article page
+    # rendered (a scan of the whole table each time, without it).
+    """
+    CREATE INDEX articles_story ON articles (story) WHERE story IS NOT NULL;
+    """,
+    # 3 -> 4: when a recipient was queued for an issue, to give up on it after days of
+    # temporary refusals. For older rows the last attempt stands in (it can only be later).
+    """
+    ALTER TABLE deliveries ADD COLUMN queued TEXT;
+    UPDATE deliveries SET queued = updated;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)

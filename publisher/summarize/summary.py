@@ -1,0 +1,235 @@
+"""Extractive summaries: a few whole sentences of an article, chosen as a news editor would.
+
+A summary is a few whole sentences of the article, in article order, chosen like a news
+editor would: the lead carries the story, so position dominates; among the rest, sentences
+that share the article's vocabulary (centrality) and the title's words win. Page furniture
+(bylines, credits, "Read more") never qualifies, near-duplicate sentences are dropped and the
+summary never opens with a sentence that points back to text the reader has not seen
+("He said ...", "However, ..."): such a sentence is either preceded by the sentence it leans
+on or left out (the article's own first sentence leans on nothing but the title, so it may
+open with "He", never with "But"). Nothing is rewritten except an overlong single sentence,
+cut at a clause boundary with an ellipsis so the word cap always holds.
+
+Signals and weights (each in [0, 1]):
+    position    exp(-i / POSITION_DECAY) for the i-th usable sentence: the news lead prior
+    centrality  cosine between the sentence's and the article's content-word counts
+    title       share of the title's content words that the sentence repeats
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from itertools import chain, islice, repeat
+from operator import mul
+from typing import NamedTuple
+
+from ..models import Article, Summary
+from .keywords import MAX_TERMS, MIN_BIGRAM_COUNT, Terms, analyse, ranked_terms
+from .sentences import (
+    cut_to_words,
+    is_bad_opening,
+    is_junk,
+    junk_flags,
+    split_paragraphs,
+    strip_dateline,
+)
+from .stories import fingerprint
+
+# Sentence score weights; position dominates because news puts the story first.
+POSITION_WEIGHT = 0.55
+CENTRALITY_WEIGHT = 0.30
+TITLE_WEIGHT = 0.15
+POSITION_DECAY = 3.0  # sentence 0 -> 1.0, sentence 3 -> 0.37, sentence 6 -> 0.14
+
+# Two sentences sharing this much of their content words say the same thing twice.
+DUPLICATE_JACCARD = 0.6
+DUPLICATE_CONTAINMENT = 0.8
+
+# Words a lead paragraph without final punctuation needs to count as a standfirst.
+STANDFIRST_WORDS = 12
+WORDS_PER_MINUTE = 230
+
+
+class _Sentence(NamedTuple):
+    index: int  # position in the article, counting every sentence
+    text: str
+    words: int
+    content: list[str]  # content words, in order
+    tokens: frozenset[str]  # content words
+    usable: bool
+
+
+def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summary:
+    """Summarise one article: at most ``sentences`` sentences and ``words`` words.
+
+    Also derives the reading time (at 230 words a minute, at least 1), the candidate keyword
+    terms with their counts (best first) and the story fingerprint. Pure and deterministic.
+    """
+    headings = [block.text.split() for block in article.blocks if block.kind == "heading"]
+    found, body, written = _sentences(
+        (block.text for block in article.blocks if block.kind != "heading"), headings
+    )
+    written += sum(map(len, headings))  # the article's word count, without splitting it again
+    title = article.title.split()
+    headline = analyse(title, [len(title)])
+    ranked, counts = ranked_terms(headline, body)
+    # A bigram seen once is a phrase, not a topic.
+    topics = (term for term in ranked if counts[term] >= MIN_BIGRAM_COUNT or " " not in term)
+    return Summary(
+        sentences=_select(found, headline.words[0], sentences, words),
+        reading_minutes=max(1, round(written / WORDS_PER_MINUTE)),
+        terms=tuple((term, counts[term]) for term in islice(topics, MAX_TERMS)),
+        fingerprint=fingerprint(ranked),
+    )
+
+
+def summarize_text(text: str, *, sentences: int = 3, words: int = 75) -> tuple[str, ...]:
+    """Summarise a clean body (paragraphs separated by blank lines); see ``summarize``."""
+    return _select(_sentences([text])[0], [], sentences, words)  # the splitter finds paragraphs
+
+
+def _select(
+    found: Sequence[_Sentence], title_words: Sequence[str], limit: int, budget: int
+) -> tuple[str, ...]:
+    """Choose sentences: best score first, within budget, no duplicates, a clean opening."""
+    usable = [sentence for sentence in found if sentence.usable]
+    if not usable or limit < 1 or budget < 1:
+        return ()
+    scores = _scores(usable, title_words)
+    chosen: list[_Sentence] = []
+    used = 0
+    # Best first; a reversed sort is still stable, so ties keep article order.
+    for rank in sorted(range(len(usable)), key=scores.__getitem__, reverse=True):
+        sentence = usable[rank]
+        if len(chosen) >= limit:
+            break
+        if _repeats(sentence, chosen):
+            continue
+        group = [sentence]
+        previous = found[sentence.index - 1] if sentence.index else None
+        # Judged here, as few sentences get this far.
+        leans_back = is_bad_opening(sentence.text, first=sentence is usable[0])
+        if leans_back and not any(s is previous for s in chosen):
+            # It leans on the sentence before: bring that one in too, or leave it out (never
+            # rewrite it). So no summary opens with, or jumps to, an unresolved "He"/"But".
+            if (
+                previous is None
+                or not previous.usable
+                or is_bad_opening(previous.text, first=previous is usable[0])
+            ):
+                continue
+            if _repeats(previous, chosen):
+                continue
+            group = [previous, sentence]
+        cost = sum(s.words for s in group)
+        if len(chosen) + len(group) > limit or used + cost > budget:
+            if not chosen and len(group) == 1:
+                # The most important sentence alone is too long: keep its first clauses.
+                return (cut_to_words(sentence.text, budget),)
+            continue
+        chosen.extend(group)
+        used += cost
+    return tuple(s.text for s in sorted(chosen, key=lambda s: s.index))
+
+
+def _standfirst(text: str) -> str:
+    """A lead paragraph without final punctuation, long enough to be the article's standfirst
+    (its own one-sentence summary, as decks are printed), given its full stop; other text
+    as it is. Shorter unterminated lines stay fragments: kickers, captions, headings."""
+    if (
+        text[:1].isupper()
+        and len(text.split(maxsplit=STANDFIRST_WORDS)) > STANDFIRST_WORDS
+        and is_junk(text)
+        and not is_junk(text + ".")
+    ):
+        return text + "."
+    return text
+
+
+def _sentences(
+    paragraphs: Iterable[str], headings: Sequence[list[str]] = ()
+) -> tuple[list[_Sentence], Terms, int]:
+    """Split paragraphs into sentences and judge each once; find the terms of the headings
+    (each given as its words) and then of all the sentences, and count the white-space
+    separated words of the paragraphs."""
+    texts: list[str] = []
+    chunks = list(chain.from_iterable(headings))  # then the words of all the sentences
+    written = 0
+    opened = False  # seen the first usable sentence
+    for paragraph in paragraphs:
+        for words, sentences, count in split_paragraphs(paragraph):
+            written += count
+            if opened:
+                texts += sentences
+                chunks += words
+                continue
+            for text in sentences:
+                if not opened:
+                    # "LONDON (Reuters) - " opens the story, after any byline.
+                    text = _standfirst(strip_dateline(text))
+                    opened = not is_junk(text)
+                texts.append(text)
+                chunks += text.split()
+    # Sentences are single-spaced, so each has one word more than it has spaces.
+    lengths = [text.count(" ") + 1 for text in texts]
+    terms = analyse(chunks, [*map(len, headings), *lengths])
+    found = [
+        _Sentence(index, text, length, content, frozenset(content), not junk)
+        for index, (text, length, content, junk) in enumerate(
+            zip(
+                texts,
+                lengths,
+                islice(terms.words, len(headings), None),
+                junk_flags(texts, lengths),
+                strict=True,
+            )
+        )
+    ]
+    return found, terms, written
+
+
+def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> list[float]:
+    """Weighted sum of the position, centrality and title signals of each sentence."""
+    contents = [sentence.content for sentence in usable]
+    document = Counter(chain.from_iterable(contents))
+    document_norm = math.sqrt(_sum_of_squares(document.values())) or 1.0
+    # Summing the document count per occurrence is the dot product of the two count vectors
+    # (map() keeps the sums in C); a sentence's squared norm is its word count unless a
+    # word repeats.
+    dots = map(sum, map(map, repeat(document.__getitem__), contents))
+    squares = [
+        len(sentence.content)
+        if len(sentence.content) == len(sentence.tokens)
+        else _sum_of_squares(Counter(sentence.content).values())
+        for sentence in usable
+    ]
+    centrality = [
+        dot / ((math.sqrt(square) or 1.0) * document_norm)
+        for dot, square in zip(dots, squares, strict=True)
+    ]
+    top = max(centrality) or 1.0
+    title = set(title_words)
+    return [
+        POSITION_WEIGHT * math.exp(-rank / POSITION_DECAY)
+        + CENTRALITY_WEIGHT * central / top
+        + TITLE_WEIGHT * (len(title & sentence.tokens) / len(title) if title else 0.0)
+        for rank, (sentence, central) in enumerate(zip(usable, centrality, strict=True))
+    ]
+
+
+def _sum_of_squares(values: Collection[int]) -> int:
+    """The squared norm of a count vector."""
+    return sum(map(mul, values, values))
+
+
+def _repeats(sentence: _Sentence, chosen: Iterable[_Sentence]) -> bool:
+    """True when ``sentence`` says what one of ``chosen`` already says."""
+    for other in chosen:
+        shared = len(sentence.tokens & other.tokens)
+        smaller = min(len(sentence.tokens), len(other.tokens)) or 1
+        union = len(sentence.tokens | other.tokens) or 1
+        if shared / union >= DUPLICATE_JACCARD or shared / smaller >= DUPLICATE_CONTAINMENT:
+            return True
+    return False
