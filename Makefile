@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 # Debian packages the test suite drives as real consumers (feed reader, browser, spam filter).
-SYSTEM_PACKAGES := newsboat chromium spamassassin
+SYSTEM_PACKAGES := newsboat chromium fonts-dejavu-core spamassassin
 
 .PHONY: run test lint bench system-deps clean-out
 
@@ -29,12 +29,15 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/publisher build
 
-test: $(TEST_STAMP) system-deps
-	$(BIN)/ruff check publisher tests benchmarks
+test: lint system-deps
 	$(BIN)/python -m pytest -q
 
+# The rules, checked: style, strict types, and the import layering (docs/architecture.md).
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check publisher tests benchmarks
+	$(BIN)/ruff format --check publisher tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/extraction.py

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from .build import build
 from .config import Settings, load_settings
@@ -33,6 +33,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 8000  # of `publisher serve`
 
 Runner = Callable[[argparse.Namespace, Settings], int]
+# A string: argparse's action class takes no type arguments at run time.
+_Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class _VersionAction(argparse.Action):
@@ -77,9 +79,7 @@ def _common(*, nested: bool = False) -> argparse.ArgumentParser:
     return parent
 
 
-def _command(
-    sub: argparse._SubParsersAction[Any], name: str, summary: str, example: str
-) -> argparse.ArgumentParser:
+def _command(sub: _Subcommands, name: str, summary: str, example: str) -> argparse.ArgumentParser:
     """Add command ``name`` with the common options, its summary and an example as epilog."""
     return sub.add_parser(
         name,
@@ -100,7 +100,7 @@ def _add_state_option(parser: argparse.ArgumentParser) -> None:
 # -- build ----------------------------------------------------------------------------------
 
 
-def _register_build(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_build(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "build",
@@ -165,14 +165,15 @@ def _executor(address: str | None) -> Iterator[Executor | None]:
             "pip install 'publisher[dask]', or leave out --executor to use local processes",
         ) from None
     try:
-        client = Client(address, timeout=30)
+        # distributed's constructor and get_executor carry no annotations.
+        client = Client(address, timeout=30)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise PublisherError(
             f"--executor {address}: cannot reach the dask scheduler: {exc}",
             "start one with `dask scheduler` and workers with `dask worker ADDRESS`",
         ) from exc
     with client:
-        yield client.get_executor()
+        yield client.get_executor()  # type: ignore[no-untyped-call]
 
 
 def _print_report(report: RunReport, settings: Settings, *, quiet: bool) -> None:
@@ -227,7 +228,7 @@ class _ProgressBar:
 # -- clean ----------------------------------------------------------------------------------
 
 
-def _register_clean(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_clean(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "clean",
@@ -285,7 +286,7 @@ def _print_article(article: Article) -> None:
 # -- summarize --------------------------------------------------------------------------------
 
 
-def _register_summarize(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_summarize(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "summarize",
@@ -347,7 +348,7 @@ def _json_line(obj: dict[str, Any]) -> None:
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: some recipients are left for the next run
 
 
-def _register_send(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_send(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "send",
@@ -405,7 +406,7 @@ def _run_send(args: argparse.Namespace, settings: Settings) -> int:
 # -- subscribers ------------------------------------------------------------------------------
 
 
-def _register_subscribers(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_subscribers(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "subscribers",
@@ -485,7 +486,7 @@ def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
 # -- serve ----------------------------------------------------------------------------------
 
 
-def _register_serve(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_serve(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "serve",
@@ -540,7 +541,7 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
 # -- daemon ---------------------------------------------------------------------------------
 
 
-def _register_daemon(sub: argparse._SubParsersAction[Any]) -> None:
+def _register_daemon(sub: _Subcommands) -> None:
     p = _command(
         sub,
         "daemon",
@@ -570,7 +571,7 @@ def _run_daemon(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- the command table ------------------------------------------------------------------------
 
-Registrar = Callable[["argparse._SubParsersAction[Any]"], None]
+Registrar = Callable[[_Subcommands], None]
 Overrides = Callable[[argparse.Namespace], dict[str, Any]]
 
 COMMANDS: dict[str, tuple[Registrar, Runner, Overrides | None]] = {

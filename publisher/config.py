@@ -306,6 +306,19 @@ def _validate(settings: Settings) -> None:
         if value < lowest:
             raise ConfigError(f"{key} must be at least {lowest}, not {value}")
     settings.schedule.zone()  # every command that dates a digest needs it, not only the daemon
+    templates = settings.paths.templates
+    if templates is not None and not templates.is_dir():
+        what = "is not a directory" if templates.exists() else "does not exist"
+        raise ConfigError(
+            f"paths.templates: {templates} {what}",
+            "give the directory of your own templates, or leave the key out for the built-in ones",
+        )
+    out = settings.paths.out
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            f"paths.out: {out} is a file, not a directory",
+            "give the directory to publish into (--out DIR or [paths] out); it is made if missing",
+        )
     # A socket takes no timeout of 0 or less: send would end in a traceback.
     if settings.smtp.timeout <= 0:
         raise ConfigError(f"smtp.timeout must be more than 0, not {settings.smtp.timeout}")

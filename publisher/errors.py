@@ -16,11 +16,19 @@ class PublisherError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\nhint: {self.hint}"
 
+    def __reduce__(self) -> tuple[type[PublisherError], tuple[str, str | None]]:
+        # Raised in a worker process, it crosses back pickled: keep the hint.
+        return type(self), (self.message, self.hint)
+
 
 class ConfigError(PublisherError):
     """The configuration file or a command-line override is invalid."""
 
     exit_code = 2
+
+
+class TemplateError(ConfigError):
+    """A template (the user's own, or a built-in one) that cannot be compiled or rendered."""
 
 
 class LockedError(PublisherError):

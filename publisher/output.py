@@ -94,10 +94,14 @@ def publish_staged(out_dir: Path, staged: Iterable[tuple[str, str | None]]) -> l
             os.replace(tmp, out_dir / name)
         for directory in {(out_dir / name).parent for name, _ in temps}:
             _fsync(directory)
-    except OSError as exc:
+    except BaseException as exc:
+        # Whatever stopped it (a full disk, a template that broke while its pages were
+        # staged), nothing half-done is left beside the published files.
         for _, tmp in temps:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
+        if not isinstance(exc, OSError):
+            raise
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         raise PublisherError(
             f"cannot write to {out_dir}: {exc.strerror or exc}",

@@ -125,6 +125,8 @@ def serve(
     until interrupted (Ctrl-C); ``quiet`` does not say where."""
     server = make_server(out_dir, bind, port, unsubscribe)
     host, real_port = server.server_address[:2]
+    if isinstance(host, bytes):  # the stub allows it; an IP socket gives str
+        host = host.decode()
     if not quiet:
         print(f"Serving {out_dir} at http://{host}:{real_port}/ (Ctrl-C to stop)", file=sys.stderr)
     try:

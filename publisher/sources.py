@@ -205,12 +205,12 @@ def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
             except UnicodeDecodeError:
                 return f"invalid {name} after its byte-order mark"
             break
-    if text is None and (name := _utf16_without_bom(data)):
+    if text is None and (order := _utf16_without_bom(data)):
         with contextlib.suppress(UnicodeDecodeError):
-            decoded = data.decode(name)
+            decoded = data.decode(order)
             # 16-bit binary data (samples, tables of small numbers) has this shape too.
             if not _is_binary(decoded[:4096].encode("utf-8")):
-                text, encoding = decoded, name
+                text, encoding = decoded, order
     if text is None:
         if _is_binary(data):
             return "binary file (not text or HTML)"

@@ -19,6 +19,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from browser_helpers import chromium
 
 from publisher.config import DigestSettings, PathSettings, Settings, SiteSettings
 from publisher.mailing.message import personalise
@@ -354,13 +355,19 @@ def test_spamassassin_scores_below_one(tmp_path: Path) -> None:
 
 
 # Written into the page wrapper's DOM after load, so --dump-dom reports what the browser saw.
+# The frame is first made taller than the digest: a vertical scrollbar would take its width
+# from the viewport and say nothing of horizontal overflow.
 _PROBE = """
 <script>
 window.addEventListener("load", () => {
   const frame = document.querySelector("iframe");
   const doc = frame.contentDocument;
+  frame.style.height = (doc.documentElement.scrollHeight + 200) + "px";
+  void doc.documentElement.offsetHeight;  // lay it out again at that height
   const color = (el, prop) => getComputedStyle(el)[prop];
   document.body.setAttribute("data-probe", JSON.stringify({
+    scrollHeight: doc.documentElement.scrollHeight,
+    clientHeight: doc.documentElement.clientHeight,
     scrollWidth: doc.documentElement.scrollWidth,
     clientWidth: doc.documentElement.clientWidth,
     background: color(doc.querySelector(".container"), "backgroundColor"),
@@ -370,34 +377,6 @@ window.addEventListener("load", () => {
 });
 </script>
 """
-
-
-def _chromium(tmp_path: Path, page: Path, *flags: str) -> str:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        if IN_CI:
-            pytest.fail("chromium is required in CI")
-        pytest.skip("chromium is not installed")
-    result = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=800,1600",
-            *flags,
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout.decode("utf-8", "replace")
 
 
 def _luminance(css_color: str) -> float:
@@ -419,16 +398,20 @@ def test_renders_without_horizontal_scroll(
         f'<iframe srcdoc="{htmllib.escape(digest.html)}" '
         f'style="border:0;width:{width}px;height:1500px"></iframe>'
     )
+    window = ("--window-size=800,1600", *flags)
     page = tmp_path / "page.html"
     page.write_text(
         f'<!DOCTYPE html><html><body style="margin:0">{frame}{_PROBE}</body></html>',
         encoding="utf-8",
     )
-    dom = _chromium(tmp_path, page, *flags, "--dump-dom", "--virtual-time-budget=3000")
+    dom = chromium(tmp_path, page.as_uri(), *window, "--dump-dom", "--virtual-time-budget=3000")
     probe = re.search(r'data-probe="([^"]*)"', dom)
     assert probe, dom[:500]
     seen = json.loads(htmllib.unescape(probe.group(1)))
-    assert seen["clientWidth"] == width
+    # The whole digest fits the frame's height (no vertical scrollbar), so the full width is
+    # the digest's, and nothing is wider than that.
+    assert seen["scrollHeight"] <= seen["clientHeight"], seen
+    assert seen["clientWidth"] == width, seen
     assert seen["scrollWidth"] <= seen["clientWidth"], seen
     if label == "dark":
         assert _luminance(seen["background"]) < 0.2, seen
@@ -437,5 +420,5 @@ def test_renders_without_horizontal_scroll(
         assert _luminance(seen["background"]) > 0.9, seen
         assert _luminance(seen["title"]) < 0.3, seen
     screenshot = tmp_path / f"digest-{label}.png"
-    _chromium(tmp_path, page, *flags, f"--screenshot={screenshot}")
+    chromium(tmp_path, page.as_uri(), *window, f"--screenshot={screenshot}")
     assert screenshot.stat().st_size > 1000

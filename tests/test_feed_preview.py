@@ -7,24 +7,19 @@ browsers apply an XSLT stylesheet only from the document's own origin (never fro
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import lxml.html
 import pytest
+from browser_helpers import chromium, chromium_path
 from test_feeds_helpers import make_settings, newest_first
 
 from publisher.render.feeds import render_feeds
 from publisher.serve import make_server
 
-CHROMIUM = next(
-    (path for name in ("chromium", "chromium-browser") if (path := shutil.which(name))), None
-)
-
-if CHROMIUM is None and os.environ.get("CI") != "true":
+if chromium_path() is None and os.environ.get("CI") != "true":
     pytest.skip(
         "chromium is not installed (apt-get install chromium); CI installs it and runs this",
         allow_module_level=True,
@@ -50,33 +45,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         thread.join()
 
 
-def dump_dom(url: str, profile: Path) -> str:
-    assert CHROMIUM is not None, "chromium is required in CI"
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout
-
-
 @pytest.mark.parametrize("name", ["feed.atom", "feed.rss"])
 def test_feed_renders_as_a_page(base_url: str, name: str, tmp_path: Path) -> None:
-    page = lxml.html.fromstring(dump_dom(base_url + name, tmp_path / "profile"))
+    page = lxml.html.fromstring(chromium(tmp_path, base_url + name, "--dump-dom"))
     # Titles as links inside <article> only exist if the stylesheet ran: Chromium's raw XML
     # view would show the titles as source text, not in this structure.
     titles = [a.text_content() for a in page.xpath("//article/h2/a")]

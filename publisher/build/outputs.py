@@ -69,21 +69,27 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
         log.debug("nothing to render: no article, setting or template changed")
         return []
     archive = _archive(settings, presentation)
-    stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
-    written = _write_article_pages(settings, presentation, sorted(stale), pool)
+    # Everything but the article pages is rendered before anything is written, so that a
+    # template that breaks (an undefined variable) leaves the output directory as it was.
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
     months = store.months()
-    month_prints, page_prints = _month_pages(
+    month_prints, page_prints, gone = _month_pages(
         store, archive, months, last, files, out, restyled=restyled
     )
     newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
     files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
     files.update(_digest_files(store, settings))
     files["digests.atom"] = digests_feed(store, settings)
-    # Feeds last: a reader that fetches a feed mid-run finds every page it links to.
     feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
     files.update(render_feeds(feed, settings))
+    # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
+    # links to.
+    stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
+    written = _write_article_pages(settings, presentation, sorted(stale), pool)
     written += write_files(out, files)
+    for path in gone:
+        with suppress(FileNotFoundError):
+            (out / path).unlink()
     with store.transaction():
         store.mark_rendered(pending)
         outputs = sorted({*files, *page_prints})
@@ -109,14 +115,20 @@ def _write_article_pages(
     are many (a new template re-renders every page of the archive), PAGE_CHUNK at a time:
     only ids and file names cross between processes, and no process holds many bodies."""
     chunks = [ids[start : start + PAGE_CHUNK] for start in range(0, len(ids), PAGE_CHUNK)]
-    with workers(settings.jobs, pool, len(ids)) as render_pool:
-        staged = map_in_order(
-            partial(_stage_article_pages, settings, presentation),
-            chunks,
-            jobs=settings.jobs,
-            executor=render_pool,
-        )
-        return publish_staged(settings.paths.out, chain.from_iterable(staged))
+    try:
+        with workers(settings.jobs, pool, len(ids)) as render_pool:
+            staged = map_in_order(
+                partial(_stage_article_pages, settings, presentation),
+                chunks,
+                jobs=settings.jobs,
+                executor=render_pool,
+            )
+            return publish_staged(settings.paths.out, chain.from_iterable(staged))
+    except BaseException:
+        # Chunks that were staged in other workers when one failed never reached
+        # publish_staged: their temporaries go too (the run lock keeps other runs out).
+        remove_stale_temps(settings.paths.out / "articles")
+        raise
 
 
 def _stage_article_pages(
@@ -163,10 +175,10 @@ def _month_pages(
     out: Path,
     *,
     restyled: bool,
-) -> tuple[dict[str, str], dict[str, str]]:
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Add to ``files`` the month pages whose articles or neighbours changed since the last
-    render (``last``; every page when ``restyled``) or that are missing; remove pages no month
-    has any more. Returns every month's fingerprint and every page's.
+    render (``last``; every page when ``restyled``) or that are missing. Returns every
+    month's fingerprint and every page's, and the pages no month has any more.
 
     A month's fingerprint (count, latest change, neighbouring months) comes from one SQL
     aggregate; only a month whose fingerprint changed has its order read (ids, no records),
@@ -206,11 +218,8 @@ def _month_pages(
                 ids = [article_id for article_id, _ in members]
                 entries = [listing.entry() for listing in store.light_articles(ids=ids)]
                 files[path] = archive.month_page((month, part), entries, after, before)
-    gone = set(last.get("pages", ())) - set(page_prints)
-    for path in gone:
-        with suppress(FileNotFoundError):
-            (out / path).unlink()
-    return prints, page_prints
+    gone = sorted(set(last.get("pages", ())) - set(page_prints))
+    return prints, page_prints, gone
 
 
 def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:

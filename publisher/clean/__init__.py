@@ -31,7 +31,7 @@ from lxml import etree
 
 from publisher.clean import html, scoring, text
 from publisher.clean.scoring import Unit
-from publisher.models import Article, Block, RawDocument, Rejected
+from publisher.models import Article, Block, BlockKind, RawDocument, Rejected
 
 __all__ = [
     "BOILERPLATE_MIN_OTHERS",
@@ -125,7 +125,7 @@ class _Parsed:
         # The HTML walk the keys come from; `walked` once an extraction has used its units.
         self.walk: tuple[list[Unit], html.Head] = ([], html.Head({}, []))
         self.walked = False
-        self.rows: list[tuple[str, str, int, bool]] = []
+        self.rows: list[tuple[str, BlockKind, int, bool]] = []
         self._line_keys: list[str | None] | None = None
         try:
             body = _usable_text(doc.text)

@@ -37,6 +37,7 @@ from publisher.clean.dates import parse_date
 from publisher.clean.patterns import TITLE_SITE_SUFFIX
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
+from publisher.models import BlockKind
 
 # Elements whose whole subtree is never article text.
 SKIP_TAGS = frozenset(
@@ -113,7 +114,7 @@ BLOCK_TAGS = frozenset(
         "header",
     )
 )
-_KIND_OF_TAG = {
+_KIND_OF_TAG: dict[str, BlockKind] = {
     "h1": "heading", "h2": "heading", "h3": "heading", "h4": "heading", "h5": "heading",
     "h6": "heading", "li": "item", "dd": "item", "blockquote": "quote",
 }  # fmt: skip
@@ -250,7 +251,7 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     parts: list[str] = []
     link_chars = 0
     # Per open block element: (kind, hint, hint source) of the block it starts.
-    contexts: list[tuple[str, int, int]] = [("paragraph", 0, 0)]
+    contexts: list[tuple[BlockKind, int, int]] = [("paragraph", 0, 0)]
     blocks: list[int] = [0]  # ids of the open block elements
     block_ids = itertools.count(1)
     # Per open element: its hint (nearest telling class/id) and the element that gave it.
@@ -290,7 +291,7 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                     text,
                     kind,
                     words,
-                    scoring.is_sentence(text, words),  # type: ignore[arg-type]
+                    scoring.is_sentence(text, words),
                     scoring.link_density(link_chars, len(text)),
                     scoring.is_boilerplate(text),
                     hint,
@@ -432,7 +433,7 @@ def _hidden(el: etree._Element) -> bool:
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
-    return bool(style) and "display:none" in style.replace(" ", "").lower()
+    return style is not None and "display:none" in style.replace(" ", "").lower()
 
 
 def _hint(el: etree._Element, tag: str, attributes: list[str], rare: bool) -> int | None:

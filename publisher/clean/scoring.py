@@ -420,29 +420,29 @@ def select(
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
     sizes = {size for t in titles for size in range(len(t) - 4, len(t) + TITLE_GLUE_CHARS + 1)}
-    region = [
+    body = [
         unit
         for unit, is_dup in zip(units[start:end], dup[start:end], strict=True)
         if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
-    region += _introduced_run(units, end, region)
-    prose_at = [i for i, unit in enumerate(region) if is_prose(unit)]
+    body += _introduced_run(units, end, body)
+    prose_at = [i for i, unit in enumerate(body) if is_prose(unit)]
     if not prose_at:
         return []
     last = prose_at[-1]
-    while last + 1 < len(region) and _introduced_list(region, last + 1):
+    while last + 1 < len(body) and _introduced_list(body, last + 1):
         last += 1
     kept: list[Unit] = []
     for i in range(prose_at[0], last + 1):
-        unit = region[i]
+        unit = body[i]
         if is_prose(unit) or unit.hint > 0:
             keep = True
         elif unit.kind == "item":
-            keep = unit.sentence or _introduced_list(region, i)
+            keep = unit.sentence or _introduced_list(body, i)
         else:
-            keep = is_heading(unit) and _in_short_gap(region, i) and unit.text not in twice
+            keep = is_heading(unit) and _in_short_gap(body, i) and unit.text not in twice
         if keep:
-            if unit.kind == "paragraph" and not unit.sentence and _followed_by_prose(region, i):
+            if unit.kind == "paragraph" and not unit.sentence and _followed_by_prose(body, i):
                 unit.kind = "heading"
             kept.append(unit)
     return kept

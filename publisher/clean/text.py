@@ -21,6 +21,7 @@ from publisher.clean import scoring
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import BULLET, NON_WORD_LINE, TITLE_SITE_SUFFIX
 from publisher.clean.scoring import Unit
+from publisher.models import BlockKind
 
 # Glyphs that can start a bulleted line; checked before the BULLET regex, which is slower.
 _BULLET_STARTS = frozenset("•·●▪‣◦-*–")
@@ -62,19 +63,19 @@ class TextResult:
     author: str | None
 
 
-def scan(text: str) -> list[tuple[str, str, int, bool]]:
+def scan(text: str) -> list[tuple[str, BlockKind, int, bool]]:
     """Non-blank lines (bullets removed) as (text, kind, words, sentence shape).
 
     This is the only per-line pass over the whole document, so it is written for speed: the
     weight() and is_sentence() heuristics are inlined for the common (non-CJK) case and Units
     are made afterwards, only for the lines near the body.
     """
-    out = []
+    out: list[tuple[str, BlockKind, int, bool]] = []
     append = out.append
     closers, marks, truncated = scoring.CLOSERS, scoring.FINAL_MARKS, scoring.TRUNCATED
     min_words, spaced = scoring.MIN_SENTENCE_WORDS, scoring.SPACED_CHARS_PER_WORD
     for line in filter(None, map(str.strip, text.split("\n"))):  # non-blank lines, in C
-        kind = "paragraph"
+        kind: BlockKind = "paragraph"
         if line[0] in _BULLET_STARTS:
             match = BULLET.match(line)
             if match:
@@ -143,7 +144,7 @@ def clean_title(text: str, lines: list[str]) -> str:
 
 
 def extract(
-    rows: list[tuple[str, str, int, bool]], reference: datetime, known: Sequence[bool] = ()
+    rows: list[tuple[str, BlockKind, int, bool]], reference: datetime, known: Sequence[bool] = ()
 ) -> TextResult:
     """Title, body units, date and author of a plain-text scrape, from its scan() rows.
 
@@ -186,7 +187,7 @@ def extract(
         made = cache[i]
         if made is None:
             line, kind, count, sentence = rows[i]
-            made = cache[i] = Unit(line, kind, count, sentence, 0.0, bool(known) and known[i])  # type: ignore[arg-type]
+            made = cache[i] = Unit(line, kind, count, sentence, 0.0, bool(known) and known[i])
         return made
 
     head = [unit(i) for i in range(min(len(rows), TITLE_LINES))]
@@ -221,7 +222,7 @@ def is_body_copy(line: str, openings: dict[str, str]) -> bool:
 
 
 def _price_body_copies(
-    rows: list[tuple[str, str, int, bool]], values: list[float], start: int, end: int
+    rows: list[tuple[str, BlockKind, int, bool]], values: list[float], start: int, end: int
 ) -> bool:
     """Price the body copies (is_body_copy) among the lines the region [start, end) counts as
     content as repeats; True when there was one. Being long, a copy would otherwise pull the
@@ -250,7 +251,7 @@ def is_table_row(text: str, words: int) -> bool:
 
 
 def _tables(
-    rows: list[tuple[str, str, int, bool]], values: list[float], candidates: list[int]
+    rows: list[tuple[str, BlockKind, int, bool]], values: list[float], candidates: list[int]
 ) -> list[tuple[int, int, int]]:
     """Data tables right under prose, as (lead-in line, first line, end); their rows repriced.
 

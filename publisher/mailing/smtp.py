@@ -5,13 +5,17 @@ every failure told apart as temporary (retry later) or permanent (this recipient
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
-from typing import NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..errors import DeliveryError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 class Temporary(Exception):
@@ -28,29 +32,33 @@ class Permanent(Exception):
 DATA_TIMEOUT = 600.0
 
 
-class _PatientData:
-    """Waits DATA_TIMEOUT (or ``[smtp] timeout`` if longer) for the answer to a message; the
+@contextmanager
+def _patient(smtp: smtplib.SMTP) -> Iterator[None]:
+    """Wait DATA_TIMEOUT (or ``[smtp] timeout`` if longer) for the answer to a message; the
     other commands keep the configured timeout."""
-
-    sock: socket.socket | None
-    timeout: float
-
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
-        if self.sock is not None:
-            self.sock.settimeout(max(self.timeout, DATA_TIMEOUT))
-        try:
-            return super().data(msg)  # type: ignore[misc]
-        finally:
-            if self.sock is not None:
-                self.sock.settimeout(self.timeout)
+    if smtp.sock is not None:
+        smtp.sock.settimeout(max(smtp.timeout, DATA_TIMEOUT))
+    try:
+        yield
+    finally:
+        if smtp.sock is not None:
+            smtp.sock.settimeout(smtp.timeout)
 
 
-class _SMTP(_PatientData, smtplib.SMTP):
-    """A plain or STARTTLS session."""
+class _SMTP(smtplib.SMTP):
+    """A plain or STARTTLS session, patient for the answer to a message."""
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        with _patient(self):
+            return super().data(msg)
 
 
-class _SMTP_SSL(_PatientData, smtplib.SMTP_SSL):
-    """A session over TLS from the start."""
+class _SMTP_SSL(smtplib.SMTP_SSL):
+    """A session over TLS from the start, patient for the answer to a message."""
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        with _patient(self):
+            return super().data(msg)
 
 
 class Connection:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
+
+import jinja2
 
 from ..config import Settings
 from ..models import Entry
 from .markup import body_html
-from .templating import BUILTIN_TEMPLATES, environment
+from .templating import BUILTIN_TEMPLATES, environment, render
 
 STYLESHEET = "style.css"
 # Entries on the index page; the rest are a click away on their month's page.
@@ -75,8 +77,10 @@ class Archive:
     """Renders archive pages for one site; create once per build."""
 
     settings: Settings
+    _env: jinja2.Environment = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Frozen: the environment is made once, here, from the settings.
         object.__setattr__(self, "_env", environment(self.settings.paths.templates))
 
     def _context(self, url: str) -> dict[str, object]:
@@ -103,27 +107,25 @@ class Archive:
 
     def article_page(self, entry: Entry, related: Sequence[Entry] = ()) -> bytes:
         """One article's page: title, metadata, the full cleaned body, related reports."""
-        template = self._env.get_template("article.html.j2")  # type: ignore[attr-defined]
         url = self.settings.url(entry.page)
         link = self._links(url)
-        return template.render(
-            **self._context(url),
-            entry=entry,
-            body=body_html(entry.article),
-            related=[(e, link(e.page)) for e in related],
-        ).encode("utf-8")
+        context = self._context(url)
+        context.update(
+            entry=entry, body=body_html(entry.article), related=[(e, link(e.page)) for e in related]
+        )
+        return render(self._env, "article.html.j2", context).encode("utf-8")
 
     def index_page(self, entries: Sequence[Entry], months: Mapping[str, int]) -> bytes:
         """The front page: the newest entries with their summaries, and every month with
         its number of articles (``months``, "YYYY-MM" to count), newest first."""
-        template = self._env.get_template("index.html.j2")  # type: ignore[attr-defined]
         url = self.settings.url("index.html")
         link = self._links(url)
-        return template.render(
-            **self._context(url),
+        context = self._context(url)
+        context.update(
             entries=[(e, link(e.page)) for e in entries],
             months=[(m, months[m], link(month_path(m))) for m in sorted(months, reverse=True)],
-        ).encode("utf-8")
+        )
+        return render(self._env, "index.html.j2", context).encode("utf-8")
 
     def month_page(
         self,
@@ -135,21 +137,21 @@ class Archive:
         """One page of a month's articles (see ``month_parts``), newest first; ``newer`` and
         ``older`` are the neighbouring pages, if any: a month's own parts, or the newest page
         of the neighbouring months that have articles."""
-        template = self._env.get_template("month.html.j2")  # type: ignore[attr-defined]
         url = self.settings.url(month_path(*page))
         link = self._links(url)
 
         def neighbour(target: MonthPart | None) -> tuple[str, int, str] | None:
             return (*target, link(month_path(*target))) if target else None
 
-        return template.render(
-            **self._context(url),
+        context = self._context(url)
+        context.update(
             month=page[0],
             part=page[1],
             entries=[(e, link(e.page)) for e in entries],
             newer=neighbour(newer),
             older=neighbour(older),
-        ).encode("utf-8")
+        )
+        return render(self._env, "month.html.j2", context).encode("utf-8")
 
     def unsubscribe_page(
         self, state: str, *, url: str, mailbox: str, address: str = "", action: str = ""
@@ -157,14 +159,9 @@ class Archive:
         """The page at ``url``, the digest's unsubscribe endpoint: ``state`` is "confirm"
         (with the form that posts to ``action``), "done", "invalid" (a link that does not
         verify) or "help" (no address given); ``mailbox`` takes unsubscribe requests by mail."""
-        template = self._env.get_template("unsubscribe.html.j2")  # type: ignore[attr-defined]
-        return template.render(
-            **self._context(url),
-            state=state,
-            address=address,
-            action=action,
-            mailbox=mailbox,
-        ).encode("utf-8")
+        context = self._context(url)
+        context.update(state=state, address=address, action=action, mailbox=mailbox)
+        return render(self._env, "unsubscribe.html.j2", context).encode("utf-8")
 
     def stylesheet(self) -> bytes:
         """The archive's one stylesheet (the user's override when present)."""

@@ -19,7 +19,7 @@ import css_inline
 from ..config import Settings
 from ..models import Digest, Entry
 from .message import compose, unsubscribe_url
-from .templating import environment
+from .templating import environment, render
 
 # Gmail clips an HTML part past about 102 KB; stay safely below.
 MAX_HTML_BYTES = 100_000
@@ -89,19 +89,19 @@ def build_digest(
     items = _items(entries, settings)
     env = environment(settings.paths.templates)
     subject = " ".join(
-        env.get_template("digest.subject.j2").render(site=settings.site, created=now).split()
+        render(env, "digest.subject.j2", {"site": settings.site, "created": now}).split()
     )
     shown = min(len(items), settings.digest.max_items)
     while True:
         more = len(items) - shown + len(more_ids)
         context = _context(settings, digest_id, subject, now, items[:shown], more)
-        html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
+        html = _INLINER.inline(render(env, "digest.html.j2", context))
         size = len(html.encode("utf-8"))
         if size <= MAX_HTML_BYTES or shown <= 1:
             break
         # Shrink in proportion to the overshoot, at least by one story per round.
         shown = max(1, min(shown - 1, shown * MAX_HTML_BYTES // size))
-    text = env.get_template("digest.txt.j2").render(context)
+    text = render(env, "digest.txt.j2", context)
     message = compose(settings, digest_id, subject, now, html, text)
     return Digest(
         id=digest_id,

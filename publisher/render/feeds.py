@@ -325,6 +325,8 @@ def _body_of(html: str) -> str:
     if not re.search(r"<body[\s>]", html, re.IGNORECASE):
         return html
     body = lxml.html.document_fromstring(html).body
+    if body is None:  # lxml always makes one for a document with a <body> tag
+        return html
     # Text the mail hides with an inline style (its preheader) would show once the sanitizer
     # drops the style attribute; what the template marks as mail-only (the subscription
     # footer) is not true of a feed entry.

@@ -1,15 +1,21 @@
-"""The Jinja2 environment shared by the archive and the digest.
+"""The Jinja2 environment shared by the archive and the digest, and rendering with it.
 
 The user's own templates directory ([paths] templates) is searched before the built-in one,
-so any template can be overridden by a file of the same name.
+so any template can be overridden by a file of the same name. A template that cannot be
+compiled or rendered (a syntax error, an undefined variable) is a TemplateError naming its
+file and line, whatever the exception Jinja2 or the template's own code raised.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 
 import jinja2
+
+from ..errors import TemplateError
 
 _MONTHS = (
     "January",
@@ -61,6 +67,51 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
     env.filters["longdate"] = _long_date
     env.filters["monthname"] = _month_name
     return env
+
+
+def render(env: jinja2.Environment, name: str, context: Mapping[str, object]) -> str:
+    """Template ``name`` of ``env`` rendered with ``context``; TemplateError when it breaks."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = _where(exc.filename or name, exc.lineno)
+        raise TemplateError(f"{where}: {exc.message}", _HINT) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name} not found", _HINT) from None
+    except Exception as exc:
+        frame = _template_frame(exc.__traceback__, env)
+        if frame is None:  # not the template's doing: our bug, with its traceback
+            raise
+        raise TemplateError(f"{_where(*frame)}: {_describe(exc)}", _HINT) from None
+
+
+_HINT = "fix the template, or remove it from [paths] templates to use the built-in one"
+
+
+def _where(filename: str, line: int) -> str:
+    return f"template {filename}, line {line}"
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, jinja2.TemplateError):
+        return str(exc.message)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _template_frame(
+    traceback: TracebackType | None, env: jinja2.Environment
+) -> tuple[str, int] | None:
+    """The innermost frame of ``traceback`` that runs a template file (Jinja2 rewrites a
+    render's traceback so that its frames carry the template's path and line)."""
+    loader = env.loader
+    roots = loader.searchpath if isinstance(loader, jinja2.FileSystemLoader) else []
+    found = None
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        if any(code.co_filename.startswith(str(root)) for root in roots):
+            found = (code.co_filename, traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return found
 
 
 def _month_name(month: str) -> str:

@@ -293,9 +293,8 @@ class ArticleTables(Database):
 
     def article_count(self) -> int:
         """How many articles are published (duplicates of another are not)."""
-        return self.db.execute(
-            "SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL"
-        ).fetchone()[0]
+        row = self.db.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL")
+        return int(row.fetchone()[0])
 
     def latest_change(self) -> datetime | None:
         """The newest ``last_changed`` of any article, duplicates included."""

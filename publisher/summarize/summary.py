@@ -53,7 +53,7 @@ WORDS_PER_MINUTE = 230
 
 
 class _Sentence(NamedTuple):
-    index: int  # position in the article, counting every sentence
+    position: int  # in the article, counting every sentence
     text: str
     words: int
     content: list[str]  # content words, in order
@@ -108,7 +108,7 @@ def _select(
         if _repeats(sentence, chosen):
             continue
         group = [sentence]
-        previous = found[sentence.index - 1] if sentence.index else None
+        previous = found[sentence.position - 1] if sentence.position else None
         # Judged here, as few sentences get this far.
         leans_back = is_bad_opening(sentence.text, first=sentence is usable[0])
         if leans_back and not any(s is previous for s in chosen):
@@ -131,7 +131,7 @@ def _select(
             continue
         chosen.extend(group)
         used += cost
-    return tuple(s.text for s in sorted(chosen, key=lambda s: s.index))
+    return tuple(s.text for s in sorted(chosen, key=lambda s: s.position))
 
 
 def _standfirst(text: str) -> str:
