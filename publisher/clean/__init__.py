@@ -18,6 +18,7 @@ example, seen in 2026, is 2021-08-05). Dates are ISO 8601 datetimes, timezone-aw
 the page names no zone). See dates.py.
 
 Layout: ``text.py`` (plain-text scrapes, one block per line), ``html.py`` (HTML pages),
+``metadata.py`` (what an HTML head says of title, date and author),
 ``scoring.py`` (the named heuristics and how they combine), ``patterns.py`` (boilerplate
 families as data), ``dates.py`` (date parsing).
 """
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import html, scoring, text
+from publisher.clean import html, metadata, scoring, text
 from publisher.clean.scoring import Unit
 from publisher.models import Article, Block, BlockKind, RawDocument, Rejected
 
@@ -123,7 +124,7 @@ class _Parsed:
         self.failure: Rejected | None = None
         self.root: etree._Element | None = None
         # The HTML walk the keys come from; `walked` once an extraction has used its units.
-        self.walk: tuple[list[Unit], html.Head] = ([], html.Head({}, []))
+        self.walk: tuple[list[Unit], metadata.Head] = ([], metadata.Head({}, []))
         self.walked = False
         self.rows: list[tuple[str, BlockKind, int, bool]] = []
         self._line_keys: list[str | None] | None = None

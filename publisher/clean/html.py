@@ -23,18 +23,17 @@ import contextlib
 import functools
 import html as htmllib
 import itertools
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import scoring
+from publisher.clean import metadata, scoring
 from publisher.clean.dates import parse_date
-from publisher.clean.patterns import TITLE_SITE_SUFFIX
+from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
 from publisher.models import BlockKind
@@ -154,8 +153,6 @@ _NEGATIVE_ROLES = frozenset(("navigation", "complementary", "contentinfo", "bann
 # Attributes that can hide an element or give it a hint other than by class/id.
 _RARE_ATTRIBUTES = frozenset(("hidden", "aria-hidden", "style", "itemprop", "role"))
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
-_JSONLD_AUTHOR = re.compile(r'"author"\s*:\s*(?:\[\s*)?\{[^{}]*?"name"\s*:\s*"([^"]{2,80})"')
 _TAG = re.compile(r"<[^>]*>")
 _DROP_ELEMENTS = re.compile(
     r"<(script|style|noscript|svg|iframe|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
@@ -163,11 +160,6 @@ _DROP_ELEMENTS = re.compile(
 _BLOCK_BREAK = re.compile(
     r"<(?:/?(?:p|div|h[1-6]|li|br|tr|blockquote|section|article))\b[^>]*>", re.IGNORECASE
 )
-_DATE_METAS = (
-    "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
-    "publishdate", "publish-date", "dc.date.issued", "dc.date", "sailthru.date",
-    "parsely-pub-date", "article.published", "dcterms.created", "original-publish-date",
-)  # fmt: skip
 
 
 class ParseFailure(Exception):
@@ -226,22 +218,6 @@ def strip_tags(text: str) -> str:
     text = _DROP_ELEMENTS.sub(" ", text)
     text = _BLOCK_BREAK.sub("\n", text)
     return htmllib.unescape(_TAG.sub(" ", text))
-
-
-@dataclass
-class Head:
-    """Metadata collected while walking the page, and each unit's place in the tree."""
-
-    metas: dict[str, str]
-    jsonld: list[str]
-    # Per unit: ids of the block elements that enclose it, outermost first.
-    paths: list[tuple[int, ...]] = field(default_factory=list)
-    title: str = ""
-    canonical: str | None = None
-    h1: str = ""
-    # Data tables right under a sentence (see is_data_table): (lead-in unit, first row, end).
-    # Their rows are kept with the lead-in, wherever the article's density ends.
-    tables: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
@@ -315,7 +291,7 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
             if (tag in _UNWALKED_TAGS and not (articles and tag == "header")) or (
                 rare and _hidden(el)
             ):
-                _read_head(el, tag, head)
+                read_head(el, tag, head)
                 walker.skip_subtree()
                 # A skipped element's "end" event comes next (it carries its tail text).
                 skipped = el
@@ -476,23 +452,6 @@ def names_hint(names: str) -> int | None:
     return None
 
 
-def _read_head(el: etree._Element, tag: str, head: Head) -> None:
-    """Collect <title>, <meta>, canonical <link> and JSON-LD from skipped elements."""
-    if tag == "meta":
-        name = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
-        content = el.get("content")
-        if name and content and name not in head.metas:
-            head.metas[name] = content.strip()
-    elif tag == "link":
-        if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
-            head.canonical = el.get("href")
-    elif tag == "title":
-        if not head.title:
-            head.title = " ".join("".join(el.itertext()).split())
-    elif tag == "script" and (el.get("type") or "").lower() == "application/ld+json" and el.text:
-        head.jsonld.append(el.text[:100_000])
-
-
 def extract(
     root: etree._Element,
     units: list[Unit],
@@ -517,7 +476,7 @@ def extract(
     if site is None and page_url:
         site = urlsplit(page_url).hostname or None
     raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
-    title = strip_site(" ".join(raw_title.split()), site)
+    title = metadata.strip_site(" ".join(raw_title.split()), site)
     kept = scoring.select(units, title, raw_title=head.title)
     titles = {scoring.normalise(title), scoring.normalise(head.title)}
     body = [
@@ -529,10 +488,10 @@ def extract(
         attach_table(body, units[lead], units[table_start:table_end])
     first_body = next((i for i, unit in enumerate(units) if body and unit is body[0]), 0)
     nearby = units[max(0, first_body - 8) : first_body]
-    published = _published(head, reference) or next(
+    published = metadata.published(head, reference) or next(
         (d for u in nearby if u.words <= 16 and (d := parse_date(u.text, reference))), None
     )
-    author = _author(head) or next(
+    author = metadata.author(head) or next(
         (a for u in nearby if (a := scoring.byline_author(u.text))), None
     )
     language = root.get("lang") or head.metas.get("og:locale") or None
@@ -609,51 +568,3 @@ def _path_to(paths: list[tuple[int, ...]], kept_at: list[int], block: int) -> tu
 
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.split("\n") if line.strip()), "")
-
-
-def strip_site(title: str, site: str | None) -> str:
-    """The title without a trailing (or leading) site name."""
-    if site:
-        for sep in (" | ", " - ", " – ", " — ", " :: ", " · ", " » "):
-            if title.endswith(sep + site):
-                return title[: -len(sep + site)].strip()
-            if title.startswith(site + sep):
-                return title[len(site + sep) :].strip()
-    match = TITLE_SITE_SUFFIX.search(title)
-    if match:
-        head, suffix = title[: match.start()].strip(), title[match.start() :].strip(" |-–—:·»")
-        if len(suffix.split()) <= 4 and len(suffix) < len(head):
-            return head
-    return title
-
-
-def _published(head: Head, reference: datetime) -> datetime | None:
-    """Publication date from meta tags, JSON-LD or the first <time datetime>."""
-    candidates = [head.metas[name] for name in _DATE_METAS if name in head.metas]
-    for blob in head.jsonld:
-        match = _JSONLD_DATE.search(blob)
-        if match:
-            candidates.append(match.group(1))
-    if "time" in head.metas:
-        candidates.append(head.metas["time"])
-    for candidate in candidates:
-        date = parse_date(candidate, reference)
-        if date is not None:
-            return date
-    return None
-
-
-def _author(head: Head) -> str | None:
-    """Author from meta tags or JSON-LD (profile URLs are not names)."""
-    for name in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator"):
-        value = head.metas.get(name)
-        if value and not value.startswith(("http://", "https://")):
-            return value
-    for blob in head.jsonld:
-        match = _JSONLD_AUTHOR.search(blob)
-        if match:
-            try:
-                return str(json.loads(f'"{match.group(1)}"'))
-            except ValueError:
-                return match.group(1)
-    return None
