@@ -1,0 +1,155 @@
+"""``publisher send`` and ``publisher subscribers``: the digest and its subscriber list."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..config import Settings
+from ..mailing import subscribers
+from ..mailing.issues import send
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_TEMPFAIL,
+    Command,
+    Subcommands,
+    add_state_option,
+    command,
+    common,
+    overrides_state,
+)
+
+
+def _register_send(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "send",
+        "Deliver the digest of new articles to every active subscriber over SMTP.",
+        "PUBLISHER_SMTP_PASSWORD=... publisher send --config publisher.toml --dry-run\n"
+        "  publisher send --retry -q   # from cron every 30 min: finish what was deferred",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show who would get which issue; freeze, write and send nothing",
+    )
+    p.add_argument(
+        "--retry",
+        action="store_true",
+        help="only finish issues left unfinished by temporary failures; freeze no new one",
+    )
+    add_state_option(p)
+
+
+def _run_send(args: argparse.Namespace, settings: Settings) -> int:
+    reports = send(
+        settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run, new_issue=not args.retry
+    )
+    if not reports and not args.quiet:
+        if args.retry:
+            print("no issue is waiting for a retry: nothing sent")
+        else:
+            print("nothing new since the last digest: nothing sent")
+    status = EXIT_OK
+    for report in reports:
+        for address, error in report.failed:
+            print(f"digest {report.digest_id}: {address} refused: {error}", file=sys.stderr)
+            status = EXIT_FAILURE
+        for address, error in report.deferred:
+            print(f"digest {report.digest_id}: {address} deferred: {error}", file=sys.stderr)
+        if report.deferred and status == EXIT_OK:
+            status = EXIT_TEMPFAIL
+        if args.quiet:
+            continue
+        if report.dry_run:
+            print(
+                f"digest {report.digest_id}: would send to {len(report.would_send)} "
+                f"subscribers: {', '.join(report.would_send) or '-'}"
+            )
+        else:
+            print(
+                f"digest {report.digest_id}: sent {len(report.sent)}, refused "
+                f"{len(report.failed)}, deferred {len(report.deferred)}, "
+                f"done earlier {report.already}"
+            )
+    return status
+
+
+def _register_subscribers(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "subscribers",
+        "Manage the digest's subscribers: add, remove, list, or import a CSV file.",
+        "publisher subscribers add 'Ann Lee <ann@example.org>' bob@example.net\n"
+        "  publisher subscribers import people.csv   # never re-adds an unsubscribed address",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    state = common(nested=True)
+    add_state_option(state)
+    specs = (
+        (
+            "add",
+            "Subscribe addresses (also re-subscribes unsubscribed ones).",
+            "publisher subscribers add ann@example.org 'Bob <bob@example.net>'",
+        ),
+        (
+            "remove",
+            "Unsubscribe addresses; they stay unsubscribed until added again.",
+            "publisher subscribers remove ann@example.org",
+        ),
+        ("list", "List active subscribers.", "publisher subscribers list --all"),
+        (
+            "import",
+            "Subscribe every address of a CSV file (email[,name]).",
+            "publisher subscribers import people.csv",
+        ),
+    )
+    for name, summary, example in specs:
+        action = actions.add_parser(
+            name,
+            parents=[state],
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name in ("add", "remove"):
+            action.add_argument("values", metavar="ADDRESS", nargs="+", help="e-mail addresses")
+        elif name == "import":
+            action.add_argument("values", metavar="FILE", nargs=1, help="CSV file")
+        else:
+            action.add_argument("--all", action="store_true", help="unsubscribed addresses too")
+
+
+def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
+    now = datetime.now(UTC)
+    if args.action == "list":
+        for subscriber in subscribers.list_subscribers(settings, everyone=args.all):
+            extra = f"\t{subscriber.status}" if args.all else ""
+            print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
+        return EXIT_OK
+    if args.action == "remove":
+        for value, was_active in subscribers.unsubscribe(settings, args.values, now):
+            if not args.quiet:
+                print(f"{'removed' if was_active else 'not subscribed, blocked'}: {value}")
+        return EXIT_OK
+    if args.action == "add":
+        report = subscribers.subscribe(settings, args.values, now)
+    else:
+        report = subscribers.import_file(settings, Path(args.values[0]), now)
+    for given, reason in report.invalid:
+        print(f"skipped {given}: {reason}", file=sys.stderr)
+    if not args.quiet:
+        print(
+            f"{len(report.added)} added, {len(report.unchanged)} already subscribed, "
+            f"{len(report.kept_unsubscribed)} kept unsubscribed, "
+            f"{len(report.invalid)} invalid"
+        )
+    return EXIT_FAILURE if report.invalid else EXIT_OK
+
+
+SEND = Command("send", _register_send, _run_send, overrides_state)
+SUBSCRIBERS = Command("subscribers", _register_subscribers, _run_subscribers, overrides_state)
