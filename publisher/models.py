@@ -41,6 +41,17 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Image:
+    """An article's lead image, as the page names it."""
+
+    url: str  # absolute http(s) URL
+    alt: str = ""
+    credit: str | None = None
+    width: int | None = None  # pixels, when the page says
+    height: int | None = None
+
+
+@dataclass(frozen=True)
 class Article:
     """What the cleaner keeps of a document: the real article and its metadata."""
 
@@ -53,6 +64,7 @@ class Article:
     site: str | None = None  # publication name or host, for "Also reported by ..."
     url: str | None = None
     language: str | None = None
+    image: Image | None = None  # the lead image, when the page has one
 
     @property
     def body(self) -> str:

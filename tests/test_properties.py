@@ -16,7 +16,7 @@ from lxml import etree
 from publisher.clean import clean, scoring
 from publisher.config import Settings
 from publisher.ids import text_hash
-from publisher.models import Article, Block, Entry, RawDocument, Rejected
+from publisher.models import Article, Block, Entry, Image, RawDocument, Rejected
 from publisher.render.feeds import render_feeds
 from publisher.sources import decode
 from publisher.store.payload import StoredArticle, encode_article, encode_stored
@@ -177,6 +177,7 @@ def test_a_stored_article_is_one_sorted_json_text_and_decodes_to_itself(
         title=text,
         blocks=(Block("paragraph", text), Block("item", text[::-1])),
         published=datetime(2026, 11, 21, 7, 30, tzinfo=UTC),
+        image=Image(f"https://example.org/{len(text)}.jpg", alt=text, width=640) if text else None,
     )
     stored = StoredArticle(
         article=article,

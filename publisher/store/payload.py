@@ -14,6 +14,7 @@ article it cleaned and the saving process only splice it in (``encode_stored``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from ..models import Article, Block, BlockKind, Entry
+from ..models import Article, Block, BlockKind, Entry, Image
 
 # SQL giving a row's data without the body blocks, the terms and the fingerprint: what
 # ArticleListing.decode reads. SQLite drops them before Python decodes anything.
@@ -31,7 +32,7 @@ FINGERPRINT_DATA = "json_extract(data, '$.fingerprint')"
 
 
 def _article_data(article: Article) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "source": article.source,
         "key": article.key,
         "title": article.title,
@@ -42,6 +43,9 @@ def _article_data(article: Article) -> dict[str, Any]:
         "url": article.url,
         "language": article.language,
     }
+    if article.image is not None:  # absent rather than null: older payloads stay as they were
+        data["image"] = dataclasses.asdict(article.image)
+    return data
 
 
 def _article(data: dict[str, Any]) -> Article:
@@ -56,6 +60,7 @@ def _article(data: dict[str, Any]) -> Article:
         site=data["site"],
         url=data["url"],
         language=data["language"],
+        image=Image(**data["image"]) if data.get("image") else None,
     )
 
 
