@@ -27,11 +27,12 @@ from typing import NamedTuple
 
 from ..models import Article, Summary
 from .keywords import MAX_TERMS, MIN_BIGRAM_COUNT, Terms, analyse, ranked_terms
+from .openings import guess_language, is_bad_opening
 from .sentences import (
     cut_to_words,
-    is_bad_opening,
     is_junk,
     junk_flags,
+    quotation_fragments,
     split_paragraphs,
     strip_dateline,
 )
@@ -50,6 +51,8 @@ DUPLICATE_CONTAINMENT = 0.8
 # Words a lead paragraph without final punctuation needs to count as a standfirst.
 STANDFIRST_WORDS = 12
 WORDS_PER_MINUTE = 230
+# Characters of the first paragraphs read to tell the article's language.
+LANGUAGE_SAMPLE = 2400
 
 
 class _Sentence(NamedTuple):
@@ -68,9 +71,8 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     terms with their counts (best first) and the story fingerprint. Pure and deterministic.
     """
     headings = [block.text.split() for block in article.blocks if block.kind == "heading"]
-    found, body, written = _sentences(
-        (block.text for block in article.blocks if block.kind != "heading"), headings
-    )
+    paragraphs = [block.text for block in article.blocks if block.kind != "heading"]
+    found, body, written = _sentences(paragraphs, headings)
     written += sum(map(len, headings))  # the article's word count, without splitting it again
     title = article.title.split()
     headline = analyse(title, [len(title)])
@@ -78,20 +80,46 @@ def summarize(article: Article, *, sentences: int = 3, words: int = 75) -> Summa
     # A bigram seen once is a phrase, not a topic.
     topics = (term for term in ranked if counts[term] >= MIN_BIGRAM_COUNT or " " not in term)
     return Summary(
-        sentences=_select(found, headline.words[0], sentences, words),
+        sentences=_select(
+            found,
+            headline.words[0],
+            sentences,
+            words,
+            guess_language(_sample(paragraphs), article.language),
+        ),
         reading_minutes=max(1, round(written / WORDS_PER_MINUTE)),
         terms=tuple((term, counts[term]) for term in islice(topics, MAX_TERMS)),
         fingerprint=fingerprint(ranked),
     )
 
 
-def summarize_text(text: str, *, sentences: int = 3, words: int = 75) -> tuple[str, ...]:
-    """Summarise a clean body (paragraphs separated by blank lines); see ``summarize``."""
-    return _select(_sentences([text])[0], [], sentences, words)  # the splitter finds paragraphs
+def summarize_text(
+    text: str, *, sentences: int = 3, words: int = 75, language: str | None = None
+) -> tuple[str, ...]:
+    """Summarise a clean body (paragraphs separated by blank lines); see ``summarize``.
+    ``language`` (e.g. "fr") is used when the text's own words do not tell."""
+    found = _sentences([text])[0]  # the splitter finds the paragraphs
+    return _select(found, [], sentences, words, guess_language(text, language))
+
+
+def _sample(paragraphs: Sequence[str]) -> str:
+    """The first paragraphs, enough of them to tell the language."""
+    taken: list[str] = []
+    size = 0
+    for paragraph in paragraphs:
+        taken.append(paragraph)
+        size += len(paragraph)
+        if size >= LANGUAGE_SAMPLE:
+            break
+    return "\n".join(taken)
 
 
 def _select(
-    found: Sequence[_Sentence], title_words: Sequence[str], limit: int, budget: int
+    found: Sequence[_Sentence],
+    title_words: Sequence[str],
+    limit: int,
+    budget: int,
+    language: str,
 ) -> tuple[str, ...]:
     """Choose sentences: best score first, within budget, no duplicates, a clean opening."""
     usable = [sentence for sentence in found if sentence.usable]
@@ -109,15 +137,16 @@ def _select(
             continue
         group = [sentence]
         previous = found[sentence.position - 1] if sentence.position else None
-        # Judged here, as few sentences get this far.
-        leans_back = is_bad_opening(sentence.text, first=sentence is usable[0])
+        # Judged here, as few sentences get this far. Only the article's true first sentence
+        # may open with "He": after a skipped caption or kicker it would point to that.
+        leans_back = is_bad_opening(sentence.text, first=sentence.position == 0, language=language)
         if leans_back and not any(s is previous for s in chosen):
             # It leans on the sentence before: bring that one in too, or leave it out (never
             # rewrite it). So no summary opens with, or jumps to, an unresolved "He"/"But".
             if (
                 previous is None
                 or not previous.usable
-                or is_bad_opening(previous.text, first=previous is usable[0])
+                or is_bad_opening(previous.text, first=previous.position == 0, language=language)
             ):
                 continue
             if _repeats(previous, chosen):
@@ -155,34 +184,39 @@ def _sentences(
     (each given as its words) and then of all the sentences, and count the white-space
     separated words of the paragraphs."""
     texts: list[str] = []
+    runs_on: list[bool] = []  # the sentence's quotation goes on in the next paragraph
+    quoted: list[bool] = []  # the sentence is the middle or end of a cut quotation
     chunks = list(chain.from_iterable(headings))  # then the words of all the sentences
     written = 0
     opened = False  # seen the first usable sentence
-    for paragraph in paragraphs:
-        for words, sentences, count in split_paragraphs(paragraph):
-            written += count
-            if opened:
-                texts += sentences
-                chunks += words
-                continue
-            for text in sentences:
+    # One text, so that a quotation running on from one block into the next is seen.
+    for paragraph in split_paragraphs("\n\n".join(paragraphs)):
+        written += paragraph.written
+        if opened:
+            texts += paragraph.sentences
+            chunks += paragraph.words
+        else:
+            for text in paragraph.sentences:
                 if not opened:
                     # "LONDON (Reuters) - " opens the story, after any byline.
                     text = _standfirst(strip_dateline(text))
                     opened = not is_junk(text)
                 texts.append(text)
                 chunks += text.split()
+        runs_on += [False] * (len(paragraph.sentences) - 1) + [paragraph.runs_on]
+        quoted += quotation_fragments(paragraph.sentences, paragraph.runs_on)
     # Sentences are single-spaced, so each has one word more than it has spaces.
     lengths = [text.count(" ") + 1 for text in texts]
     terms = analyse(chunks, [*map(len, headings), *lengths])
     found = [
-        _Sentence(index, text, length, content, frozenset(content), not junk)
-        for index, (text, length, content, junk) in enumerate(
+        _Sentence(index, text, length, content, frozenset(content), not (junk or fragment))
+        for index, (text, length, content, junk, fragment) in enumerate(
             zip(
                 texts,
                 lengths,
                 islice(terms.words, len(headings), None),
-                junk_flags(texts, lengths),
+                junk_flags(texts, lengths, runs_on),
+                quoted,
                 strict=True,
             )
         )
