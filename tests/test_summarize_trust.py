@@ -5,6 +5,8 @@ labelled captions and promos, and splitting around abbreviations."""
 from __future__ import annotations
 
 import itertools
+import math
+from collections import Counter
 
 import pytest
 
@@ -12,6 +14,7 @@ from publisher.models import Article, Block
 from publisher.summarize import split_sentences, summarize, summarize_text
 from publisher.summarize.openings import guess_language, is_bad_opening
 from publisher.summarize.sentences import is_junk, strip_dateline
+from publisher.summarize.summary import EARLIER_WEIGHT, _directed_centrality, _Sentence
 
 
 def article(*paragraphs: str, title: str = "A title", language: str | None = None) -> Article:
@@ -223,3 +226,35 @@ def test_a_wire_dateline_with_its_day_is_dropped() -> None:
         "The students must take an oath."
     )
     assert strip_dateline("Google (GOOG) Chief Executive Sundar Pichai spoke.").startswith("Google")
+
+
+def _sentence(position: int, words: str) -> _Sentence:
+    content = words.split()
+    return _Sentence(position, words, len(content), content, frozenset(content), True)
+
+
+def test_directed_centrality_counts_later_sentences_for_and_earlier_against() -> None:
+    sentences = [
+        _sentence(0, "council budget schools"),
+        _sentence(1, "budget schools money teachers"),
+        _sentence(2, "pool closed street"),
+        _sentence(3, "council budget schools"),  # the lead again, later
+        _sentence(4, "teachers money money"),
+        _sentence(5, ""),
+    ]
+
+    def cosine(first: list[str], second: list[str]) -> float:
+        a, b = Counter(first), Counter(second)
+        norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+        return sum(v * b[w] for w, v in a.items()) / norm if norm else 0.0
+
+    expected = [
+        sum(cosine(s.content, t.content) for t in sentences[i + 1 :])
+        - EARLIER_WEIGHT * sum(cosine(s.content, t.content) for t in sentences[:i])
+        for i, s in enumerate(sentences)
+    ]
+    scores = _directed_centrality(sentences)
+    assert scores == pytest.approx(expected)
+    # The lead outranks its own repetition, which says nothing the reader has not read.
+    assert scores[0] > scores[3]
+    assert scores.index(max(scores)) == 0

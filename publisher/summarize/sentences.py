@@ -67,7 +67,7 @@ _CJK_STOPS = "。！？」"  # tested with `in` first: most text has none, and t
 _BEFORE_WORD = re.compile(r"""[ (\["'“‘]""")
 _NEXT_WORD = re.compile(r"""["'“‘(\[]*(\w+)""")
 _DOTTED = re.compile(r"(?:\w\.)+\w")  # "u.s", "e.g": initials run together
-_OPENING_QUOTES = ('"', "“", "«", "„")
+OPENING_QUOTES = ('"', "“", "«", "„")
 _QUOTE_MARKS = ('"', "“", "”", "«", "»", "„")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 # The longest quotation kept in one sentence: past that, a stray or missing quote mark would
@@ -111,7 +111,7 @@ def split_paragraphs(text: str) -> list[Paragraph]:
             words = flat.split()
         runs_on = (
             index + 1 < len(chunks)
-            and chunks[index + 1].lstrip().startswith(_OPENING_QUOTES)
+            and chunks[index + 1].lstrip().startswith(OPENING_QUOTES)
             and bool(_open_quotation(flat, 0, len(flat)))
         )
         paragraphs.append(Paragraph(words, _split_flat(flat, runs_on), written, runs_on))

@@ -1,8 +1,9 @@
 """Extractive summaries: a few whole sentences of an article, chosen as a news editor would.
 
 A summary is a few whole sentences of the article, in article order, chosen like a news
-editor would: the lead carries the story, so position dominates; among the rest, sentences
-that share the article's vocabulary (centrality) and the title's words win. Page furniture
+editor would: the lead carries the story, and a later sentence earns its place when the
+rest of the article develops what it says rather than when it repeats what came before
+(position-directed centrality, as PacSum); the title's words count too. Page furniture
 (bylines, credits, "Read more") never qualifies, near-duplicate sentences are dropped and the
 summary never opens with a sentence that points back to text the reader has not seen
 ("He said ...", "However, ..."): such a sentence is either preceded by the sentence it leans
@@ -10,18 +11,21 @@ on or left out (the article's own first sentence leans on nothing but the title,
 open with "He", never with "But"). Nothing is rewritten except an overlong single sentence,
 cut at a clause boundary with an ellipsis so the word cap always holds.
 
-Signals and weights (each in [0, 1]):
+Signals and weights:
     position    exp(-i / POSITION_DECAY) for the i-th usable sentence: the news lead prior
-    centrality  cosine between the sentence's and the article's content-word counts
+    centrality  summed cosine similarity (content-word counts) to the sentences after it,
+                less EARLIER_WEIGHT times that to the sentences before it; scaled to [0, 1]
+                over the article
     title       share of the title's content words that the sentence repeats
+    quotation   a penalty for a sentence after the first that opens with a quotation
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from itertools import chain, islice, repeat
+from itertools import chain, islice
 from operator import mul
 from typing import NamedTuple
 
@@ -29,6 +33,7 @@ from ..models import Article, Summary
 from .keywords import MAX_TERMS, MIN_BIGRAM_COUNT, Terms, analyse, ranked_terms
 from .openings import guess_language, is_bad_opening
 from .sentences import (
+    OPENING_QUOTES,
     cut_to_words,
     is_junk,
     junk_flags,
@@ -38,11 +43,16 @@ from .sentences import (
 )
 from .stories import fingerprint
 
-# Sentence score weights; position dominates because news puts the story first.
-POSITION_WEIGHT = 0.55
-CENTRALITY_WEIGHT = 0.30
+# Sentence score weights. Position is mostly in the directed centrality: a sentence is
+# worth what the sentences after it develop, less what it repeats of those before it, so
+# the lead scores high and a later sentence only when the story returns to it.
+POSITION_WEIGHT = 0.20
+CENTRALITY_WEIGHT = 0.75
 TITLE_WEIGHT = 0.15
 POSITION_DECAY = 3.0  # sentence 0 -> 1.0, sentence 3 -> 0.37, sentence 6 -> 0.14
+EARLIER_WEIGHT = 1.0  # similarity to earlier sentences counts this much against
+# A direct quotation opening a sentence after the first tells a reaction, not the news.
+QUOTATION_PENALTY = 0.05
 
 # Two sentences sharing this much of their content words say the same thing twice.
 DUPLICATE_JACCARD = 0.6
@@ -225,32 +235,52 @@ def _sentences(
 
 
 def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> list[float]:
-    """Weighted sum of the position, centrality and title signals of each sentence."""
-    contents = [sentence.content for sentence in usable]
-    document = Counter(chain.from_iterable(contents))
-    document_norm = math.sqrt(_sum_of_squares(document.values())) or 1.0
-    # Summing the document count per occurrence is the dot product of the two count vectors
-    # (map() keeps the sums in C); a sentence's squared norm is its word count unless a
-    # word repeats.
-    dots = map(sum, map(map, repeat(document.__getitem__), contents))
-    squares = [
-        len(sentence.content)
-        if len(sentence.content) == len(sentence.tokens)
-        else _sum_of_squares(Counter(sentence.content).values())
-        for sentence in usable
-    ]
-    centrality = [
-        dot / ((math.sqrt(square) or 1.0) * document_norm)
-        for dot, square in zip(dots, squares, strict=True)
-    ]
-    top = max(centrality) or 1.0
+    """Weighted sum of the position, directed centrality, title and quotation signals."""
+    central = _directed_centrality(usable)
+    low = min(central)
+    span = (max(central) - low) or 1.0
     title = set(title_words)
     return [
         POSITION_WEIGHT * math.exp(-rank / POSITION_DECAY)
-        + CENTRALITY_WEIGHT * central / top
+        + CENTRALITY_WEIGHT * (centrality - low) / span
         + TITLE_WEIGHT * (len(title & sentence.tokens) / len(title) if title else 0.0)
-        for rank, (sentence, central) in enumerate(zip(usable, centrality, strict=True))
+        - (QUOTATION_PENALTY if rank and sentence.text.startswith(OPENING_QUOTES) else 0.0)
+        for rank, (sentence, centrality) in enumerate(zip(usable, central, strict=True))
     ]
+
+
+def _directed_centrality(usable: Sequence[_Sentence]) -> list[float]:
+    """Each sentence's summed cosine similarity (of content-word counts) to the sentences
+    after it, less EARLIER_WEIGHT times that to the sentences before it (PacSum).
+
+    Linear in the article's length, not quadratic: with each sentence's counts divided by
+    its norm, the similarity to the sentences after it is its dot product with their running
+    sum, and that to all the others its dot product with the article's sum less itself.
+    """
+    counts = [
+        Counter(sentence.content) if len(sentence.content) != len(sentence.tokens) else None
+        for sentence in usable
+    ]
+    norms = [
+        math.sqrt(_sum_of_squares(count.values()) if count else len(sentence.content)) or 1.0
+        for sentence, count in zip(usable, counts, strict=True)
+    ]
+    total: defaultdict[str, float] = defaultdict(float)
+    for sentence, count, norm in zip(usable, counts, norms, strict=True):
+        for word, times in (count or dict.fromkeys(sentence.content, 1)).items():
+            total[word] += times / norm
+    later: defaultdict[str, float] = defaultdict(float)  # normalised counts of those after
+    scores = [0.0] * len(usable)
+    for index in range(len(usable) - 1, -1, -1):
+        sentence, count, norm = usable[index], counts[index], norms[index]
+        pairs = (count or dict.fromkeys(sentence.content, 1)).items()
+        forward = sum(times * later[word] for word, times in pairs) / norm
+        # Its similarity to itself is 1 (a sentence with content words), or 0.
+        others = sum(times * total[word] for word, times in pairs) / norm - bool(pairs)
+        scores[index] = forward - EARLIER_WEIGHT * (others - forward)
+        for word, times in pairs:
+            later[word] += times / norm
+    return scores
 
 
 def _sum_of_squares(values: Collection[int]) -> int:
