@@ -14,7 +14,7 @@ from publisher.models import Article, Block
 from publisher.summarize import split_sentences, summarize, summarize_text
 from publisher.summarize.openings import guess_language, is_bad_opening
 from publisher.summarize.sentences import is_junk, strip_dateline
-from publisher.summarize.summary import EARLIER_WEIGHT, _directed_centrality, _Sentence
+from publisher.summarize.summary import EARLIER_WEIGHT, _directed_centrality, _scores, _Sentence
 
 
 def article(*paragraphs: str, title: str = "A title", language: str | None = None) -> Article:
@@ -258,3 +258,14 @@ def test_directed_centrality_counts_later_sentences_for_and_earlier_against() ->
     # The lead outranks its own repetition, which says nothing the reader has not read.
     assert scores[0] > scores[3]
     assert scores.index(max(scores)) == 0
+
+
+def test_without_a_title_the_lead_says_what_the_story_is_about() -> None:
+    sentences = [
+        _sentence(0, "council budget schools"),
+        _sentence(1, "weather rain wind"),
+        _sentence(2, "budget schools teachers"),
+    ]
+    untitled = _scores(sentences, [])
+    assert untitled == _scores(sentences, ["council", "budget", "schools"])
+    assert untitled != _scores(sentences, ["weather"])

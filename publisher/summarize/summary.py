@@ -16,7 +16,8 @@ Signals and weights:
     centrality  summed cosine similarity (content-word counts) to the sentences after it,
                 less EARLIER_WEIGHT times that to the sentences before it; scaled to [0, 1]
                 over the article
-    title       share of the title's content words that the sentence repeats
+    title       share of the title's content words that the sentence repeats (the first
+                usable sentence's when there is no title)
     quotation   a penalty for a sentence after the first that opens with a quotation
 """
 
@@ -239,7 +240,8 @@ def _scores(usable: Sequence[_Sentence], title_words: Sequence[str]) -> list[flo
     central = _directed_centrality(usable)
     low = min(central)
     span = (max(central) - low) or 1.0
-    title = set(title_words)
+    # Without a headline, the lead is the best statement of what the story is about.
+    title = set(title_words) or set(usable[0].content)
     return [
         POSITION_WEIGHT * math.exp(-rank / POSITION_DECAY)
         + CENTRALITY_WEIGHT * (centrality - low) / span
