@@ -14,7 +14,13 @@ from publisher.models import Article, Block
 from publisher.summarize import split_sentences, summarize, summarize_text
 from publisher.summarize.openings import guess_language, is_bad_opening
 from publisher.summarize.sentences import is_junk, strip_dateline
-from publisher.summarize.summary import EARLIER_WEIGHT, _directed_centrality, _scores, _Sentence
+from publisher.summarize.summary import (
+    EARLIER_WEIGHT,
+    _directed_centrality,
+    _scores,
+    _Sentence,
+    _sentences,
+)
 
 
 def article(*paragraphs: str, title: str = "A title", language: str | None = None) -> Article:
@@ -269,3 +275,21 @@ def test_without_a_title_the_lead_says_what_the_story_is_about() -> None:
     untitled = _scores(sentences, [])
     assert untitled == _scores(sentences, ["council", "budget", "schools"])
     assert untitled != _scores(sentences, ["weather"])
+
+
+def test_a_glued_sentence_counts_for_centrality_but_is_never_chosen() -> None:
+    # Two texts run together where a break was lost are still the article's words: they
+    # weigh in the others' centrality (and stand in for a missing headline), but a reader
+    # must not see them.
+    glued = "The council approved the school budget.The mayor praised the teachers and schools."
+    paragraphs = [
+        glued,
+        "The school budget gives the teachers more money for every school in the city.",
+        "Weather on Monday was cold and wet in the north of the country.",
+        "The teachers said the council budget would help the city's schools next year.",
+    ]
+    found, _, _ = _sentences(paragraphs)
+    assert [s.usable for s in found] == [True, True, True, True]
+    summary = summarize(article(*paragraphs, title="")).sentences
+    assert summary and glued not in summary
+    assert all(".The" not in sentence for sentence in summary)

@@ -69,6 +69,8 @@ _NEXT_WORD = re.compile(r"""["'“‘(\[]*(\w+)""")
 _DOTTED = re.compile(r"(?:\w\.)+\w")  # "u.s", "e.g": initials run together
 OPENING_QUOTES = ('"', "“", "«", "„")
 _QUOTE_MARKS = ('"', "“", "”", "«", "»", "„")
+_STARTS_QUOTING = re.compile(r"\s*[\"“«„]")
+_QUOTE_MARK = re.compile('["“”«»„]')
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 # The longest quotation kept in one sentence: past that, a stray or missing quote mark would
 # run sentences together.
@@ -95,6 +97,7 @@ class Paragraph(NamedTuple):
     # Its last sentence is a quotation that runs on into the next paragraph, as news style
     # writes one: no closing mark here, an opening mark at the next paragraph's start.
     runs_on: bool
+    quoted: bool  # it holds a quotation mark
 
 
 def split_paragraphs(text: str) -> list[Paragraph]:
@@ -109,12 +112,14 @@ def split_paragraphs(text: str) -> list[Paragraph]:
         if not flat.isascii() and any(map(flat.__contains__, _CJK_STOPS)):
             flat = _CJK_BOUNDARY.sub(r"\1 ", flat)
             words = flat.split()
+        quoted = any(map(flat.__contains__, _QUOTE_MARKS))
         runs_on = (
-            index + 1 < len(chunks)
-            and chunks[index + 1].lstrip().startswith(OPENING_QUOTES)
+            quoted
+            and index + 1 < len(chunks)
+            and bool(_STARTS_QUOTING.match(chunks[index + 1]))
             and bool(_open_quotation(flat, 0, len(flat)))
         )
-        paragraphs.append(Paragraph(words, _split_flat(flat, runs_on), written, runs_on))
+        paragraphs.append(Paragraph(words, _split_flat(flat, runs_on), written, runs_on, quoted))
     return paragraphs
 
 
@@ -245,11 +250,6 @@ JUNK_PATTERNS = (
     r"\b(?:scroll down|read more|click here|sign up|subscribe (?:to|now)|follow us"
     r"|share this|continue reading|watch the video|related articles?:|also read|lire aussi"
     r"|voir aussi|lesen sie auch|mehr zum thema|lea tambi[eé]n|puede interesar)\b",
-    # Labelled captions and promos: "Lurking: Jeremy Corbyn in the Commons", "Watch: the
-    # goal", "In pictures: Mumbai", "VIDÉO : ...": a label of at most three words and a
-    # colon, then no quotation (as "He went on: "We..." introduces) and no verb of saying in
-    # the label ("Police Scotland said: the road is closed").
-    rf"^(?![^:]*\b(?:{_SAYING})\b)(?-i:[A-Z][\w'’-]*(?: [\w'’-]+){{0,2}} ?: +(?![\"“«„'‘]))",
     # The page's time stamps: "PUBLISHED: 08:51 EST, 5 June 2013", "Last updated at 14:02
     # GMT", a time and zone that open the sentence or come with a date. Not a time in the
     # news: "The warning begins at 22:00 GMT on Saturday."
@@ -258,6 +258,14 @@ JUNK_PATTERNS = (
     # Contact details and links: "info@example.org", "https://example.org/x", "www.bbc.co.uk".
     r"https?://|\bwww\.|\S@\S+\.\w",
 )
+# Labelled captions and promos: "Lurking: Jeremy Corbyn in the Commons", "Watch: the goal",
+# "In pictures: Mumbai", "VIDÉO : ...": a label of at most three words and a colon, then no
+# quotation (as 'He went on: "We..."' introduces) and no verb of saying in the label ("Police
+# Scotland said: the road is closed"). The colon comes within LABEL_CHARS characters.
+_LABEL = re.compile(
+    rf"(?=[A-Z][\w'’-]*(?: [\w'’-]+){{0,2}} ?: +(?![\"“«„'‘]))(?![^:]*\b(?i:{_SAYING})\b)"
+)
+LABEL_CHARS = 40
 # Each pattern with what its matches contain, lowercased, unless the text holds one of
 # _FOLDS_TO_ASCII (case-insensitive matching is more than lower() there: "ſ" matches "s");
 # the byline is anchored at the start, so trying it is cheap anyway. Most sentences that get
@@ -274,7 +282,6 @@ _JUNK_RULES = tuple(
              "share this", "continue reading", "watch the video", "related article",
              "also read", "lire aussi", "voir aussi", "lesen sie auch", "mehr zum thema",
              "lea tambi", "puede interesar"),
-            (":",),
             (":",),
             ("://", "www.", "@"),
         ),
@@ -341,7 +348,14 @@ def is_junk(sentence: str) -> bool:
     texts glued together)."""
     # Splitting stops once there are enough words to tell.
     words = len(sentence.split(maxsplit=MIN_WORDS - 1))
-    return _is_junk(sentence, words, _JUNK_HINTS) or bool(_GLUED.search(sentence))
+    return _is_junk(sentence, words, _JUNK_HINTS) or is_glued(sentence)
+
+
+def is_glued(sentence: str) -> bool:
+    """True when ``sentence`` runs two texts together where a break was lost: a sentence
+    ``junk_flags`` passes but a summary must not use either (judged apart, as few sentences
+    get that far)."""
+    return bool(_GLUED.search(sentence))
 
 
 def junk_flags(
@@ -368,12 +382,6 @@ def junk_flags(
     else:
         held = [hints] * len(sentences)  # "İ" lowercases to two characters: no positions
     flags = list(map(_is_junk, sentences, words, held, runs_on or repeat(False)))
-    if len(lower) == len(joined):
-        for match in _GLUED.finditer(joined):
-            flags[bisect_right(starts, match.start()) - 1] = True
-    else:
-        glued = [bool(_GLUED.search(sentence)) for sentence in sentences]
-        flags = [junk or join for junk, join in zip(flags, glued, strict=True)]
     # A full stop set apart by a space was added by a tool to a line that had none: a
     # caption, a heading or a byline. Unless the whole text is tokenised that way.
     added = [sentence.endswith(" .") for sentence in sentences]
@@ -395,6 +403,8 @@ def _is_junk(sentence: str, words: int, hints: tuple[str, ...], runs_on: bool = 
     ):
         return True
     byline = sentence.startswith("By")
+    if sentence.find(":", 0, LABEL_CHARS) >= 0 and _LABEL.match(sentence):
+        return True
     if not hints and not byline:
         return False
     lower = sentence.lower()

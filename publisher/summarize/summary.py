@@ -24,9 +24,8 @@ Signals and weights:
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import mul
 from typing import NamedTuple
 
@@ -36,6 +35,7 @@ from .openings import guess_language, is_bad_opening
 from .sentences import (
     OPENING_QUOTES,
     cut_to_words,
+    is_glued,
     is_junk,
     junk_flags,
     quotation_fragments,
@@ -144,7 +144,9 @@ def _select(
         sentence = usable[rank]
         if len(chosen) >= limit:
             break
-        if _repeats(sentence, chosen):
+        if chosen and used + sentence.words > budget:
+            continue  # cannot fit, with or without the sentence before it
+        if _repeats(sentence, chosen) or is_glued(sentence.text):
             continue
         group = [sentence]
         previous = found[sentence.position - 1] if sentence.position else None
@@ -160,7 +162,7 @@ def _select(
                 or is_bad_opening(previous.text, first=previous.position == 0, language=language)
             ):
                 continue
-            if _repeats(previous, chosen):
+            if _repeats(previous, chosen) or is_glued(previous.text):
                 continue
             group = [previous, sentence]
         cost = sum(s.words for s in group)
@@ -195,14 +197,15 @@ def _sentences(
     (each given as its words) and then of all the sentences, and count the white-space
     separated words of the paragraphs."""
     texts: list[str] = []
-    runs_on: list[bool] = []  # the sentence's quotation goes on in the next paragraph
-    quoted: list[bool] = []  # the sentence is the middle or end of a cut quotation
+    runs_on: set[int] = set()  # sentences whose quotation goes on in the next paragraph
+    fragments: set[int] = set()  # sentences in the middle of a cut quotation
     chunks = list(chain.from_iterable(headings))  # then the words of all the sentences
     written = 0
     opened = False  # seen the first usable sentence
     # One text, so that a quotation running on from one block into the next is seen.
     for paragraph in split_paragraphs("\n\n".join(paragraphs)):
         written += paragraph.written
+        start = len(texts)
         if opened:
             texts += paragraph.sentences
             chunks += paragraph.words
@@ -214,22 +217,25 @@ def _sentences(
                     opened = not is_junk(text)
                 texts.append(text)
                 chunks += text.split()
-        runs_on += [False] * (len(paragraph.sentences) - 1) + [paragraph.runs_on]
-        quoted += quotation_fragments(paragraph.sentences, paragraph.runs_on)
+        if paragraph.runs_on:
+            runs_on.add(len(texts) - 1)
+        # A cut quotation's middle needs an opening sentence and a closing one (or the end of
+        # a paragraph that runs on) around it.
+        if paragraph.quoted and len(paragraph.sentences) >= 3 - paragraph.runs_on:
+            flags = quotation_fragments(paragraph.sentences, paragraph.runs_on)
+            fragments.update(start + index for index, inside in enumerate(flags) if inside)
     # Sentences are single-spaced, so each has one word more than it has spaces.
     lengths = [text.count(" ") + 1 for text in texts]
     terms = analyse(chunks, [*map(len, headings), *lengths])
+    junk = junk_flags(
+        texts, lengths, map(runs_on.__contains__, range(len(texts))) if runs_on else None
+    )
+    for index in fragments:
+        junk[index] = True
     found = [
-        _Sentence(index, text, length, content, frozenset(content), not (junk or fragment))
-        for index, (text, length, content, junk, fragment) in enumerate(
-            zip(
-                texts,
-                lengths,
-                islice(terms.words, len(headings), None),
-                junk_flags(texts, lengths, runs_on),
-                quoted,
-                strict=True,
-            )
+        _Sentence(index, text, length, content, frozenset(content), not bad)
+        for index, (text, length, content, bad) in enumerate(
+            zip(texts, lengths, islice(terms.words, len(headings), None), junk, strict=True)
         )
     ]
     return found, terms, written
@@ -259,30 +265,34 @@ def _directed_centrality(usable: Sequence[_Sentence]) -> list[float]:
     its norm, the similarity to the sentences after it is its dot product with their running
     sum, and that to all the others its dot product with the article's sum less itself.
     """
-    counts = [
-        Counter(sentence.content) if len(sentence.content) != len(sentence.tokens) else None
-        for sentence in usable
+    shares = list(map(_share, usable))
+    # Summing a vector once per occurrence of each word is the dot product with the counts
+    # (map() keeps the sums in C). Going backwards, ``later`` holds the normalised counts of
+    # the sentences after the current one; at the end, those of all of them.
+    contents = [sentence.content for sentence in usable]
+    later: dict[str, float] = {}
+    get = later.get
+    zeros = repeat(0.0)
+    forward: list[float] = []
+    for content, share in zip(reversed(contents), reversed(shares), strict=True):
+        forward.append(sum(map(get, content, zeros)) * share)
+        for word in content:
+            later[word] = get(word, 0.0) + share
+    forward.reverse()
+    # Similarity to all the others, less itself: 1 for a sentence with content words.
+    every = later.__getitem__
+    return [
+        ahead - EARLIER_WEIGHT * (sum(map(every, content)) * share - bool(content) - ahead)
+        for content, share, ahead in zip(contents, shares, forward, strict=True)
     ]
-    norms = [
-        math.sqrt(_sum_of_squares(count.values()) if count else len(sentence.content)) or 1.0
-        for sentence, count in zip(usable, counts, strict=True)
-    ]
-    total: defaultdict[str, float] = defaultdict(float)
-    for sentence, count, norm in zip(usable, counts, norms, strict=True):
-        for word, times in (count or dict.fromkeys(sentence.content, 1)).items():
-            total[word] += times / norm
-    later: defaultdict[str, float] = defaultdict(float)  # normalised counts of those after
-    scores = [0.0] * len(usable)
-    for index in range(len(usable) - 1, -1, -1):
-        sentence, count, norm = usable[index], counts[index], norms[index]
-        pairs = (count or dict.fromkeys(sentence.content, 1)).items()
-        forward = sum(times * later[word] for word, times in pairs) / norm
-        # Its similarity to itself is 1 (a sentence with content words), or 0.
-        others = sum(times * total[word] for word, times in pairs) / norm - bool(pairs)
-        scores[index] = forward - EARLIER_WEIGHT * (others - forward)
-        for word, times in pairs:
-            later[word] += times / norm
-    return scores
+
+
+def _share(sentence: _Sentence) -> float:
+    """One over the norm of the sentence's content-word counts (1 when it has none)."""
+    content = sentence.content
+    if len(content) == len(sentence.tokens):  # no word repeats: the norm is sqrt(length)
+        return 1.0 / math.sqrt(len(content)) if content else 1.0
+    return 1.0 / math.sqrt(_sum_of_squares(list(map(content.count, sentence.tokens))))
 
 
 def _sum_of_squares(values: Collection[int]) -> int:
