@@ -14,8 +14,10 @@ from typing import Any
 from ..build import build
 from ..config import Settings
 from ..errors import ConfigError, PublisherError
+from ..fetch import fetch
 from ..models import RunReport
 from .common import EXIT_OK, Command, Subcommands, add_state_option, command
+from .fetch import print_fetch_report
 from .serve import DEFAULT_PORT
 
 
@@ -23,7 +25,8 @@ def _register(sub: Subcommands) -> None:
     p = command(
         sub,
         "build",
-        "Publish the input articles: feeds, digest and archive into the output directory.",
+        "Fetch the [[sources]] that are due, then publish the input articles: feeds, digest "
+        "and archive into the output directory.",
         "publisher build --input seeds --out out",
     )
     p.add_argument(
@@ -43,6 +46,11 @@ def _register(sub: Subcommands) -> None:
         help="worker processes for cleaning and summarizing (default: CPUs)",
     )
     p.add_argument(
+        "--offline",
+        action="store_true",
+        help="publish what is stored without fetching the [[sources]] first (no request)",
+    )
+    p.add_argument(
         "--executor",
         metavar="ADDRESS",
         help="clean and summarize on a running dask.distributed scheduler instead, e.g. "
@@ -60,6 +68,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.offline and settings.sources:
+        print_fetch_report(fetch(settings, now=datetime.now(UTC)), quiet=args.quiet)
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
         report = build(settings, now=datetime.now(UTC), progress=bar, executor=executor)

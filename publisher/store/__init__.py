@@ -2,20 +2,22 @@
 
 ``Store`` is one connection with the methods of every table, grouped by concern:
 ``articles`` (input files, articles, boilerplate memory, keyword terms), ``mail`` (digest
-issues, subscribers, deliveries) and ``jobs`` (the daemon's runs), on the connection,
+issues, subscribers, deliveries), ``jobs`` (the daemon's runs) and ``fetch`` (the fetcher's
+sources, validators and documents from the web), on the connection,
 migrations and transactions of ``database``. What an article's JSON column holds is
 ``payload``'s; ``lock`` is the run lock beside the database. Only the use cases (build,
 mailing, preview, jobs) open it; stages never see it.
 """
 
 from .articles import ArticleTables, FileState, TermCounts
+from .fetch import FetchTables, WebDocument, WebSource
 from .jobs import JobTables
 from .lock import run_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
 
 
-class Store(ArticleTables, MailTables, JobTables):
+class Store(ArticleTables, MailTables, JobTables, FetchTables):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -30,5 +32,7 @@ __all__ = [
     "StoredArticle",
     "Subscriber",
     "TermCounts",
+    "WebDocument",
+    "WebSource",
     "run_lock",
 ]
