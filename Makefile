@@ -43,6 +43,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/summaries.py
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/fetch.py
 
 # Installs the Debian packages the tests use when any is missing (needs root or sudo).
 system-deps:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 from ..store.fetch import blob_path
 
 
 class Blobs:
-    """The content-addressed store of fetched bytes under ``root``."""
+    """The content-addressed store of fetched bytes under ``root`` (thread-safe: the
+    crawler's worker threads store the pages they fetch)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -32,11 +33,16 @@ class Blobs:
     def put(self, data: bytes) -> str:
         """Keep ``data``; return its SHA-256 (hex), its name in this store."""
         digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if target.exists():
+        target = str(self.path(digest))
+        if os.path.exists(target):
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        # Named after the digest, this process and thread: no other writer uses the name.
+        temporary = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -49,4 +55,4 @@ class Blobs:
 
     def has(self, digest: str | None) -> bool:
         """Whether the bytes named ``digest`` are here."""
-        return digest is not None and self.path(digest).is_file()
+        return digest is not None and os.path.isfile(self.path(digest))

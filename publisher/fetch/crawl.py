@@ -49,6 +49,8 @@ _PERMANENT = {301, 308}
 
 # GET url with these headers (``http.Client.get``).
 Getter = Callable[[str, Mapping[str, str]], Response]
+# What a worker thread brings back: the answer and what ``Request.keep`` made of it.
+_Result = tuple[Response, str | None] | FetchError
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Outcome:
     error: str | None = None  # why there is no usable answer
     temporary: bool = False  # whether asking again later may work
     retry_at: datetime | None = None  # when the host said it may (Retry-After)
+    kept: str | None = None  # what the request's ``keep`` made of a 200's body
+    conditional: bool = False  # validators were sent with the request
 
     @property
     def ok(self) -> bool:
@@ -80,6 +84,9 @@ class Request:
     accept: str = "*/*"
     etag: str | None = None
     last_modified: str | None = None
+    # Run on a 200's body in the worker thread (storing it: hashing and writing a page
+    # need not wait for the one thread that handles answers); its result is Outcome.kept.
+    keep: Callable[[bytes], str] | None = None
 
     def headers(self) -> dict[str, str]:
         """The request's own headers (the client adds User-Agent and Accept-Encoding)."""
@@ -185,7 +192,7 @@ class Crawler:
     def run(self) -> None:
         """Make every queued request (and those their outcomes add); return when none is
         left."""
-        in_flight: dict[Future[Response | FetchError], tuple[_Host, _Task]] = {}
+        in_flight: dict[Future[_Result], tuple[_Host, _Task]] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="fetch") as pool:
             while True:
                 earliest = self._start_ready(pool, in_flight)
@@ -223,7 +230,7 @@ class Crawler:
     def _start_ready(
         self,
         pool: ThreadPoolExecutor,
-        in_flight: dict[Future[Response | FetchError], tuple[_Host, _Task]],
+        in_flight: dict[Future[_Result], tuple[_Host, _Task]],
     ) -> float | None:
         """Start the next request of every idle host whose interval has passed; return the
         earliest monotonic time at which a waiting host may start one."""
@@ -312,18 +319,22 @@ class Crawler:
 
     # -- answers ---------------------------------------------------------------------------
 
-    def _get(self, task: _Task) -> Response | FetchError:
-        """In a worker thread: the request itself."""
+    def _get(self, task: _Task) -> _Result:
+        """In a worker thread: the request itself, and the request's ``keep`` of a 200."""
         try:
-            return self.get(task.url, task.request.headers() if task.robots_for is None else {})
+            response = self.get(task.url, task.request.headers() if task.robots_for is None else {})
         except FetchError as exc:
             return exc
+        keep = task.request.keep if task.robots_for is None else None
+        kept = keep(response.body) if keep is not None and response.status == 200 else None
+        return response, kept
 
-    def _answer(self, host: _Host, task: _Task, result: Response | FetchError) -> None:
-        if isinstance(result, FetchError):
-            log.debug("%s: %s", task.url, result.reason)
-            self._finish(task, error=result.reason, temporary=result.temporary)
+    def _answer(self, host: _Host, task: _Task, outcome: _Result) -> None:
+        if isinstance(outcome, FetchError):
+            log.debug("%s: %s", task.url, outcome.reason)
+            self._finish(task, error=outcome.reason, temporary=outcome.temporary)
             return
+        result, kept = outcome
         status = result.status
         log.debug("%s: %d", task.url, status)
         if status in _REDIRECTS:
@@ -352,6 +363,7 @@ class Crawler:
             body=result.body,
             error=error,
             temporary=status >= 500 or status == 408,
+            kept=kept,
         )
 
     def _redirect(self, task: _Task, result: Response) -> None:
@@ -384,6 +396,7 @@ class Crawler:
         error: str | None = None,
         temporary: bool = False,
         retry_at: datetime | None = None,
+        kept: str | None = None,
     ) -> None:
         if task.robots_for is not None:
             self._robots_answer(task.robots_for, status, body, error)
@@ -399,6 +412,8 @@ class Crawler:
                 error=error,
                 temporary=temporary,
                 retry_at=retry_at,
+                kept=kept,
+                conditional=bool(task.request.etag or task.request.last_modified),
             )
         )
 

@@ -124,7 +124,14 @@ class Poller:
         self._done(poll, None)
 
     def _request(
-        self, poll: _Poll, url: str, accept: str, handle: Handler, *, part: bool = True
+        self,
+        poll: _Poll,
+        url: str,
+        accept: str,
+        handle: Handler,
+        *,
+        part: bool = True,
+        keep: Callable[[bytes], str] | None = None,
     ) -> None:
         """Queue a GET of ``url`` whose outcome goes to ``handle``; with ``part``, the
         source's health waits for it."""
@@ -137,7 +144,7 @@ class Poller:
             if part:
                 self._done(poll, failure)
 
-        self.crawler.add(Request(url, on_done, accept, etag, modified))
+        self.crawler.add(Request(url, on_done, accept, etag, modified, keep))
 
     def _guarded(self, poll: _Poll, handle: Callable[[], Failure | None]) -> Failure | None:
         """``handle()`` in one transaction; a bug in it costs this answer, not the run."""
@@ -205,7 +212,8 @@ class Poller:
         existing = self.store.web_document(key)
         if existing is not None and existing.source != source.key:
             return  # another source's article: it keeps it
-        text = self.blobs.put(entry.text.encode("utf-8")) if entry.text.strip() else None
+        data = entry.text.encode("utf-8")
+        text = self.blobs.put(data) if entry.text.strip() else None
         wants_page = bool(link) and (
             spec.full_text == "always" or (spec.full_text == "auto" and not entry.is_full())
         )
@@ -223,7 +231,7 @@ class Poller:
         )
         needs = self._needs_page(document)
         document = replace(document, ready=self._ready(document, waiting=needs))
-        self._save(document, existing)
+        self._save(document, existing, len(data))
         for alias in (named, link):
             if alias:
                 self.store.add_web_alias(alias, key)
@@ -339,7 +347,12 @@ class Poller:
         poll.pages += 1
         key = document.key
         self._request(
-            poll, document.url, PAGE_ACCEPT, lambda p, o: self._page_answer(key, o), part=part
+            poll,
+            document.url,
+            PAGE_ACCEPT,
+            lambda p, o: self._page_answer(key, o),
+            part=part,
+            keep=self.blobs.put,
         )
 
     def _page_answer(self, key: str, outcome: Outcome) -> Failure | None:
@@ -349,6 +362,7 @@ class Poller:
         version = existing.updated or EPOCH
         document = existing
         failure = None
+        size = 0
         mime, charset = _media_type(outcome.headers.get("content-type", ""))
         if outcome.status == 304 and self.blobs.has(existing.page_blob):
             document = replace(existing, page_for=version, error=None)
@@ -357,11 +371,13 @@ class Poller:
             document = replace(existing, page_for=version, error=failure.reason)
         elif outcome.ok:
             self._keep_validators(outcome)
-            page = self.blobs.put(outcome.body)
+            page = outcome.kept or self.blobs.put(outcome.body)
+            size = len(outcome.body)
             document = replace(
                 existing, page_blob=page, charset=charset, page_for=version, error=None
             )
-            self.store.add_web_alias(canonical(outcome.final_url), key)
+            if outcome.final_url != outcome.url:  # redirected: the page's own URL names it too
+                self.store.add_web_alias(canonical(outcome.final_url), key)
         else:
             failure = Failure(outcome.error or "no answer", retry_at=outcome.retry_at)
             document = replace(existing, error=failure.reason)
@@ -370,7 +386,7 @@ class Poller:
         document = replace(document, ready=self._ready(document, waiting=False))
         if failure is not None and failure.reason != existing.error:
             self.tally.problems.append((existing.url, failure.reason))
-        self._save(document, existing)
+        self._save(document, existing, size)
         # Only a temporary failure fails the source: a page that is not there (or is not
         # for us) never will be, and is reported once instead.
         return failure if failure is not None and outcome.temporary else None
@@ -419,24 +435,24 @@ class Poller:
         return None
 
     def _keep_validators(self, outcome: Outcome) -> None:
+        """Remember the answer's validators for the next request of its URL (and forget
+        those it was asked with when it gave none)."""
         headers = outcome.headers
-        self.store.save_validators(outcome.url, headers.get("etag"), headers.get("last-modified"))
+        etag, modified = headers.get("etag"), headers.get("last-modified")
+        if etag or modified or outcome.conditional:
+            self.store.save_validators(outcome.url, etag, modified)
 
-    def _save(self, document: WebDocument, existing: WebDocument | None) -> None:
+    def _save(self, document: WebDocument, existing: WebDocument | None, size: int = 0) -> None:
         """Write ``document`` when it differs from ``existing``; what the build reads
-        changing moves its ``changed`` time (the build's mtime) on."""
+        changing moves its ``changed`` time (the build's mtime) on, and its size to
+        ``size`` (the bytes just received) when given."""
         if document == existing:
             return
         if existing is None or _built(document) != _built(existing):
             stamp = self.now.timestamp()
             if existing is not None and stamp <= existing.changed:
                 stamp = existing.changed + 0.001
-            size = sum(
-                self.blobs.path(b).stat().st_size
-                for b in (document.feed_blob, document.page_blob)
-                if b and self.blobs.has(b)
-            )
-            document = replace(document, changed=stamp, size=size)
+            document = replace(document, changed=stamp, size=size or document.size)
             if document.ready and (existing is None or not existing.ready):
                 self.tally.new += 1
             elif document.ready:
