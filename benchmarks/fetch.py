@@ -11,7 +11,8 @@ this measures the fetcher's own cost, not its politeness. The servers run in thi
 each measured run is a `python -m publisher` subprocess whose time, CPU and peak RSS
 (RUSAGE_CHILDREN in a fresh wrapper) are read from outside:
 
-* fetch and build, as `publisher build` does them: articles/s and peak RSS;
+* fetch and build, as `publisher build` does them: articles/s and peak RSS, beside a build
+  of the same pages saved as files;
 * fetch alone, on a fresh state: its CPU per article;
 * clean alone on the same pages, in this process on one core: its CPU per article, for
   comparison (the fetcher must cost well under the cleaner).
@@ -131,13 +132,27 @@ def main() -> None:
             requests = len(web.requests())
             print("fetch alone ...", file=sys.stderr)
             alone = timed_run(configure(work, "alone", web), "fetch")
+            print("build alone, the same pages as files ...", file=sys.stderr)
+            files = work / "files" / "pages"
+            files.mkdir(parents=True)
+            for number, page in enumerate(pages):
+                (files / f"{number:04d}.html").write_bytes(page)
+            config = work / "files" / "publisher.toml"
+            config.write_text(f'[paths]\ninput = ["{files}"]\nout = "out"\nstate = "state.db"\n')
+            from_files = timed_run(config, "build", "--jobs", "2")
         print("clean alone ...", file=sys.stderr)
         cleaning = clean_cost(pages)
     finally:
         web.close()
     seconds, peak, _cpu = both
     fetch_seconds, fetch_peak, fetch_cpu = alone
+    file_seconds, file_peak, _ = from_files
     rows = [
+        (
+            f"build alone, the same {count:,} pages as files (--jobs 2), for comparison",
+            f"{file_seconds:.1f} s = {count / file_seconds:,.0f} articles/s, "
+            f"peak RSS {file_peak:.0f} MB",
+        ),
         (
             f"fetch + build, {count:,} articles over {len(HOSTS)} loopback hosts "
             '(host_interval "0s", --jobs 2)',

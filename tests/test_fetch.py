@@ -516,3 +516,12 @@ def test_a_fetch_killed_midway_keeps_what_it_had_stored(web: Web, tmp_path: Path
     assert pages.count("/news/1.html") == pages.count("/news/2.html") == 1
     assert {f"/news/{i}.html" for i in range(1, 7)} <= set(pages)
     assert len(ready(settings)) == 6 and all(ready(settings).values())
+
+
+def test_a_request_rate_paces_its_host(web: Web, tmp_path: Path) -> None:
+    web.route(C, "/robots.txt", Answer(200, b"User-agent: publisher\nRequest-rate: 5/1s\n", TEXT))
+    web.route(C, "/feed.xml", Answer(200, rss(teasers(web, C, 2)), RSS))
+    settings = configure(tmp_path, feed(web.url(C, "/feed.xml")))
+    fetch(settings, now=NOW)
+    assert web.paths(C)[:2] == ["/robots.txt", "/feed.xml"] and len(web.paths(C)) == 4
+    assert all(gap >= 0.2 - SLACK for gap in gaps(web, C)[1:])  # 5 a second: 0.2 s apart

@@ -59,7 +59,7 @@ class Web:
             self.port = port
             self.servers = [_Server((host, port), _handler(self)) for host in hosts]
         for server in self.servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
 
     def _bind(self, hosts: Sequence[str]) -> int:
         for _attempt in range(20):
