@@ -16,7 +16,7 @@ from ..config import Settings
 from ..errors import ConfigError, PublisherError
 from ..fetch import fetch
 from ..models import RunReport
-from .common import EXIT_OK, Command, Subcommands, add_state_option, command
+from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 from .fetch import print_fetch_report
 from .serve import DEFAULT_PORT
 
@@ -37,7 +37,7 @@ def _register(sub: Subcommands) -> None:
         help="file or directory of .txt/.text/.html/.htm articles, gzipped too (repeatable; "
         "default: seeds)",
     )
-    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    add_out_option(p)
     add_state_option(p)
     p.add_argument(
         "--jobs",

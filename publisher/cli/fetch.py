@@ -9,7 +9,15 @@ from typing import Any
 
 from ..config import Settings
 from ..fetch import FetchReport, SourceStatus, fetch, source_status
-from .common import EXIT_OK, Command, Subcommands, add_state_option, command, json_line
+from .common import (
+    EXIT_OK,
+    Command,
+    Subcommands,
+    add_state_option,
+    command,
+    json_line,
+    overrides_state,
+)
 
 
 def _register_fetch(sub: Subcommands) -> None:
@@ -33,10 +41,6 @@ def _register_sources(sub: Subcommands) -> None:
     )
     add_state_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per source and line")
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {"paths.state": args.state}
 
 
 def _run_fetch(args: argparse.Namespace, settings: Settings) -> int:
@@ -123,5 +127,5 @@ def _time(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
-FETCH = Command("fetch", _register_fetch, _run_fetch, _overrides)
-SOURCES = Command("sources", _register_sources, _run_sources, _overrides)
+FETCH = Command("fetch", _register_fetch, _run_fetch, overrides_state)
+SOURCES = Command("sources", _register_sources, _run_sources, overrides_state)
