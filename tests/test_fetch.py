@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import brotli
 import pytest
 from cli_helpers import subprocess_env
 from web_helpers import (
@@ -244,6 +245,20 @@ def test_a_long_retry_after_is_scheduled_and_the_host_left_alone(
     assert web.paths(A)[2:] == ["/feed.xml"] and [c.state for c in report.changes] == ["ok"]
 
 
+def test_a_busy_host_without_retry_after_is_left_for_the_run_and_backed_off(
+    web: Web, tmp_path: Path
+) -> None:
+    web.route(A, "/feed.xml", Answer(503, b"busy", TEXT))
+    web.route(A, "/other.xml", Answer(200, rss([]), RSS))
+    settings = configure(tmp_path, feed(web.url(A, "/feed.xml")) + feed(web.url(A, "/other.xml")))
+    report = fetch(settings, now=NOW)
+    assert web.paths(A) == ["/robots.txt", "/feed.xml"]  # the rest of the run leaves it alone
+    assert len(report.changes) == 2
+    for change in report.changes:
+        assert change.state == "failing" and change.next_poll is not None
+        assert change.next_poll >= NOW + timedelta(seconds=30)  # backed off, not "now"
+
+
 def test_an_unchanged_feed_costs_one_304_and_nothing_downstream(web: Web, tmp_path: Path) -> None:
     body = rss(teasers(web, A, 2))
     stamp = "Fri, 20 Nov 2026 10:00:00 GMT"
@@ -369,15 +384,16 @@ def test_oversized_pages_and_bombs_are_refused_while_downloading(web: Web, tmp_p
     web.route(A, "/unsized.html", Answer(200, big, {**HTML, "X-Unsized": "1"}))
     bomb = gzip.compress(b"<p>" + b" " * 20_000_000 + b"</p>")
     web.route(A, "/bomb.html", Answer(200, bomb, {**HTML, "Content-Encoding": "gzip"}))
-    items = [
-        Item(name, web.url(A, f"/{name}.html"), name, NOW, "<p>Teaser.</p>")
-        for name in ("sized", "unsized", "bomb")
-    ]
+    brotli_bomb = brotli.compress(b"<p>" + b" " * 20_000_000 + b"</p>", quality=1)
+    web.route(A, "/brbomb.html", Answer(200, brotli_bomb, {**HTML, "Content-Encoding": "br"}))
+    names = ("sized", "unsized", "bomb", "brbomb")
+    items = [Item(name, web.url(A, f"/{name}.html"), name, NOW, "<p>Teaser.</p>") for name in names]
     web.route(B, "/feed.xml", Answer(200, rss(items), RSS))
     settings = configure(tmp_path, feed(web.url(B, "/feed.xml")), extra="max_bytes = 1048576")
     report = fetch(settings, now=NOW)
-    assert len(bomb) < 1048576 < len(big)
-    for name in ("sized", "unsized", "bomb"):
+    assert len(bomb) < 1048576 < len(big) and len(brotli_bomb) < 1048576
+    assert "br" in web.requests(A)[-1].headers["accept-encoding"]
+    for name in names:
         assert (web.url(A, f"/{name}.html"), "larger than 1 MB (limit: [fetch] max_bytes)") in (
             report.problems
         )
@@ -391,6 +407,16 @@ def test_private_addresses_are_refused_unless_allowed(web: Web, tmp_path: Path) 
     (change,) = fetch(settings, now=NOW).changes
     assert "127.0.0.2, a private or local address" in change.detail
     assert web.requests() == []  # not even robots.txt
+
+
+def test_the_guard_checks_the_address_a_name_resolves_to(tmp_path: Path) -> None:
+    with serving(["127.0.0.1"]) as local:
+        local.route("127.0.0.1", "/feed.xml", Answer(200, rss([]), RSS))
+        url = f"http://localhost:{local.port}/feed.xml"
+        settings = configure(tmp_path, feed(url), private="false")
+        (change,) = fetch(settings, now=NOW).changes
+        assert "localhost is at 127.0.0.1, a private or local address" in change.detail
+        assert local.requests() == []  # connected, refused before a byte was sent
 
 
 def test_every_redirect_hop_is_checked_against_the_address_policy(web: Web, tmp_path: Path) -> None:

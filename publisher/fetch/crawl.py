@@ -303,12 +303,14 @@ class Crawler:
 
     def _leave_for_later(self, host: _Host) -> None:
         """Fail every queued request of a paused host, saying when it may be retried."""
+        # A pause without a Retry-After (a 503 alone) ends with the run: its sources back
+        # off as after any failure.
+        until = host.paused_until if host.paused_until and host.paused_until > self.now() else None
         while host.queue:
             task = host.queue.popleft()
             if task.robots_for is not None:
                 self.rules.pop(task.robots_for, None)
                 continue
-            until = host.paused_until
             self._finish(
                 task,
                 error=f"{host.paused_reason}: left for a later run"
