@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import gzip
 import hashlib
 import html
@@ -26,13 +27,11 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import charset_normalizer
-from bs4.dammit import EncodingDetector
+from typing import Any
 
 from .models import DocumentKind, RawDocument, Rejected
 
@@ -365,7 +364,7 @@ def _decode_8bit(data: bytes, kind: DocumentKind, charset: str | None) -> tuple[
         with contextlib.suppress(UnicodeDecodeError):
             return data.decode("utf-8"), "utf-8"
     is_html = kind == "html" or data.lstrip()[:1] == b"<"
-    for label in _Detector(data, charset, is_html=is_html).encodings:
+    for label in _candidates(data, charset, is_html=is_html):
         name = _codec(label)
         if name is None:
             continue
@@ -376,38 +375,50 @@ def _decode_8bit(data: bytes, kind: DocumentKind, charset: str | None) -> tuple[
     return data.decode("latin-1"), "latin-1"
 
 
-class _Detector(EncodingDetector):
-    """Beautiful Soup's candidate encodings, in its order: the known definite one (the HTTP
-    charset), the declared one (XML declaration or ``<meta>``), the detector's guess, then
-    UTF-8 and Windows-1252.
+def _candidates(data: bytes, charset: str | None, *, is_html: bool) -> Iterator[str]:
+    """Beautiful Soup's candidate encodings for ``data`` (see ``_detector``)."""
+    detector = _detector()(data, known_definite_encodings=[charset] if charset else None,
+                           is_html=is_html)  # fmt: skip
+    yield from detector.encodings
+
+
+@functools.cache
+def _detector() -> type[Any]:
+    """Beautiful Soup's ``EncodingDetector``, with charset-normalizer as its detector: it
+    gives the candidate encodings in its order, the known definite one (the HTTP charset),
+    the declared one (XML declaration or ``<meta>``), the detector's guess, then UTF-8 and
+    Windows-1252.
 
     Beautiful Soup takes the guess from whichever detector is installed (cchardet, chardet
     or charset-normalizer, in that order of preference); here it is always charset-normalizer,
-    and computed only when the declared encodings have failed.
+    and computed only when the declared encodings have failed. Imported on first use: almost
+    every input is UTF-8, and every command would pay for the import.
     """
+    from bs4.dammit import EncodingDetector
 
-    def __init__(self, data: bytes, charset: str | None, *, is_html: bool) -> None:
-        self._guess: str | None = None
-        super().__init__(
-            data, known_definite_encodings=[charset] if charset else None, is_html=is_html
-        )
+    class Detector(EncodingDetector):
+        _guess: str | None = None
 
-    @property
-    def chardet_encoding(self) -> str | None:
-        """charset-normalizer's guess (Beautiful Soup asks for it through this attribute)."""
-        if self._guess is None:
-            self._guess = _guess(self.markup) or "windows-1252"
-        return self._guess
+        @property
+        def chardet_encoding(self) -> str | None:
+            """charset-normalizer's guess (Beautiful Soup asks for it by this attribute)."""
+            if self._guess is None:
+                self._guess = _guess(self.markup) or "windows-1252"
+            return self._guess
 
-    @chardet_encoding.setter
-    def chardet_encoding(self, value: str | None) -> None:
-        """Beautiful Soup stores its own detector's guess here: never asked for, ignored."""
+        @chardet_encoding.setter
+        def chardet_encoding(self, value: str | None) -> None:
+            """Beautiful Soup stores its own detector's guess here: never used."""
+
+    return Detector
 
 
 def _guess(data: bytes) -> str | None:
     """charset-normalizer's best guess for ``data``; Windows-1252 when that is one of the
     encodings giving the very same text (the detector often names another Western code page
     first, which differs from it only in letters the text does not use)."""
+    import charset_normalizer  # on first use, as Beautiful Soup (see _detector)
+
     best = charset_normalizer.from_bytes(data[:DETECTOR_SAMPLE]).best()
     if best is None:
         return None

@@ -14,7 +14,6 @@ from typing import Any
 from ..build import build
 from ..config import Settings
 from ..errors import ConfigError, PublisherError
-from ..fetch import fetch
 from ..models import RunReport
 from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 from .fetch import print_fetch_report
@@ -69,6 +68,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.offline and settings.sources:
+        from ..fetch import fetch  # only with sources: a build of files does without it
+
         print_fetch_report(fetch(settings, now=datetime.now(UTC)), quiet=args.quiet)
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:

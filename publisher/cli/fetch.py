@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..fetch import FetchReport, SourceStatus, fetch, source_status
 from .common import (
     EXIT_OK,
     Command,
@@ -43,7 +42,16 @@ def _register_sources(sub: Subcommands) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per source and line")
 
 
+if TYPE_CHECKING:
+    from ..fetch import FetchReport, SourceStatus
+
+# publisher.fetch (urllib3, feedparser, protego) is imported only by the commands that use
+# it: every other command would pay for the import at start-up.
+
+
 def _run_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from ..fetch import fetch
+
     report = fetch(settings, now=datetime.now(UTC))
     print_fetch_report(report, quiet=args.quiet)
     if not args.quiet and not settings.sources:
@@ -68,6 +76,8 @@ def print_fetch_report(report: FetchReport, *, quiet: bool) -> None:
 
 
 def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from ..fetch import source_status
+
     rows = source_status(settings)
     if args.json:
         for row in rows:

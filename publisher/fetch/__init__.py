@@ -126,6 +126,9 @@ def fetch(
         finally:
             client.close()
         with store.transaction():
+            for host, until in store.host_pauses().items():
+                if until <= now:  # over: forgotten
+                    store.pause_host(host, None)
             for host, until in crawler.paused.items():
                 store.pause_host(host, until)
     tally = poller.tally
