@@ -70,7 +70,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.offline and settings.sources:
         from ..fetch import fetch  # only with sources: a build of files does without it
 
-        print_fetch_report(fetch(settings, now=datetime.now(UTC)), quiet=args.quiet)
+        fetched = fetch(settings, now=datetime.now(UTC))
+        if fetched.polled:  # a build says nothing of sources that were not due
+            print_fetch_report(fetched, quiet=args.quiet)
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
         report = build(settings, now=datetime.now(UTC), progress=bar, executor=executor)

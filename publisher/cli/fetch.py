@@ -53,9 +53,11 @@ def _run_fetch(args: argparse.Namespace, settings: Settings) -> int:
     from ..fetch import fetch
 
     report = fetch(settings, now=datetime.now(UTC))
+    if not settings.sources:
+        if not args.quiet:
+            print("no [[sources]] configured: nothing to fetch")
+        return EXIT_OK
     print_fetch_report(report, quiet=args.quiet)
-    if not args.quiet and not settings.sources:
-        print("no [[sources]] configured: nothing to fetch")
     return EXIT_OK
 
 
@@ -67,7 +69,10 @@ def print_fetch_report(report: FetchReport, *, quiet: bool) -> None:
         print(f"source {change.describe()}", file=sys.stderr)
     for url, reason in report.problems:
         print(f"not fetched {url}: {reason}", file=sys.stderr)
-    if quiet or not report.polled:
+    if quiet:
+        return
+    if not report.polled:
+        print("no source is due (publisher sources says when each is)")
         return
     print(
         f"{report.polled} sources polled ({report.requests} requests): {report.new} new, "
