@@ -11,10 +11,11 @@ there is. References, for each page:
   the site's name: ``og:site_name``.
 
 It counts: pages with a date; dates whose year differs from the reference's (a wrong date
-rather than a missing one); dates after the reference time (the file's mtime) by more than a
-day; titles that keep a site suffix (the title is the reference headline plus a tail after
-``|``, ``-``, ``–``, ``—``, ``:`` or ``»``, or the tail is the site's name); titles that are
-the site's name. --list prints each page's finding beside its references.
+rather than a missing one), and dates more than a day from a reference that has a day; dates
+after the reference time (the file's mtime) by more than a day; titles that keep a site
+suffix (the title is the reference headline plus a tail after ``|``, ``-``, ``–``, ``—``,
+``:`` or ``»``, or the tail is the site's name); titles that are the site's name.
+--list prints each page's finding beside its references.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     data = bench_dir() / args.set
     truth = json.loads((data / "ground-truth.json").read_text("utf-8"))
     reference_time = datetime.fromtimestamp(MTIME, UTC)
-    counts = {"pages": 0, "dated": 0, "wrong year": 0, "future": 0, "unreferenced": 0}
+    counts = {"pages": 0, "dated": 0, "wrong year": 0, "wrong day": 0, "future": 0}
+    counts["unreferenced"] = 0
     counts |= {"suffix": 0, "site name": 0}
     for page_id in sorted(truth):
         counts["pages"] += 1
@@ -122,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
             elif date.year != ref_date[0]:
                 counts["wrong year"] += 1
                 verdict = "WRONG YEAR"
+            elif (
+                ref_date[2] is not None
+                and abs(
+                    (date.date() - datetime(*ref_date, tzinfo=UTC).date()).days  # type: ignore[misc]
+                )
+                > 1
+            ):
+                counts["wrong day"] += 1
+                verdict = "WRONG DAY"
             if date > reference_time + timedelta(days=1):
                 counts["future"] += 1
                 verdict += " FUTURE"
@@ -137,12 +148,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{page_id[:10]} {str(date.date()) if date else '-':10} ref={ref_date} "
                 f"title={result.title[:70]!r} h1={headline[:50]!r} {flags}"
             )
+    c = counts
     print(
-        f"{args.set} text track: {counts['pages']} pages, {counts['dated']} dated "
-        f"({counts['pages'] - counts['dated']} undated), {counts['wrong year']} with a wrong "
-        f"year, {counts['future']} in the future, {counts['unreferenced']} dated without a "
-        f"reference; titles: {counts['suffix']} keep a site suffix, {counts['site name']} are "
-        f"the site's name"
+        f"{args.set} text track: {c['pages']} pages, {c['dated']} dated "
+        f"({c['pages'] - c['dated']} undated), {c['wrong year']} with a wrong year, "
+        f"{c['wrong day']} more than a day off, {c['future']} in the future, "
+        f"{c['unreferenced']} dated without a reference; titles: {c['suffix']} keep a site "
+        f"suffix, {c['site name']} are the site's name"
     )
     return 0
 

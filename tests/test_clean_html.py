@@ -265,3 +265,9 @@ def test_an_articles_own_header_holds_its_deck_the_pages_header_is_the_masthead(
     text = article(page(body)).body
     assert text.startswith(deck)
     assert "newspaper of record" not in text
+
+
+def test_a_head_date_in_the_future_is_not_the_published_date() -> None:
+    head = '<meta property="article:published_time" content="2031-08-05T10:30:00Z">'
+    body = "<p>Posted: 18 Nov 2019</p>" + BODY
+    assert article(page(body, head=head)).published == datetime(2019, 11, 18, tzinfo=UTC)

@@ -20,7 +20,8 @@ the page names no zone). See dates.py.
 Layout: ``text.py`` (plain-text scrapes, one block per line), ``html.py`` (HTML pages),
 ``metadata.py`` (what an HTML head says of title, date and author),
 ``scoring.py`` (the named heuristics and how they combine), ``patterns.py`` (boilerplate
-families as data), ``dates.py`` (date parsing).
+families as data), ``dates.py`` (date parsing), ``stated.py`` (the date and the title as a
+page's text states them: the dateline nearest the article, the headline without the site).
 """
 
 from __future__ import annotations

@@ -31,8 +31,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import metadata, scoring
-from publisher.clean.dates import parse_date
+from publisher.clean import metadata, scoring, stated
 from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
@@ -487,9 +486,15 @@ def extract(
     for lead, table_start, table_end in head.tables:
         attach_table(body, units[lead], units[table_start:table_end])
     first_body = next((i for i, unit in enumerate(units) if body and unit is body[0]), 0)
+    last_body = max((i for i, unit in enumerate(units) if body and unit is body[-1]), default=0)
     nearby = units[max(0, first_body - 8) : first_body]
-    published = metadata.published(head, reference) or next(
-        (d for u in nearby if u.words <= 16 and (d := parse_date(u.text, reference))), None
+    published = metadata.published(head, reference) or stated.article_date(
+        lambda i: units[i].text,
+        len(units),
+        first_body,
+        last_body,
+        reference,
+        range(max(0, first_body - 8), first_body),
     )
     author = metadata.author(head) or next(
         (a for u in nearby if (a := scoring.byline_author(u.text))), None

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from lxml import etree
 
+from publisher.clean import stated
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import TITLE_SITE_SUFFIX
 
@@ -72,7 +73,8 @@ def strip_site(title: str, site: str | None) -> str:
 
 
 def published(head: Head, reference: datetime) -> datetime | None:
-    """Publication date from meta tags, JSON-LD or the first <time datetime>."""
+    """Publication date from meta tags, JSON-LD or the first <time datetime>: the first that
+    is not more than a day after reference (a future date is an event's, or a mistake)."""
     candidates = [head.metas[name] for name in _DATE_METAS if name in head.metas]
     for blob in head.jsonld:
         match = _JSONLD_DATE.search(blob)
@@ -82,7 +84,7 @@ def published(head: Head, reference: datetime) -> datetime | None:
         candidates.append(head.metas["time"])
     for candidate in candidates:
         date = parse_date(candidate, reference)
-        if date is not None:
+        if date is not None and date <= reference + stated.FUTURE_SLACK:
             return date
     return None
 

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.clean import scoring
+from publisher.clean import scoring, stated
 from publisher.clean.dates import parse_date
-from publisher.clean.patterns import BULLET, NON_WORD_LINE, TITLE_SITE_SUFFIX
+from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
 from publisher.models import BlockKind
 
@@ -47,6 +47,8 @@ NEAR_REPEAT = 2
 STANDFIRST_GAP = 5
 # The title is looked for among this many first lines.
 TITLE_LINES = 20
+# Lines that may state the headline again (without the site's name the title line carries).
+HEADLINE_LINES = 200
 # A sentence longer than this is a paragraph, not a headline.
 MAX_TITLE_WORDS = 40
 # A title candidate this short, followed by a longer line, is a section kicker ("World News").
@@ -126,21 +128,9 @@ def find_title(units: list[Unit], reference: datetime) -> int | None:
 
 
 def clean_title(text: str, lines: list[str]) -> str:
-    """The title without a glued site name ("Headline - Site"), when the suffix looks like one.
-
-    The suffix goes when one of lines (the document's other lines) is the bare headline, or
-    when it is short and shorter than the headline.
-    """
-    match = TITLE_SITE_SUFFIX.search(text)
-    if not match:
-        return text
-    head = text[: match.start()].strip()
-    suffix = text[match.start() :].strip(" |-–—:·»")
-    if head in lines:
-        return head
-    if len(suffix.split()) <= 4 and len(suffix) < len(head):
-        return head
-    return text
+    """The title without the site's name and sections glued on ("Headline | News | Site"):
+    see stated.headline; lines are the document's other lines."""
+    return stated.headline(text, lines)
 
 
 def extract(
@@ -192,8 +182,13 @@ def extract(
 
     head = [unit(i) for i in range(min(len(rows), TITLE_LINES))]
     title_at = find_title(head, reference)
+    lines = [row[0] for row in rows[:HEADLINE_LINES]]
+    if title_at is not None and stated.names_the_site(rows[title_at][0], lines):
+        # The first line is the site's name: the headline is the line the page repeats.
+        repeated = stated.repeated_headline(lines, lambda i: rows[i][2])
+        title_at = repeated if repeated is not None else title_at
     raw_title = rows[title_at][0] if title_at is not None else ""
-    title = clean_title(raw_title, [row[0] for row in rows[1:200]]) if raw_title else ""
+    title = clean_title(raw_title, lines[1:]) if raw_title else ""
     window = [unit(i) for i in range(lo, hi)]
     body = scoring.select(
         window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
@@ -205,7 +200,8 @@ def extract(
         standfirst = _standfirst(unit, title_at, first, {title, raw_title})
         if standfirst is not None:
             body.insert(0, standfirst)
-    published, author = _metadata(unit, title_at, first, reference)
+    last = lo + max((i for i, u in enumerate(window) if body and u is body[-1]), default=-lo)
+    published, author = _metadata(rows, unit, title_at, first, last, reference)
     return TextResult(title, body, published, author)
 
 
@@ -324,18 +320,24 @@ def _standfirst(
 
 
 def _metadata(
-    unit: Callable[[int], Unit], title_at: int | None, first: int, reference: datetime
+    rows: list[tuple[str, BlockKind, int, bool]],
+    unit: Callable[[int], Unit],
+    title_at: int | None,
+    first: int,
+    last: int,
+    reference: datetime,
 ) -> tuple[datetime | None, str | None]:
-    """Date and author from short lines near the title and just before the body (at first)."""
+    """Date (see stated.article_date) and author (from short lines near the title and just
+    before the body, at first; the body ends at last)."""
     around_title = range(0, min(first, (title_at or 0) + META_WINDOW))
     before_body = range(max(around_title.stop, first - META_WINDOW), first)
-    published = author = None
-    for i in (*around_title, *before_body):
+    near = (*around_title, *before_body)
+    published = stated.article_date(lambda i: rows[i][0], len(rows), first, last, reference, near)
+    author = None
+    for i in near:
         line = unit(i)
-        if line.words > 16:
-            continue
-        if published is None and _HAS_DIGIT.search(line.text):
-            published = parse_date(line.text, reference)
-        if author is None:
+        if line.words <= 16:
             author = scoring.byline_author(line.text)
+            if author is not None:
+                break
     return published, author
