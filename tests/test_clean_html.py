@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from publisher.clean import clean, html, scoring
+from publisher.clean import clean, container, html, scoring
 from publisher.models import Article, RawDocument
 
 P = "<p>{} is what the reporters found when they visited the town on a cold Friday night.</p>"
@@ -167,7 +167,7 @@ def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))
     kept = [u for u in units if "Paragraph" in u.text]
-    assert html.within_container(units, head.paths, kept) == kept
+    assert container.within_container(units, head.paths, kept) == kept
 
 
 ROWS = "".join(

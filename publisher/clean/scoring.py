@@ -20,7 +20,7 @@ reading order. Each heuristic below looks at one signal and is tested on its own
 region, check the patterns inside it and find it again (:func:`refine`: a share bar or a run of
 comment signatures is a barrier), then keep the prose in it and the headings, lists and quotes
 that sit between prose. The HTML cleaner then applies markup semantics (the article's container
-element, see html.within_container); the text cleaner adds a standfirst by position.
+element, see container.within_container); the text cleaner adds a standfirst by position.
 """
 
 from __future__ import annotations
