@@ -46,9 +46,11 @@ class Block:
     """One block of an article body, as plain text with its structure beside it.
 
     Consecutive "item" blocks form one list (numbered when ``ordered``; a change of
-    ``ordered`` starts another list); consecutive "row" blocks form one table, whose cells
-    are ``cells`` (``text`` is them joined by spaces, as a flattened page reads), header
-    cells when ``header``. ``links`` are the inline links, in order, not overlapping.
+    ``ordered`` starts another list; an item of a plain-text scrape keeps the number its line
+    shows, "1. Preheat the oven", which a rendered list does not repeat); consecutive "row"
+    blocks form one table, whose cells are ``cells`` (``text`` is them joined by spaces, as
+    a flattened page reads), header cells when ``header``. ``links`` are the inline links,
+    in order, not overlapping.
     """
 
     kind: BlockKind

@@ -31,11 +31,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import container, metadata, scoring, stated
+from publisher.clean import container, links, media, metadata, scoring, stated
 from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
-from publisher.models import BlockKind
+from publisher.models import BlockKind, Image
 
 # Elements whose whole subtree is never article text.
 SKIP_TAGS = frozenset(
@@ -139,7 +139,9 @@ NEGATIVE_HINT = re.compile(
 _PAGE_TAGS = frozenset(("html", "body", "main", "article", "form"))
 # A negative-hinted container holding more than this share of the page's prose is the article.
 MAJORITY = 0.4
-_HEAD_TAGS = frozenset(("meta", "link", "title"))
+_HEAD_TAGS = frozenset(("meta", "link", "title", "base"))
+# Skipped elements that can hold the article's lead image.
+_IMAGE_HOLDERS = frozenset(("figure", "picture"))
 _UNWALKED_TAGS = SKIP_TAGS | _HEAD_TAGS
 # Cells of a grid table (see is_grid_table): inline in their row, so that a row is one block
 # with its cells joined by spaces ("1 Kyle Busch 5040 5"), as a flattened page shows it.
@@ -174,6 +176,8 @@ class HtmlResult:
     site: str | None
     url: str | None
     language: str | None
+    image: Image | None = None
+    base: str | None = None  # what the units' relative links resolve against
 
 
 def parse(text: str) -> etree._Element:
@@ -239,9 +243,20 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     skipped: etree._Element | None = None
     table: etree._Element | None = None  # the grid table being walked (its cells are inline)
     table_start = 0
+    # Structure kept beside the text: per open <a>, (flushes before it, where its text starts
+    # in parts, href); the closed links of the block being gathered, as (text, href); per open
+    # list, whether it is numbered; the cells of the grid table's row being gathered.
+    flushes = 0
+    open_links: list[tuple[int, int, str] | None] = []
+    anchors: list[tuple[str, str]] = []
+    lists: list[bool] = []
+    cells: list[str] = []
+    header_cells = 0
+    cell_start = 0
 
     def flush() -> None:
-        nonlocal link_chars
+        nonlocal link_chars, flushes, header_cells
+        flushes += 1
         joined = "".join(parts)
         parts.clear()
         # Most flushes hold only the whitespace between block tags: one C scan sees it.
@@ -269,8 +284,20 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                     scoring.is_boilerplate(text),
                     hint,
                 )
+                if anchors:
+                    unit.anchors = tuple(anchors)
+                if kind == "item" and lists:
+                    unit.ordered = lists[-1]
+                if len(cells) > 1:
+                    unit.cells = tuple(cells)
+                    unit.header = header_cells == len(cells)
                 units.append(unit)
         link_chars = 0
+        if anchors:
+            anchors.clear()
+        if cells:
+            cells.clear()
+            header_cells = 0
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
@@ -288,6 +315,9 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
             if (tag in _UNWALKED_TAGS and not (articles and tag == "header")) or (
                 rare and _hidden(el)
             ):
+                if tag in _IMAGE_HOLDERS:
+                    own = _hint(el, tag, el.keys(), False)
+                    head.images.append((len(units), el, hints[-1][0] if own is None else own))
                 read_head(el, tag, head)
                 walker.skip_subtree()
                 # A skipped element's "end" event comes next (it carries its tail text).
@@ -307,10 +337,14 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 hints.append((own, source_count))
             if table is not None and tag in _CELL_TAGS:
                 parts.append(" ")
+                cell_start = len(parts)
+                header_cells += tag == "th"
             elif tag in BLOCK_TAGS:
                 flush()
                 if tag == "table" and table is None and is_grid_table(el):
                     table, table_start = el, len(units)
+                elif tag == "ul" or tag == "ol":
+                    lists.append(tag == "ol")
                 kind = _KIND_OF_TAG.get(tag, "paragraph")
                 parent_kind = contexts[-1][0]
                 if parent_kind in ("quote", "item") and kind == "paragraph":
@@ -319,24 +353,35 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 blocks.append(next(block_ids))
             if tag == "a":
                 in_link += 1
+                href = el.get("href") if "href" in attributes else None
+                open_links.append((flushes, len(parts), href) if href else None)
             elif tag == "h1":
                 in_h1 = True
+            elif tag == "img":
+                head.images.append((len(units), el, hints[-1][0]))
             text = el.text
         else:
             if el is not skipped:
                 hints.pop()
                 if table is not None and tag in _CELL_TAGS:
+                    cells.append(" ".join("".join(parts[cell_start:]).split()))
                     parts.append(" ")
                 elif tag in BLOCK_TAGS:
                     flush()
                     contexts.pop()
                     blocks.pop()
+                    if (tag == "ul" or tag == "ol") and lists:
+                        lists.pop()
                     if el is table:
                         if _leads_in(units, table_start) and is_data_table(units[table_start:]):
                             head.tables.append((table_start - 1, table_start, len(units)))
                         table = None
                 if tag == "a":
                     in_link -= 1
+                    opened = open_links.pop() if open_links else None
+                    # A link that spans blocks (a teaser card) is no inline link.
+                    if opened is not None and opened[0] == flushes:
+                        anchors.append(("".join(parts[opened[1] :]), opened[2]))
                 elif tag == "article":
                     articles -= 1
                 elif tag == "h1":
@@ -498,9 +543,12 @@ def extract(
         (a for u in nearby if (a := scoring.byline_author(u.text))), None
     )
     language = root.get("lang") or head.metas.get("og:locale") or None
+    base = links.base_url(page_url, head.base)
+    image = media.lead_image(head, first_body, last_body, base) if body else None
     return HtmlResult(
-        title, body, published, author, site, page_url, language.strip() if language else None
-    )
+        title, body, published, author, site, page_url,
+        language.strip() if language else None, image, base,
+    )  # fmt: skip
 
 
 def _first_line(text: str) -> str:

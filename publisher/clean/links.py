@@ -80,13 +80,21 @@ def _tracking(name: str) -> bool:
 
 
 def block_links(
-    text: str, anchors: tuple[tuple[int, int, str], ...], base: str | None
+    text: str, anchors: tuple[tuple[str, str], ...], base: str | None
 ) -> tuple[Link, ...]:
-    """The links of a block whose text is text: anchors are (start, end, raw href) spans of
-    it, in order; those whose href is not a link to keep (see resolve) go."""
-    links = []
-    for start, end, href in anchors:
+    """The links of a block whose (normalised) text is text: anchors are its links' texts as
+    gathered (raw, unnormalised) with their raw hrefs, in order. Each is found in text after
+    the previous one; those not found, or whose href is not a link to keep (see resolve), go.
+    """
+    found = []
+    cursor = 0
+    for raw, href in anchors:
+        words = " ".join(raw.split())
+        at = text.find(words, cursor) if words else -1
+        if at < 0:
+            continue
+        cursor = at + len(words)
         url = resolve(href, base)
-        if url is not None and 0 <= start < end <= len(text):
-            links.append(Link(start, end, url))
-    return tuple(links)
+        if url is not None:
+            found.append(Link(at, cursor, url))
+    return tuple(found)

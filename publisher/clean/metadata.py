@@ -37,6 +37,9 @@ class Head:
     # Data tables right under a sentence (see is_data_table): (lead-in unit, first row, end).
     # Their rows are kept with the lead-in, wherever the article's density ends.
     tables: list[tuple[int, int, int]] = field(default_factory=list)
+    # Images and the figures holding them, as (index of the next unit, element, markup hint).
+    images: list[tuple[int, etree._Element, int]] = field(default_factory=list)
+    base: str | None = None  # <base href>
 
 
 def read_head(el: etree._Element, tag: str, head: Head) -> None:
@@ -49,6 +52,9 @@ def read_head(el: etree._Element, tag: str, head: Head) -> None:
     elif tag == "link":
         if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
             head.canonical = el.get("href")
+    elif tag == "base":
+        if head.base is None:
+            head.base = el.get("href")
     elif tag == "title":
         if not head.title:
             head.title = " ".join("".join(el.itertext()).split())

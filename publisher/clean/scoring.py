@@ -111,6 +111,12 @@ class Unit:
     links: float = 0.0  # link density, 0..1
     boiler: bool = False  # matched a pattern or a known cross-document key
     hint: int = 0  # markup semantics (HTML): +1 inside an article body, -1 inside chrome
+    # Structure beside the text (HTML): inline links as (their text, raw href), in order;
+    # whether an item is in a numbered list; a table row's cells, and whether they are headers.
+    anchors: tuple[tuple[str, str], ...] = ()
+    ordered: bool = False
+    cells: tuple[str, ...] = ()
+    header: bool = False
 
 
 def weight(text: str) -> int:

@@ -26,6 +26,8 @@ from publisher.models import BlockKind
 # Glyphs that can start a bulleted line; checked before the BULLET regex, which is slower.
 _BULLET_STARTS = frozenset("•·●▪‣◦-*–")
 _HAS_DIGIT = re.compile(r"\d")
+# A numbered line: "1. Preheat the oven", "12) Serve".
+_NUMBERED = re.compile(r"(\d{1,2})[.)]\s+(?=\S)")
 _DIGITS = frozenset("0123456789")
 # How many lines around the title and before the body are searched for a date or a byline.
 META_WINDOW = 6
@@ -200,9 +202,33 @@ def extract(
         standfirst = _standfirst(unit, title_at, first, {title, raw_title})
         if standfirst is not None:
             body.insert(0, standfirst)
+    number_lists(body)
     last = lo + max((i for i, u in enumerate(window) if body and u is body[-1]), default=-lo)
     published, author = _metadata(rows, unit, title_at, first, last, reference)
     return TextResult(title, body, published, author)
+
+
+def number_lists(body: list[Unit]) -> None:
+    """Make runs of at least two lines numbered in sequence ("1. Preheat the oven", "2) Mix")
+    the items of a numbered list. Their text keeps the number, as the page wrote it (the
+    plain text is what the article states; a rendered list numbers itself)."""
+    numbers = [_number(unit) for unit in body]
+    i = 0
+    while i < len(body):
+        j = i
+        while j + 1 < len(body) and (number := numbers[j]) is not None:
+            if numbers[j + 1] != number + 1:
+                break
+            j += 1
+        if j > i:
+            for k in range(i, j + 1):
+                body[k].kind, body[k].ordered = "item", True
+        i = j + 1
+
+
+def _number(unit: Unit) -> int | None:
+    match = _NUMBERED.match(unit.text) if unit.text[:1].isdigit() else None
+    return int(match.group(1)) if match else None
 
 
 def is_body_copy(line: str, openings: dict[str, str]) -> bool:
