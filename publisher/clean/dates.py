@@ -132,6 +132,7 @@ class FoundDate:
     start: int
     end: int
     has_year: bool
+    has_time: bool = False
 
 
 def find_date(text: str, reference: datetime) -> FoundDate | None:
@@ -141,19 +142,21 @@ def find_date(text: str, reference: datetime) -> FoundDate | None:
         match = ISO_DATE.search(text)
         if match:
             date = _from_iso(match)
-            return FoundDate(date, *match.span(), True) if date else None
+            return FoundDate(date, *match.span(), True, bool(match["hour"])) if date else None
     found = []
     if MONTH_WORD.search(text):  # cheap test first: most lines name no month
         found = [m for m in (MONTH_FIRST.search(text), DAY_FIRST.search(text)) if m]
     numeric = NUMERIC_DATE.search(text) if "/" in text or "." in text else None
     if numeric and not (found and found[0].start() < numeric.start()):
         date = _from_numbers(numeric, reference)
-        return FoundDate(date, *numeric.span(), True) if date else None
+        return FoundDate(date, *numeric.span(), True, bool(numeric["hour"])) if date else None
     if not found:
         return None
     first = min(found, key=lambda m: m.start())
     date = _from_words(first, reference)
-    return FoundDate(date, *first.span(), bool(first["year"])) if date else None
+    return (
+        FoundDate(date, *first.span(), bool(first["year"]), bool(first["hour"])) if date else None
+    )
 
 
 def _from_iso(match: re.Match[str]) -> datetime | None:

@@ -27,11 +27,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import container, links, media, metadata, scoring, stated
+from publisher.clean import anchor, container, links, media, metadata, scoring, stated
 from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
@@ -519,7 +520,9 @@ def extract(
         site = urlsplit(page_url).hostname or None
     raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
     title = metadata.strip_site(" ".join(raw_title.split()), site)
-    kept = scoring.select(units, title, raw_title=head.title)
+    kept = scoring.select(
+        units, title, raw_title=head.title, **_anchored(units, title, head, reference)
+    )
     titles = {scoring.normalise(title), scoring.normalise(head.title)}
     body = [
         u
@@ -549,6 +552,29 @@ def extract(
         title, body, published, author, site, page_url,
         language.strip() if language else None, image, base,
     )  # fmt: skip
+
+
+def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) -> dict[str, Any]:
+    """select()'s values and region, with the page's landmarks (see anchor.py): comment
+    signatures priced as barriers, and the region moved to the lead under the headline
+    (every unit that states the title or one of the page's <h1> lines)."""
+    repeats = scoring.repeated(units)
+    values = [scoring.unit_value(u, repeat) for u, repeat in zip(units, repeats, strict=True)]
+    signatures = anchor.signatures(lambda i: units[i].text, len(units), reference)
+    anchor.price_signatures(values, signatures)
+    region = scoring.densest_region(values)
+    headlines = {scoring.normalise(line) for line in (title, *head.h1.split("\n"))} - {""}
+    leads = [
+        anchor.lead_after(values, i)
+        for i, unit in enumerate(units)
+        # A copy in chrome or in a linked line (a breadcrumb, a menu) is not the article's
+        # headline; a linked heading is (a blog's title links to the post's own page).
+        if unit.words <= anchor.MAX_HEADLINE_WORDS
+        and not (unit.boiler or unit.hint < 0)
+        and (unit.kind == "heading" or unit.links <= scoring.MAX_LINK_DENSITY)
+        and scoring.normalise(unit.text) in headlines
+    ]
+    return {"values": values, "region": anchor.anchored_region(values, leads, region)}
 
 
 def _first_line(text: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.clean import scoring, stated
+from publisher.clean import anchor, scoring, stated
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
@@ -165,14 +165,6 @@ def extract(
                 maybe_rows.append(i)
         seen[line] = i
     tables = _tables(rows, values, maybe_rows)
-    start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
-    if _price_body_copies(rows, values, start, end):
-        start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
-    # The window must hold what select() may add after the region: the list that a last line
-    # ending in ':' introduces.
-    lo = max(0, start - WINDOW_MARGIN)
-    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
-    hi = min(len(rows), end + WINDOW_MARGIN + more)
     cache: list[Unit | None] = [None] * len(rows)
 
     def unit(i: int) -> Unit:
@@ -191,6 +183,20 @@ def extract(
         title_at = repeated if repeated is not None else title_at
     raw_title = rows[title_at][0] if title_at is not None else ""
     title = clean_title(raw_title, lines[1:]) if raw_title else ""
+    anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
+    start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if _price_body_copies(rows, values, start, end):
+        start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if title_at is not None:
+        copy = anchor.title_copy([row[0] for row in rows], title_at, (title, raw_title))
+        if copy is not None:
+            lead = anchor.lead_after(values, copy)
+            start, end = anchor.anchored_region(values, [lead], (start, end))
+    # The window must hold what select() may add after the region: the list that a last line
+    # ending in ':' introduces.
+    lo = max(0, start - WINDOW_MARGIN)
+    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
+    hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
     body = scoring.select(
         window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
