@@ -71,3 +71,8 @@ def test_the_lead_wins_only_when_its_run_is_not_much_poorer() -> None:
     far = [-8.0, 40.0, 10.0, *([-8.0] * 20), 100.0, 50.0]
     assert anchor.anchored_region(far, [0], (23, 25)) == (1, 3)  # not bridged into the region
     assert anchor.anchored_region([*far, 200.0], [0], (23, 26)) == (23, 26)  # much poorer
+
+
+def test_a_signature_with_an_iso_date_and_a_clock() -> None:
+    lines = ["on 2012-10-09 at 9:00 am Olaf", "Text.", "on 2012-10-09 at 9:03 am Fernando"]
+    assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [0, 2]

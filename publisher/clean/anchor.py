@@ -49,7 +49,7 @@ def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -
         if len(line) > MAX_SIGNATURE_CHARS or _CLOCK.search(line) is None:  # cheap tests first
             continue
         date = stated.dateline(line, reference)
-        if date is not None and date.has_year and date.has_time:
+        if date is not None and date.has_year:  # and a time: the clock test above
             found.append(i)
     return found if len(found) >= MIN_SIGNATURES else []
 

@@ -48,6 +48,11 @@ SPACED_CHARS_PER_WORD = 12
 MIN_SENTENCE_WORDS = 5
 # A unit this long is prose even without a final mark (standfirsts, truncated paragraphs).
 LONG_WORDS = 15
+# Most a long unit without sentences in it is worth: a standfirst is a few dozen words, while
+# a longer unpunctuated run is a flattened list (every film showing, every team). A unit with
+# a sentence break in every SENTENCE_SPAN words is prose, whatever its end (a citation).
+MAX_UNPUNCTUATED_VALUE = 20.0
+SENTENCE_SPAN = 40
 # Headings longer than this are not headings but unpunctuated prose or teaser text.
 MAX_HEADING_WORDS = 14
 # An all-capitals line longer than this is a promo or teaser ("CLICK HERE TO GET THE APP").
@@ -97,7 +102,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 # Closing quotes and brackets after a sentence's final mark, and the marks themselves.
 CLOSERS = "\"'”’»)]*"
 FINAL_MARKS = frozenset(".!?…。！？:")
-TRUNCATED = ("...", "…")
+TRUNCATED = ("...", "…", "[...]", "[…]", "(...)", "(…)")
 
 
 @dataclass(slots=True)
@@ -241,6 +246,15 @@ def text_value(words: int, sentence: bool) -> float:
     return -SHORT_PENALTY
 
 
+def long_value(text: str, words: int) -> float:
+    """text_value() of a long unit that does not end like a sentence: half its words, capped
+    at MAX_UNPUNCTUATED_VALUE unless sentence breaks inside show it is prose."""
+    if words <= 2 * MAX_UNPUNCTUATED_VALUE:
+        return words / 2
+    breaks = text.count(". ") + text.count("? ") + text.count("! ")
+    return words / 2 if breaks * SENTENCE_SPAN >= words else MAX_UNPUNCTUATED_VALUE
+
+
 def unit_value(unit: Unit, repeat: bool = False) -> float:
     """How much a unit speaks for being inside the article (+) or outside it (-).
 
@@ -256,6 +270,8 @@ def unit_value(unit: Unit, repeat: bool = False) -> float:
     if unit.links > MAX_LINK_DENSITY:
         return -SHORT_PENALTY
     value = text_value(unit.words, unit.sentence)
+    if value > MAX_UNPUNCTUATED_VALUE and not unit.sentence:
+        value = long_value(unit.text, unit.words)
     if value < 0:
         return 0.0 if unit.hint > 0 else value  # short lines inside an article body are neutral
     return value * (1.0 - unit.links) * (1.5 if unit.hint > 0 else 1.0)

@@ -147,6 +147,7 @@ def extract(
     seen: dict[str, int] = {}  # line -> the row it was last seen at
     values = []
     short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
+    long_value = scoring.long_value
     repeat = -scoring.REPEAT_PENALTY
     maybe_rows = []  # lines that could be table rows (is_table_row's cheap conditions)
     for i, (line, _, count, sentence) in enumerate(rows):
@@ -160,7 +161,7 @@ def extract(
         elif sentence:
             values.append(count)
         else:
-            values.append(count / 2 if count >= long_words else short)
+            values.append(long_value(line, count) if count >= long_words else short)
             if count >= TABLE_MIN_CELLS and line[-1] in _DIGITS:
                 maybe_rows.append(i)
         seen[line] = i
