@@ -271,3 +271,13 @@ def test_a_head_date_in_the_future_is_not_the_published_date() -> None:
     head = '<meta property="article:published_time" content="2031-08-05T10:30:00Z">'
     body = "<p>Posted: 18 Nov 2019</p>" + BODY
     assert article(page(body, head=head)).published == datetime(2019, 11, 18, tzinfo=UTC)
+
+
+def test_a_second_document_glued_after_the_first_is_read() -> None:
+    first = "<html><body><p>Bluefield, WV</p><p>Currently: Clear</p></body></html>"
+    script = "<script>" + "x = 1;\n" * 400 + "</script>"
+    second = f"<!DOCTYPE html><html><head><title>Big story</title></head><body>{BODY}</body></html>"
+    result = article(first + script + second)
+    assert [b.text for b in result.blocks][:1] == [
+        "Paragraph 0 is what the reporters found when they visited the town on a cold Friday night."
+    ]

@@ -153,6 +153,10 @@ _NEGATIVE_ROLES = frozenset(("navigation", "complementary", "contentinfo", "bann
 # Attributes that can hide an element or give it a hint other than by class/id.
 _RARE_ATTRIBUTES = frozenset(("hidden", "aria-hidden", "style", "itemprop", "role"))
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+# Characters after a page's </body> or </html> beyond which they hold another document.
+TRAILING_DOCUMENT = 2000
+_END_TAGS = ("</html", "</HTML", "</body", "</BODY")
 _TAG = re.compile(r"<[^>]*>")
 _DROP_ELEMENTS = re.compile(
     r"<(script|style|noscript|svg|iframe|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
@@ -184,6 +188,13 @@ class HtmlResult:
 def parse(text: str) -> etree._Element:
     """Parse a page with lxml; raise ParseFailure when the tree would be incomplete."""
     text = _XML_DECLARATION.sub("", text, count=1)
+    # str.find is a C scan: four of them cost less than one case-blind regex search.
+    ends = [at for end in _END_TAGS if (at := text.find(end)) >= 0]
+    if ends and len(text) - min(ends) > TRAILING_DOCUMENT:
+        # Another document after </html> (pages glued by a server or a scraper): browsers
+        # show it in the same body, libxml2 stops at the first end. Without the end tags,
+        # both documents' text is walked.
+        text = _DOCUMENT_END.sub(" ", text)
     # lxml's plain parser, not lxml.html's: the same tree, but its elements need no Python
     # class lookup each time the walk touches one (a tenth of the walk's time).
     # UTF-8 is libxml2's own encoding: given a str, lxml hands it the str's Latin-1, UCS-2 or
