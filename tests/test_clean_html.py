@@ -281,3 +281,10 @@ def test_a_second_document_glued_after_the_first_is_read() -> None:
     assert [b.text for b in result.blocks][:1] == [
         "Paragraph 0 is what the reporters found when they visited the town on a cold Friday night."
     ]
+
+
+def test_a_run_of_key_points_is_kept_in_the_article() -> None:
+    points = "".join(f"<p>+ Added feature number {i} to the game</p>" for i in range(12))
+    body = P.format("Paragraph 0") + points + P.format("Paragraph 1")
+    result = article(page(body + "<p><a href='/a'>Home</a></p>"))
+    assert sum(1 for b in result.blocks if b.text.startswith("+ Added feature")) == 12

@@ -147,10 +147,10 @@ def extract(
     seen: dict[str, int] = {}  # line -> the row it was last seen at
     values = []
     short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
-    long_value = scoring.long_value
+    long_value, is_point = scoring.long_value, scoring.is_point
     repeat = -scoring.REPEAT_PENALTY
     maybe_rows = []  # lines that could be table rows (is_table_row's cheap conditions)
-    for i, (line, _, count, sentence) in enumerate(rows):
+    for i, (line, kind, count, sentence) in enumerate(rows):
         # unit_value(), inlined for the common case (no markup, no links).
         if known and known[i]:
             values.append(repeat)
@@ -161,7 +161,10 @@ def extract(
         elif sentence:
             values.append(count)
         else:
-            values.append(long_value(line, count) if count >= long_words else short)
+            if count >= long_words:
+                values.append(long_value(line, count))
+            else:  # a key point of a list is neutral, other short lines cost (menus)
+                values.append(0.0 if is_point(line, kind, count) else short)
             if count >= TABLE_MIN_CELLS and line[-1] in _DIGITS:
                 maybe_rows.append(i)
         seen[line] = i
