@@ -156,7 +156,6 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 # Characters after a page's </body> or </html> beyond which they hold another document.
 TRAILING_DOCUMENT = 2000
-_END_TAGS = ("</html", "</HTML", "</body", "</BODY")
 _TAG = re.compile(r"<[^>]*>")
 _DROP_ELEMENTS = re.compile(
     r"<(script|style|noscript|svg|iframe|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
@@ -188,13 +187,20 @@ class HtmlResult:
 def parse(text: str) -> etree._Element:
     """Parse a page with lxml; raise ParseFailure when the tree would be incomplete."""
     text = _XML_DECLARATION.sub("", text, count=1)
-    # str.find is a C scan: four of them cost less than one case-blind regex search.
-    ends = [at for end in _END_TAGS if (at := text.find(end)) >= 0]
-    if ends and len(text) - min(ends) > TRAILING_DOCUMENT:
+    root, errors = _parse(text)
+    if any("misplaced <html>" in error for error in errors):
         # Another document after </html> (pages glued by a server or a scraper): browsers
         # show it in the same body, libxml2 stops at the first end. Without the end tags,
-        # both documents' text is walked.
-        text = _DOCUMENT_END.sub(" ", text)
+        # both documents' text is walked. libxml2's complaint about the second <html> is
+        # the cheap sign (a search of every page for end tags costs a tenth of its parse).
+        match = _DOCUMENT_END.search(text)
+        if match is not None and len(text) - match.end() > TRAILING_DOCUMENT:
+            root, errors = _parse(_DOCUMENT_END.sub(" ", text))
+    return root
+
+
+def _parse(text: str) -> tuple[etree._Element, list[str]]:
+    """The tree of a page and libxml2's error messages (ParseFailure when incomplete)."""
     # lxml's plain parser, not lxml.html's: the same tree, but its elements need no Python
     # class lookup each time the walk touches one (a tenth of the walk's time).
     # UTF-8 is libxml2's own encoding: given a str, lxml hands it the str's Latin-1, UCS-2 or
@@ -220,10 +226,11 @@ def parse(text: str) -> etree._Element:
         raise ParseFailure(str(exc)) from exc
     if root is None:
         raise ParseFailure("Document is empty")
-    for error in parser.error_log:
-        if "depth" in error.message.lower():  # libxml2 drops everything below its depth limit
-            raise ParseFailure(error.message)
-    return root
+    errors = [error.message for error in parser.error_log]
+    for message in errors:
+        if "depth" in message.lower():  # libxml2 drops everything below its depth limit
+            raise ParseFailure(message)
+    return root, errors
 
 
 def strip_tags(text: str) -> str:

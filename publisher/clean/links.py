@@ -8,6 +8,7 @@ script, an in-page anchor, a relative link on a page whose address is unknown).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from publisher.models import Link
@@ -24,6 +25,8 @@ TRACKING_PARAMETERS = frozenset(
     )
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "vero_")
+# An absolute http(s) URL with a host and no query, spaces or odd characters: kept as it is.
+_PLAIN_URL = re.compile(r"https?://[\w.-]+(?::\d+)?(?:/[\w./~%+,;=:@!$&*()'-]*)?(?:#[\w./-]*)?$")
 
 
 def base_url(page_url: str | None, base_href: str | None) -> str | None:
@@ -50,6 +53,8 @@ def resolve(href: str, base: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith("#") or len(href) > MAX_URL_CHARS:
         return None
+    if _PLAIN_URL.match(href) and (not base or not href.startswith(base.split("#")[0])):
+        return href  # the common case, absolute and without a query: urllib costs more
     try:
         url = urljoin(base, href) if base else href
         parts = urlsplit(url)
