@@ -1,70 +1,24 @@
-"""A small static server for previewing out/: the right media types for feeds, conditional
-requests (ETag, Last-Modified) and gzip, and nothing reachable outside the output directory.
-
-For local preview and testing, bound to 127.0.0.1 by default; production sites are served by
-a real web server. It also answers the one path a static server cannot: the digest's
-unsubscribe link, which reads and writes the state. In production the web server passes that
-path on to it (docs/deploy.md).
-"""
+"""The request handler: GET and HEAD of the files of out/ (conditional, gzipped when
+accepted) and the digest's unsubscribe link."""
 
 from __future__ import annotations
 
 import email.utils
-import errno
 import gzip
 import hashlib
 import logging
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from .errors import PublisherError
+from ..errors import PublisherError
+from .files import BROWSER_FEED_TYPE, FEED_TYPES, compressible, media_type, qvalue, resolve
 
-log = logging.getLogger(__name__)
-
-MEDIA_TYPES = {
-    ".atom": "application/atom+xml",
-    ".rss": "application/rss+xml",
-    ".json": "application/json",
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".xsl": "text/xsl; charset=utf-8",
-    ".xml": "application/xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".ico": "image/x-icon",
-    ".webp": "image/webp",
-    ".eml": "message/rfc822",
-}
-# JSON Feed has its own registered type; other .json files are plain JSON.
-NAMED_TYPES = {"feed.json": "application/feed+json"}
-DEFAULT_TYPE = "application/octet-stream"
-
-# Chromium shows application/atom+xml and application/rss+xml as plain text and never runs
-# their xml-stylesheet, so a browser navigation (an Accept header asking for HTML) gets the
-# feed as generic XML, which it transforms with feed.xsl. Feed readers ask for feed types
-# (or */*) and get the registered ones. Same bytes either way; Vary: Accept says so.
-_FEED_TYPES = {"application/atom+xml", "application/rss+xml"}
-BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
-
-# Compressing already-compressed images only costs time.
-_COMPRESSIBLE = ("text/", "application/", "image/svg+xml", "message/")
-_INCOMPRESSIBLE = {"image/png", "image/jpeg", "image/gif", "image/webp", DEFAULT_TYPE}
-
-
-def media_type(path: Path) -> str:
-    """The Content-Type a file in out/ is served with."""
-    return NAMED_TYPES.get(path.name) or MEDIA_TYPES.get(path.suffix.lower(), DEFAULT_TYPE)
-
+# One logger for the whole server (its name is what operators filter on).
+log = logging.getLogger("publisher.serve")
 
 # Answers the unsubscribe path: (query string, confirm) -> (status, HTML page). A POST
 # confirms; a GET must not change anything (see mailing.unsubscribe).
@@ -73,71 +27,7 @@ Unsubscribe = Callable[[str, bool], tuple[HTTPStatus, bytes]]
 MAX_POST_BYTES = 64 * 1024
 
 
-def make_server(
-    out_dir: Path,
-    bind: str,
-    port: int,
-    unsubscribe: tuple[str, Unsubscribe] | None = None,
-) -> ThreadingHTTPServer:
-    """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
-
-    ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
-    (``mailing.unsubscribe.unsubscribe_endpoint``); without it that path is a plain file path.
-    Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
-    """
-    root = Path(out_dir).resolve()
-    if not root.is_dir():
-        raise PublisherError(
-            f"output directory not found: {out_dir}", "run `publisher build` first"
-        )
-
-    class Handler(_StaticHandler):
-        out_root = root
-        unsubscribe_path = unsubscribe[0] if unsubscribe else ""
-        # A plain function as a class attribute would be bound to the handler as a method.
-        unsubscribe_answer = staticmethod(unsubscribe[1]) if unsubscribe else None
-
-    try:
-        return ThreadingHTTPServer((bind, port), Handler)
-    except OSError as exc:  # socket.gaierror, for a name that does not resolve, is one too
-        raise PublisherError(
-            f"cannot listen on {bind}:{port}: {exc.strerror or exc}", _listen_hint(exc, port)
-        ) from exc
-
-
-def _listen_hint(exc: OSError, port: int) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return f"another program listens on port {port}: choose another --port"
-    if exc.errno == errno.EACCES:
-        return "ports below 1024 need root: choose another --port"
-    return "--bind takes an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
-
-
-def serve(
-    out_dir: Path,
-    *,
-    bind: str = "127.0.0.1",
-    port: int = 8000,
-    quiet: bool = False,
-    unsubscribe: tuple[str, Unsubscribe] | None = None,
-) -> None:
-    """Serve ``out_dir`` (and ``unsubscribe``, see ``make_server``) on http://bind:port/
-    until interrupted (Ctrl-C); ``quiet`` does not say where."""
-    server = make_server(out_dir, bind, port, unsubscribe)
-    host, real_port = server.server_address[:2]
-    if isinstance(host, bytes):  # the stub allows it; an IP socket gives str
-        host = host.decode()
-    if not quiet:
-        print(f"Serving {out_dir} at http://{host}:{real_port}/ (Ctrl-C to stop)", file=sys.stderr)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-
-
-class _StaticHandler(BaseHTTPRequestHandler):
+class StaticHandler(BaseHTTPRequestHandler):
     """GET and HEAD for regular files under ``out_root``, and GET, HEAD and POST for the
     unsubscribe path when it is answered; everything else is refused."""
 
@@ -206,7 +96,7 @@ class _StaticHandler(BaseHTTPRequestHandler):
 
     def _respond(self, *, send_body: bool) -> None:
         url_path = urlsplit(self.path).path
-        target = self._resolve(url_path)
+        target = resolve(self.out_root, url_path)
         if target is None:
             self._error(HTTPStatus.NOT_FOUND)
             return
@@ -223,13 +113,13 @@ class _StaticHandler(BaseHTTPRequestHandler):
 
         data = target.read_bytes()
         content_type = media_type(target)
-        is_feed = content_type in _FEED_TYPES
+        is_feed = content_type in FEED_TYPES
         if is_feed and "text/html" in self.headers.get("Accept", ""):
             content_type = BROWSER_FEED_TYPE
         digest = hashlib.sha256(data).hexdigest()[:32]
         modified = datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
 
-        use_gzip = self._accepts_gzip() and _compressible(content_type)
+        use_gzip = self._accepts_gzip() and compressible(content_type)
         # Each representation needs its own strong validator (RFC 9110 8.8.3).
         etag = f'"{digest}-gz"' if use_gzip else f'"{digest}"'
         headers = {
@@ -250,39 +140,13 @@ class _StaticHandler(BaseHTTPRequestHandler):
         headers["Content-Length"] = str(len(data))
         self._send(HTTPStatus.OK, headers, data, send_body=send_body)
 
-    def _resolve(self, url_path: str) -> Path | None:
-        """The file or directory ``url_path`` names inside out/, or None if it is outside,
-        hidden, or missing. Decoding happens once, before the checks, so %2e%2e and %2f
-        cannot sneak a ".." past them."""
-        try:
-            decoded = unquote(url_path, errors="strict")
-        except UnicodeDecodeError:
-            return None
-        if "\x00" in decoded or "\\" in decoded:
-            return None
-        parts = [p for p in decoded.split("/") if p]
-        # Dot names cover "..", "." and hidden files such as the publisher's temp files.
-        if any(p.startswith(".") for p in parts):
-            return None
-        candidate = self.out_root.joinpath(*parts)
-        try:
-            # resolve() follows symlinks, so a link pointing out of out/ is caught here.
-            real = candidate.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None
-        if real != self.out_root and not real.is_relative_to(self.out_root):
-            return None
-        if not (real.is_file() or real.is_dir()):
-            return None
-        return real
-
     def _accepts_gzip(self) -> bool:
         header = self.headers.get("Accept-Encoding", "")
         for item in header.split(","):
             coding, _, params = item.partition(";")
             if coding.strip().lower() in ("gzip", "x-gzip", "*"):
                 q = params.strip().lower()
-                return not q.startswith("q=") or _qvalue(q[2:]) > 0
+                return not q.startswith("q=") or qvalue(q[2:]) > 0
         return False
 
     def _not_modified(self, etag: str, modified: datetime) -> bool:
@@ -328,15 +192,3 @@ class _StaticHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
-
-
-def _compressible(content_type: str) -> bool:
-    base = content_type.split(";")[0]
-    return base not in _INCOMPRESSIBLE and base.startswith(_COMPRESSIBLE)
-
-
-def _qvalue(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
