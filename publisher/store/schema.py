@@ -97,5 +97,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries ADD COLUMN queued TEXT;
     UPDATE deliveries SET queued = updated;
     """,
+    # 4 -> 5: two more delivery states. "sending": the message is being handed over (written
+    # before DATA, so a run killed after it leaves a trace); "unknown": it may or may not
+    # have been accepted (killed, or disconnected after the final dot), so it is not sent
+    # again unless the operator asks. SQLite cannot change a CHECK: the table is rebuilt.
+    """
+    CREATE TABLE deliveries_new (
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated TEXT NOT NULL,
+        queued TEXT NOT NULL,
+        PRIMARY KEY (digest_id, address)
+    );
+    INSERT INTO deliveries_new
+        SELECT digest_id, address, status, attempts, last_error, updated,
+            COALESCE(queued, updated)
+        FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_new RENAME TO deliveries;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
