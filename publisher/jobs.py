@@ -1,5 +1,5 @@
 """The daemon's use case for its own record: each scheduled job's last run, and whether an
-issue is waiting for a retry. (The jobs themselves are ``build`` and ``mailing.issues.send``.)
+issue is waiting for a retry. (The jobs themselves are ``build`` and ``mailing.sending.send``.)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
 Two jobs: ``build`` (``build.build``) and ``digest`` (``build.build``, then
-``mailing.issues.send``). Each is a five-field crontab string, read with cron's own day-of-week
+``mailing.sending.send``). Each is a five-field crontab string, read with cron's own day-of-week
 numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it. When a send
 leaves recipients for later (temporary failures), a one-off ``retry`` job delivers the
 unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
@@ -24,7 +24,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -41,8 +40,7 @@ from .build import build
 from .config import Settings, load_settings
 from .errors import ConfigError, LockedError, PublisherError
 from .jobs import job_state, record_run
-from .mailing.delivery import SendReport
-from .mailing.issues import send
+from .mailing.sending import SendRun, send
 from .models import RunReport
 
 log = logging.getLogger("publisher.daemon")
@@ -220,15 +218,22 @@ def describe_build(report: RunReport) -> str:
     )
 
 
-def describe_send(reports: Sequence[SendReport]) -> str:
+def describe_send(run: SendRun) -> str:
     """One line saying what ``send`` delivered, issue by issue."""
-    if not reports:
+    if not run.reports:
+        if not run.subscribers and run.waiting:
+            return f"no digest: no active subscribers ({run.waiting} articles waiting)"
         return "no digest: nothing new"
     parts = []
-    for report in reports:
+    for report in run.reports:
         text = f"digest {report.digest_id} sent to {len(report.sent)}"
         if report.failed:
             text += f", refused for {len(report.failed)}"
+        if report.unknown:
+            text += (
+                f", outcome unknown for {len(report.unknown)} (not sent again; "
+                "publisher send --retry-unknown would)"
+            )
         if report.deferred:
             text += f", {len(report.deferred)} left for the next run"
         parts.append(text)
@@ -354,16 +359,16 @@ class Daemon:
             return  # queued behind the run that was going on when the stop came
         settings = self.settings  # one consistent snapshot, even if SIGHUP swaps it mid-run
         now = _utcnow()
-        reports: list[SendReport] | None = None
+        run: SendRun | None = None
         try:
             if name == "retry":
-                reports = send(settings, now=_utcnow, new_issue=False)
-                detail = describe_send(reports) if reports else "nothing left to retry"
+                run = send(settings, now=_utcnow, new_issue=False)
+                detail = describe_send(run) if run.reports else "nothing left to retry"
             else:
                 detail = describe_build(build(settings, now=now))
                 if name == "digest":
-                    reports = send(settings, now=_utcnow)
-                    detail += "; " + describe_send(reports)
+                    run = send(settings, now=_utcnow)
+                    detail += "; " + describe_send(run)
         except LockedError:
             log.warning("%s: skipped, another publisher run holds the lock", name)
             if name == "retry":
@@ -382,8 +387,8 @@ class Daemon:
             return
         log.info("%s: %s", name, detail)
         self._record(settings, name, now, "ok", detail)
-        if reports is not None:
-            self._plan_retry(waiting=any(report.deferred for report in reports))
+        if run is not None:
+            self._plan_retry(waiting=any(report.deferred for report in run.reports))
 
     def _plan_retry(self, *, waiting: bool) -> None:
         """After a send: retry after the next of RETRY_DELAYS while someone is still waiting,

@@ -103,9 +103,7 @@ def test_a_migration_is_preceded_by_a_backup_beside_the_database(tmp_path: Path)
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     with sqlite3.connect(backup) as copy:
         assert copy.execute("PRAGMA user_version").fetchone()[0] == 4
-        assert copy.execute("SELECT address FROM subscribers").fetchall() == [
-            ("ann@example.org",)
-        ]
+        assert copy.execute("SELECT address FROM subscribers").fetchall() == [("ann@example.org",)]
     copy.close()
     with Store.open(path):  # up to date: no second backup
         pass

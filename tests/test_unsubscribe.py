@@ -271,7 +271,8 @@ def test_without_https_the_personal_link_is_a_mail(tmp_path: Path) -> None:
     digest = _digest(settings)
     assert f"Unsubscribe: {shared}\n" in digest.text
     message = message_from_bytes(
-        personalise(digest.message, "ann@example.com", settings, "ab" * 16), policy=default
+        personalise(digest.message, "ann@example.com", settings, token="ab" * 16, id_key=b"k"),
+        policy=default,
     )
     # (folded before its one long word, so the value starts with the fold's space)
     assert message["List-Unsubscribe"].strip() == f"<{own}>"

@@ -10,7 +10,7 @@ mailing, preview, jobs) open it; stages never see it.
 
 from .articles import ArticleTables, FileState, TermCounts
 from .jobs import JobTables
-from .lock import run_lock
+from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
 
@@ -31,4 +31,5 @@ __all__ = [
     "Subscriber",
     "TermCounts",
     "run_lock",
+    "send_lock",
 ]
