@@ -7,8 +7,9 @@ leaves recipients for later (temporary failures), a one-off ``retry`` job delive
 unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
 
 Jobs run one at a time on a single worker thread, so the daemon never contends with itself
-for the run lock; a run that finds the lock held (by cron or a command-line run) is logged and
-skipped. Every run that happened is recorded in the state database's ``jobs`` table, which is
+for the run locks. A build that finds a lock held (by cron or a command-line run) is logged and
+skipped: the next one publishes the same. A digest is tried again (``late-digest``, after
+LOCK_POLL) until the lock frees, so it is sent late rather than a day late. Every run that happened is recorded in the state database's ``jobs`` table, which is
 how a digest that fell due while the daemon was stopped is sent once on the next start.
 
 SIGTERM and SIGINT let the running job finish, then the daemon exits 0; SIGHUP re-reads the
@@ -46,6 +47,8 @@ from .models import RunReport
 log = logging.getLogger("publisher.daemon")
 
 JOBS = ("build", "digest")
+# The one-off job that runs a due digest again once the lock it found held is free.
+LATE_DIGEST = "late-digest"
 # Waits before each retry of recipients a send left for later, the last one repeated until
 # they are delivered or given up (mail.GIVE_UP_AFTER): a daily digest's next run would
 # deliver them a day late.
@@ -56,6 +59,10 @@ RETRY_DELAYS = (
     timedelta(hours=2),
     timedelta(hours=4),
 )
+# Waits before each new try of a digest that found the lock held (by a cron or manual build
+# or send), the last one repeated until the lock frees: a digest that falls due then is sent
+# as soon as it can be, not skipped until its next scheduled time.
+LOCK_POLL = tuple(timedelta(seconds=s) for s in (1, 2, 4, 8, 15, 30))
 _INTERVAL = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 # Index = cron's day number (0 = Sunday); APScheduler reads these names unambiguously.
@@ -280,6 +287,7 @@ class Daemon:
         )
         self._scheduled: dict[str, tuple[str, str, int]] = {}
         self._retries = 0  # retries in a row that still left someone waiting
+        self._lock_waits = 0  # tries in a row of a due digest that found the lock held
         # Held by a job while it changes the retry job, and by the stop before the shutdown:
         # the shutdown keeps the scheduler's job-store lock while it waits for the running
         # job, so a job asking the scheduler anything after that would wait for ever.
@@ -370,6 +378,10 @@ class Daemon:
                     run = send(settings, now=_utcnow)
                     detail += "; " + describe_send(run)
         except LockedError:
+            if name == "digest":
+                log.warning("digest: another publisher run holds the lock; sent when it frees")
+                self._plan_late_digest()
+                return
             log.warning("%s: skipped, another publisher run holds the lock", name)
             if name == "retry":
                 self._plan_retry(waiting=True)
@@ -387,6 +399,8 @@ class Daemon:
             return
         log.info("%s: %s", name, detail)
         self._record(settings, name, now, "ok", detail)
+        if name == "digest":
+            self._drop_late_digest()
         if run is not None:
             self._plan_retry(waiting=any(report.deferred for report in run.reports))
 
@@ -406,6 +420,31 @@ class Daemon:
             when = _utcnow() + delay
             log.info("retry: some subscribers are still waiting; next try at %s", when.isoformat())
             self._add_retry(when)
+
+    def _plan_late_digest(self) -> None:
+        """Try the digest again after the next of LOCK_POLL, until it finds the lock free.
+        Nothing once stopping: the next start sends a digest missed within the grace."""
+        with self._planning:
+            if self.stopping.is_set():
+                return
+            delay = LOCK_POLL[min(self._lock_waits, len(LOCK_POLL) - 1)]
+            self._lock_waits += 1
+            if self.scheduler.get_job(LATE_DIGEST) is not None:
+                self.scheduler.remove_job(LATE_DIGEST)
+            self.scheduler.add_job(
+                self._job,
+                DateTrigger(run_date=_utcnow() + delay),
+                args=["digest"],
+                id=LATE_DIGEST,
+                name=LATE_DIGEST,
+                misfire_grace_time=None,
+            )
+
+    def _drop_late_digest(self) -> None:
+        with self._planning:
+            self._lock_waits = 0
+            if not self.stopping.is_set() and self.scheduler.get_job(LATE_DIGEST) is not None:
+                self.scheduler.remove_job(LATE_DIGEST)
 
     def _drop_retry(self) -> None:
         if self.scheduler.get_job("retry") is not None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -693,3 +694,49 @@ def test_send_does_not_start_on_a_nearly_full_disk(
         assert opened.digests() == []
     assert main(["send", "-q"]) == 0
     assert len(handler.messages) == 3
+
+
+class _Stalling(Server):
+    """Holds its answer to the first message until released: a slow mail server."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.holding.is_set():
+            self.holding.set()
+            for _ in range(400):  # at most 20 s
+                if self.release.is_set():
+                    break
+                await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_slow_mail_server_does_not_hold_up_building_but_a_second_send_waits(
+    seeds_copy: Path, tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = _Stalling()
+    with smtp_server(handler) as port:
+        out, state = tmp_path / "out", tmp_path / "state.db"
+        _write_config(workdir, seeds_copy, out, state, port)
+        assert main(["build", "-q"]) == 0
+        assert main(["subscribers", "add", "-q", *RECIPIENTS]) == 0
+        first = threading.Thread(target=main, args=(["send", "-q"],))
+        first.start()
+        try:
+            assert handler.holding.wait(10)  # the first send is delivering
+            (seeds_copy / "late.txt").write_text(
+                "Harbour reopens\n\n" + "The harbour reopened after the storm. " * 20,
+                encoding="utf-8",
+            )
+            capsys.readouterr()
+            assert main(["build", "-q"]) == 0  # publishing goes on
+            assert main(["send", "-q"]) == 75
+            assert "another publisher send holds the lock" in capsys.readouterr().err
+        finally:
+            handler.release.set()
+            first.join(30)
+    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
+    assert "harbour-reopens" in " ".join(p.name for p in (out / "articles").iterdir())
