@@ -7,10 +7,11 @@ leaves recipients for later (temporary failures), a one-off ``retry`` job delive
 unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
 
 Jobs run one at a time on a single worker thread, so the daemon never contends with itself
-for the run locks. A build that finds a lock held (by cron or a command-line run) is logged and
-skipped: the next one publishes the same. A digest is tried again (``late-digest``, after
-LOCK_POLL) until the lock frees, so it is sent late rather than a day late. Every run that happened is recorded in the state database's ``jobs`` table, which is
-how a digest that fell due while the daemon was stopped is sent once on the next start.
+for the run locks. A build that finds a lock held (by cron or a command-line run) is logged
+and skipped: the next one publishes the same. A digest is tried again (``late-digest``,
+after LOCK_POLL) until the lock frees, so it is sent late rather than a day late. Every run
+that happened is recorded in the state database's ``jobs`` table, which is how a digest that
+fell due while the daemon was stopped is sent once on the next start.
 
 SIGTERM and SIGINT let the running job finish, then the daemon exits 0; SIGHUP re-reads the
 config and reschedules the jobs whose schedule changed.

@@ -25,7 +25,15 @@ from .boilerplate import drop_recurring
 from .outputs import render_outputs
 from .pool import Progress, map_in_order, workers
 from .process import make_tasks, process
-from .saving import UNFINISHED_META, Batch, regroup_stories, with_unfinished
+from .saving import (
+    UNFINISHED_HASHES_META,
+    UNFINISHED_META,
+    Batch,
+    regroup_duplicates,
+    regroup_stories,
+    with_unfinished,
+    with_unfinished_hashes,
+)
 
 __all__ = ["Progress", "build"]
 
@@ -82,6 +90,7 @@ def build(
                     batch.add(item)
                 batch.flush()
                 saved = with_unfinished(store, batch.saved)
+                hashes = with_unfinished_hashes(store, batch.hashes | store.body_hashes(saved))
             del tasks
             # Later stages read records in the workers: only our own pool's see the state.
             local = pool if executor is None else None
@@ -90,8 +99,12 @@ def build(
             unchanged += batch.unchanged
             if saved:
                 with store.transaction():
+                    # The trimming changed some texts: their new groups count too.
+                    hashes |= store.body_hashes(saved)
+                    regroup_duplicates(store, hashes, batch.stamp)
                     regroup_stories(store)
                     store.set_meta(UNFINISHED_META, "[]")
+                    store.set_meta(UNFINISHED_HASHES_META, "[]")
             written = render_outputs(store, settings, local)
     return RunReport(
         seen=len(files),

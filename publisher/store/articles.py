@@ -74,13 +74,56 @@ class ArticleTables(Database):
         return _record(row) if row else None
 
     def original_of(self, body_hash: str, source_key: str) -> str | None:
-        """The id of another published article with exactly this cleaned text, if any."""
+        """The id of another published article with exactly this cleaned text, if any (a
+        first guess while a batch is saved: ``regroup_duplicates`` decides)."""
         row = self.db.execute(
             "SELECT id FROM articles WHERE body_hash = ? AND duplicate_of IS NULL "
-            "AND source_key != ? ORDER BY first_seen, id LIMIT 1",
+            "AND source_key != ? ORDER BY published, source_key LIMIT 1",
             (body_hash, source_key),
         ).fetchone()
         return row[0] if row else None
+
+    def regroup_duplicates(self, hashes: Iterable[str]) -> list[tuple[str, str | None]]:
+        """The articles whose side must change, with the hashes' groups of identical articles
+        ordered as a cold build would read them: (article id, the original it copies, or None
+        when it is now the original). In each group the original is the first published
+        (earliest ``published``, then source key); every other member copies it."""
+        changes: list[tuple[str, str | None]] = []
+        for chunk, marks in in_chunks(hashes):
+            rows = self.db.execute(
+                f"SELECT id, body_hash, duplicate_of FROM articles WHERE body_hash IN ({marks}) "
+                "ORDER BY body_hash, published, source_key",
+                chunk,
+            )
+            original: tuple[str, str] | None = None  # (body hash, id)
+            for article_id, body_hash, duplicate_of in rows:
+                if original is None or original[0] != body_hash:
+                    original = (body_hash, article_id)
+                wanted = None if original[1] == article_id else original[1]
+                if duplicate_of != wanted:
+                    changes.append((article_id, wanted))
+        return changes
+
+    def set_duplicate(self, article_id: str, original: str | None, changed: datetime) -> None:
+        """Make an article a copy of ``original`` (or, with None, an original itself), changed
+        at ``changed``; its page is rendered (or removed) again."""
+        self.db.execute(
+            "UPDATE articles SET duplicate_of = ?, last_changed = ?, rendered = 0 WHERE id = ?",
+            (original, ts(changed), article_id),
+        )
+
+    def body_hashes(self, ids: Iterable[str]) -> set[str]:
+        """The body hashes of these articles."""
+        found: set[str] = set()
+        for chunk, marks in in_chunks(ids):
+            rows = self.db.execute(f"SELECT body_hash FROM articles WHERE id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
+    def slug_taken(self, slug: str) -> bool:
+        """Whether an article (of any kind) has this page name."""
+        row = self.db.execute("SELECT 1 FROM articles WHERE slug = ?", (slug,)).fetchone()
+        return row is not None
 
     def save_article(
         self, record: ArticleRecord, *, size: int, mtime: float, first: bool = False
@@ -266,6 +309,11 @@ class ArticleTables(Database):
         """Every published article's slug (its page is ``articles/<slug>.html``) and id."""
         rows = self.db.execute("SELECT slug, id FROM articles WHERE duplicate_of IS NULL")
         return dict(rows.fetchall())
+
+    def copies_pages(self) -> set[str]:
+        """The slugs of articles that are copies of another: they have no page."""
+        rows = self.db.execute("SELECT slug FROM articles WHERE duplicate_of IS NOT NULL")
+        return {row[0] for row in rows}
 
     def undigested_ids(self) -> set[str]:
         """Ids of published articles not yet in any digest issue."""
