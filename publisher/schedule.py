@@ -210,6 +210,23 @@ def missed_fire_time(
     return due if due is not None and due <= now else None
 
 
+def builds_missed(settings: Settings, since: datetime, now: datetime, *, enough: int) -> bool:
+    """Whether ``enough`` scheduled builds fell due after ``since`` and by ``now``: those of
+    the build job, or of the digest job (which builds too) when that one is disabled. False
+    when neither is scheduled: nothing says when a build is due."""
+    for name in JOBS:
+        trigger = job_trigger(settings, name, start=since)
+        if trigger is None:
+            continue
+        due = since
+        for _ in range(enough):
+            due = trigger.get_next_fire_time(None, due + timedelta(microseconds=1))
+            if due is None or due > now:
+                return False
+        return True
+    return False
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -219,33 +236,12 @@ def _utcnow() -> datetime:
 
 def describe_build(report: RunReport) -> str:
     """One line of counts for the log and the jobs table."""
-    return (
-        f"{report.seen} seen, {report.new} new, {report.changed} changed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
-        f"{len(report.written)} files written"
-    )
+    return report.summary()
 
 
 def describe_send(run: SendRun) -> str:
     """One line saying what ``send`` delivered, issue by issue."""
-    if not run.reports:
-        if not run.subscribers and run.waiting:
-            return f"no digest: no active subscribers ({run.waiting} articles waiting)"
-        return "no digest: nothing new"
-    parts = []
-    for report in run.reports:
-        text = f"digest {report.digest_id} sent to {len(report.sent)}"
-        if report.failed:
-            text += f", refused for {len(report.failed)}"
-        if report.unknown:
-            text += (
-                f", outcome unknown for {len(report.unknown)} (not sent again; "
-                "publisher send --retry-unknown would)"
-            )
-        if report.deferred:
-            text += f", {len(report.deferred)} left for the next run"
-        parts.append(text)
-    return "; ".join(parts)
+    return run.summary()
 
 
 def configure_logging(log_file: Path | None, *, verbose: bool = False, quiet: bool = False) -> None:

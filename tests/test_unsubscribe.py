@@ -310,6 +310,28 @@ def test_one_addresss_token_does_not_unsubscribe_another(
     assert active(settings) == RECIPIENTS
 
 
+def test_a_link_stops_working_once_the_address_has_subscribed_again(
+    settings: Settings, received: dict[str, EmailMessage], server: tuple[str, int]
+) -> None:
+    """Someone who subscribed again asked for the digest after that mail: a link of the
+    earlier subscription (forwarded, or in an old mail) must not end the new one."""
+    old = one_click_link(received["ann@example.com"])
+    assert request(server, "POST", old, ONE_CLICK)[0] == 200
+    assert "ann@example.com" not in active(settings)
+    with Store.open(settings.paths.state) as store:
+        add_subscribers(store, ["ann@example.com"], NOW + timedelta(days=1))
+    status, _, page = request(server, "GET", old)
+    assert status == 403 and "This unsubscribe link is not valid" in page
+    assert request(server, "POST", old, ONE_CLICK)[0] == 403
+    assert "ann@example.com" in active(settings)
+
+    again = _deliver(settings, _digest(settings, 22))
+    new = one_click_link(again["ann@example.com"])
+    assert new != old
+    assert request(server, "POST", new, ONE_CLICK)[0] == 200
+    assert "ann@example.com" not in active(settings)
+
+
 def test_the_token_is_an_hmac_under_the_states_own_secret(settings: Settings) -> None:
     with Store.open(settings.paths.state) as store:
         secret = store.secret("unsubscribe")

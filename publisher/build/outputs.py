@@ -84,6 +84,9 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
     files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
     files.update(_digest_files(store, settings))
     files["digests.atom"] = digests_feed(store, settings)
+    for slug, removed in store.removed_pages().items():
+        page = f"articles/{slug}.html"
+        files[page] = archive.removed_page(page, removed)
     feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
     files.update(render_feeds(feed, settings))
     # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it

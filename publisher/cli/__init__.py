@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..config import load_settings
 from ..errors import PublisherError
-from . import build, mail, preview, serve, state
+from . import build, mail, preview, serve, state, unpublish
 from .common import EXIT_FAILURE, Command, VersionAction
 
 COMMANDS: dict[str, Command] = {
@@ -31,6 +31,7 @@ COMMANDS: dict[str, Command] = {
         serve.SERVE,
         serve.DAEMON,
         state.COMMAND,
+        unpublish.COMMAND,
     )
 }
 

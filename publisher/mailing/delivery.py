@@ -104,7 +104,8 @@ def send_digest(
     recipient could get the issue then, and PublisherError when the state cannot be written
     (the message being handed over then stays 'sending', and becomes 'unknown').
     """
-    active = {subscriber.address for subscriber in store.subscribers(status="active")}
+    # Each active address with its subscription's epoch, which its unsubscribe link signs.
+    active = {s.address: s.epoch for s in store.subscribers(status="active")}
     log = store.deliveries(digest.id)
     if not log and dry_run:
         return SendReport(digest.id, dry_run=True, would_send=tuple(sorted(active)))
@@ -135,7 +136,7 @@ def send_digest(
                 digest.message,
                 address,
                 settings,
-                token=unsubscribe_token(secret, address),
+                token=unsubscribe_token(secret, address, active[address]),
                 id_key=id_key,
             )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import PublisherError
+from ..jobs import record_failure
 from ..store import Store, send_lock
 from .delivery import SendReport, send_digest
 from .issues import freeze_issue, pending_digest
@@ -35,6 +36,27 @@ class SendRun:
     subscribers: int  # active subscribers when the run started
     waiting: int  # articles in no issue yet, when the run ended
     released: int = 0  # unknown outcomes put back to be sent again (retry_unknown)
+
+    def summary(self) -> str:
+        """One line saying what was delivered, issue by issue (the daemon's log, /healthz)."""
+        if not self.reports:
+            if not self.subscribers and self.waiting:
+                return f"no digest: no active subscribers ({self.waiting} articles waiting)"
+            return "no digest: nothing new"
+        parts = []
+        for report in self.reports:
+            text = f"digest {report.digest_id} sent to {len(report.sent)}"
+            if report.failed:
+                text += f", refused for {len(report.failed)}"
+            if report.unknown:
+                text += (
+                    f", outcome unknown for {len(report.unknown)} (not sent again; "
+                    "publisher send --retry-unknown would)"
+                )
+            if report.deferred:
+                text += f", {len(report.deferred)} left for the next run"
+            parts.append(text)
+        return "; ".join(parts)
 
 
 def send(
@@ -64,26 +86,48 @@ def send(
         if not dry_run:
             _check_free_space(state)
         with Store.open(state) as store:
-            released = 0 if dry_run or not retry_unknown else store.release_unknown(now())
-            subscribers = len(store.subscribers(status="active"))
-            fresh = None
-            if new_issue and subscribers:
-                if dry_run:
-                    fresh = pending_digest(store, settings)
-                else:
-                    freeze_issue(store, settings, now())
-            unfinished = store.incomplete_digests()
-            issues = sorted(
-                (issue for issue in store.digests() if issue.id in unfinished),
-                key=lambda issue: unfinished.index(issue.id),
-            )
-            reports = [
-                send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
-                for issue in issues
-            ]
-            if fresh is not None:
-                reports.append(send_digest(fresh, store, settings, now=now, dry_run=True))
-            waiting = len(store.undigested_ids())
+            started = now()
+            try:
+                run = _send(store, settings, now, dry_run, new_issue, retry_unknown, sleep)
+            except Exception as exc:
+                if not dry_run:
+                    record_failure(store, "send", started, exc)
+                raise
+            if not dry_run:
+                store.record_outcome("send", started, "ok", run.summary())
+    return run
+
+
+def _send(
+    store: Store,
+    settings: Settings,
+    now: Callable[[], datetime],
+    dry_run: bool,
+    new_issue: bool,
+    retry_unknown: bool,
+    sleep: Callable[[float], None],
+) -> SendRun:
+    """The send's work, under its lock (see ``send``)."""
+    released = 0 if dry_run or not retry_unknown else store.release_unknown(now())
+    subscribers = len(store.subscribers(status="active"))
+    fresh = None
+    if new_issue and subscribers:
+        if dry_run:
+            fresh = pending_digest(store, settings)
+        else:
+            freeze_issue(store, settings, now())
+    unfinished = store.incomplete_digests()
+    issues = sorted(
+        (issue for issue in store.digests() if issue.id in unfinished),
+        key=lambda issue: unfinished.index(issue.id),
+    )
+    reports = [
+        send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
+        for issue in issues
+    ]
+    if fresh is not None:
+        reports.append(send_digest(fresh, store, settings, now=now, dry_run=True))
+    waiting = len(store.undigested_ids())
     return SendRun(tuple(reports), subscribers, waiting, released)
 
 

@@ -1,9 +1,15 @@
 """What the server knows about the files of out/: their media types, which are worth
-compressing, and which request paths name one (nothing outside the directory, nothing
-hidden)."""
+compressing, which request paths name one (nothing outside the directory, nothing hidden),
+and each file version's bytes, ETag and gzip, made once (``FileCache``)."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -86,3 +92,68 @@ def qvalue(text: str) -> float:
         return float(text)
     except ValueError:
         return 0.0
+
+
+# What the file cache holds at most: the feeds, the index and the pages being read now.
+CACHE_BYTES = 64 * 1024 * 1024
+# A file larger than this is read for each request and never gzipped: compressing it for
+# every request would let a few clients take all the CPU.
+LARGEST_CACHED = 8 * 1024 * 1024
+
+
+class Version:
+    """One version of a file: its bytes, their strong validator and its modification time,
+    and the gzip of the bytes once it has been asked for."""
+
+    def __init__(self, data: bytes, modified: datetime) -> None:
+        self.data = data
+        self.tag = hashlib.sha256(data).hexdigest()[:32]
+        self.modified = modified
+        self._gzip: bytes | None = None
+        self._lock = threading.Lock()
+
+    def gzipped(self) -> bytes:
+        """The bytes gzipped, compressed on the first call only."""
+        with self._lock:
+            if self._gzip is None:
+                # mtime=0 keeps the compressed bytes, and so the ETag's meaning, reproducible.
+                self._gzip = gzip.compress(self.data, mtime=0)
+            return self._gzip
+
+
+class FileCache:
+    """The versions of the files served, by (device, inode, size, mtime): the build replaces a
+    file by renaming a new one over it, so a new version is a new key and an old one is never
+    served again. The least recently used versions go when they pass CACHE_BYTES."""
+
+    def __init__(self, limit: int = CACHE_BYTES) -> None:
+        self.limit = limit
+        self._versions: OrderedDict[tuple[int, int, int, int], Version] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def version(self, path: Path) -> Version:
+        """The current version of the file at ``path``. Raises OSError if it cannot be read."""
+        with open(path, "rb") as handle:
+            # Stat the file opened, not the name: the build may rename a new one over it.
+            stat = os.fstat(handle.fileno())
+            key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            with self._lock:
+                found = self._versions.get(key)
+                if found is not None:
+                    self._versions.move_to_end(key)
+                    return found
+            data = handle.read()
+        version = Version(data, datetime.fromtimestamp(int(stat.st_mtime), UTC))
+        if len(data) > LARGEST_CACHED:
+            return version
+        with self._lock:
+            found = self._versions.get(key)  # another thread read it meanwhile
+            if found is not None:
+                return found
+            self._versions[key] = version
+            self._bytes += 2 * len(data)  # room for the bytes and their gzip
+            while self._bytes > self.limit and len(self._versions) > 1:
+                _, old = self._versions.popitem(last=False)
+                self._bytes -= 2 * len(old.data)
+        return version

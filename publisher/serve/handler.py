@@ -1,21 +1,33 @@
 """The request handler: GET and HEAD of the files of out/ (conditional, gzipped when
-accepted) and the digest's unsubscribe link."""
+accepted; 410 Gone for the tombstone of an unpublished article), ``/healthz``, and the
+digest's unsubscribe link."""
 
 from __future__ import annotations
 
 import email.utils
-import gzip
-import hashlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..errors import PublisherError
-from .files import BROWSER_FEED_TYPE, FEED_TYPES, compressible, media_type, qvalue, resolve
+from .files import (
+    BROWSER_FEED_TYPE,
+    FEED_TYPES,
+    LARGEST_CACHED,
+    compressible,
+    media_type,
+    qvalue,
+    resolve,
+)
+
+if TYPE_CHECKING:
+    from .server import Server
 
 # One logger for the whole server (its name is what operators filter on).
 log = logging.getLogger("publisher.serve")
@@ -23,8 +35,15 @@ log = logging.getLogger("publisher.serve")
 # Answers the unsubscribe path: (query string, confirm) -> (status, HTML page). A POST
 # confirms; a GET must not change anything (see mailing.unsubscribe).
 Unsubscribe = Callable[[str, bool], tuple[HTTPStatus, bytes]]
+# Answers GET /healthz: (status, JSON body).
+Health = Callable[[], tuple[HTTPStatus, bytes]]
+# Whether a page of out/ (its path relative to out/) is the tombstone of an unpublished article.
+Gone = Callable[[str], bool]
 # An RFC 8058 one-click body is "List-Unsubscribe=One-Click"; nothing we accept is larger.
 MAX_POST_BYTES = 64 * 1024
+HEALTH_PATH = "/healthz"
+# What a request line or header may smuggle into a log: terminal escapes, line breaks.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class StaticHandler(BaseHTTPRequestHandler):
@@ -34,21 +53,38 @@ class StaticHandler(BaseHTTPRequestHandler):
     out_root: Path
     unsubscribe_path: str
     unsubscribe_answer: Unsubscribe | None
+    health: Health | None
+    gone: Gone | None
+    server: Server
     server_version = "publisher"
     sys_version = ""
     protocol_version = "HTTP/1.1"
 
+    def handle_one_request(self) -> None:
+        # However slowly it trickles in, a request has a bounded time to arrive whole (the
+        # socket's timeout only bounds each wait for a byte).
+        self.server.watch(self.connection, self.server.limits.request)
+        super().handle_one_request()
+
     def do_GET(self) -> None:
-        if self._is_unsubscribe():
-            self._unsubscribe(confirm=False, send_body=True)
-        else:
-            self._respond(send_body=True)
+        self._get(send_body=True)
 
     def do_HEAD(self) -> None:
+        self._get(send_body=False)
+
+    def _get(self, *, send_body: bool) -> None:
         if self._is_unsubscribe():
-            self._unsubscribe(confirm=False, send_body=False)
+            self._unsubscribe(confirm=False, send_body=send_body)
+        elif self.health is not None and urlsplit(self.path).path == HEALTH_PATH:
+            status, body = self.health()
+            headers = {
+                "Content-Type": "application/json",
+                "Content-Length": str(len(body)),
+                "Cache-Control": "no-store",
+            }
+            self._send(status, headers, body, send_body=send_body)
         else:
-            self._respond(send_body=False)
+            self._respond(send_body=send_body)
 
     def do_POST(self) -> None:
         length = self.headers.get("Content-Length", "0")
@@ -92,6 +128,7 @@ class StaticHandler(BaseHTTPRequestHandler):
         query = urlsplit(getattr(self, "path", "")).query
         if query and self._is_unsubscribe():
             text = text.replace(query, "…")  # an address and its token stay out of the log
+        text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
         log.info("%s %s", self.address_string(), text)
 
     def _respond(self, *, send_body: bool) -> None:
@@ -107,35 +144,47 @@ class StaticHandler(BaseHTTPRequestHandler):
                 self._redirect(url_path + "/")
                 return
             target = target / "index.html"
-            if not target.is_file():
-                self._error(HTTPStatus.NOT_FOUND)
-                return
-
-        data = target.read_bytes()
+        try:
+            version = self.server.files.version(target)
+        except OSError:  # gone since it was resolved, or a directory without index.html
+            self._error(HTTPStatus.NOT_FOUND)
+            return
         content_type = media_type(target)
+        if self.gone is not None and self.gone(target.relative_to(self.out_root).as_posix()):
+            # The tombstone of an unpublished article: its page says so, and the status
+            # tells crawlers and feed readers it is gone for good.
+            headers = {
+                "Content-Type": content_type,
+                "Content-Length": str(len(version.data)),
+                "Cache-Control": "no-cache",
+                "X-Content-Type-Options": "nosniff",
+            }
+            self._send(HTTPStatus.GONE, headers, version.data, send_body=send_body)
+            return
         is_feed = content_type in FEED_TYPES
         if is_feed and "text/html" in self.headers.get("Accept", ""):
             content_type = BROWSER_FEED_TYPE
-        digest = hashlib.sha256(data).hexdigest()[:32]
-        modified = datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
-
-        use_gzip = self._accepts_gzip() and compressible(content_type)
+        use_gzip = (
+            self._accepts_gzip()
+            and compressible(content_type)
+            and len(version.data) <= LARGEST_CACHED
+        )
         # Each representation needs its own strong validator (RFC 9110 8.8.3).
-        etag = f'"{digest}-gz"' if use_gzip else f'"{digest}"'
+        etag = f'"{version.tag}-gz"' if use_gzip else f'"{version.tag}"'
         headers = {
             "Content-Type": content_type,
             "ETag": etag,
-            "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
+            "Last-Modified": email.utils.format_datetime(version.modified, usegmt=True),
             "Vary": "Accept, Accept-Encoding" if is_feed else "Accept-Encoding",
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
         }
-        if self._not_modified(etag, modified):
+        if self._not_modified(etag, version.modified):
             self._send(HTTPStatus.NOT_MODIFIED, headers, b"", send_body=False)
             return
+        data = version.data
         if use_gzip:
-            # mtime=0 keeps the compressed bytes, and so the ETag's meaning, reproducible.
-            data = gzip.compress(data, mtime=0)
+            data = version.gzipped()
             headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(len(data))
         self._send(HTTPStatus.OK, headers, data, send_body=send_body)
@@ -186,6 +235,8 @@ class StaticHandler(BaseHTTPRequestHandler):
     def _send(
         self, status: HTTPStatus, headers: dict[str, str], body: bytes, *, send_body: bool
     ) -> None:
+        # A client that reads slowly has a bounded time to take the whole answer.
+        self.server.watch(self.connection, self.server.limits.response)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

@@ -12,6 +12,8 @@ from datetime import datetime
 from .database import Database, dt, in_chunks, ts
 from .payload import FINGERPRINT_DATA, LISTING_DATA, ArticleListing, ArticleRecord, Listing
 
+# The condition of a published article: neither a copy of another nor unpublished.
+PUBLISHED = "duplicate_of IS NULL AND removed IS NULL"
 # The article columns, in the order ArticleRow lists them: what every record read selects.
 _COLUMNS = (
     "id, source_key, source, grp, slug, content_hash, body_hash, first_seen, last_changed, "
@@ -77,7 +79,7 @@ class ArticleTables(Database):
         """The id of another published article with exactly this cleaned text, if any (a
         first guess while a batch is saved: ``regroup_duplicates`` decides)."""
         row = self.db.execute(
-            "SELECT id FROM articles WHERE body_hash = ? AND duplicate_of IS NULL "
+            f"SELECT id FROM articles WHERE body_hash = ? AND {PUBLISHED} "
             "AND source_key != ? ORDER BY published, source_key LIMIT 1",
             (body_hash, source_key),
         ).fetchone()
@@ -92,7 +94,8 @@ class ArticleTables(Database):
         for chunk, marks in in_chunks(hashes):
             rows = self.db.execute(
                 f"SELECT id, body_hash, duplicate_of FROM articles WHERE body_hash IN ({marks}) "
-                "ORDER BY body_hash, published, source_key",
+                # An unpublished article comes first: its copies stay unpublished with it.
+                "ORDER BY body_hash, removed IS NULL, published, source_key",
                 chunk,
             )
             original: tuple[str, str] | None = None  # (body hash, id)
@@ -203,7 +206,7 @@ class ArticleTables(Database):
     def articles(self, *, limit: int | None = None) -> list[ArticleRecord]:
         """Published articles, newest first (by published date, then id for a stable order)."""
         sql = (
-            f"SELECT {_COLUMNS}, data FROM articles WHERE duplicate_of IS NULL "
+            f"SELECT {_COLUMNS}, data FROM articles WHERE {PUBLISHED} "
             "ORDER BY published DESC, last_changed DESC, id"
         )
         if limit is not None:
@@ -218,7 +221,7 @@ class ArticleTables(Database):
         leaves the bodies undecoded."""
         rows = self.db.execute(
             f"SELECT id, first_seen, story, {FINGERPRINT_DATA} FROM articles "
-            "WHERE duplicate_of IS NULL ORDER BY published DESC, last_changed DESC, id "
+            f"WHERE {PUBLISHED} ORDER BY published DESC, last_changed DESC, id "
             "LIMIT ?",
             (limit,),
         )
@@ -242,7 +245,7 @@ class ArticleTables(Database):
         Filters: ``undigested`` (not yet in a digest issue), ``stories`` (articles that follow
         one of these leaders), ``ids`` (these articles); ``limit`` keeps the newest.
         """
-        where, params = ["duplicate_of IS NULL"], []
+        where, params = [PUBLISHED], []
         wanted = sorted(set(ids))
         if wanted:
             where.append(f"id IN ({','.join('?' * len(wanted))})")
@@ -266,7 +269,7 @@ class ArticleTables(Database):
         exact reverse of the newest-first order of :meth:`light_articles`."""
         rows = self.db.execute(
             "SELECT id, last_changed FROM articles "
-            "WHERE duplicate_of IS NULL AND substr(published, 1, 7) = ? "
+            f"WHERE {PUBLISHED} AND substr(published, 1, 7) = ? "
             "ORDER BY published, last_changed, id DESC",
             (month,),
         )
@@ -283,15 +286,14 @@ class ArticleTables(Database):
             month: (count, latest)
             for month, count, latest in self.db.execute(
                 "SELECT substr(published, 1, 7), COUNT(*), MAX(last_changed) FROM articles "
-                "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 1"
+                f"WHERE {PUBLISHED} GROUP BY 1 ORDER BY 1"
             )
         }
 
     def undigested_latest_change(self) -> datetime | None:
         """The newest change among articles not yet in a digest issue."""
         row = self.db.execute(
-            "SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL "
-            "AND duplicate_of IS NULL"
+            f"SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
         ).fetchone()
         return dt(row[0]) if row and row[0] else None
 
@@ -307,12 +309,14 @@ class ArticleTables(Database):
 
     def pages(self) -> dict[str, str]:
         """Every published article's slug (its page is ``articles/<slug>.html``) and id."""
-        rows = self.db.execute("SELECT slug, id FROM articles WHERE duplicate_of IS NULL")
+        rows = self.db.execute(f"SELECT slug, id FROM articles WHERE {PUBLISHED}")
         return dict(rows.fetchall())
 
     def copies_pages(self) -> set[str]:
         """The slugs of articles that are copies of another: they have no page."""
-        rows = self.db.execute("SELECT slug FROM articles WHERE duplicate_of IS NOT NULL")
+        rows = self.db.execute(
+            "SELECT slug FROM articles WHERE duplicate_of IS NOT NULL AND removed IS NULL"
+        )
         return {row[0] for row in rows}
 
     def undigested_ids(self) -> set[str]:
@@ -320,7 +324,7 @@ class ArticleTables(Database):
         return {
             row[0]
             for row in self.db.execute(
-                "SELECT id FROM articles WHERE digest_id IS NULL AND duplicate_of IS NULL"
+                f"SELECT id FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
             )
         }
 
@@ -334,14 +338,14 @@ class ArticleTables(Database):
         """
         articles = self.db.execute(
             "SELECT COUNT(*), MAX(last_changed), SUM(digest_id IS NULL), "
-            "SUM(duplicate_of IS NULL) FROM articles"
+            f"SUM({PUBLISHED}) FROM articles"
         ).fetchone()
         digests = self.db.execute("SELECT COUNT(*), MAX(created) FROM digests").fetchone()
         return json.dumps([*articles, *digests])
 
     def article_count(self) -> int:
         """How many articles are published (duplicates of another are not)."""
-        row = self.db.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL")
+        row = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED}")
         return int(row.fetchone()[0])
 
     def latest_change(self) -> datetime | None:

@@ -21,6 +21,7 @@ class Subscriber:
     status: str
     added: datetime
     changed: datetime
+    epoch: int = 0  # times it subscribed again after unsubscribing: its links' generation
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class MailTables(Database):
             "INSERT INTO subscribers (address, name, status, added, changed) "
             "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (address) DO UPDATE SET name = COALESCE(excluded.name, name), "
-            "status = excluded.status, changed = excluded.changed",
+            "status = excluded.status, changed = excluded.changed, "
+            # Subscribed again: the links sent to its earlier subscription stop working.
+            "epoch = epoch + (excluded.status = 'active' AND status != 'active')",
             (address.lower(), name, status, ts(now), ts(now)),
         )
 
@@ -220,5 +223,10 @@ class MailTables(Database):
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
     return Subscriber(
-        row["address"], row["name"], row["status"], dt(row["added"]), dt(row["changed"])
+        row["address"],
+        row["name"],
+        row["status"],
+        dt(row["added"]),
+        dt(row["changed"]),
+        row["epoch"],
     )

@@ -120,5 +120,16 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE deliveries;
     ALTER TABLE deliveries_new RENAME TO deliveries;
     """,
+    # 5 -> 6: unpublished articles (``publisher unpublish``): when they were taken down. The
+    # row stays, a tombstone, so that the article is never published again.
+    """
+    ALTER TABLE articles ADD COLUMN removed TEXT;
+    """,
+    # 6 -> 7: how many times an address subscribed again after unsubscribing. Its
+    # unsubscribe links are signed with it, so that a link from before it subscribed again
+    # no longer works (0: the links signed before the column existed keep working).
+    """
+    ALTER TABLE subscribers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
