@@ -197,7 +197,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry, settings: Settings) -> None:
     # sets the Atom content, which content() then replaces with the article body.
     fe.summary(summary, type="text")
     fe.description(escape(summary, quote=False))
-    fe.content(_clean(_absolute_html(markup.body_html(article), link)), type="html")
+    fe.content(_clean(_absolute_html(markup.body_html(article), link, body=True)), type="html")
 
 
 def _json_feed(entries: Sequence[Entry], settings: Settings) -> bytes:
@@ -224,7 +224,7 @@ def _json_item(entry: Entry, settings: Settings) -> dict[str, Any]:
         "id": atom_id(settings, entry.id),
         "url": link,
         "title": _clean(entry.title),
-        "content_html": _clean(_absolute_html(markup.body_html(entry.article), link)),
+        "content_html": _clean(_absolute_html(markup.body_html(entry.article), link, body=True)),
         "summary": _clean(" ".join(entry.summary)),
         "date_published": _utc(entry.published).isoformat(),
         "date_modified": _utc(entry.updated).isoformat(),
@@ -309,13 +309,15 @@ def _clean(text: str) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
-def _absolute_html(html: str, base: str) -> str:
-    """Sanitize ``html`` again with every href made absolute against ``base``."""
+def _absolute_html(html: str, base: str, *, body: bool = False) -> str:
+    """Sanitize ``html`` again with every href made absolute against ``base``; an article
+    ``body`` keeps its tables and lead image (markup.BODY_TAGS)."""
 
     def absolute(_element: str, attribute: str, value: str) -> str | None:
         return urljoin(base, value) if attribute in ("href", "src") else value
 
-    return markup.sanitize(html, attribute_filter=absolute)
+    tags = markup.BODY_TAGS if body else markup.ALLOWED_TAGS
+    return markup.sanitize(html, attribute_filter=absolute, tags=tags)
 
 
 def _body_of(html: str) -> str:
