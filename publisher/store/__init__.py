@@ -2,20 +2,22 @@
 
 ``Store`` is one connection with the methods of every table, grouped by concern:
 ``articles`` (input files, articles, boilerplate memory, keyword terms), ``mail`` (digest
-issues, subscribers, deliveries) and ``jobs`` (the daemon's runs), on the connection,
-migrations and transactions of ``database``. What an article's JSON column holds is
-``payload``'s; ``lock`` is the run lock beside the database. Only the use cases (build,
-mailing, preview, jobs) open it; stages never see it.
+issues, subscribers, deliveries), ``jobs`` (the daemon's runs) and ``removals`` (unpublished
+articles), on the connection, migrations and transactions of ``database``. What an
+article's JSON column holds is ``payload``'s; ``lock`` holds the build and send locks beside
+the database. Only the use cases (build, mailing, preview, jobs, backup) open it; stages
+never see it.
 """
 
 from .articles import ArticleTables, FileState, TermCounts
 from .jobs import JobTables
-from .lock import run_lock
+from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
+from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, MailTables, JobTables):
+class Store(ArticleTables, MailTables, JobTables, RemovalTables):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -26,9 +28,11 @@ __all__ = [
     "Delivery",
     "FileState",
     "Listing",
+    "Named",
     "Store",
     "StoredArticle",
     "Subscriber",
     "TermCounts",
     "run_lock",
+    "send_lock",
 ]
