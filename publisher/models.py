@@ -162,6 +162,14 @@ class RunReport:
     skipped: tuple[Rejected, ...] = ()
     written: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """One line of counts, for the daemon's log and the record of the last build."""
+        return (
+            f"{self.seen} seen, {self.new} new, {self.changed} changed, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped, "
+            f"{len(self.written)} files written"
+        )
+
 
 @dataclass(frozen=True)
 class Digest:

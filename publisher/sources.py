@@ -514,3 +514,17 @@ def _too_large(source: str, max_bytes: int) -> Rejected:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB"
+
+
+def keys_of(path: Path, inputs: Iterable[Path]) -> list[str]:
+    """The keys ``discover`` gives (or gave) the file at ``path`` under ``inputs``: one per
+    input that holds it. The file need not exist any more."""
+    target = Path(os.path.abspath(path))
+    keys = []
+    for given in inputs:
+        root = Path(os.path.abspath(given))
+        if target == root:
+            keys.append(f"{_root_name(target.parent)}/{target.name}")
+        elif target.is_relative_to(root):
+            keys.append(f"{_root_name(root)}/{target.relative_to(root).as_posix()}")
+    return keys

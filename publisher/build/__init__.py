@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from .. import sources
 from ..config import Settings
+from ..jobs import record_failure
 from ..models import Rejected, RunReport
 from ..sources import SourceFile
 from ..store import Store, run_lock
@@ -26,7 +27,15 @@ from .boilerplate import drop_recurring
 from .outputs import render_outputs
 from .pool import Progress, map_in_order, workers
 from .process import make_tasks, process, web_files
-from .saving import UNFINISHED_META, Batch, regroup_stories, with_unfinished
+from .saving import (
+    UNFINISHED_HASHES_META,
+    UNFINISHED_META,
+    Batch,
+    regroup_duplicates,
+    regroup_stories,
+    with_unfinished,
+    with_unfinished_hashes,
+)
 
 __all__ = ["Progress", "build"]
 
@@ -51,54 +60,76 @@ def build(
     """
     now = now.astimezone(UTC).replace(microsecond=0)
     with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
-        files, skipped_list = sources.discover(settings.paths.input)
-        # Documents the fetcher stored are read like files: keyed by canonical URL,
-        # grouped by host, changed when the fetcher changed them.
-        web = web_files(store, settings.paths.state)
-        if web:
-            files = sorted([*files, *web], key=lambda file: file.key)
-        skipped: list[Rejected] = list(skipped_list)
-        states = store.file_states()
-        stale = []
-        unchanged = 0
-        for file in files:
-            if not _storable(file):
-                skipped.append(Rejected(_shown_path(file.path), "file name is not valid UTF-8"))
-                continue
-            state = states.get(file.key)
-            if state and state.size == file.size and state.mtime == file.mtime:
-                # A file skipped before (state.id None) too: it is not read again, and its
-                # reason was reported on the run that read it; the counts still add up.
-                unchanged += 1
-            else:
-                stale.append(file)
-        log.debug(
-            "%d input files: %d unchanged since the last run, %d to read",
-            len(files),
-            len(files) - len(stale),
-            len(stale),
-        )
-        tasks = make_tasks(store, stale, states, settings)
-        batch = Batch(store, now, len(tasks), skipped, known=states.keys())
-        with workers(settings.jobs, executor, len(tasks)) as pool:
+        try:
+            report = _publish(store, settings, now, progress, executor)
+        except Exception as exc:
+            record_failure(store, "build", now, exc)
+            raise
+        store.record_outcome("build", now, "ok", report.summary())
+    return report
+
+
+def _publish(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    progress: Progress | None,
+    executor: Executor | None,
+) -> RunReport:
+    """The build's work, under its lock (see ``build``)."""
+    files, skipped_list = sources.discover(settings.paths.input)
+    # Documents the fetcher stored are read like files: keyed by canonical URL, grouped by
+    # host, changed when the fetcher changed them.
+    web = web_files(store, settings.paths.state)
+    if web:
+        files = sorted([*files, *web], key=lambda file: file.key)
+    skipped: list[Rejected] = list(skipped_list)
+    states = store.file_states()
+    stale = []
+    unchanged = 0
+    for file in files:
+        if not _storable(file):
+            skipped.append(Rejected(_shown_path(file.path), "file name is not valid UTF-8"))
+            continue
+        state = states.get(file.key)
+        if state and state.size == file.size and state.mtime == file.mtime:
+            # A file skipped before (state.id None) too: it is not read again, and its
+            # reason was reported on the run that read it; the counts still add up.
+            unchanged += 1
+        else:
+            stale.append(file)
+    log.debug(
+        "%d input files: %d unchanged since the last run, %d to read",
+        len(files),
+        len(files) - len(stale),
+        len(stale),
+    )
+    tasks = make_tasks(store, stale, states, settings)
+    batch = Batch(store, now, len(tasks), skipped, known=states.keys())
+    with workers(settings.jobs, executor, len(tasks)) as pool:
+        with store.transaction():
+            for item in map_in_order(
+                process, tasks, jobs=settings.jobs, executor=pool, progress=progress
+            ):
+                batch.add(item)
+            batch.flush()
+            saved = with_unfinished(store, batch.saved)
+            hashes = with_unfinished_hashes(store, batch.hashes | store.body_hashes(saved))
+        del tasks
+        # Later stages read records in the workers: only our own pool's see the state.
+        local = pool if executor is None else None
+        drop_recurring(store, saved, settings, local)
+        new, changed = batch.new, batch.changed
+        unchanged += batch.unchanged
+        if saved:
             with store.transaction():
-                for item in map_in_order(
-                    process, tasks, jobs=settings.jobs, executor=pool, progress=progress
-                ):
-                    batch.add(item)
-                batch.flush()
-                saved = with_unfinished(store, batch.saved)
-            del tasks
-            # Later stages read records in the workers: only our own pool's see the state.
-            local = pool if executor is None else None
-            drop_recurring(store, saved, settings, local)
-            new, changed = batch.new, batch.changed
-            unchanged += batch.unchanged
-            if saved:
-                with store.transaction():
-                    regroup_stories(store)
-                    store.set_meta(UNFINISHED_META, "[]")
-            written = render_outputs(store, settings, local)
+                # The trimming changed some texts: their new groups count too.
+                hashes |= store.body_hashes(saved)
+                regroup_duplicates(store, hashes, batch.stamp)
+                regroup_stories(store)
+                store.set_meta(UNFINISHED_META, "[]")
+                store.set_meta(UNFINISHED_HASHES_META, "[]")
+        written = render_outputs(store, settings, local)
     return RunReport(
         seen=len(files),
         new=new,

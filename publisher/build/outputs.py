@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import replace
@@ -58,11 +58,15 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
     last = json.loads(store.meta(RENDER_META) or "{}")
     restyled = last.get("presentation") != presentation
     pages = store.pages()
-    missing = _missing_pages(out, pages)
+    present = _present_pages(out)
+    missing = {slug for slug in pages if slug not in present}
+    # A copy of another article has no page: one written before it became a copy goes.
+    copies = store.copies_pages() & present
     if (
         not pending
         and not restyled
         and not missing
+        and not copies
         and last.get("data") == data
         and all((out / name).exists() for name in last.get("files", ()))
     ):
@@ -80,14 +84,18 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
     files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
     files.update(_digest_files(store, settings))
     files["digests.atom"] = digests_feed(store, settings)
+    for slug, removed in store.removed_pages().items():
+        page = f"articles/{slug}.html"
+        files[page] = archive.removed_page(page, removed)
     feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
     files.update(render_feeds(feed, settings))
     # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
     # links to.
-    stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
+    published = set(pages.values())
+    stale = published if restyled else (pending & published) | {pages[s] for s in missing}
     written = _write_article_pages(settings, presentation, sorted(stale), pool)
     written += write_files(out, files)
-    for path in gone:
+    for path in [*gone, *(f"articles/{slug}.html" for slug in sorted(copies))]:
         with suppress(FileNotFoundError):
             (out / path).unlink()
     with store.transaction():
@@ -222,13 +230,13 @@ def _month_pages(
     return prints, page_prints, gone
 
 
-def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:
-    """Slugs whose page is not in the output directory (one directory listing, no stats)."""
+def _present_pages(out: Path) -> set[str]:
+    """The slugs of the article pages in the output directory (one listing, no stats)."""
     try:
-        present = {e.name for e in os.scandir(out / "articles")}
+        names = [entry.name for entry in os.scandir(out / "articles")]
     except FileNotFoundError:
-        present = set()
-    return {slug for slug in pages if f"{slug}.html" not in present}
+        return set()
+    return {name.removesuffix(".html") for name in names if name.endswith(".html")}
 
 
 def presentation_signature(settings: Settings) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..config import load_settings
 from ..errors import PublisherError
-from . import build, fetch, mail, preview, serve
+from . import build, fetch, mail, preview, serve, state, unpublish
 from .common import EXIT_FAILURE, Command, VersionAction
 
 COMMANDS: dict[str, Command] = {
@@ -32,6 +32,8 @@ COMMANDS: dict[str, Command] = {
         mail.SUBSCRIBERS,
         serve.SERVE,
         serve.DAEMON,
+        state.COMMAND,
+        unpublish.COMMAND,
     )
 }
 

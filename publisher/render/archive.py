@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 import jinja2
@@ -152,6 +153,13 @@ class Archive:
             older=neighbour(older),
         )
         return render(self._env, "month.html.j2", context).encode("utf-8")
+
+    def removed_page(self, page: str, removed: datetime) -> bytes:
+        """The tombstone left at ``page`` (an article's page, relative to the site) when its
+        article was unpublished at ``removed``."""
+        context = self._context(self.settings.url(page))
+        context.update(removed=removed)
+        return render(self._env, "removed.html.j2", context).encode("utf-8")
 
     def unsubscribe_page(
         self, state: str, *, url: str, mailbox: str, address: str = "", action: str = ""

@@ -102,7 +102,8 @@ class FetchTables(Database):
         """How many published articles each source has brought, by source key."""
         rows = self.db.execute(
             "SELECT d.source, COUNT(a.id) FROM web_documents d "
-            "JOIN articles a ON a.source_key = d.key GROUP BY d.source"
+            "JOIN articles a ON a.source_key = d.key "
+            "WHERE a.duplicate_of IS NULL AND a.removed IS NULL GROUP BY d.source"
         )
         return {source: count for source, count in rows}
 
