@@ -1,10 +1,11 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
-Two jobs: ``build`` (``build.build``) and ``digest`` (``build.build``, then
-``mailing.sending.send``). Each is a five-field crontab string, read with cron's own day-of-week
-numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it. When a send
-leaves recipients for later (temporary failures), a one-off ``retry`` job delivers the
-unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
+Two jobs: ``build`` (``fetch.fetch`` of the due ``[[sources]]``, then ``build.build``) and
+``digest`` (the same, then ``mailing.sending.send``). Each is a five-field crontab string,
+read with cron's own day-of-week numbers, or an interval ("30s", "15m", "1h", "2d"); an
+empty string disables it. When a send leaves recipients for later (temporary failures), a
+one-off ``retry`` job delivers the unfinished issues after RETRY_DELAYS, without building or
+freezing a new issue.
 
 Jobs run one at a time on a single worker thread, so the daemon never contends with itself
 for the run locks. A build that finds a lock held (by cron or a command-line run) is logged
@@ -41,6 +42,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .build import build
 from .config import Settings, load_settings
 from .errors import ConfigError, LockedError, PublisherError
+from .fetch import FetchReport, fetch
 from .jobs import job_state, record_run
 from .mailing.sending import SendRun, send
 from .models import RunReport
@@ -234,9 +236,29 @@ def _utcnow() -> datetime:
 # -- reporting ----------------------------------------------------------------------------
 
 
-def describe_build(report: RunReport) -> str:
-    """One line of counts for the log and the jobs table."""
-    return report.summary()
+def _fetch_first(settings: Settings, now: datetime) -> FetchReport | None:
+    """The build job's fetch of the due [[sources]] (none configured: no fetch); each source
+    that changed state is logged once, a warning when it failed."""
+    if not settings.sources:
+        return None
+    report = fetch(settings, now=now)
+    for change in report.changes:
+        level = logging.INFO if change.state == "ok" else logging.WARNING
+        log.log(level, "source %s", change.describe())
+    for url, reason in report.problems:
+        log.warning("not fetched %s: %s", url, reason)
+    return report
+
+
+def describe_build(report: RunReport, fetched: FetchReport | None = None) -> str:
+    """One line of counts for the log and the jobs table (what was fetched first, if any)."""
+    polled = ""
+    if fetched is not None:
+        polled = (
+            f"{fetched.polled} sources polled ({fetched.requests} requests, {fetched.new} new, "
+            f"{fetched.updated} updated); "
+        )
+    return polled + report.summary()
 
 
 def describe_send(run: SendRun) -> str:
@@ -370,7 +392,8 @@ class Daemon:
                 run = send(settings, now=_utcnow, new_issue=False)
                 detail = describe_send(run) if run.reports else "nothing left to retry"
             else:
-                detail = describe_build(build(settings, now=now))
+                fetched = _fetch_first(settings, now)
+                detail = describe_build(build(settings, now=now), fetched)
                 if name == "digest":
                     run = send(settings, now=_utcnow)
                     detail += "; " + describe_send(run)
