@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import replace
@@ -25,11 +25,17 @@ from ..config import Settings
 from ..mailing.issues import digests_feed, pending_digest
 from ..models import Entry
 from ..output import publish_staged, remove_stale_temps, stage_file, write_files
-from ..render.archive import INDEX_SIZE, STYLESHEET, Archive, month_parts, month_path
+from ..render.archive import (
+    INDEX_SIZE,
+    STYLESHEET,
+    Archive,
+    month_parts,
+    month_path,
+)
 from ..render.feeds import render_feeds
 from ..render.templating import template_dirs
 from ..store import Store
-from .pool import PAGE_CHUNK, map_in_order, workers
+from .pool import PAGE_CHUNK, chunked, map_in_order, workers
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +43,44 @@ log = logging.getLogger(__name__)
 RENDER_META = "render"
 
 
-def render_outputs(store: Store, settings: Settings, pool: Executor | None = None) -> list[str]:
+def render_outputs(
+    store: Store, settings: Settings, pool: Executor | None = None, *, rescan: bool = False
+) -> list[str]:
     """Render every output that may have changed and write those whose bytes did.
 
     Skipped outright when no article waits for its page, neither the presentation (code,
     templates, settings) nor the stored data changed since the last render, and its outputs
     all still exist: a no-op build reads no article at all. Otherwise only what can have
     changed is read and rendered: the pages of articles saved since (all of them when the
-    presentation changed), the months whose articles changed, the index's newest entries,
-    the pending digest's shown entries and the feeds' newest entries. What still grows with
-    the archive is cheap: SQL aggregates, the list of slugs and one directory listing (to
-    restore deleted pages), and the ids of articles not yet in a digest. Article pages are
+    presentation changed), the months whose articles changed (from the first part an
+    article entered, left or changed in), the index's newest entries, the pending digest's
+    shown entries and the feeds' newest entries. Nothing here grows with the archive but
+    what changed: the months and the data version are kept by triggers, and the article
+    pages are only listed (to restore deleted ones and remove copies' pages) when the
+    directory changed since the last render wrote it, or with ``rescan``. Article pages are
     rendered and written on ``pool`` when given.
     """
     out = settings.paths.out
-    for directory in (out, out / "articles", out / "archive", out / "digests"):
-        remove_stale_temps(directory)  # left by a run that was killed while writing
-    pending = set(store.unrendered())
-    presentation, data = presentation_signature(settings), store.data_version()
     last = json.loads(store.meta(RENDER_META) or "{}")
+    pages_dir = out / "articles"
+    # Someone else changed the article pages' directory (deleted a page, or a killed run
+    # left temporaries): it is listed and compared with the store, else it is not read.
+    touched = rescan or _snapshot(pages_dir) != last.get("articles")
+    for directory in (out, out / "archive", out / "digests"):
+        remove_stale_temps(directory)  # left by a run that was killed while writing
+    if touched:
+        remove_stale_temps(pages_dir)
+    pending = store.has_unrendered()
+    presentation, data = presentation_signature(settings), store.data_version()
     restyled = last.get("presentation") != presentation
-    pages = store.pages()
-    present = _present_pages(out)
-    missing = {slug for slug in pages if slug not in present}
-    # A copy of another article has no page: one written before it became a copy goes.
-    copies = store.copies_pages() & present
+    missing: set[str] = set()
+    copies: set[str] = set()
+    if touched:
+        pages = store.pages()
+        present = _present_pages(out)
+        missing = {pages[slug] for slug in pages if slug not in present}
+        # A copy of another article has no page: one written before it became a copy goes.
+        copies = store.copies_pages() & present
     if (
         not pending
         and not restyled
@@ -77,11 +96,11 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
     # template that breaks (an undefined variable) leaves the output directory as it was.
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
     months = store.months()
-    month_prints, page_prints, gone = _month_pages(
+    month_prints, page_prints, members, gone = _month_pages(
         store, archive, months, last, files, out, restyled=restyled
     )
     newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
-    files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
+    files["index.html"] = archive.index_page(newest, {m: n for m, (n, *_) in months.items()})
     files.update(_digest_files(store, settings))
     files["digests.atom"] = digests_feed(store, settings)
     for slug, removed in store.removed_pages().items():
@@ -90,16 +109,21 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
     feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
     files.update(render_feeds(feed, settings))
     # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
-    # links to.
-    published = set(pages.values())
-    stale = published if restyled else (pending & published) | {pages[s] for s in missing}
-    written = _write_article_pages(settings, presentation, sorted(stale), pool)
+    # links to. The ids come from SQLite in chunks, none of them held here whatever their
+    # number (a cold build or a new template renders every page).
+    if restyled:
+        stale, count = store.published_ids(), store.article_count()
+    else:
+        stale, count = store.unrendered_ids(also=missing), store.unrendered_count() + len(missing)
+    written = _write_article_pages(settings, presentation, stale, count, pool)
     written += write_files(out, files)
+    copies |= store.unrendered_copies()
     for path in [*gone, *(f"articles/{slug}.html" for slug in sorted(copies))]:
         with suppress(FileNotFoundError):
             (out / path).unlink()
     with store.transaction():
-        store.mark_rendered(pending)
+        store.mark_rendered()
+        store.clean_months()
         outputs = sorted({*files, *page_prints})
         store.set_meta(
             RENDER_META,
@@ -110,26 +134,44 @@ def render_outputs(store: Store, settings: Settings, pool: Executor | None = Non
                     "files": outputs,
                     "months": month_prints,
                     "pages": page_prints,
+                    "members": members,
+                    # Last: every write to the pages' directory is done.
+                    "articles": _snapshot(pages_dir),
                 }
             ),
         )
     return written
 
 
-def _write_article_pages(
-    settings: Settings, presentation: str, ids: Sequence[str], pool: Executor | None
-) -> list[str]:
-    """Render and write the pages of ``ids`` on ``pool``, or on a pool of their own when there
-    are many (a new template re-renders every page of the archive), PAGE_CHUNK at a time:
-    only ids and file names cross between processes, and no process holds many bodies."""
-    chunks = [ids[start : start + PAGE_CHUNK] for start in range(0, len(ids), PAGE_CHUNK)]
+def _snapshot(directory: Path) -> list[int] | None:
+    """The inode and modification time (ns) of ``directory``, None when it is missing:
+    equal while nothing in it is added, removed or renamed."""
     try:
-        with workers(settings.jobs, pool, len(ids)) as render_pool:
+        stat = os.stat(directory)
+    except FileNotFoundError:
+        return None
+    return [stat.st_ino, stat.st_mtime_ns]
+
+
+def _write_article_pages(
+    settings: Settings,
+    presentation: str,
+    ids: Iterable[str],
+    count: int,
+    pool: Executor | None,
+) -> list[str]:
+    """Render and write the pages of ``ids`` (``count`` of them) on ``pool``, or on a pool of
+    their own when there are many (a new template re-renders every page of the archive),
+    PAGE_CHUNK at a time: only ids and file names cross between processes, and no process
+    holds many bodies."""
+    try:
+        with workers(settings.jobs, pool, count) as render_pool:
             staged = map_in_order(
                 partial(_stage_article_pages, settings, presentation),
-                chunks,
+                chunked(ids, PAGE_CHUNK),
                 jobs=settings.jobs,
                 executor=render_pool,
+                total=-(-count // PAGE_CHUNK),
             )
             return publish_staged(settings.paths.out, chain.from_iterable(staged))
     except BaseException:
@@ -177,57 +219,102 @@ def _archive(settings: Settings, presentation: str) -> Archive:
 def _month_pages(
     store: Store,
     archive: Archive,
-    months: dict[str, tuple[int, str]],
+    months: dict[str, tuple[int, int, str | None]],
     last: dict[str, Any],
     files: dict[str, bytes],
     out: Path,
     *,
     restyled: bool,
-) -> tuple[dict[str, str], dict[str, str], list[str]]:
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], list[str]]:
     """Add to ``files`` the month pages whose articles or neighbours changed since the last
     render (``last``; every page when ``restyled``) or that are missing. Returns every
-    month's fingerprint and every page's, and the pages no month has any more.
+    month's fingerprint, every page's fingerprint and its articles' digest, and the pages no
+    month has any more.
 
-    A month's fingerprint (count, latest change, neighbouring months) comes from one SQL
-    aggregate; only a month whose fingerprint changed has its order read (ids, no records),
-    and only those of its pages (see archive.month_parts) whose articles or links changed
-    are rendered: a new article rewrites its month's newest page, not the full parts.
+    A month's fingerprint (count, version, neighbouring months) is kept by triggers; only a
+    month whose fingerprint changed is looked at, and only from the first part that holds
+    an article published at or after the earliest change in it (``dirty``: an article
+    entered, left or changed there). The parts before it keep their articles, so only their
+    links can change, and their pages are rendered only if those did: a new article reads
+    and rewrites its month's newest page, however large the month.
     """
     order = sorted(months)
     known: dict[str, str] = {} if restyled else last.get("months", {})
     known_pages: dict[str, str] = {} if restyled else last.get("pages", {})
+    known_members: dict[str, str] = {} if restyled else last.get("members", {})
     pages_of: dict[str, list[str]] = {}
     for path in known_pages:  # "archive/YYYY-MM.html" or "archive/YYYY-MM-<part>.html"
         pages_of.setdefault(path[len("archive/") :][:7], []).append(path)
     prints: dict[str, str] = {}
     page_prints: dict[str, str] = {}
+    members_of: dict[str, str] = {}
     for index, month in enumerate(order):
         older = order[index - 1] if index else None
         newer = order[index + 1] if index + 1 < len(order) else None
-        count, latest = months[month]
-        prints[month] = f"{count} {latest} {newer} {older}"
+        count, version, dirty = months[month]
+        prints[month] = f"{count} {version} {newer} {older}"
         paths = pages_of.get(month, [])
-        if paths and known.get(month) == prints[month] and all((out / p).exists() for p in paths):
+        whole = bool(paths) and all((out / p).exists() for p in paths)
+        if whole and known.get(month) == prints[month]:
             page_prints.update((p, known_pages[p]) for p in paths)
+            members_of.update((p, known_members[p]) for p in paths if p in known_members)
             continue
-        parts = month_parts(store.month_order(month))
-        for position, (part, members) in enumerate(parts):
+        layout = _month_layout(month, count)
+        # The position of the first article that may have changed, moved or gone: all of
+        # them when the pages cannot be trusted.
+        first = count if dirty is None else store.month_position(month, dirty)
+        if not whole:
+            first = 0
+        # Parts read again: from the one holding `first`, and any part that did not hold the
+        # same positions before (the newest one's grows; new parts).
+        moved = [
+            b for path, b, e in layout if not known_members.get(path, "").startswith(f"{b} {e} ")
+        ]
+        start = min([first, *moved])
+        start = max(begin for _, begin, _ in layout if begin <= start)
+        order_rows = store.month_order(month, offset=start) if start < count else []
+        for position, (path, begin, end) in enumerate(layout):
+            part = _part_of(path)
             # Pages run oldest first: the neighbours of a part are the parts beside it, and
             # past the ends, the newest page of the neighbouring month.
-            before = (month, parts[position - 1][0]) if position else None
-            after = (month, parts[position + 1][0]) if position + 1 < len(parts) else None
+            before = (month, _part_of(layout[position - 1][0])) if position else None
+            after = (
+                (month, _part_of(layout[position + 1][0])) if position + 1 < len(layout) else None
+            )
             before = before or ((older, 0) if older else None)
             after = after or ((newer, 0) if newer else None)
-            path = month_path(month, part)
-            page_prints[path] = hashlib.sha256(
-                json.dumps([members, before, after]).encode("utf-8")
-            ).hexdigest()
+            rows = order_rows[begin - start : end - start] if begin >= start else None
+            if rows is None:
+                members_of[path] = known_members[path]
+            else:
+                members_of[path] = f"{begin} {end} {_digest(rows)}"
+            page_prints[path] = _digest([members_of[path], before, after])
             if known_pages.get(path) != page_prints[path] or not (out / path).exists():
-                ids = [article_id for article_id, _ in members]
+                if rows is None:  # its articles are the same: only its links changed
+                    rows = store.month_order(month, offset=begin)[: end - begin]
+                ids = [article_id for article_id, _ in rows]
                 entries = [listing.entry() for listing in store.light_articles(ids=ids)]
                 files[path] = archive.month_page((month, part), entries, after, before)
     gone = sorted(set(last.get("pages", ())) - set(page_prints))
-    return prints, page_prints, gone
+    return prints, page_prints, members_of, gone
+
+
+def _month_layout(month: str, count: int) -> list[tuple[str, int, int]]:
+    """The pages of a month of ``count`` articles (see archive.month_parts), oldest first:
+    (path, position of its first article, position past its last)."""
+    return [
+        (month_path(month, part), span[0], span[-1] + 1) for part, span in month_parts(range(count))
+    ]
+
+
+def _part_of(path: str) -> int:
+    """The part number of a month page's path (0 for the month's newest page)."""
+    name = path[len("archive/") : -len(".html")]
+    return int(name[8:]) if len(name) > 7 else 0
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value).encode("utf-8")).hexdigest()
 
 
 def _present_pages(out: Path) -> set[str]:

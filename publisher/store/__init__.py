@@ -1,7 +1,9 @@
 """The state database (SQLite, standard library): what was seen, published and sent.
 
 ``Store`` is one connection with the methods of every table, grouped by concern:
-``articles`` (input files, articles, boilerplate memory, keyword terms), ``mail`` (digest
+``articles`` (input files, articles, keyword terms), ``boilerplate`` (the cross-document
+memory and its retention rule), ``pending`` (what a build left to finish), ``inputs`` (the
+input directories as last listed), ``mail`` (digest
 issues, subscribers, deliveries), ``jobs`` (the daemon's runs), ``removals`` (unpublished
 articles) and ``fetch`` (the fetcher's sources, validators and documents from the web), on
 the connection, migrations and transactions of ``database``. What an article's JSON column
@@ -10,15 +12,27 @@ the use cases (build, mailing, preview, jobs, backup, fetch) open it; stages nev
 """
 
 from .articles import ArticleTables, FileState, TermCounts
+from .boilerplate import BoilerplateTables
 from .fetch import FetchTables, WebDocument, WebSource
+from .inputs import DirState, InputTables
 from .jobs import JobTables
 from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
+from .pending import PendingTables
 from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, MailTables, JobTables, RemovalTables, FetchTables):
+class Store(
+    ArticleTables,
+    MailTables,
+    JobTables,
+    RemovalTables,
+    FetchTables,
+    BoilerplateTables,
+    PendingTables,
+    InputTables,
+):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -27,6 +41,7 @@ __all__ = [
     "ArticleListing",
     "ArticleRecord",
     "Delivery",
+    "DirState",
     "FileState",
     "Listing",
     "Named",

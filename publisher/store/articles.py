@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -180,16 +180,45 @@ class ArticleTables(Database):
             (body_hash, data, article_id),
         )
 
-    def unrendered(self) -> list[str]:
-        """Ids of articles saved since their archive page was last written."""
-        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE rendered = 0")]
+    def has_unrendered(self) -> bool:
+        """Whether an article was saved since its archive page was last written."""
+        row = self.db.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE rendered = 0)")
+        return bool(row.fetchone()[0])
 
-    def mark_rendered(self, ids: Iterable[str]) -> None:
-        """Record that the pages of these articles are written."""
+    def unrendered_count(self) -> int:
+        """How many published articles were saved since their page was last written."""
+        row = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE rendered = 0 AND {PUBLISHED}")
+        return int(row.fetchone()[0])
+
+    def unrendered_ids(self, *, also: Iterable[str] = ()) -> Iterator[str]:
+        """The ids of the published articles saved since their page was last written, and
+        of ``also``, in id order, read as they are wanted."""
+        rows = self.db.execute(
+            f"SELECT id FROM articles WHERE rendered = 0 AND {PUBLISHED} "
+            "UNION SELECT value FROM json_each(?) ORDER BY 1",
+            (json.dumps(sorted(also)),),
+        )
+        for row in rows:
+            yield row[0]
+
+    def published_ids(self) -> Iterator[str]:
+        """The ids of every published article, in id order, read as they are wanted."""
+        for row in self.db.execute(f"SELECT id FROM articles WHERE {PUBLISHED} ORDER BY id"):
+            yield row[0]
+
+    def unrendered_copies(self) -> set[str]:
+        """The slugs of articles that became copies of another since the last render: a page
+        written before then goes."""
+        rows = self.db.execute(
+            "SELECT slug FROM articles WHERE rendered = 0 "
+            "AND duplicate_of IS NOT NULL AND removed IS NULL"
+        )
+        return {row[0] for row in rows}
+
+    def mark_rendered(self) -> None:
+        """Record that the pages of every article saved are written."""
         with self.transaction():
-            self.db.executemany(
-                "UPDATE articles SET rendered = 1 WHERE id = ?", ((i,) for i in ids)
-            )
+            self.db.execute("UPDATE articles SET rendered = 1 WHERE rendered = 0")
 
     def set_story(self, article_id: str, story: str | None) -> None:
         """Change an article's story group. Its page and the pages of its old and new leader
@@ -264,31 +293,48 @@ class ArticleTables(Database):
             sql += f" LIMIT {int(limit)}"
         return [_listing(row) for row in self.db.execute(sql, params)]
 
-    def month_order(self, month: str) -> list[tuple[str, str]]:
+    def month_order(self, month: str, *, offset: int = 0) -> list[tuple[str, str]]:
         """(id, last change) of each published article of ``month``, oldest first: the
-        exact reverse of the newest-first order of :meth:`light_articles`."""
+        exact reverse of the newest-first order of :meth:`light_articles`; from the
+        ``offset``-th on (the articles before it are skipped inside SQLite)."""
         rows = self.db.execute(
             "SELECT id, last_changed FROM articles "
             f"WHERE {PUBLISHED} AND substr(published, 1, 7) = ? "
-            "ORDER BY published, last_changed, id DESC",
-            (month,),
+            "ORDER BY published, last_changed, id DESC LIMIT -1 OFFSET ?",
+            (month, offset),
         )
         return [(article_id, changed) for article_id, changed in rows]
 
-    def months(self) -> dict[str, tuple[int, str]]:
-        """Each month with published articles ("YYYY-MM"): (article count, latest change).
+    def month_position(self, month: str, published: str) -> int:
+        """How many published articles of ``month`` were published before ``published`` (a
+        stored time): the articles that come before it in the month's order."""
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED} "
+            "AND substr(published, 1, 7) = ? AND published < ?",
+            (month, published),
+        ).fetchone()
+        return int(row[0])
 
-        Every save moves an article's ``last_changed`` past all others, and an article that
-        moves to another month changes both months' counts: the pair says whether a month's
-        page must be rendered again, without reading a record.
+    def months(self) -> dict[str, tuple[int, int, str | None]]:
+        """Each month with published articles ("YYYY-MM"): (article count, version, dirty).
+
+        Kept up to date by triggers on every write of an article (see the 8 -> 9 migration):
+        the version changes whenever an article enters, leaves or changes in the month, and
+        ``dirty`` is the earliest publication time (stored text) among the articles that did
+        since ``clean_months`` (None: none did). So the months' pages that may have changed
+        are known without reading a record.
         """
         return {
-            month: (count, latest)
-            for month, count, latest in self.db.execute(
-                "SELECT substr(published, 1, 7), COUNT(*), MAX(last_changed) FROM articles "
-                f"WHERE {PUBLISHED} GROUP BY 1 ORDER BY 1"
+            month: (count, version, dirty)
+            for month, count, version, dirty in self.db.execute(
+                "SELECT month, articles, version, dirty FROM archive_months "
+                "WHERE articles > 0 ORDER BY month"
             )
         }
+
+    def clean_months(self) -> None:
+        """Record that every month's pages are rendered (see ``months``)."""
+        self.db.execute("UPDATE archive_months SET dirty = NULL WHERE dirty IS NOT NULL")
 
     def undigested_latest_change(self) -> datetime | None:
         """The newest change among articles not yet in a digest issue."""
@@ -329,58 +375,23 @@ class ArticleTables(Database):
         }
 
     def data_version(self) -> str:
-        """A cheap summary that changes whenever stored data that outputs show changes.
-
-        Articles are never deleted and every save moves ``last_changed`` forward (or marks the
-        article unrendered); digest issues are only added. So counts and maxima suffice,
-        without reading any payload. Articles waiting for their page (``unrendered``) are
-        checked apart: marking them rendered must not change this value.
+        """A version of the stored data that outputs show: it changes whenever an article or
+        a digest issue is added, removed or changed (triggers count every such write; see
+        the 8 -> 9 migration), without reading any row. Marking articles rendered does not
+        change it: articles waiting for their page (``unrendered``) are checked apart.
         """
-        articles = self.db.execute(
-            "SELECT COUNT(*), MAX(last_changed), SUM(digest_id IS NULL), "
-            f"SUM({PUBLISHED}) FROM articles"
-        ).fetchone()
-        digests = self.db.execute("SELECT COUNT(*), MAX(created) FROM digests").fetchone()
-        return json.dumps([*articles, *digests])
+        row = self.db.execute("SELECT version FROM data_version").fetchone()
+        return str(row[0])
 
     def article_count(self) -> int:
         """How many articles are published (duplicates of another are not)."""
-        row = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED}")
+        row = self.db.execute("SELECT ifnull(SUM(articles), 0) FROM archive_months")
         return int(row.fetchone()[0])
 
     def latest_change(self) -> datetime | None:
         """The newest ``last_changed`` of any article, duplicates included."""
         row = self.db.execute("SELECT MAX(last_changed) FROM articles").fetchone()
         return dt(row[0]) if row and row[0] else None
-
-    # -- cross-document boilerplate memory -------------------------------------------------
-
-    def record_boilerplate(
-        self, group: str, doc: str, keys: Iterable[str], *, first: bool = False
-    ) -> None:
-        """Remember which line keys document ``doc`` of ``group`` contains (replacing old ones).
-
-        ``first`` says the store has never recorded ``doc``: there is nothing to replace.
-        """
-        if not first:
-            # Scans the group's rows (the key is ordered by line key, not document): cheap for
-            # one changed file, but a cold build of a large site must not pay it per file.
-            self.db.execute("DELETE FROM boilerplate WHERE grp = ? AND doc = ?", (group, doc))
-        # One statement for all the keys, handed over as one JSON array: binding and stepping
-        # a statement per key cost a cold build's parent more than SQLite's inserting does.
-        self.db.execute(
-            "INSERT OR IGNORE INTO boilerplate (grp, key, doc) "
-            "SELECT ?, value, ? FROM json_each(?)",
-            (group, doc, json.dumps(list(keys))),
-        )
-
-    def recurring_keys(self, group: str, *, min_docs: int = 2) -> dict[str, int]:
-        """Keys seen in at least ``min_docs`` documents of ``group``, with their counts."""
-        rows = self.db.execute(
-            "SELECT key, COUNT(*) FROM boilerplate WHERE grp = ? GROUP BY key HAVING COUNT(*) >= ?",
-            (group, min_docs),
-        )
-        return {key: count for key, count in rows}
 
     # -- keyword document frequencies --------------------------------------------------------
 
