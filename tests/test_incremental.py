@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from publisher.build import build as run_build
-from publisher.build import outputs
 from publisher.config import Settings, load_settings
 from publisher.models import RunReport
 from publisher.render import archive
@@ -49,7 +48,7 @@ def add(inbox: Path, n: int) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setattr(outputs, "INDEX_SIZE", INDEX_SIZE)
+    monkeypatch.setattr(archive, "INDEX_SIZE", INDEX_SIZE)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for n in range(21):

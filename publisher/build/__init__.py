@@ -20,12 +20,9 @@ from ..config import Settings
 from ..jobs import record_failure
 from ..models import RunReport
 from ..store import Store, run_lock
-from .boilerplate import drop_recurring, forget_old_boilerplate
-from .inputs import find_changed, remember
+from .inputs import Found, find_changed, remember
 from .outputs import render_outputs
 from .pool import Progress, map_in_order, workers
-from .process import make_tasks, process
-from .saving import Batch, regroup_duplicates, regroup_stories
 
 __all__ = ["Progress", "build"]
 
@@ -81,43 +78,67 @@ def _publish(
             found.seen - len(found),
             len(found),
         )
-        tasks = make_tasks(store, found, settings)
-        batch = Batch(store, now, len(found), found.skipped)
+        new = changed = unchanged = 0
         with workers(settings.jobs, executor, len(found)) as pool:
-            with store.transaction():
-                for item in map_in_order(
-                    process,
-                    tasks,
-                    jobs=settings.jobs,
-                    executor=pool,
-                    progress=progress,
-                    total=len(found),
-                ):
-                    batch.add(item)
-                batch.flush()
-                remember(store, found)
-            # Later stages read records in the workers: only our own pool's see the state.
-            local = pool if executor is None else None
-            pending = store.has_pending()
-            if pending:
-                drop_recurring(store, settings, local)
-            if pending or batch.groups:
-                with store.transaction():
-                    groups = batch.groups
-                    if pending:
-                        # The trimming changed some texts: their new groups count too.
-                        regroup_duplicates(store, batch.stamp)
-                        regroup_stories(store)
-                        groups = groups | set(store.pending_groups())
-                        store.clear_pending()
-                    # Only now: the trimming counted every document of the batch.
-                    forget_old_boilerplate(store, groups)
-            written = render_outputs(store, settings, local, rescan=rescan)
+            # Later stages run on the same workers. Those of our own pool read the records
+            # they need and write the pages; a cluster's are sent the records, and send the
+            # pages back to be written here.
+            ship = executor is not None
+            if len(found) or store.has_pending():
+                counts = _save(store, settings, now, found, progress, pool, ship)
+                new, changed, unchanged = counts
+            written = render_outputs(store, settings, pool, ship=ship, rescan=rescan)
     return RunReport(
         seen=found.seen,
-        new=batch.new,
-        changed=batch.changed,
-        unchanged=found.seen - len(found) - found.unusable + batch.unchanged,
+        new=new,
+        changed=changed,
+        unchanged=found.seen - len(found) - found.unusable + unchanged,
         skipped=tuple(found.skipped),
         written=tuple(written),
     )
+
+
+def _save(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    found: Found,
+    progress: Progress | None,
+    pool: Executor | None,
+    ship: bool,
+) -> tuple[int, int, int]:
+    """Read, clean, summarize and save the files of ``found``, then finish what the saved
+    articles (and any a killed build left) wait for: the cross-document trim, the groups of
+    identical articles and of stories, the boilerplate memory's window. Returns how many
+    articles were new, changed, and unchanged after all (only their boilerplate changed).
+    The work runs on ``pool`` (see ``render_outputs`` for ``ship``)."""
+    # Imported only when there is something to read: a no-op build does without the
+    # cleaner and the summarizer (and their patterns, compiled as they are imported).
+    from .boilerplate import drop_recurring, forget_old_boilerplate
+    from .process import make_tasks, process
+    from .saving import Batch, regroup_duplicates, regroup_stories
+
+    tasks = make_tasks(store, found, settings)
+    batch = Batch(store, now, len(found), found.skipped)
+    with store.transaction():
+        for item in map_in_order(
+            process, tasks, jobs=settings.jobs, executor=pool, progress=progress, total=len(found)
+        ):
+            batch.add(item)
+        batch.flush()
+        remember(store, found)
+    pending = store.has_pending()
+    if pending:
+        drop_recurring(store, settings, pool, ship=ship)
+    if pending or batch.groups:
+        with store.transaction():
+            groups = batch.groups
+            if pending:
+                # The trimming changed some texts: their new groups count too.
+                regroup_duplicates(store, batch.stamp)
+                regroup_stories(store)
+                groups = groups | set(store.pending_groups())
+                store.clear_pending()
+            # Only now: the trimming counted every document of the batch.
+            forget_old_boilerplate(store, groups)
+    return batch.new, batch.changed, batch.unchanged

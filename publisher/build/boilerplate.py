@@ -18,7 +18,7 @@ from itertools import chain
 from ..clean import BOILERPLATE_MIN_OTHERS, block_key
 from ..config import Settings
 from ..ids import text_hash
-from ..store import Store
+from ..store import Store, StoredArticle
 from ..summarize import summarize
 from .pool import PAGE_CHUNK, chunked, map_in_order
 from .process import split_keys
@@ -34,7 +34,9 @@ RECURRING = BOILERPLATE_MIN_OTHERS + 1
 ABSENT = 1_000
 
 
-def drop_recurring(store: Store, settings: Settings, pool: Executor | None = None) -> None:
+def drop_recurring(
+    store: Store, settings: Settings, pool: Executor | None = None, *, ship: bool = False
+) -> None:
     """Drop, from the articles waiting for it (those this build saved, and any a killed
     build left: ``Store.pending_trims``), the blocks that recur in other documents of the
     same group.
@@ -46,11 +48,16 @@ def drop_recurring(store: Store, settings: Settings, pool: Executor | None = Non
     boilerplate). The summary is made again only when it quoted a dropped block; terms and
     keywords stay as first chosen (the dropped lines recur across the group, so they weigh
     little in TF-IDF). The trimming runs on ``pool`` when given; only this process writes,
-    and the new body hashes wait for the regrouping of identical articles.
+    and the new body hashes wait for the regrouping of identical articles. With ``ship``
+    (workers that cannot read the state database: a cluster's), the records go with the
+    work; else the workers read them.
     """
+    chunks = chunked(_trims(store), PAGE_CHUNK)
+    if ship:
+        chunks = (_with_data(store, chunk) for chunk in chunks)
     trimmed = map_in_order(
         partial(_trim, settings),
-        chunked(_trims(store), PAGE_CHUNK),
+        chunks,
         jobs=settings.jobs,
         executor=pool,
         total=-(-store.pending_count() // PAGE_CHUNK),
@@ -61,7 +68,17 @@ def drop_recurring(store: Store, settings: Settings, pool: Executor | None = Non
             store.add_pending_hashes([body_hash])
 
 
-def _trims(store: Store) -> Iterator[tuple[str, frozenset[int]]]:
+# One article to trim: its id, the positions of the blocks it loses, and its stored payload
+# when the worker is not to read it itself.
+Trim = tuple[str, frozenset[int], str | None]
+
+
+def _with_data(store: Store, chunk: list[Trim]) -> list[Trim]:
+    records = store.articles_by_id(article_id for article_id, _, _ in chunk)
+    return [(article_id, drops, records[article_id].data) for article_id, drops, _ in chunk]
+
+
+def _trims(store: Store) -> Iterator[Trim]:
     """Each waiting article that loses some of its blocks (not all): its id and the
     positions of those blocks. One group's recurring keys are held at a time."""
     for group in store.pending_groups():
@@ -72,7 +89,7 @@ def _trims(store: Store) -> Iterator[tuple[str, frozenset[int]]]:
             dropped = frozenset(i for i, key in enumerate(keys) if key in recurring)
             if 0 < len(dropped) < len(keys):
                 count += 1
-                yield article_id, dropped
+                yield article_id, dropped, None
         if count:
             log.debug("%d articles of %s lose blocks that recur across their site", count, group)
 
@@ -96,17 +113,18 @@ def forget_old_boilerplate(store: Store, groups: Collection[str]) -> int:
     return total
 
 
-def _trim(
-    settings: Settings, trims: Sequence[tuple[str, frozenset[int]]]
-) -> list[tuple[str, str, str]]:
+def _trim(settings: Settings, trims: Sequence[Trim]) -> list[tuple[str, str, str]]:
     """Each article of ``trims`` without the blocks at the given positions: its id, body
     hash and encoded payload, with a new summary when the old one quoted a dropped block.
-    Reads the records itself, from a read-only connection."""
-    with Store.reading(settings.paths.state) as store:
-        records = store.articles_by_id(article_id for article_id, _ in trims)
+    Reads the records not given itself, from a read-only connection."""
+    data = {article_id: text for article_id, _, text in trims if text is not None}
+    missing = [article_id for article_id, _, text in trims if text is None]
+    if missing:
+        with Store.reading(settings.paths.state) as store:
+            data.update((i, r.data) for i, r in store.articles_by_id(missing).items())
     result = []
-    for article_id, drops in trims:
-        stored = records[article_id].payload
+    for article_id, drops, _ in trims:
+        stored = StoredArticle.decode(data[article_id])
         blocks = stored.article.blocks
         dropped = [block.text for i, block in enumerate(blocks) if i in drops]
         kept = tuple(block for i, block in enumerate(blocks) if i not in drops)

@@ -32,11 +32,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..models import Rejected
-from ..sources import SourceFile, kind_of, root_name
+from ..sources import SourceFile, WebParts, kind_of, root_name
 from ..store import DirState, FileState, Store
-from .process import web_files
+from ..store.fetch import blob_path, blob_root
 from .spill import Spill
 
 # Seconds: a file modified this recently (as the store last saw it) is stat-ed at every build.
@@ -320,6 +321,40 @@ def _web(store: Store, walk: _Walk, state: Path) -> tuple[list[Changed], dict[st
         changed.append((file, file_state))
     walk.seen += count
     return changed, {WEB_META: json.dumps([seq, count])}
+
+
+def web_files(store: Store, state: Path, *, after: int) -> tuple[list[SourceFile], int]:
+    """The documents the fetcher stored that are ready and changed since number ``after``
+    (see ``Store.changed_web_documents``), as the build's input files in key order, and
+    the number to pass next time."""
+    root = blob_root(state)
+    files = []
+    documents, last = store.changed_web_documents(after)
+    for document in documents:
+        parts = WebParts(
+            # The canonical URL is the link, when the entry has one.
+            url=document.key if document.key.startswith(("http://", "https://")) else None,
+            page=str(blob_path(root, document.page_blob)) if document.page_blob else None,
+            charset=document.charset,
+            entry=str(blob_path(root, document.feed_blob)) if document.feed_blob else None,
+            title=document.title,
+            published=document.published,
+            author=document.author,
+            site=document.site,
+        )
+        host = urlsplit(document.url or document.key.partition(":")[2]).hostname or "web"
+        files.append(
+            SourceFile(
+                document.url or document.key,
+                document.key,
+                host.lower(),
+                "html",
+                document.size,
+                document.changed,
+                parts,
+            )
+        )
+    return files, last
 
 
 def _storable(file: SourceFile) -> bool:

@@ -19,23 +19,17 @@ from dataclasses import replace
 from functools import lru_cache, partial
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..mailing.issues import digests_feed, pending_digest
 from ..models import Entry
 from ..output import publish_staged, remove_stale_temps, stage_file, write_files
-from ..render.archive import (
-    INDEX_SIZE,
-    STYLESHEET,
-    Archive,
-    month_parts,
-    month_path,
-)
-from ..render.feeds import render_feeds
 from ..render.templating import template_dirs
-from ..store import Store
+from ..store import ArticleListing, ArticleRecord, Store
 from .pool import PAGE_CHUNK, chunked, map_in_order, workers
+
+if TYPE_CHECKING:
+    from ..render.archive import Archive
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +38,12 @@ RENDER_META = "render"
 
 
 def render_outputs(
-    store: Store, settings: Settings, pool: Executor | None = None, *, rescan: bool = False
+    store: Store,
+    settings: Settings,
+    pool: Executor | None = None,
+    *,
+    ship: bool = False,
+    rescan: bool = False,
 ) -> list[str]:
     """Render every output that may have changed and write those whose bytes did.
 
@@ -58,7 +57,9 @@ def render_outputs(
     what changed: the months and the data version are kept by triggers, and the article
     pages are only listed (to restore deleted ones and remove copies' pages) when the
     directory changed since the last render wrote it, or with ``rescan``. Article pages are
-    rendered and written on ``pool`` when given.
+    rendered and written on ``pool`` when given; with ``ship`` (workers that cannot read the
+    state database or write the outputs: a cluster's), this process reads their records
+    and writes the pages the workers render.
     """
     out = settings.paths.out
     last = json.loads(store.meta(RENDER_META) or "{}")
@@ -91,6 +92,12 @@ def render_outputs(
     ):
         log.debug("nothing to render: no article, setting or template changed")
         return []
+    # The renderers are imported once there is something to render: a no-op build does
+    # without them (and without Jinja2, feedgen, the sanitizer and the CSS inliner).
+    from ..mailing.issues import digests_feed
+    from ..render.archive import INDEX_SIZE, STYLESHEET
+    from ..render.feeds import render_feeds
+
     archive = _archive(settings, presentation)
     # Everything but the article pages is rendered before anything is written, so that a
     # template that breaks (an undefined variable) leaves the output directory as it was.
@@ -115,7 +122,7 @@ def render_outputs(
         stale, count = store.published_ids(), store.article_count()
     else:
         stale, count = store.unrendered_ids(also=missing), store.unrendered_count() + len(missing)
-    written = _write_article_pages(settings, presentation, stale, count, pool)
+    written = _write_article_pages(store, settings, presentation, stale, count, pool, ship)
     written += write_files(out, files)
     copies |= store.unrendered_copies()
     for path in [*gone, *(f"articles/{slug}.html" for slug in sorted(copies))]:
@@ -154,24 +161,41 @@ def _snapshot(directory: Path) -> list[int] | None:
 
 
 def _write_article_pages(
+    store: Store,
     settings: Settings,
     presentation: str,
     ids: Iterable[str],
     count: int,
     pool: Executor | None,
+    ship: bool,
 ) -> list[str]:
     """Render and write the pages of ``ids`` (``count`` of them) on ``pool``, or on a pool of
     their own when there are many (a new template re-renders every page of the archive),
     PAGE_CHUNK at a time: only ids and file names cross between processes, and no process
-    holds many bodies."""
+    holds many bodies. With ``ship``, the records go to ``pool`` and the pages come back, to
+    be written here."""
+    chunks = -(-count // PAGE_CHUNK)
     try:
+        if ship:
+            out = settings.paths.out
+            rendered = map_in_order(
+                partial(_render_pages, settings, presentation),
+                (_page_records(store, chunk) for chunk in chunked(ids, PAGE_CHUNK)),
+                jobs=settings.jobs,
+                executor=pool,
+                total=chunks,
+            )
+            here = (
+                [(page, stage_file(out / page, data)) for page, data in pages] for pages in rendered
+            )
+            return publish_staged(out, chain.from_iterable(here))
         with workers(settings.jobs, pool, count) as render_pool:
             staged = map_in_order(
                 partial(_stage_article_pages, settings, presentation),
                 chunked(ids, PAGE_CHUNK),
                 jobs=settings.jobs,
                 executor=render_pool,
-                total=-(-count // PAGE_CHUNK),
+                total=chunks,
             )
             return publish_staged(settings.paths.out, chain.from_iterable(staged))
     except BaseException:
@@ -181,22 +205,32 @@ def _write_article_pages(
         raise
 
 
-def _stage_article_pages(
-    settings: Settings, presentation: str, ids: Sequence[str]
-) -> list[tuple[str, str | None]]:
-    """Render the pages of ``ids``, each with the other reports of its story (the report it
-    follows and those that follow it), and stage them (see output.stage_file): the page
-    paths with their temporaries, by id. Reads the records itself, from a read-only
-    connection: workers need nothing but the ids."""
-    with Store.reading(settings.paths.state) as store:
-        entries = {i: record.entry() for i, record in store.articles_by_id(ids).items()}
-        followers: dict[str, list[Entry]] = {}
-        for listing in store.light_articles(stories=entries):
-            followers.setdefault(listing.story or "", []).append(listing.entry())
-        leader_ids = {e.story for e in entries.values() if e.story} - set(entries)
-        leaders = {i: r.entry() for i, r in store.articles_by_id(leader_ids).items()}
+# What an article page is made of: the records of the articles (by id), the listings of
+# those that follow one of them in a story, and the records of the stories' leaders.
+PageRecords = tuple[dict[str, ArticleRecord], list[ArticleListing], dict[str, ArticleRecord]]
+
+
+def _page_records(store: Store, ids: Sequence[str]) -> PageRecords:
+    """What the pages of ``ids`` show (see PageRecords), read from ``store``."""
+    records = store.articles_by_id(ids)
+    followers = store.light_articles(stories=records)
+    leader_ids = {r.story for r in records.values() if r.story} - set(records)
+    return records, followers, store.articles_by_id(leader_ids)
+
+
+def _render_pages(
+    settings: Settings, presentation: str, inputs: PageRecords
+) -> list[tuple[str, bytes]]:
+    """The pages of the articles of ``inputs``, each with the other reports of its story
+    (the report it follows and those that follow it): their paths and bytes, by id."""
+    records, listings, leader_records = inputs
+    entries = {i: record.entry() for i, record in records.items()}
+    followers: dict[str, list[Entry]] = {}
+    for listing in listings:
+        followers.setdefault(listing.story or "", []).append(listing.entry())
+    leaders = {i: r.entry() for i, r in leader_records.items()}
     leaders.update(entries)
-    staged = []
+    pages = []
     for entry_id in sorted(entries):
         entry = entries[entry_id]
         also = followers.get(entry_id, [])
@@ -204,8 +238,23 @@ def _stage_article_pages(
         page = _archive(settings, presentation).article_page(
             replace(entry, also=tuple(e.id for e in also)), related
         )
-        staged.append((entry.page, stage_file(settings.paths.out / entry.page, page)))
-    return staged
+        pages.append((entry.page, page))
+    return pages
+
+
+def _stage_article_pages(
+    settings: Settings, presentation: str, ids: Sequence[str]
+) -> list[tuple[str, str | None]]:
+    """Render the pages of ``ids`` and stage them (see output.stage_file): the page paths
+    with their temporaries, by id. Reads the records itself, from a read-only connection:
+    workers need nothing but the ids."""
+    with Store.reading(settings.paths.state) as store:
+        inputs = _page_records(store, ids)
+    out = settings.paths.out
+    return [
+        (page, stage_file(out / page, data))
+        for page, data in _render_pages(settings, presentation, inputs)
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +262,8 @@ def _archive(settings: Settings, presentation: str) -> Archive:
     """The archive renderer of ``settings``, made once per process and ``presentation`` (see
     _presentation_signature): its templates compile on first use and are not looked at
     again, and a template that changes changes the signature, hence the renderer."""
+    from ..render.archive import Archive
+
     return Archive(settings)
 
 
@@ -302,6 +353,8 @@ def _month_pages(
 def _month_layout(month: str, count: int) -> list[tuple[str, int, int]]:
     """The pages of a month of ``count`` articles (see archive.month_parts), oldest first:
     (path, position of its first article, position past its last)."""
+    from ..render.archive import month_parts, month_path
+
     return [
         (month_path(month, part), span[0], span[-1] + 1) for part, span in month_parts(range(count))
     ]
@@ -351,6 +404,8 @@ def presentation_signature(settings: Settings) -> str:
 
 def _digest_files(store: Store, settings: Settings) -> dict[str, bytes]:
     """The pending digest (entries not yet sent), or the latest sent issue when none is."""
+    from ..mailing.issues import pending_digest
+
     digest = pending_digest(store, settings)
     if digest is None:
         issues = store.digests(limit=1)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from .. import sources
 from ..clean import BOILERPLATE_MIN_OTHERS, block_key, clean_document
@@ -19,7 +17,6 @@ from ..ids import body_hash
 from ..models import Article, RawDocument, Rejected, Summary
 from ..sources import SourceFile, WebParts
 from ..store import FileState, Store
-from ..store.fetch import blob_path, blob_root
 from ..store.payload import encode_article
 from ..summarize import summarize
 
@@ -182,40 +179,6 @@ def _task(
         settings.fetch.max_bytes,
         state is None,
     )
-
-
-def web_files(store: Store, state: Path, *, after: int) -> tuple[list[SourceFile], int]:
-    """The documents the fetcher stored that are ready and changed since number ``after``
-    (see ``Store.changed_web_documents``), as the build's input files in key order, and
-    the number to pass next time."""
-    root = blob_root(state)
-    files = []
-    documents, last = store.changed_web_documents(after)
-    for document in documents:
-        parts = WebParts(
-            # The canonical URL is the link, when the entry has one.
-            url=document.key if document.key.startswith(("http://", "https://")) else None,
-            page=str(blob_path(root, document.page_blob)) if document.page_blob else None,
-            charset=document.charset,
-            entry=str(blob_path(root, document.feed_blob)) if document.feed_blob else None,
-            title=document.title,
-            published=document.published,
-            author=document.author,
-            site=document.site,
-        )
-        host = urlsplit(document.url or document.key.partition(":")[2]).hostname or "web"
-        files.append(
-            SourceFile(
-                document.url or document.key,
-                document.key,
-                host.lower(),
-                "html",
-                document.size,
-                document.changed,
-                parts,
-            )
-        )
-    return files, last
 
 
 def join_keys(keys: Iterable[str]) -> str:

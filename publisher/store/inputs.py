@@ -43,7 +43,8 @@ class InputTables(Database):
     def knows_files(self) -> bool:
         """Whether the store has a record of any input file at all."""
         row = self.db.execute(
-            "SELECT EXISTS (SELECT 1 FROM articles) OR EXISTS (SELECT 1 FROM rejects)"
+            "SELECT (SELECT 1 FROM articles LIMIT 1) IS NOT NULL "
+            "OR (SELECT 1 FROM rejects LIMIT 1) IS NOT NULL"
         ).fetchone()
         return bool(row[0])
 
