@@ -87,6 +87,9 @@ def _publish(
             if len(found) or store.has_pending():
                 counts = _save(store, settings, now, found, progress, pool, ship)
                 new, changed, unchanged = counts
+            else:  # the directories listed, where the rotation stands
+                with store.transaction():
+                    remember(store, found)
             written = render_outputs(store, settings, pool, ship=ship, rescan=rescan)
     return RunReport(
         seen=found.seen,

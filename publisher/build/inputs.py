@@ -130,11 +130,15 @@ def find_changed(
 
 
 def remember(store: Store, found: Found) -> None:
-    """Record what ``find_changed`` saw: call it in the transaction that saves the files."""
-    store.save_input_dirs(found.dirs)
-    store.drop_input_dirs(found.gone)
+    """Record what ``find_changed`` saw: call it in the transaction that saves the files
+    (or, when there are none, in a transaction of its own)."""
+    if found.dirs:
+        store.save_input_dirs(found.dirs)
+    if found.gone:
+        store.drop_input_dirs(found.gone)
     for key, value in found.meta.items():
-        store.set_meta(key, value)
+        if store.meta(key) != value:
+            store.set_meta(key, value)
 
 
 def _ranked(

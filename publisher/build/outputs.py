@@ -77,11 +77,12 @@ def render_outputs(
     missing: set[str] = set()
     copies: set[str] = set()
     if touched:
-        pages = store.pages()
-        present = _present_pages(out)
-        missing = {pages[slug] for slug in pages if slug not in present}
         # A copy of another article has no page: one written before it became a copy goes.
-        copies = store.copies_pages() & present
+        copies = {s for s in store.copies_pages() if (pages_dir / f"{s}.html").exists()}
+        if not restyled:  # else every page is written anyway
+            present = _present_pages(out)
+            pages = store.pages()
+            missing = {pages[slug] for slug in pages if slug not in present}
     if (
         not pending
         and not restyled
