@@ -233,7 +233,7 @@ def render_times(work: Path, name: str) -> dict[str, float]:
         site = archive.Archive(settings)
         month: list[Entry] = []
         # New articles land on the newest page of their month: the one a build rewrites.
-        page = [i for i, _ in archive.month_parts(store.month_order(biggest))[-1][1]]
+        page = [i for i, _ in archive.month_parts(list(store.month_order(biggest)))[-1][1]]
         times[f"the largest month ({months[biggest][0]:,}): its newest page's records"] = timed(
             lambda: month.extend(r.entry() for r in store.light_articles(ids=page))
         )

@@ -61,6 +61,7 @@ def drop_recurring(
         jobs=settings.jobs,
         executor=pool,
         total=-(-store.pending_count() // PAGE_CHUNK),
+        chunk=1,
     )
     with store.transaction():
         for article_id, body_hash, data in chain.from_iterable(trimmed):

@@ -17,13 +17,13 @@ from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import replace
 from functools import lru_cache, partial
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..models import Entry
-from ..output import publish_staged, remove_stale_temps, stage_file, write_files
+from ..output import publish_staged, remove_stale_temps, stage_file, stage_files
 from ..render.templating import template_dirs
 from ..store import ArticleListing, ArticleRecord, Store
 from .pool import PAGE_CHUNK, chunked, map_in_order, workers
@@ -102,29 +102,43 @@ def render_outputs(
     archive = _archive(settings, presentation)
     # Everything but the article pages is rendered before anything is written, so that a
     # template that breaks (an undefined variable) leaves the output directory as it was.
+    # Month pages (all of them for a new presentation) are staged as they are rendered, not
+    # held: they are as many as the archive's articles over 500.
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
-    months = store.months()
-    month_prints, page_prints, members, gone = _month_pages(
-        store, archive, months, last, files, out, restyled=restyled
-    )
-    newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
-    files["index.html"] = archive.index_page(newest, {m: n for m, (n, *_) in months.items()})
-    files.update(_digest_files(store, settings))
-    files["digests.atom"] = digests_feed(store, settings)
-    for slug, removed in store.removed_pages().items():
-        page = f"articles/{slug}.html"
-        files[page] = archive.removed_page(page, removed)
-    feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
-    files.update(render_feeds(feed, settings))
-    # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
-    # links to. The ids come from SQLite in chunks, none of them held here whatever their
-    # number (a cold build or a new template renders every page).
-    if restyled:
-        stale, count = store.published_ids(), store.article_count()
-    else:
-        stale, count = store.unrendered_ids(also=missing), store.unrendered_count() + len(missing)
-    written = _write_article_pages(store, settings, presentation, stale, count, pool, ship)
-    written += write_files(out, files)
+    staged: list[tuple[str, str | None]] = []
+    try:
+        months = store.months()
+        month_prints, page_prints, members, gone = _month_pages(
+            store, archive, months, last, staged, out, restyled=restyled
+        )
+        newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
+        counts = {m: n for m, (n, *_) in months.items()}
+        files["index.html"] = archive.index_page(newest, counts)
+        files.update(_digest_files(store, settings))
+        files["digests.atom"] = digests_feed(store, settings)
+        for slug, removed in store.removed_pages().items():
+            page = f"articles/{slug}.html"
+            files[page] = archive.removed_page(page, removed)
+        feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
+        files.update(render_feeds(feed, settings))
+        # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
+        # links to. The ids come from SQLite in chunks, none of them held here whatever
+        # their number (a cold build or a new template renders every page).
+        if restyled:
+            stale, count = store.published_ids(), store.article_count()
+        else:
+            stale, count = (
+                store.unrendered_ids(also=missing),
+                store.unrendered_count() + len(missing),
+            )
+        written = _write_article_pages(store, settings, presentation, stale, count, pool, ship)
+    except BaseException:
+        for _, temp in staged:  # nothing half-done is left beside the published files
+            if temp is not None:
+                with suppress(FileNotFoundError):
+                    os.unlink(temp)
+        raise
+    written += publish_staged(out, chain(staged, stage_files(out, files)))
     copies |= store.unrendered_copies()
     for path in [*gone, *(f"articles/{slug}.html" for slug in sorted(copies))]:
         with suppress(FileNotFoundError):
@@ -185,11 +199,12 @@ def _write_article_pages(
                 jobs=settings.jobs,
                 executor=pool,
                 total=chunks,
+                chunk=1,
             )
             here = (
                 [(page, stage_file(out / page, data)) for page, data in pages] for pages in rendered
             )
-            return publish_staged(out, chain.from_iterable(here))
+            return _publish_in_batches(out, chain.from_iterable(here))
         with workers(settings.jobs, pool, count) as render_pool:
             staged = map_in_order(
                 partial(_stage_article_pages, settings, presentation),
@@ -197,13 +212,24 @@ def _write_article_pages(
                 jobs=settings.jobs,
                 executor=render_pool,
                 total=chunks,
+                chunk=1,
             )
-            return publish_staged(settings.paths.out, chain.from_iterable(staged))
+            return _publish_in_batches(settings.paths.out, chain.from_iterable(staged))
     except BaseException:
         # Chunks that were staged in other workers when one failed never reached
         # publish_staged: their temporaries go too (the run lock keeps other runs out).
         remove_stale_temps(settings.paths.out / "articles")
         raise
+
+
+def _publish_in_batches(out: Path, staged: Iterable[tuple[str, str | None]]) -> list[str]:
+    """``publish_staged`` a thousand pages at a time: a new presentation writes every page
+    of the archive, and no list of all their temporaries is held. (Each page is whole when
+    it is renamed; the feeds that link to them come after all.)"""
+    written: list[str] = []
+    for batch in chunked(staged, 1_000):
+        written += publish_staged(out, batch)
+    return written
 
 
 # What an article page is made of: the records of the articles (by id), the listings of
@@ -273,13 +299,14 @@ def _month_pages(
     archive: Archive,
     months: dict[str, tuple[int, int, str | None]],
     last: dict[str, Any],
-    files: dict[str, bytes],
+    staged: list[tuple[str, str | None]],
     out: Path,
     *,
     restyled: bool,
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str], list[str]]:
-    """Add to ``files`` the month pages whose articles or neighbours changed since the last
-    render (``last``; every page when ``restyled``) or that are missing. Returns every
+    """Stage (see output.stage_file) into ``staged`` the month pages whose articles or
+    neighbours changed since the last render (``last``; every page when ``restyled``) or
+    that are missing. Returns every
     month's fingerprint, every page's fingerprint and its articles' digest, and the pages no
     month has any more.
 
@@ -324,7 +351,8 @@ def _month_pages(
         ]
         start = min([first, *moved])
         start = max(begin for _, begin, _ in layout if begin <= start)
-        order_rows = store.month_order(month, offset=start) if start < count else []
+        # Read part by part as the pages are made: a month can hold most of the archive.
+        order_rows = store.month_order(month, offset=start)
         for position, (path, begin, end) in enumerate(layout):
             part = _part_of(path)
             # Pages run oldest first: the neighbours of a part are the parts beside it, and
@@ -335,7 +363,7 @@ def _month_pages(
             )
             before = before or ((older, 0) if older else None)
             after = after or ((newer, 0) if newer else None)
-            rows = order_rows[begin - start : end - start] if begin >= start else None
+            rows = list(islice(order_rows, end - begin)) if begin >= start else None
             if rows is None:
                 members_of[path] = known_members[path]
             else:
@@ -343,10 +371,11 @@ def _month_pages(
             page_prints[path] = _digest([members_of[path], before, after])
             if known_pages.get(path) != page_prints[path] or not (out / path).exists():
                 if rows is None:  # its articles are the same: only its links changed
-                    rows = store.month_order(month, offset=begin)[: end - begin]
+                    rows = list(islice(store.month_order(month, offset=begin), end - begin))
                 ids = [article_id for article_id, _ in rows]
                 entries = [listing.entry() for listing in store.light_articles(ids=ids)]
-                files[path] = archive.month_page((month, part), entries, after, before)
+                page = archive.month_page((month, part), entries, after, before)
+                staged.append((path, stage_file(out / path, page)))
     gone = sorted(set(last.get("pages", ())) - set(page_prints))
     return prints, page_prints, members_of, gone
 
@@ -407,7 +436,7 @@ def _digest_files(store: Store, settings: Settings) -> dict[str, bytes]:
     """The pending digest (entries not yet sent), or the latest sent issue when none is."""
     from ..mailing.issues import pending_digest
 
-    digest = pending_digest(store, settings)
+    digest = pending_digest(store, settings, preview=True)
     if digest is None:
         issues = store.digests(limit=1)
         if not issues:

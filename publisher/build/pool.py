@@ -64,12 +64,14 @@ def map_in_order(
     executor: Executor | None = None,
     progress: Progress | None = None,
     total: int | None = None,
+    chunk: int | None = None,
 ) -> Iterator[R]:
     """``fn`` over ``items``, results yielded in order: here when ``executor`` is None, else
     on it. ``total`` is how many items there are, when ``items`` cannot say (an iterator).
 
     Items go out in chunks (fewer round trips; about four per worker so that a slow chunk
-    does not leave the others idle), which suits a process pool and a dask cluster alike.
+    does not leave the others idle, or ``chunk`` items each: 1 for items that are chunks
+    already, whose results may be large), which suits a process pool and a dask cluster.
     Items are taken from ``items`` and only a few chunks are in flight at once, and the
     caller consumes results as they come, so a batch of any size is never all in memory.
     """
@@ -84,7 +86,7 @@ def map_in_order(
                 progress(done, total)
         return
     size = jobs or os.cpu_count() or 1
-    chunk = max(1, min(64, total // (size * 4)))
+    chunk = chunk or max(1, min(64, total // (size * 4)))
     pending = iter(items)
     in_flight: deque[Future[list[R]]] = deque()
 

@@ -17,27 +17,35 @@ from ..store import Store, run_lock
 DIGEST_FEED_ISSUES = 20
 
 
-def pending_digest(store: Store, settings: Settings) -> Digest | None:
+def pending_digest(store: Store, settings: Settings, *, preview: bool = False) -> Digest | None:
     """The digest that ``send`` would deliver now: every article not yet in an issue.
 
     Only the newest are loaded (as listings: a digest shows summaries, not bodies), twice as
     many as an issue shows so that reports of the same story can be grouped under their
-    leader; the others join the issue as "more stories in the archive".
+    leader; the others join the issue as "more stories in the archive". A ``preview`` (the
+    build's, never frozen) only counts them, so its cost does not grow with them; its bytes
+    are the same.
     """
-    waiting = store.undigested_ids()
-    if not waiting:
-        return None
     shown = [
         listing.entry()
         for listing in store.light_articles(undigested=True, limit=2 * settings.digest.max_items)
     ]
-    rest = waiting - {e.id for e in shown}
+    if not shown:
+        return None
+    rest: set[str] = set()
+    more = 0
+    if preview:
+        more = store.undigested_count() - len(shown)
+    else:
+        rest = store.undigested_ids() - {e.id for e in shown}
     # Dated by its newest entry rather than the clock, so an unchanged input rebuilds the
     # same bytes; in the schedule's zone, so a morning digest carries its readers' date.
     newest = store.undigested_latest_change() or max(e.updated for e in shown)
     when = newest.astimezone(settings.schedule.zone())
     digest_id = digest_id_for(when, store.digest_ids_on(when.date().isoformat()))
-    return build_digest(shown, settings, digest_id=digest_id, now=when, more_ids=sorted(rest))
+    return build_digest(
+        shown, settings, digest_id=digest_id, now=when, more_ids=sorted(rest), more_count=more
+    )
 
 
 def digests_feed(store: Store, settings: Settings) -> bytes:

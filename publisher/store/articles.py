@@ -281,7 +281,9 @@ class ArticleTables(Database):
             where.append(f"id IN ({','.join('?' * len(wanted))})")
             params += wanted
         if undigested:
-            where.append("digest_id IS NULL")
+            # "+": not by the index of undigested articles (then sorted, all of them), but
+            # in the order of the newest, where the undigested are (digests take the older).
+            where.append("+digest_id IS NULL")
         leaders = sorted(set(stories))
         if leaders:
             where.append(f"story IN ({','.join('?' * len(leaders))})")
@@ -294,17 +296,18 @@ class ArticleTables(Database):
             sql += f" LIMIT {int(limit)}"
         return [_listing(row) for row in self.db.execute(sql, params)]
 
-    def month_order(self, month: str, *, offset: int = 0) -> list[tuple[str, str]]:
+    def month_order(self, month: str, *, offset: int = 0) -> Iterator[tuple[str, str]]:
         """(id, last change) of each published article of ``month``, oldest first: the
         exact reverse of the newest-first order of :meth:`light_articles`; from the
-        ``offset``-th on (the articles before it are skipped inside SQLite)."""
+        ``offset``-th on (the articles before it are skipped inside SQLite), read as they
+        are wanted."""
         rows = self.db.execute(
             "SELECT id, last_changed FROM articles "
             f"WHERE {PUBLISHED} AND substr(published, 1, 7) = ? "
             "ORDER BY published, last_changed, id DESC LIMIT -1 OFFSET ?",
             (month, offset),
         )
-        return [(article_id, changed) for article_id, changed in rows]
+        yield from ((article_id, changed) for article_id, changed in rows)
 
     def month_position(self, month: str, published: str) -> int:
         """How many published articles of ``month`` were published before ``published`` (a
@@ -339,8 +342,10 @@ class ArticleTables(Database):
 
     def undigested_latest_change(self) -> datetime | None:
         """The newest change among articles not yet in a digest issue."""
+        # The partial index of their change times: one look at its end.
         row = self.db.execute(
-            f"SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
+            "SELECT MAX(last_changed) FROM articles INDEXED BY articles_undigested_changed "
+            f"WHERE digest_id IS NULL AND {PUBLISHED}"
         ).fetchone()
         return dt(row[0]) if row and row[0] else None
 
@@ -365,6 +370,13 @@ class ArticleTables(Database):
             "SELECT slug FROM articles WHERE duplicate_of IS NOT NULL AND removed IS NULL"
         )
         return {row[0] for row in rows}
+
+    def undigested_count(self) -> int:
+        """How many published articles are not yet in any digest issue."""
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
+        ).fetchone()
+        return int(row[0])
 
     def undigested_ids(self) -> set[str]:
         """Ids of published articles not yet in any digest issue."""
