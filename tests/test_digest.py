@@ -341,7 +341,12 @@ def test_spamassassin_scores_below_one(tmp_path: Path) -> None:
     spamassassin = _require("spamassassin")
     digest = _build()
     message = personalise(
-        digest.message, "reader@example.com", _settings(), token="0f" * 16, id_key=b"k"
+        digest.message,
+        "reader@example.com",
+        _settings(),
+        token="0f" * 16,
+        id_key=b"k",
+        preferences="ab" * 16,
     )
     result = subprocess.run(
         [spamassassin, "-L", "-t"],

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..config import load_settings
 from ..errors import PublisherError
-from . import build, mail, preview, serve, state, unpublish
+from . import build, deliver, mail, preview, serve, state, unpublish
 from .common import EXIT_FAILURE, Command, VersionAction
 
 COMMANDS: dict[str, Command] = {
@@ -32,6 +32,9 @@ COMMANDS: dict[str, Command] = {
         serve.DAEMON,
         state.COMMAND,
         unpublish.COMMAND,
+        deliver.BOUNCES,
+        deliver.DKIM,
+        deliver.DOCTOR,
     )
 }
 

@@ -21,6 +21,7 @@ import jinja2
 from ..config import Settings
 from ..models import Entry
 from .markup import body_html
+from .message import SUBSCRIBE_PATH
 from .templating import BUILTIN_TEMPLATES, environment, render
 
 STYLESHEET = "style.css"
@@ -99,6 +100,8 @@ class Archive:
             "feeds": [(kind, link(name), label) for kind, name, label in FEED_LINKS],
             "digests_feed": link("digests.atom"),
             "icon_url": icon and relative_link(icon, page=url, base=settings.base_url),
+            # Where the signup form posts (answered by `serve`), when signup is on.
+            "signup": link(SUBSCRIBE_PATH) if settings.signup.enabled else None,
         }
 
     def _links(self, url: str) -> Callable[[str], str]:
@@ -170,6 +173,13 @@ class Archive:
         context = self._context(url)
         context.update(state=state, address=address, action=action, mailbox=mailbox)
         return render(self._env, "unsubscribe.html.j2", context).encode("utf-8")
+
+    def reader_page(self, template: str, url: str, values: Mapping[str, object]) -> bytes:
+        """A page that ``serve`` answers for readers (signup, confirmation, preferences):
+        ``template`` at ``url``, with ``values`` beside what every page shows."""
+        context = self._context(url)
+        context.update(values)
+        return render(self._env, template, context).encode("utf-8")
 
     def stylesheet(self) -> bytes:
         """The archive's one stylesheet (the user's override when present)."""

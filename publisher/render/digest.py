@@ -18,7 +18,7 @@ import css_inline
 
 from ..config import Settings
 from ..models import Digest, Entry
-from .message import compose, unsubscribe_url
+from .message import compose, preferences_link, unsubscribe_url
 from .templating import environment, render
 
 # Gmail clips an HTML part past about 102 KB; stay safely below.
@@ -179,5 +179,6 @@ def _context(
         "archive_url": settings.url("index.html"),
         "view_url": settings.url(f"digests/{digest_id}.html"),
         "unsubscribe_url": unsubscribe_url(settings),
+        "preferences_url": preferences_link(settings, None, None),
         "icon_url": settings.icon_url,
     }

@@ -2,8 +2,9 @@
 
 ``Store`` is one connection with the methods of every table, grouped by concern:
 ``articles`` (input files, articles, boilerplate memory, keyword terms), ``mail`` (digest
-issues, subscribers, deliveries), ``jobs`` (the daemon's runs) and ``removals`` (unpublished
-articles), on the connection, migrations and transactions of ``database``. What an
+issues, subscribers, deliveries), ``jobs`` (the daemon's runs), ``removals`` (unpublished
+articles) and ``readers`` (preferences, mail rounds, signups, bounces, erasures), on the
+connection, migrations and transactions of ``database``. What an
 article's JSON column holds is ``payload``'s; ``lock`` holds the build and send locks beside
 the database. Only the use cases (build, mailing, preview, jobs, backup) open it; stages
 never see it.
@@ -14,10 +15,11 @@ from .jobs import JobTables
 from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
+from .readers import ReaderTables, Signup
 from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, MailTables, JobTables, RemovalTables):
+class Store(ArticleTables, MailTables, JobTables, RemovalTables, ReaderTables):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -29,6 +31,7 @@ __all__ = [
     "FileState",
     "Listing",
     "Named",
+    "Signup",
     "Store",
     "StoredArticle",
     "Subscriber",
