@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -143,7 +142,7 @@ def test_a_source_can_be_chosen_too(tmp_path: Path, peer: tuple[Recorder, int]) 
 def test_readers_with_the_defaults_share_one_issue_as_before(
     tmp_path: Path, peer: tuple[Recorder, int]
 ) -> None:
-    recorder, port = peer
+    _, port = peer
     settings = _site(tmp_path, port)
     build(settings, now=NOW)
     readers = ["ann@example.com", "bob@example.net", "cy@example.org"]
