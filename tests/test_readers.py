@@ -40,9 +40,13 @@ def test_topics_are_the_keywords_most_carried_and_each_article_has_one() -> None
 def test_preferences_round_trip_and_refuse_what_is_out_of_range() -> None:
     assert Preferences().encode() is None  # the defaults take no room
     chosen = checked(
-        topics=["orchestra", "harbour"], sites=[], cadence="weekly", day=2, hour="9",
+        topics=["orchestra", "harbour"],
+        sites=[],
+        cadence="weekly",
+        day=2,
+        hour="9",
         zone="Europe/Berlin",
-    )  # fmt: skip
+    )
     assert chosen.topics == ("harbour", "orchestra") and chosen.hour == 9
     assert Preferences.decode(chosen.encode()) == chosen
     assert Preferences.decode("{not json") == Preferences()  # a damaged row: the defaults
@@ -57,8 +61,9 @@ def test_when_a_reader_is_due() -> None:
     assert not default.due(None, NOW, UTC_ZONE, hourly=True)  # not at the hourly one
     morning = Preferences(hour=7, zone="Europe/Berlin")
     seven = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin (UTC+1)
-    assert not morning.due(seven - timedelta(days=1), seven - timedelta(minutes=1), UTC_ZONE,
-                           hourly=True)  # fmt: skip
+    assert not morning.due(
+        seven - timedelta(days=1), seven - timedelta(minutes=1), UTC_ZONE, hourly=True
+    )
     assert morning.due(seven - timedelta(days=1), seven, UTC_ZONE, hourly=True)
     assert not morning.due(seven, seven + timedelta(hours=5), UTC_ZONE, hourly=True)
     # Summer time: still 07:00 in Berlin, now 05:00 UTC.
@@ -110,8 +115,9 @@ def test_readers_with_disjoint_topics_get_disjoint_stories(
     run = sending.send(settings, now=lambda: NOW, sleep=lambda _: None)
 
     assert len(run.reports) == 3  # one issue per preference set
-    [ann], [bob], [cy] = (recorder.to(a) for a in ("ann@example.com", "bob@example.net",
-                                                    "cy@example.org"))  # fmt: skip
+    [ann], [bob], [cy] = (
+        recorder.to(a) for a in ("ann@example.com", "bob@example.net", "cy@example.org")
+    )
     ann_stories, bob_stories = _stories(ann), _stories(bob)
     assert len(ann_stories) == 4 and all(s.startswith("Harbour") for s in ann_stories)
     assert len(bob_stories) == 4 and all(s.startswith("Orchestra") for s in bob_stories)
