@@ -1,12 +1,13 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
 Two jobs: ``build`` (``build.build``) and ``digest`` (``build.build``, then
-``mailing.sending.send``); with the digest, an ``hourly`` one every HOURLY (a send for the
-readers who chose their own hour, ``send(hourly=True)``: every quarter hour, so that a
-reader in a zone off the hour gets theirs within minutes of it). Each is a five-field crontab string, read with cron's own day-of-week
-numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it. When a send
-leaves recipients for later (temporary failures), a one-off ``retry`` job delivers the
-unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
+``mailing.sending.send``); with the digest, an ``hourly`` one (a send for the readers who
+chose their own hour, ``send(hourly=True)``, every quarter hour: a reader in a zone off the
+hour gets theirs within minutes of it). Each of the first two is a five-field crontab string,
+read with cron's own day-of-week numbers, or an interval ("30s", "15m", "1h", "2d"); an
+empty string disables it. When a send leaves recipients for later (temporary failures), a
+one-off ``retry`` job delivers the unfinished issues after RETRY_DELAYS, without building or
+freezing a new issue.
 
 Jobs run one at a time on a single worker thread, so the daemon never contends with itself
 for the run locks. A build that finds a lock held (by cron or a command-line run) is logged
