@@ -43,6 +43,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/summaries.py
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/fetch.py
 
 # A longer randomized kill loop over build and send against a local SMTP server: minutes,
 # so not part of `make test`. Prints tried / survived / duplicated / lost; fails on any of the

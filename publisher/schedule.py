@@ -1,9 +1,10 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
-Two jobs: ``build`` (``build.build``) and ``digest`` (``build.build``, then
-``mailing.sending.send``); with the digest, an ``hourly`` one (a send for the readers who
-chose their own hour, ``send(hourly=True)``, every quarter hour: a reader in a zone off the
-hour gets theirs within minutes of it). Each of the first two is a five-field crontab string,
+Two jobs: ``build`` (``fetch.fetch`` of the due ``[[sources]]``, then ``build.build``) and
+``digest`` (the same, then ``mailing.sending.send``); with the digest, an ``hourly`` one (a
+send for the readers who chose their own hour, ``send(hourly=True)``, every quarter hour: a
+reader in a zone off the hour gets theirs within minutes of it). Each of the first two is a
+five-field crontab string,
 read with cron's own day-of-week numbers, or an interval ("30s", "15m", "1h", "2d"); an
 empty string disables it. When a send leaves recipients for later (temporary failures), a
 one-off ``retry`` job delivers the unfinished issues after RETRY_DELAYS, without building or
@@ -44,6 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .build import build
 from .config import Settings, load_settings
 from .errors import ConfigError, LockedError, PublisherError
+from .fetch import FetchReport, fetch
 from .jobs import job_state, record_run
 from .mailing.sending import SendRun, send
 from .models import RunReport
@@ -240,9 +242,29 @@ def _utcnow() -> datetime:
 # -- reporting ----------------------------------------------------------------------------
 
 
-def describe_build(report: RunReport) -> str:
-    """One line of counts for the log and the jobs table."""
-    return report.summary()
+def _fetch_first(settings: Settings, now: datetime) -> FetchReport | None:
+    """The build job's fetch of the due [[sources]] (none configured: no fetch); each source
+    that changed state is logged once, a warning when it failed."""
+    if not settings.sources:
+        return None
+    report = fetch(settings, now=now)
+    for change in report.changes:
+        level = logging.INFO if change.state == "ok" else logging.WARNING
+        log.log(level, "source %s", change.describe())
+    for url, reason in report.problems:
+        log.warning("not fetched %s: %s", url, reason)
+    return report
+
+
+def describe_build(report: RunReport, fetched: FetchReport | None = None) -> str:
+    """One line of counts for the log and the jobs table (what was fetched first, if any)."""
+    polled = ""
+    if fetched is not None:
+        polled = (
+            f"{fetched.polled} sources polled ({fetched.requests} requests, {fetched.new} new, "
+            f"{fetched.updated} updated); "
+        )
+    return polled + report.summary()
 
 
 def describe_send(run: SendRun) -> str:
@@ -398,7 +420,8 @@ class Daemon:
                     return
                 detail = describe_send(run)
             else:
-                detail = describe_build(build(settings, now=now))
+                fetched = _fetch_first(settings, now)
+                detail = describe_build(build(settings, now=now), fetched)
                 if name == "digest":
                     run = send(settings, now=_utcnow)
                     detail += "; " + describe_send(run)

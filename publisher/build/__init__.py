@@ -1,7 +1,8 @@
 """The build use case: the only place the stages are chained, sources -> clean -> summarize
 -> store -> outputs.
 
-``build`` is one publish run. It reads only files whose size or mtime changed, cleans and
+``build`` is one publish run. It reads only files (and documents the fetcher stored: see
+``publisher.fetch``) whose size or mtime changed, cleans and
 summarizes them (``process``, in a pool of workers for large batches: ``pool``), records
 them in the store (``saving``), drops the blocks that recur across a site's documents
 (``boilerplate``), regroups stories, then renders feeds, digest and archive and writes
@@ -25,7 +26,7 @@ from ..store import Store, run_lock
 from .boilerplate import drop_recurring
 from .outputs import render_outputs
 from .pool import Progress, map_in_order, workers
-from .process import make_tasks, process
+from .process import make_tasks, process, web_files
 from .saving import (
     UNFINISHED_HASHES_META,
     UNFINISHED_META,
@@ -77,6 +78,11 @@ def _publish(
 ) -> RunReport:
     """The build's work, under its lock (see ``build``)."""
     files, skipped_list = sources.discover(settings.paths.input)
+    # Documents the fetcher stored are read like files: keyed by canonical URL, grouped by
+    # host, changed when the fetcher changed them.
+    web = web_files(store, settings.paths.state)
+    if web:
+        files = sorted([*files, *web], key=lambda file: file.key)
     skipped: list[Rejected] = list(skipped_list)
     states = store.file_states()
     stale = []

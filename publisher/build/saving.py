@@ -84,7 +84,11 @@ class Batch:
         assert item.summary is not None
         existing = None if first else store.article_by_key(file.key)
         body_hash = item.body_hash
-        if existing is not None and existing.body_hash == body_hash:
+        if (
+            existing is not None
+            and existing.body_hash == body_hash
+            and _same_facts(existing, result, file.web is not None)
+        ):
             # Only the boilerplate around the article changed: nothing to republish.
             store.save_article(
                 replace(existing, content_hash=item.content_hash), size=file.size, mtime=file.mtime
@@ -118,6 +122,20 @@ class Batch:
         """Write what is still only counted in memory (the term counts): call it after the
         last ``add``, in the same transaction."""
         self.terms.flush()
+
+
+def _same_facts(existing: ArticleRecord, article: Article, web: bool) -> bool:
+    """Whether the stored article has ``article``'s date and author (its title is in the
+    body hash): a feed that re-dates an entry updates the article. Only asked for a document
+    from the web, whose date and author a feed can change without touching its text."""
+    if not web:
+        return True
+    stored = existing.payload.article
+    return (
+        existing.published == (article.published or existing.first_seen)
+        and stored.author == article.author
+        and stored.url == article.url
+    )
 
 
 def _record(

@@ -3,14 +3,15 @@
 ``Store`` is one connection with the methods of every table, grouped by concern:
 ``articles`` (input files, articles, boilerplate memory, keyword terms), ``mail`` (digest
 issues, subscribers, deliveries), ``jobs`` (the daemon's runs), ``removals`` (unpublished
-articles) and ``readers`` (preferences, mail rounds, signups, bounces, erasures), on the
-connection, migrations and transactions of ``database``. What an
-article's JSON column holds is ``payload``'s; ``lock`` holds the build and send locks beside
-the database. Only the use cases (build, mailing, preview, jobs, backup) open it; stages
-never see it.
+articles), ``fetch`` (the fetcher's sources, validators and documents from the web) and
+``readers`` (preferences, mail rounds, signups, bounces, erasures), on the connection,
+migrations and transactions of ``database``. What an article's JSON column holds is
+``payload``'s; ``lock`` holds the build and send locks beside the database. Only the use
+cases (build, mailing, preview, jobs, backup, fetch, doctor) open it; stages never see it.
 """
 
 from .articles import ArticleTables, FileState, TermCounts
+from .fetch import FetchTables, WebDocument, WebSource
 from .jobs import JobTables
 from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
@@ -19,7 +20,7 @@ from .readers import ReaderTables, Signup
 from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, MailTables, JobTables, RemovalTables, ReaderTables):
+class Store(ArticleTables, MailTables, JobTables, RemovalTables, FetchTables, ReaderTables):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -36,6 +37,8 @@ __all__ = [
     "StoredArticle",
     "Subscriber",
     "TermCounts",
+    "WebDocument",
+    "WebSource",
     "run_lock",
     "send_lock",
 ]

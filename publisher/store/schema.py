@@ -131,7 +131,65 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE subscribers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
     """,
-    # 7 -> 8: readers who manage their own subscription (issue 23).
+    # 7 -> 8: the fetcher's state (store/fetch.py): sources and their health, validators per
+    # URL, the documents fetched (their bytes are files named by hash beside the database),
+    # other names of a document, and per host robots.txt and how long it asked us to wait.
+    """
+    CREATE TABLE web_sources (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        parent TEXT,
+        state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'ok', 'failing', 'gone')),
+        since TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        last_success TEXT,
+        last_poll TEXT,
+        next_poll TEXT
+    );
+    CREATE TABLE web_validators (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE web_documents (
+        key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        feed_blob TEXT,
+        page_blob TEXT,
+        charset TEXT,
+        title TEXT,
+        published TEXT,
+        author TEXT,
+        site TEXT,
+        updated TEXT,
+        page_for TEXT,
+        wants_page INTEGER NOT NULL,
+        ready INTEGER NOT NULL,
+        error TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        changed REAL NOT NULL
+    );
+    CREATE INDEX web_documents_source ON web_documents (source);
+    CREATE TABLE web_aliases (
+        alias TEXT PRIMARY KEY,
+        key TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE web_robots (
+        origin TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        fetched TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE web_hosts (
+        host TEXT PRIMARY KEY,
+        not_before TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+    # 8 -> 9: readers who manage their own subscription (issue 23).
     # subscribers: a third status, "suspended" (its mail bounced), and why (``reason``); the
     # reader's preferences (JSON; NULL: the defaults); ``position``, the mail round up to
     # which the reader has been considered, and ``considered``, when that last happened.
