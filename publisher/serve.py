@@ -15,12 +15,16 @@ import gzip
 import hashlib
 import logging
 import sys
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
+
+from lxml import etree
 
 from .errors import PublisherError
 
@@ -49,12 +53,25 @@ MEDIA_TYPES = {
 NAMED_TYPES = {"feed.json": "application/feed+json"}
 DEFAULT_TYPE = "application/octet-stream"
 
-# Chromium shows application/atom+xml and application/rss+xml as plain text and never runs
-# their xml-stylesheet, so a browser navigation (an Accept header asking for HTML) gets the
-# feed as generic XML, which it transforms with feed.xsl. Feed readers ask for feed types
-# (or */*) and get the registered ones. Same bytes either way; Vary: Accept says so.
+# A browser navigation (an Accept header asking for HTML) to an Atom or RSS feed gets the feed
+# as an HTML page, made here with the feed's own feed.xsl: browsers are dropping XSLT, and
+# Chromium already covers an XSLT page with a banner saying so. Feed readers ask for feed
+# types (or */*) and get the feed; Vary: Accept says the answer depends on it.
 _FEED_TYPES = {"application/atom+xml", "application/rss+xml"}
-BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
+FEED_PAGE_TYPE = "text/html; charset=utf-8"
+STYLESHEET_NAME = "feed.xsl"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the server tells caches and feed readers: how long a file stays fresh
+    (``max_age`` seconds, the time between two builds) and, for feeds, the WebSub hubs that
+    push their changes and the feed's own URL under ``base_url`` (Link headers)."""
+
+    max_age: int = 0
+    hubs: tuple[str, ...] = ()
+    base_url: str = ""
+
 
 # Compressing already-compressed images only costs time.
 _COMPRESSIBLE = ("text/", "application/", "image/svg+xml", "message/")
@@ -78,11 +95,13 @@ def make_server(
     bind: str,
     port: int,
     unsubscribe: tuple[str, Unsubscribe] | None = None,
+    freshness: Freshness | None = None,
 ) -> ThreadingHTTPServer:
     """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
 
     ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
     (``mailing.unsubscribe.unsubscribe_endpoint``); without it that path is a plain file path.
+    ``freshness`` gives the caching and WebSub headers (none without it).
     Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
     """
     root = Path(out_dir).resolve()
@@ -93,6 +112,8 @@ def make_server(
 
     class Handler(_StaticHandler):
         out_root = root
+        hints = freshness or Freshness()
+        pages = _FeedPages(root)
         unsubscribe_path = unsubscribe[0] if unsubscribe else ""
         # A plain function as a class attribute would be bound to the handler as a method.
         unsubscribe_answer = staticmethod(unsubscribe[1]) if unsubscribe else None
@@ -120,10 +141,11 @@ def serve(
     port: int = 8000,
     quiet: bool = False,
     unsubscribe: tuple[str, Unsubscribe] | None = None,
+    freshness: Freshness | None = None,
 ) -> None:
-    """Serve ``out_dir`` (and ``unsubscribe``, see ``make_server``) on http://bind:port/
-    until interrupted (Ctrl-C); ``quiet`` does not say where."""
-    server = make_server(out_dir, bind, port, unsubscribe)
+    """Serve ``out_dir`` (and ``unsubscribe`` and ``freshness``, see ``make_server``) on
+    http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does not say where."""
+    server = make_server(out_dir, bind, port, unsubscribe, freshness)
     host, real_port = server.server_address[:2]
     if isinstance(host, bytes):  # the stub allows it; an IP socket gives str
         host = host.decode()
@@ -142,6 +164,8 @@ class _StaticHandler(BaseHTTPRequestHandler):
     unsubscribe path when it is answered; everything else is refused."""
 
     out_root: Path
+    hints: Freshness
+    pages: _FeedPages
     unsubscribe_path: str
     unsubscribe_answer: Unsubscribe | None
     server_version = "publisher"
@@ -222,24 +246,39 @@ class _StaticHandler(BaseHTTPRequestHandler):
                 return
 
         data = target.read_bytes()
+        relative = target.relative_to(self.out_root).as_posix()
         content_type = media_type(target)
+        if relative.startswith("feeds/") and target.suffix == ".json":
+            content_type = NAMED_TYPES["feed.json"]  # the topic and site JSON feeds
         is_feed = content_type in _FEED_TYPES
-        if is_feed and "text/html" in self.headers.get("Accept", ""):
-            content_type = BROWSER_FEED_TYPE
+        as_page = is_feed and "text/html" in self.headers.get("Accept", "")
+        if as_page:
+            page = self.pages.page(data)
+            if page is not None:
+                data, content_type = page, FEED_PAGE_TYPE
         digest = hashlib.sha256(data).hexdigest()[:32]
         modified = datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
 
         use_gzip = self._accepts_gzip() and _compressible(content_type)
         # Each representation needs its own strong validator (RFC 9110 8.8.3).
         etag = f'"{digest}-gz"' if use_gzip else f'"{digest}"'
+        hints = self.hints
         headers = {
             "Content-Type": content_type,
             "ETag": etag,
             "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
             "Vary": "Accept, Accept-Encoding" if is_feed else "Accept-Encoding",
-            "Cache-Control": "no-cache",
+            # Fresh until the next build is due; revalidated (ETag) after that.
+            "Cache-Control": f"max-age={hints.max_age}" if hints.max_age else "no-cache",
             "X-Content-Type-Options": "nosniff",
         }
+        subscribable = content_type in _FEED_TYPES | {NAMED_TYPES["feed.json"]}
+        if hints.hubs and subscribable and not relative.startswith("feeds/archive/"):
+            # WebSub discovery (section 4): the hubs, and the URL to subscribe to.
+            links = [f'<{hub}>; rel="hub"' for hub in hints.hubs]
+            if hints.base_url:
+                links.append(f'<{hints.base_url}{quote(relative)}>; rel="self"')
+            headers["Link"] = ", ".join(links)
         if self._not_modified(etag, modified):
             self._send(HTTPStatus.NOT_MODIFIED, headers, b"", send_body=False)
             return
@@ -328,6 +367,31 @@ class _StaticHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+
+class _FeedPages:
+    """Feeds made HTML pages with the output directory's feed.xsl, the stylesheet compiled
+    once per version of the file."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / STYLESHEET_NAME
+        self.lock = threading.Lock()
+        self.compiled: tuple[float, etree.XSLT] | None = None
+
+    def page(self, feed: bytes) -> bytes | None:
+        """The HTML page of ``feed``, or None when there is no stylesheet or it fails."""
+        try:
+            stamp = self.path.stat().st_mtime
+            with self.lock:
+                if self.compiled is None or self.compiled[0] != stamp:
+                    self.compiled = (stamp, etree.XSLT(etree.parse(str(self.path))))
+                transform = self.compiled[1]
+                # An XSLT object is not to be shared between threads while it runs.
+                result = transform(etree.fromstring(feed))
+            return b"<!DOCTYPE html>\n" + etree.tostring(result, method="html", encoding="utf-8")
+        except (OSError, etree.Error) as exc:
+            log.warning("cannot make a page of a feed with %s: %s", self.path, exc)
+            return None
 
 
 def _compressible(content_type: str) -> bool:

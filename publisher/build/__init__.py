@@ -5,8 +5,9 @@
 summarizes them (``process``, in a pool of workers for large batches: ``pool``), records
 them in the store (``saving``), drops the blocks that recur across a site's documents
 (``boilerplate``), regroups stories, then renders feeds, digest and archive and writes
-whatever changed atomically into the output directory (``outputs``). The clock is passed
-in, so a run is a pure function of its inputs, state and ``now``.
+whatever changed atomically into the output directory (``outputs``), and last tells the
+WebSub hubs which feeds changed (``websub``). The clock is passed in, so a run is a pure
+function of its inputs, state and ``now``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .outputs import render_outputs
 from .pool import Progress, map_in_order, workers
 from .process import make_tasks, process
 from .saving import UNFINISHED_META, Batch, regroup_stories, with_unfinished
+from .websub import send_pings
 
 __all__ = ["Progress", "build"]
 
@@ -92,7 +94,10 @@ def build(
                 with store.transaction():
                     regroup_stories(store)
                     store.set_meta(UNFINISHED_META, "[]")
-            written = render_outputs(store, settings, local)
+            written = render_outputs(store, settings, local, now=now)
+    if settings.feed.hubs:
+        # After the lock is let go and everything is published: a slow hub holds nothing.
+        send_pings(settings.paths.state, now)
     return RunReport(
         seen=len(files),
         new=new,

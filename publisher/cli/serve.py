@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import Settings
 from ..mailing.unsubscribe import unsubscribe_endpoint
-from ..serve import serve
+from ..serve import Freshness, serve
 from .common import EXIT_OK, Command, Subcommands, add_state_option, command
 
 DEFAULT_PORT = 8000  # of `publisher serve`
@@ -57,12 +57,18 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     unsubscribe = unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
+    freshness = Freshness(
+        max_age=settings.schedule.build_every(),
+        hubs=settings.feed.hubs,
+        base_url=settings.base_url,
+    )
     serve(
         settings.paths.out,
         bind=args.bind,
         port=args.port,
         quiet=args.quiet,
         unsubscribe=unsubscribe,
+        freshness=freshness,
     )
     return EXIT_OK
 
