@@ -59,6 +59,8 @@ DEFAULT_TYPE = "application/octet-stream"
 # types (or */*) and get the feed; Vary: Accept says the answer depends on it.
 _FEED_TYPES = {"application/atom+xml", "application/rss+xml"}
 FEED_PAGE_TYPE = "text/html; charset=utf-8"
+# Without a usable feed.xsl, a browser gets the feed as generic XML, which it shows as a tree.
+BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
 STYLESHEET_NAME = "feed.xsl"
 
 
@@ -254,7 +256,9 @@ class _StaticHandler(BaseHTTPRequestHandler):
         as_page = is_feed and "text/html" in self.headers.get("Accept", "")
         if as_page:
             page = self.pages.page(data)
-            if page is not None:
+            if page is None:
+                content_type = BROWSER_FEED_TYPE
+            else:
                 data, content_type = page, FEED_PAGE_TYPE
         digest = hashlib.sha256(data).hexdigest()[:32]
         modified = datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
