@@ -7,6 +7,7 @@ and maps every generic family to it, so text measures the same on every machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -205,10 +206,8 @@ class Page:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone: nothing to close
             self.call("Browser.close")
-        except Exception:  # already gone: nothing to close
-            pass
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import IN_CI, Page, chromium_path
+from test_feeds_helpers import make_entry, make_settings
 
 from publisher.build import build
 from publisher.config import Settings, load_settings
 from publisher.models import Image
+from publisher.render.archive import Archive
 from publisher.serve import make_server
-from publisher.store import Store
 
 if chromium_path() is None and not IN_CI:
     pytest.skip(
@@ -141,11 +142,7 @@ def test_typing_a_word_shows_the_matching_articles(site, tmp_path: Path) -> None
 
 
 def test_no_page_scrolls_sideways_on_a_phone(site, tmp_path: Path) -> None:
-    url, root, settings = site
-    # The widest things a page can hold: a long unbroken word and a lead image.
-    with Store.open(settings.paths.state) as store:
-        record = store.articles()[0]
-    assert record is not None
+    url, _, settings = site
     with Page(tmp_path, width=375, height=800) as page:
         for name, path in _pages(settings.paths.out).items():
             page.open(url + path)
@@ -154,8 +151,6 @@ def test_no_page_scrolls_sideways_on_a_phone(site, tmp_path: Path) -> None:
 
 
 def test_a_lead_image_fits_a_phone(tmp_path: Path, workdir: Path) -> None:
-    from publisher.render.archive import Archive
-    from test_feeds_helpers import make_entry, make_settings
 
     entry = make_entry(1)
     image = Image("https://img.example.org/wide.jpg", "A wide picture", "Photo: Ann", 2400, 800)
