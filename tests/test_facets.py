@@ -173,8 +173,18 @@ def test_newsboat_reads_every_feed(settings: Settings, tmp_path: Path) -> None:
     home.mkdir()
     (home / "config").write_text("")
     result = subprocess.run(
-        [NEWSBOAT, "-u", str(urls), "-c", str(home / "cache.db"), "-C", str(home / "config")]
-        + ["-x", "reload", "print-unread"],
+        [
+            NEWSBOAT,
+            "-u",
+            str(urls),
+            "-c",
+            str(home / "cache.db"),
+            "-C",
+            str(home / "config"),
+            "-x",
+            "reload",
+            "print-unread",
+        ],
         capture_output=True,
         text=True,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"},
