@@ -88,7 +88,9 @@ class Page:
     into it, run a script in it. For tests that need more than the DOM after load (a
     search typed into a box, axe-core's audit). Use as a context manager."""
 
-    def __init__(self, work: Path, *, width: int = 1280, height: int = 900) -> None:
+    def __init__(
+        self, work: Path, *, width: int = 1280, height: int = 900, flags: tuple[str, ...] = ()
+    ) -> None:
         import websocket  # the test extra's websocket-client
 
         browser = require_chromium()
@@ -111,6 +113,7 @@ class Page:
                 "--remote-debugging-address=127.0.0.1",
                 f"--user-data-dir={profile}",
                 f"--window-size={width},{height}",
+                *flags,
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
