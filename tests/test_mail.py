@@ -116,15 +116,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def _save(digest: Digest, store: Store) -> None:
     # What the pipeline does before sending: deliveries reference the stored issue.
     if not store.digests():
-        store.save_digest(
-            digest.id,
-            digest.created,
-            digest.subject,
-            digest.entry_ids,
-            digest.html,
-            digest.text,
-            digest.message,
-        )
+        store.save_digest(digest)
 
 
 def _send(digest: Digest, store: Store, settings: Settings, sleeps: list[float]) -> SendReport:

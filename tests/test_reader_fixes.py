@@ -20,7 +20,7 @@ from test_feeds_helpers import ATOM, CONTENT, atom_problems, make_entry, make_se
 
 from publisher.build import build
 from publisher.config import FeedSettings, ScheduleSettings, Settings, SiteSettings, load_settings
-from publisher.models import Block
+from publisher.models import Block, Digest
 from publisher.render.archive import Archive
 from publisher.render.feeds import render_feeds
 from publisher.serve import make_server

@@ -17,7 +17,7 @@ from publisher import schedule
 from publisher.config import PathSettings, ScheduleSettings, Settings
 from publisher.errors import ConfigError
 from publisher.mailing.delivery import SendReport
-from publisher.models import Rejected, RunReport
+from publisher.models import Digest, Rejected, RunReport
 from publisher.schedule import (
     Daemon,
     cron_day_of_week,
@@ -299,7 +299,7 @@ def test_an_unfinished_issue_found_at_start_is_retried_at_once(tmp_path: Path) -
     settings = _settings(tmp_path, build="1h", digest="0 7 * * *")
     with Store.open(settings.paths.state) as store:
         store.put_subscriber("b@example.org", None, "active", FRIDAY)
-        store.save_digest("2026-11-20", FRIDAY, "s", ("e1",), "<p>h</p>", "t", b"m")
+        store.save_digest(Digest("2026-11-20", FRIDAY, "s", ("e1",), "<p>h</p>", "t", b"m"))
         store.queue_deliveries("2026-11-20", FRIDAY)
     daemon = Daemon(settings, None)
     daemon._schedule(settings)

@@ -100,10 +100,7 @@ def _deliver(
     """Send ``digest`` to the active subscribers through a real SMTP peer; what each got."""
     recorder = recorder or Recorder()
     with smtp_server(recorder) as port, Store.open(settings.paths.state) as store:
-        store.save_digest(
-            digest.id, digest.created, digest.subject, digest.entry_ids,
-            digest.html, digest.text, digest.message,
-        )  # fmt: skip
+        store.save_digest(digest)
         live = replace(settings, smtp=replace(settings.smtp, port=port))
         send_digest(digest, store, live, now=lambda: digest.created, sleep=lambda _: None)
     return recorder.messages

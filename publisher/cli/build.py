@@ -15,7 +15,7 @@ from ..build import build
 from ..config import Settings
 from ..errors import ConfigError, PublisherError
 from ..models import RunReport
-from .common import EXIT_OK, Command, Subcommands, add_state_option, command
+from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 from .serve import DEFAULT_PORT
 
 
@@ -34,7 +34,7 @@ def _register(sub: Subcommands) -> None:
         help="file or directory of .txt/.text/.html/.htm articles, gzipped too (repeatable; "
         "default: seeds)",
     )
-    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    add_out_option(p)
     add_state_option(p)
     p.add_argument(
         "--jobs",

@@ -19,8 +19,12 @@ def _register_clean(sub: Subcommands) -> None:
         "Strip boilerplate from articles and print title, metadata and body.",
         "publisher clean --json seeds/ | jq .title",
     )
-    p.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_paths(p)
+
+
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
 def _run_clean(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,8 +71,7 @@ def _register_summarize(sub: Subcommands) -> None:
         "Print a short extractive summary of each article.",
         "publisher summarize --sentences 2 --words 50 seeds/001_d3da1405dce3dce3.txt",
     )
-    p.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_paths(p)
     p.add_argument("--sentences", metavar="N", type=int, help="at most N sentences (default 3)")
     p.add_argument("--words", metavar="N", type=int, help="at most N words (default 75)")
     p.add_argument(

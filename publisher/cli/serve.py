@@ -10,7 +10,7 @@ from typing import Any
 from ..config import Settings
 from ..mailing.unsubscribe import unsubscribe_endpoint
 from ..serve import Freshness, serve
-from .common import EXIT_OK, Command, Subcommands, add_state_option, command
+from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 
 DEFAULT_PORT = 8000  # of `publisher serve`
 
@@ -24,7 +24,7 @@ def _register_serve(sub: Subcommands) -> None:
         "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/\n"
         "  publisher serve --port 8001 -q          # behind nginx, for the unsubscribe link",
     )
-    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    add_out_option(p)
     add_state_option(p)
     p.add_argument(
         "--bind",

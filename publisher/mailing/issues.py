@@ -121,15 +121,7 @@ def send(
             # The issue and its recipient list in one transaction, so that a crash at any
             # later point leaves an issue the next run resumes, never entries lost or doubled.
             with store.transaction():
-                store.save_digest(
-                    digest.id,
-                    digest.created,
-                    digest.subject,
-                    digest.entry_ids,
-                    digest.html,
-                    digest.text,
-                    digest.message,
-                )
+                store.save_digest(digest)
                 store.queue_deliveries(digest.id, now())
             # Archived and listed at once, not at the next build: a daemon running only the
             # digest job builds once a day. (The same bytes a build renders: it rewrites none.)

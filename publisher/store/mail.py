@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,34 +38,25 @@ class Delivery:
 class MailTables(Database):
     """The methods of the mail's tables (see the module)."""
 
-    def save_digest(
-        self,
-        digest_id: str,
-        created: datetime,
-        subject: str,
-        entry_ids: Sequence[str],
-        html: str,
-        text: str,
-        message: bytes,
-    ) -> None:
+    def save_digest(self, digest: Digest) -> None:
         """Store a digest issue and mark its articles as digested, in one transaction."""
         with self.transaction():
             self.db.execute(
                 "INSERT INTO digests (id, created, subject, entry_ids, html, text, message) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    digest_id,
-                    ts(created),
-                    subject,
-                    json.dumps(list(entry_ids)),
-                    html,
-                    text,
-                    message,
+                    digest.id,
+                    ts(digest.created),
+                    digest.subject,
+                    json.dumps(list(digest.entry_ids)),
+                    digest.html,
+                    digest.text,
+                    digest.message,
                 ),
             )
             self.db.executemany(
                 "UPDATE articles SET digest_id = ? WHERE id = ?",
-                ((digest_id, entry_id) for entry_id in entry_ids),
+                ((digest.id, entry_id) for entry_id in digest.entry_ids),
             )
 
     def digests(self, *, limit: int | None = None) -> list[Digest]:

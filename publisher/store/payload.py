@@ -97,6 +97,16 @@ def encode_stored(
     return '{"article": ' + article + ", " + rest[1:]
 
 
+def _listed(data: dict[str, Any]) -> tuple[Article, tuple[str, ...], tuple[str, ...], int]:
+    """What a listing and a stored article share: article, summary, keywords, reading time."""
+    return (
+        _article(data["article"]),
+        tuple(data["summary"]),
+        tuple(data["keywords"]),
+        data["reading_minutes"],
+    )
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """What the cleaner and the summarizer made of one article, as the store keeps it."""
@@ -125,10 +135,7 @@ class StoredArticle:
         """The payload of ``encode``'s text."""
         data = json.loads(text)
         return cls(
-            article=_article(data["article"]),
-            summary=tuple(data["summary"]),
-            keywords=tuple(data["keywords"]),
-            reading_minutes=data["reading_minutes"],
+            *_listed(data),
             terms=tuple((term, count) for term, count in data["terms"]),
             fingerprint=tuple(data["fingerprint"]),
         )
@@ -147,13 +154,7 @@ class Listing:
     @classmethod
     def decode(cls, text: str) -> Listing:
         """The listing in the text of SQL's ``LISTING_DATA``."""
-        data = json.loads(text)
-        return cls(
-            article=_article(data["article"]),
-            summary=tuple(data["summary"]),
-            keywords=tuple(data["keywords"]),
-            reading_minutes=data["reading_minutes"],
-        )
+        return cls(*_listed(json.loads(text)))
 
 
 @dataclass(frozen=True)
