@@ -81,10 +81,11 @@ def test_digest_issues_link_to_a_page_listing_them(tmp_path: Path, workdir: Path
     # Once issues are sent (as `send` records them), the page lists them, newest first.
     with Store.open(settings.paths.state) as store:
         (record,) = store.articles()
-        store.save_digest(
-            "2026-03-01", T0 - timedelta(days=1), "First issue", [], "<p>1</p>", "1", b""
-        )
-        store.save_digest("2026-03-02", T0, "Second issue", [record.id], "<p>2</p>", "2", b"")
+        for day, when, subject, ids in (
+            ("2026-03-01", T0 - timedelta(days=1), "First issue", ()),
+            ("2026-03-02", T0, "Second issue", (record.id,)),
+        ):
+            store.save_digest(Digest(day, when, subject, ids, "<p>x</p>", "x", b""))
     build(settings, now=T0 + timedelta(hours=1))
     page = lxml.html.fromstring((out / "digests/index.html").read_bytes())
     issues = page.xpath("//ol[@class='issues']/li/a")
