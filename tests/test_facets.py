@@ -93,6 +93,20 @@ def test_topics_and_sites_have_feeds_with_the_main_feeds_ids(settings: Settings)
         assert all(int(records[i.rsplit(":", 1)[1]].source_key[-7:-4]) % 2 == parity for i in ids)
 
 
+def test_feedparser_reads_every_feed(settings: Settings) -> None:
+    build(settings, now=T0)
+    out = settings.paths.out
+    feeds = [*out.glob("*.atom"), *out.glob("*.rss"), *out.glob("feeds/*/*.*")]
+    assert len(feeds) > 20
+    for path in feeds:
+        if path.suffix == ".json":
+            assert json.loads(path.read_bytes())["version"].startswith("https://jsonfeed.org/")
+            continue
+        parsed = feedparser.parse(path.read_bytes())
+        assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+        assert parsed.entries or path.name == "digests.atom", path
+
+
 def test_the_feeds_page_and_opml_list_every_feed(settings: Settings) -> None:
     build(settings, now=T0)
     out = settings.paths.out
