@@ -71,8 +71,10 @@ class FeedSettings:
     # state database, so that ids never follow base_url to another host.
     id_authority: str | None = None
     # A keyword carried by at least this many published articles is a topic, with its own
-    # feeds (feeds/topic/<slug>.atom, .rss, .json) and page.
+    # feeds (feeds/topic/<slug>.atom, .rss, .json) and page; the max_topics keywords carried
+    # by the most articles are (0: no topic feeds).
     topic_min_articles: int = 5
+    max_topics: int = 30
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,7 @@ def _validate(settings: Settings) -> None:
     ranges: list[tuple[str, float, float, float | None]] = [
         ("feed.max_entries", settings.feed.max_entries, 1, None),
         ("feed.topic_min_articles", settings.feed.topic_min_articles, 2, None),
+        ("feed.max_topics", settings.feed.max_topics, 0, None),
         ("digest.max_items", settings.digest.max_items, 1, None),
         ("summary.sentences", settings.summary.sentences, 1, None),
         ("summary.words", settings.summary.words, 5, None),

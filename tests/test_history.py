@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 from test_feeds_helpers import ATOM, atom_problems
 
-from publisher.build import build
+from publisher.build import build, history
 from publisher.config import Settings, load_settings
 from publisher.models import RunReport
 from publisher.store import Store
@@ -204,3 +204,27 @@ def test_robots_txt_only_at_a_host_root(settings: Settings, tmp_path: Path) -> N
     build(sub, now=MARCH)
     assert not (sub.paths.out / "robots.txt").exists()
     assert (sub.paths.out / "sitemap.xml").is_file()
+
+
+def test_a_busy_month_is_split_and_a_new_article_rewrites_only_its_last_part(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "HISTORY_PART", 3)
+    for n in range(7):
+        add(settings, n)
+    build(settings, now=MARCH)
+    out = settings.paths.out
+    chain = walk(out, settings)
+    assert [path for path, _ in chain] == [
+        "feeds/archive/2026-03-3.atom",
+        "feeds/archive/2026-03-2.atom",
+        "feeds/archive/2026-03.atom",
+    ]
+    assert [len(ids) for _, ids in chain] == [1, 3, 3]
+    add(settings, 7)
+    report = build(settings, now=MARCH + timedelta(hours=1))
+    assert sorted(w for w in report.written if w.startswith("feeds/archive/")) == [
+        "feeds/archive/2026-03-3.atom"
+    ]
+    found = [i for _, ids in walk(out, settings) for i in ids]
+    assert len(found) == len(set(found)) == 8

@@ -117,7 +117,6 @@ def test_noop_rebuild_reads_no_article_and_writes_nothing(
         "articles",
         "facet_articles",
         "facet_listings",
-        "history_articles",
     ):
         monkeypatch.setattr(Store, loader, fail)
     report = build(settings, minutes=5)

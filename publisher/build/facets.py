@@ -1,11 +1,12 @@
 """The feeds of each topic and each source site, the topics' pages, and the lists of every
 feed (``feeds.html``, ``feeds.opml``), each rendered only when its articles changed.
 
-How topics are chosen: a keyword (the summarizer's TF-IDF keywords of each article) carried
-by at least ``[feed] topic_min_articles`` published articles is a topic. Keywords are chosen
-once per article, so a topic, once reached, stays one unless its articles are edited or
-merged away. Every source site (the site an article's page names, else its input directory)
-has feeds of its own. Each facet's fingerprint (article count, latest change) comes from one
+How topics are chosen: the ``[feed] max_topics`` keywords (the summarizer's TF-IDF keywords
+of each article) carried by the most published articles, each by at least ``[feed]
+topic_min_articles`` (ties go to the name that sorts first). Keywords are chosen once per
+article, so counts only grow: a topic, once reached, stays one unless others overtake it.
+Every source site (the site an article's page names, else its input directory) has feeds of
+its own. Each facet's fingerprint (article count, latest change) comes from one
 SQL aggregate: a facet whose fingerprint did not change is not read at all.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..config import Settings
 from ..models import Entry
+from ..output import Staging
 from ..render.archive import FEEDS_PAGE, Archive, topic_path
 from ..render.directory import FeedListing, name_slug, opml
 from ..render.feeds import FeedSpec, render_feed_set
@@ -38,10 +40,10 @@ class Facets:
     @classmethod
     def read(cls, store: Store, settings: Settings) -> Facets:
         """The facets as the store has them (two SQL aggregates, no article read)."""
-        return cls(
-            store.facet_prints(TOPIC, at_least=settings.feed.topic_min_articles),
-            store.facet_prints(SITE),
-        )
+        keywords = store.facet_prints(TOPIC, at_least=settings.feed.topic_min_articles)
+        chosen = sorted(keywords, key=lambda name: (-keywords[name][0], name))
+        topics = {name: keywords[name] for name in chosen[: settings.feed.max_topics]}
+        return cls(topics, store.facet_prints(SITE))
 
     def topic_slugs(self) -> dict[str, str]:
         """Each topic's slug, by name: what article pages link their keywords with."""
@@ -76,7 +78,7 @@ def facet_files(
     archive: Archive,
     facets: Facets,
     last: Mapping[str, str],
-    files: dict[str, bytes],
+    files: Staging,
     out: Path,
     *,
     restyled: bool,

@@ -27,7 +27,7 @@ from typing import Any
 from ..config import Settings
 from ..mailing.issues import digests_feed, pending_digest, with_fixed_ids
 from ..models import Entry
-from ..output import publish_staged, remove_stale_temps, stage_file, write_files
+from ..output import Staging, publish_staged, remove_stale_temps, stage_file, write_files
 from ..render.archive import (
     DIGESTS_PAGE,
     INDEX_SIZE,
@@ -44,7 +44,7 @@ from ..render.feeds import render_feeds
 from ..render.templating import template_dirs
 from ..store import Store
 from .facets import Facets, facet_files, retopic
-from .history import history_files, newest_archive, news_window, sitemap_files
+from .history import history_files, news_window, sitemap_files
 from .pool import PAGE_CHUNK, map_in_order, workers
 from .websub import changed_feeds, queue_pings
 
@@ -115,21 +115,36 @@ def render_outputs(
     files.update(_digest_files(store, settings))
     files["digests.atom"] = digests_feed(store, settings)
     files[DIGESTS_PAGE] = archive.digests_page(store.digest_list())
-    gone += facet_files(
-        store, settings, archive, facets, last.get("facets", {}), files, out, restyled=restyled
-    )
-    history_meta, history = history_files(
-        store, settings, last.get("history", {}), files, out, restyled=restyled
-    )
-    topic_pages = [topic_path(slug) for slug in facets.topic_slugs().values()]
-    files.update(sitemap_files(settings, history, [*page_prints, *topic_pages], news))
-    feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
-    files.update(render_feeds(feed, settings, prev_archive=newest_archive(history)))
-    # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
-    # links to.
-    stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
-    topics = facets.topic_slugs()
-    written = _write_article_pages(settings, presentation, sorted(stale), pool, topics)
+    # Feeds of topics, sites and the history are many: staged to disk as they are
+    # rendered, and published after the pages they link to.
+    staging = Staging(out)
+    try:
+        gone += facet_files(
+            store,
+            settings,
+            archive,
+            facets,
+            last.get("facets", {}),
+            staging,
+            out,
+            restyled=restyled,
+        )
+        history_meta, history, newest_archive = history_files(
+            store, settings, last.get("history", {}), staging, out, restyled=restyled
+        )
+        topic_pages = [topic_path(slug) for slug in facets.topic_slugs().values()]
+        files.update(sitemap_files(settings, history, [*page_prints, *topic_pages], news))
+        feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
+        files.update(render_feeds(feed, settings, prev_archive=newest_archive))
+        # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
+        # links to.
+        stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
+        topics = facets.topic_slugs()
+        written = _write_article_pages(settings, presentation, sorted(stale), pool, topics)
+    except BaseException:
+        staging.discard()
+        raise
+    written += staging.publish()
     written += write_files(out, files)
     for path in [*gone, *gone_shards]:
         with suppress(FileNotFoundError):
@@ -140,7 +155,7 @@ def render_outputs(
         # of the history, facets) are still its outputs.
         kept = set(last.get("files", ())) - set(gone) - set(gone_shards)
         kept = {name for name in kept if name.startswith(_KEPT)}
-        outputs = sorted({*files, *page_prints, *kept})
+        outputs = sorted({*files, *staging.names, *page_prints, *kept})
         store.set_meta(
             RENDER_META,
             json.dumps(

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from html import escape
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -30,7 +31,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..config import Settings
-from ..models import Digest, Entry, Image
+from ..models import Article, Digest, Entry, Image
 from . import markup
 from .templating import template_dirs
 
@@ -280,7 +281,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry, settings: Settings) -> None:
     fe.summary(summary, type="text")
     fe.description(escape(summary, quote=False))
     if extras.full:
-        fe.content(_clean(_absolute_html(markup.body_html(article), link)), type="html")
+        fe.content(content_html(article, link), type="html")
 
 
 def _json_feed(entries: Sequence[Entry], settings: Settings, spec: FeedSpec) -> bytes:
@@ -311,7 +312,7 @@ def _json_item(entry: Entry, settings: Settings) -> dict[str, Any]:
         "title": _clean(entry.title),
     }
     if settings.feed.content == "full":
-        item["content_html"] = _clean(_absolute_html(markup.body_html(entry.article), link))
+        item["content_html"] = content_html(entry.article, link)
     else:
         item["content_text"] = _clean(" ".join(entry.summary))
     item.update(
@@ -331,6 +332,14 @@ def _json_item(entry: Entry, settings: Settings) -> dict[str, Any]:
     if entry.article.language:
         item["language"] = entry.article.language
     return item
+
+
+@lru_cache(maxsize=2048)
+def content_html(article: Article, link: str) -> str:
+    """An entry's content: the article's body as sanitized HTML, its links made absolute
+    against ``link``. Kept for the build's other feeds: an article is in the site's feed,
+    its topics', its site's and its month's, with the same content in each."""
+    return _clean(_absolute_html(markup.body_html(article), link))
 
 
 def feed_image(image: Image | None) -> Image | None:

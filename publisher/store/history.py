@@ -96,21 +96,25 @@ class HistoryTables(Database):
         )
 
     def history_months(self) -> dict[str, tuple[int, str]]:
-        """Each history month with published articles: (count, latest change)."""
+        """Each history month: (articles filed in it, duplicates included, so that its parts
+        keep their bounds; the latest change among its published ones)."""
         rows = self.db.execute(
-            "SELECT archive_month, COUNT(*), MAX(last_changed) FROM articles "
-            "WHERE duplicate_of IS NULL AND archive_month IS NOT NULL GROUP BY 1 ORDER BY 1"
+            "SELECT archive_month, COUNT(*), "
+            "COALESCE(MAX(CASE WHEN duplicate_of IS NULL THEN last_changed END), '') "
+            "FROM articles WHERE archive_month IS NOT NULL GROUP BY 1 ORDER BY 1"
         )
         return {month: (count, latest) for month, count, latest in rows}
 
-    def history_articles(self, month: str) -> list[ArticleRecord]:
-        """The published articles filed in history month ``month``, newest first."""
+    def history_part(self, month: str, part: int, size: int) -> list[tuple[str, str]]:
+        """(id, last change) of the published articles in part ``part`` (1 = the first
+        ``size`` filed) of history month ``month``. Articles are counted in the order they
+        were first seen, duplicates included: later ones only ever add to the last part."""
         rows = self.db.execute(
-            f"SELECT {_A_COLUMNS}, a.data FROM articles a "
-            f"WHERE a.archive_month = ? AND a.duplicate_of IS NULL {_ORDER}",
-            (month,),
+            "SELECT id, last_changed, duplicate_of FROM articles WHERE archive_month = ? "
+            "ORDER BY first_seen, id LIMIT ? OFFSET ?",
+            (month, size, (part - 1) * size),
         )
-        return [_record(row) for row in rows]
+        return [(i, changed) for i, changed, duplicate in rows if duplicate is None]
 
     def history_pages(self, month: str) -> list[tuple[str, datetime]]:
         """(slug, last change) of the published articles filed in ``month``, oldest first."""

@@ -129,7 +129,7 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT 'site', COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), grp), id
         FROM articles;
     ALTER TABLE articles ADD COLUMN archive_month TEXT;
-    CREATE INDEX articles_archive ON articles (archive_month);
+    CREATE INDEX articles_archive ON articles (archive_month, first_seen, id);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
