@@ -1,5 +1,5 @@
 // The archive's search, on a static host: the index (search/index.json) names one shard per
-// month (search/YYYY-MM.json), read newest first and kept once read. An article matches when
+// month page (search/YYYY-MM.json, search/YYYY-MM-2.json...), read newest first and kept. An article matches when
 // every word of the query is in its title, summary, keywords, site or author, accents and
 // case aside. Results are built with DOM methods only: no text of an article is ever markup.
 (function () {
@@ -25,8 +25,8 @@
       if (!answer.ok) throw new Error("index " + answer.status);
       return answer.json();
     }).then(function (index) {
-      return Promise.all(index.months.map(function (shard) {
-        return fetch(new URL(shard.month + ".json", indexUrl)).then(function (answer) {
+      return Promise.all(index.shards.map(function (shard) {
+        return fetch(new URL(shard + ".json", indexUrl)).then(function (answer) {
           if (!answer.ok) throw new Error("shard " + answer.status);
           return answer.json();
         }).then(function (records) {

@@ -109,7 +109,8 @@ def render_outputs(
     month_prints, page_prints, gone = _month_pages(
         store, archive, months, last, files, out, restyled=restyled
     )
-    search_prints, gone_shards = _search_shards(store, months, month_prints, last, files, out)
+    pages_newest_first = sorted(page_prints, key=_newest_first, reverse=True)
+    files["search/index.json"] = search_index([_shard_path(p)[7:-5] for p in pages_newest_first])
     newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
     files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
     files.update(_digest_files(store, settings))
@@ -146,14 +147,14 @@ def render_outputs(
         raise
     written += staging.publish()
     written += write_files(out, files)
-    for path in [*gone, *gone_shards]:
+    for path in gone:
         with suppress(FileNotFoundError):
             (out / path).unlink()
     with store.transaction():
         store.mark_rendered(pending)
         # The files of the last render that are rewritten only now and then (closed months
         # of the history, facets) are still its outputs.
-        kept = set(last.get("files", ())) - set(gone) - set(gone_shards)
+        kept = set(last.get("files", ())) - set(gone)
         kept = {name for name in kept if name.startswith(_KEPT)}
         outputs = sorted({*files, *staging.names, *page_prints, *kept})
         store.set_meta(
@@ -165,7 +166,6 @@ def render_outputs(
                     "files": outputs,
                     "months": month_prints,
                     "pages": page_prints,
-                    "search": search_prints,
                     "facets": facets.prints(),
                     "history": history_meta,
                     "news": [row[0] for row in news],
@@ -191,36 +191,6 @@ _DIRECTORIES = (
 )
 # Outputs a render may leave as they are for many renders, but which stay its outputs.
 _KEPT = ("feeds/", "topics/", "sitemaps/", "search/")
-
-
-def _search_shards(
-    store: Store,
-    months: dict[str, tuple[int, str]],
-    month_prints: dict[str, str],
-    last: dict[str, Any],
-    files: dict[str, bytes],
-    out: Path,
-) -> tuple[dict[str, str], list[str]]:
-    """Add to ``files`` the search index's shards of the months whose articles changed (a
-    month's shard holds its articles' titles, summaries and keywords: no body is read) and
-    its table of contents. Returns each month's fingerprint and the shards of months that
-    have no article any more."""
-    known: dict[str, str] = last.get("search", {})
-    for month in months:
-        path = f"search/{month}.json"
-        if known.get(month) == month_prints[month] and (out / path).exists():
-            continue
-        ids = [article_id for article_id, _ in store.month_order(month)]
-        entries: list[Entry] = []
-        for start in range(0, len(ids), 500):
-            chunk = store.light_articles(ids=ids[start : start + 500])
-            entries += (listing.entry() for listing in chunk)
-        entries.sort(key=lambda e: (e.published, e.updated), reverse=True)
-        files[path] = search_shard(entries)
-    newest_first = sorted(months, reverse=True)
-    files["search/index.json"] = search_index([(m, months[m][0]) for m in newest_first])
-    gone = [f"search/{month}.json" for month in known if month not in months]
-    return {month: month_prints[month] for month in months}, gone
 
 
 def _write_article_pages(
@@ -318,7 +288,8 @@ def _month_pages(
         count, latest = months[month]
         prints[month] = f"{count} {latest} {newer} {older}"
         paths = pages_of.get(month, [])
-        if paths and known.get(month) == prints[month] and all((out / p).exists() for p in paths):
+        both = [*paths, *(_shard_path(p) for p in paths)]
+        if paths and known.get(month) == prints[month] and all((out / p).exists() for p in both):
             page_prints.update((p, known_pages[p]) for p in paths)
             continue
         parts = month_parts(store.month_order(month))
@@ -333,12 +304,32 @@ def _month_pages(
             page_prints[path] = hashlib.sha256(
                 json.dumps([members, before, after]).encode("utf-8")
             ).hexdigest()
-            if known_pages.get(path) != page_prints[path] or not (out / path).exists():
+            shard = _shard_path(path)
+            if (
+                known_pages.get(path) != page_prints[path]
+                or not (out / path).exists()
+                or not (out / shard).exists()
+            ):
                 ids = [article_id for article_id, _ in members]
                 entries = [listing.entry() for listing in store.light_articles(ids=ids)]
                 files[path] = archive.month_page((month, part), entries, after, before)
+                # The search index's shard of the same articles: read once, for both.
+                files[shard] = search_shard(entries)
     gone = sorted(set(last.get("pages", ())) - set(page_prints))
-    return prints, page_prints, gone
+    return prints, page_prints, [*gone, *(_shard_path(p) for p in gone)]
+
+
+def _shard_path(page: str) -> str:
+    """The search index's shard of the articles of month page ``page``."""
+    return "search/" + page.removeprefix("archive/").removesuffix(".html") + ".json"
+
+
+def _newest_first(page: str) -> tuple[str, int]:
+    """Month pages newest first: by month, then the newest part (0), then the others from
+    the highest part down."""
+    name = page.removeprefix("archive/").removesuffix(".html")
+    month, part = name[:7], name[8:]
+    return month, int(part) if part else 1_000_000
 
 
 def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:

@@ -128,7 +128,7 @@ def robots_txt(settings: Settings) -> bytes | None:
 
 
 def search_shard(entries: Sequence[Entry]) -> bytes:
-    """One month's part of the search index: what the search script matches a query against
+    """One month page's part of the search index: what the search script matches a query against
     (title, summary, keywords, site, author) and shows (page, date), newest first."""
     records = [
         {
@@ -144,10 +144,12 @@ def search_shard(entries: Sequence[Entry]) -> bytes:
     return (json.dumps(records, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-def search_index(months: Sequence[tuple[str, int]]) -> bytes:
-    """The search index's table of contents: each month's shard and size, newest first."""
-    shards = [{"month": month, "count": count} for month, count in months]
-    return (json.dumps({"version": 1, "months": shards}, separators=(",", ":")) + "\n").encode()
+def search_index(shards: Sequence[str]) -> bytes:
+    """The search index's table of contents: the name of each shard (one per month page,
+    ``search/<name>.json``), newest first."""
+    return (
+        json.dumps({"version": 2, "shards": list(shards)}, separators=(",", ":")) + "\n"
+    ).encode()
 
 
 def _w3c(moment: datetime) -> str:
