@@ -2,8 +2,8 @@
 feed (``feeds.html``, ``feeds.opml``), each rendered only when its articles changed.
 
 How topics are chosen: the ``[feed] max_topics`` keywords (the summarizer's TF-IDF keywords
-of each article) carried by the most published articles, each by at least ``[feed]
-topic_min_articles`` (ties go to the name that sorts first). Keywords are chosen once per
+of each article) carried by the most articles, each by at least ``[feed] topic_min_articles``
+published ones (ties go to the name that sorts first). Keywords are chosen once per
 article, so counts only grow: a topic, once reached, stays one unless others overtake it.
 Every source site (the site an article's page names, else its input directory) has feeds of
 its own. Each facet's fingerprint (article count, latest change) comes from one
@@ -40,9 +40,12 @@ class Facets:
     @classmethod
     def read(cls, store: Store, settings: Settings) -> Facets:
         """The facets as the store has them (two SQL aggregates, no article read)."""
-        keywords = store.facet_prints(TOPIC, at_least=settings.feed.topic_min_articles)
-        chosen = sorted(keywords, key=lambda name: (-keywords[name][0], name))
-        topics = {name: keywords[name] for name in chosen[: settings.feed.max_topics]}
+        least = settings.feed.topic_min_articles
+        # Ranked by the facets' index alone (duplicates counted, which rarely matters): the
+        # aggregate over published articles then reads only the chosen topics' rows.
+        sizes = store.facet_sizes(TOPIC, at_least=least)
+        chosen = sorted(sizes, key=lambda name: (-sizes[name], name))[: settings.feed.max_topics]
+        topics = store.facet_prints(TOPIC, at_least=least, names=chosen) if chosen else {}
         return cls(topics, store.facet_prints(SITE))
 
     def topic_slugs(self) -> dict[str, str]:

@@ -32,7 +32,7 @@ NEWS_WINDOW = timedelta(days=2)
 NEWS_SITEMAP = "sitemaps/news.xml"
 # Most entries in one archive document: a busy month is split into parts (YYYY-MM.atom,
 # YYYY-MM-2.atom...), so that a new article rewrites a document of at most this many.
-HISTORY_PART = 200
+HISTORY_PART = 100
 PAGES_SITEMAP = "sitemaps/pages.xml"
 
 

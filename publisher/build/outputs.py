@@ -100,11 +100,10 @@ def render_outputs(
     archive = _archive(settings, presentation)
     # Everything but the article pages is rendered before anything is written, so that a
     # template that breaks (an undefined variable) leaves the output directory as it was.
-    files: dict[str, bytes] = {
-        STYLESHEET: archive.stylesheet(),
-        SEARCH_SCRIPT: archive.static(SEARCH_SCRIPT),
-        SEARCH_PAGE: archive.search_page(),
-    }
+    files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
+    if restyled or not (out / SEARCH_PAGE).exists() or not (out / SEARCH_SCRIPT).exists():
+        files[SEARCH_SCRIPT] = archive.static(SEARCH_SCRIPT)
+        files[SEARCH_PAGE] = archive.search_page()
     months = store.months()
     month_prints, page_prints, gone = _month_pages(
         store, archive, months, last, files, out, restyled=restyled
@@ -115,7 +114,10 @@ def render_outputs(
     files["index.html"] = archive.index_page(newest, {m: n for m, (n, _) in months.items()})
     files.update(_digest_files(store, settings))
     files["digests.atom"] = digests_feed(store, settings)
-    files[DIGESTS_PAGE] = archive.digests_page(store.digest_list())
+    issues = store.digest_list()
+    issue_ids = [issue_id for issue_id, _, _ in issues]
+    if restyled or last.get("digests") != issue_ids or not (out / DIGESTS_PAGE).exists():
+        files[DIGESTS_PAGE] = archive.digests_page(issues)
     # Feeds of topics, sites and the history are many: staged to disk as they are
     # rendered, and published after the pages they link to.
     staging = Staging(out)
@@ -169,6 +171,7 @@ def render_outputs(
                     "facets": facets.prints(),
                     "history": history_meta,
                     "news": [row[0] for row in news],
+                    "digests": issue_ids,
                 }
             ),
         )
@@ -190,7 +193,7 @@ _DIRECTORIES = (
     "feeds/archive",
 )
 # Outputs a render may leave as they are for many renders, but which stay its outputs.
-_KEPT = ("feeds/", "topics/", "sitemaps/", "search/")
+_KEPT = ("feeds/", "topics/", "sitemaps/", "search", DIGESTS_PAGE)
 
 
 def _write_article_pages(
