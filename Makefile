@@ -45,6 +45,15 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/summaries.py
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/fetch.py
+
+# A longer randomized kill loop over build and send against a local SMTP server: minutes,
+# so not part of `make test`. Prints tried / survived / duplicated / lost; fails on any of the
+# last two. SOAK_ROUNDS=200 make soak for a longer one; SOAK_SEED repeats a run.
+.PHONY: soak
+SOAK_ROUNDS ?= 40
+soak: $(TEST_STAMP)
+	cd tests && ../$(BIN)/python soak.py $(SOAK_ROUNDS) $(SOAK_SEED)
 
 # Installs the Debian packages the tests use when any is missing (needs root or sudo).
 system-deps:

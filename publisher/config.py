@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass, field, fields
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NewType
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,15 @@ from .errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "publisher.toml"
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
+
+# A length of time in seconds, written in the file as "50ms", "5s", "15m", "1h", "2d" or a
+# number of seconds.
+Duration = NewType("Duration", float)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+SourceKind = Literal["feed", "sitemap", "urls", "opml"]
+FullText = Literal["auto", "always", "never"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("feed", "sitemap", "urls", "opml")
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,30 @@ class PathSettings:
 
 
 @dataclass(frozen=True)
-class SourceSettings:
-    max_bytes: int = 10 * 1024 * 1024
+class SourceSpec:
+    """One ``[[sources]]`` table: a feed, a sitemap, a list of article URLs, or an OPML list
+    of feeds (a file, made absolute, or a URL)."""
+
+    kind: SourceKind
+    location: str  # the feed's, sitemap's or OPML's URL or path; "" for a list of URLs
+    urls: tuple[str, ...] = ()
+    name: str | None = None  # None: the host
+    every: float = 3600.0  # the least seconds between two polls
+    full_text: FullText = "auto"
+
+    @property
+    def key(self) -> str:
+        """The source's identity in the state: its kind and where it was configured."""
+        return f"{self.kind}:{self.location or ' '.join(self.urls)}"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    user_agent: str | None = None  # None: "publisher/VERSION (+BASE_URL)"
+    host_interval: Duration = Duration(5.0)
+    timeout: Duration = Duration(30.0)
+    max_bytes: int = 10 * 1024 * 1024  # for input files and downloads alike
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,7 +185,8 @@ class ScheduleSettings:
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     paths: PathSettings = field(default_factory=PathSettings)
-    sources: SourceSettings = field(default_factory=SourceSettings)
+    sources: tuple[SourceSpec, ...] = ()
+    fetch: FetchSettings = field(default_factory=FetchSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     feed: FeedSettings = field(default_factory=FeedSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
@@ -162,6 +194,9 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     jobs: int = 0  # 0: one worker per CPU
     config_path: Path | None = None
+    # What the file says that still works but should be changed (a key that moved): the
+    # command line prints these, the daemon logs them.
+    notices: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -182,7 +217,7 @@ class Settings:
 
 # Their values go into mail headers (subject, From, Reply-To, List-Id) and SMTP commands,
 # where a line break would start another header or command.
-_ONE_LINE = ("site", "digest", "smtp")
+_ONE_LINE = ("site", "digest", "smtp", "fetch")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is fine in a header
 # A tag: URI's authority (RFC 4151: a DNS name) and an optional path of plain segments.
 _AUTHORITY = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[A-Za-z0-9._~-]+)*")
@@ -191,7 +226,7 @@ _AUTHORITY = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[A-Za-z0-9._~-]+)*")
 _SECTIONS = {
     "site": "site",
     "paths": "paths",
-    "sources": "sources",
+    "fetch": "fetch",
     "summary": "summary",
     "feed": "feed",
     "digest": "digest",
@@ -236,9 +271,13 @@ def load_settings(
         base = path.resolve().parent
 
     values: dict[str, Any] = {}
+    notices: list[str] = []
     for name, value in data.items():
         if name == "jobs":
             values["jobs"] = _coerce("jobs", value, int, base)
+            continue
+        if name == "sources":
+            values["sources"] = _sources(value, base, str(path), notices)
             continue
         if name not in _SECTIONS:
             # A table is a misnamed section; anything else a misnamed top-level key.
@@ -250,7 +289,17 @@ def load_settings(
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
         values[_SECTIONS[name]] = _build_section(name, value, base, str(path))
+    if isinstance(data.get("sources"), dict) and "max_bytes" in data["sources"]:
+        moved = data["sources"]["max_bytes"]
+        if "max_bytes" not in data.get("fetch", {}):
+            fetch = values.get("fetch") or FetchSettings()
+            values["fetch"] = _replace(fetch, "fetch", "max_bytes", moved, base, str(path))
 
+    if values.get("sources") and "input" not in data.get("paths", {}):
+        # A configuration with sources on the web reads no input files unless it names some:
+        # the default seeds/ directory would be reported missing on every build.
+        paths = values.get("paths") or PathSettings()
+        values["paths"] = dataclasses.replace(paths, input=())
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue
@@ -261,9 +310,108 @@ def load_settings(
         current = values.get(section) or getattr(Settings(), section)
         values[section] = _replace(current, section, key, value, cwd, "command line")
 
-    settings = Settings(**values, config_path=path)
+    settings = Settings(**values, config_path=path, notices=tuple(notices))
     _validate(settings)
     return settings
+
+
+def _sources(value: Any, base: Path, origin: str, notices: list[str]) -> tuple[SourceSpec, ...]:
+    """The ``[[sources]]`` tables; the old ``[sources] max_bytes`` table gives none (its key
+    is read as ``[fetch] max_bytes`` by the caller) and a notice saying so."""
+    if isinstance(value, dict):
+        if not value:
+            return ()
+        if set(value) <= {"max_bytes"}:
+            notices.append(
+                f"{origin}: [sources] max_bytes has moved to [fetch] max_bytes (one cap for "
+                "files and downloads); it is read from there now, so move it"
+            )
+            return ()
+        raise ConfigError(
+            f"{origin}: [sources] must be written [[sources]], one table per source",
+            '[[sources]]\nfeed = "https://example.org/rss.xml"',
+        )
+    if not isinstance(value, list):
+        raise ConfigError(f"{origin}: sources must be [[sources]] tables")
+    specs: list[SourceSpec] = []
+    seen: dict[str, int] = {}
+    for index, table in enumerate(value, 1):
+        spec = _source(table, f"sources[{index}]", base, origin)
+        if spec.key in seen:
+            raise ConfigError(
+                f"{origin}: sources[{index}] repeats sources[{seen[spec.key]}] ({spec.key})",
+                "list each feed, sitemap or OPML once",
+            )
+        seen[spec.key] = index
+        specs.append(spec)
+    return tuple(specs)
+
+
+def _source(table: Any, name: str, base: Path, origin: str) -> SourceSpec:
+    """One ``[[sources]]`` table, checked; ConfigError naming it (``sources[2]``)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{origin}: {name} must be a table")
+    kinds = [kind for kind in SOURCE_KINDS if kind in table]
+    if len(kinds) != 1:
+        raise ConfigError(
+            f"{origin}: {name} needs exactly one of feed, sitemap, urls, opml"
+            + (f", not {' and '.join(kinds)}" if kinds else ""),
+            '[[sources]]\nfeed = "https://example.org/rss.xml"',
+        )
+    kind = kinds[0]
+    allowed = {kind, "name", "every", "full_text"}
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(
+                f"{origin}: unknown key {name}.{key}", f"known keys: {', '.join(sorted(allowed))}"
+            )
+    location, urls = "", ()
+    if kind == "urls":
+        urls = _coerce(f"{name}.urls", table["urls"], tuple[str, ...], base)
+        if not urls:
+            raise ConfigError(f"{origin}: {name}.urls is empty")
+        for url in urls:
+            _web_url(f"{name}.urls", url, origin)
+    elif kind == "opml" and not _is_web(table["opml"]):
+        location = str(_coerce(f"{name}.opml", table["opml"], Path, base))
+    else:
+        location = _coerce(f"{name}.{kind}", table[kind], str, base)
+        _web_url(f"{name}.{kind}", location, origin)
+    return SourceSpec(
+        kind=kind,
+        location=location,
+        urls=urls,
+        name=_coerce(f"{name}.name", table.get("name"), str | None, base),
+        every=_coerce(f"{name}.every", table.get("every", "1h"), Duration, base),
+        full_text=_coerce(f"{name}.full_text", table.get("full_text", "auto"), FullText, base),
+    )
+
+
+def _is_web(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+def _web_url(name: str, value: str, origin: str) -> None:
+    url = urlsplit(value)
+    if url.scheme.lower() not in ("http", "https") or not url.hostname:
+        raise ConfigError(
+            f"{origin}: {name} must be an absolute http(s) URL, not {value!r}",
+            'for example "https://example.org/rss.xml"',
+        )
+
+
+def parse_duration(name: str, value: Any) -> float:
+    """Seconds in ``value``: a number, or "50ms", "5s", "15m", "1h", "2d"; ConfigError
+    naming ``name`` otherwise."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(
+            f'{name} must be a length of time such as "50ms", "5s", "15m", "1h" '
+            f"or a number of seconds, not {value!r}"
+        )
+    return float(match[1]) * _DURATION_UNITS[match[2]]
 
 
 def _build_section(name: str, table: dict[str, Any], base: Path, origin: str) -> Any:
@@ -287,6 +435,8 @@ def _replace(section_obj: Any, section: str, key: str, value: Any, base: Path, o
 
 def _coerce(name: str, value: Any, hint: Any, base: Path) -> Any:
     """Check ``value`` against the field's type and convert paths; raise naming ``name``."""
+    if hint is Duration:
+        return Duration(parse_duration(name, value))
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -349,7 +499,7 @@ def _validate(settings: Settings) -> None:
         ("digest.max_items", settings.digest.max_items, 1, None),
         ("summary.sentences", settings.summary.sentences, 1, None),
         ("summary.words", settings.summary.words, 5, None),
-        ("sources.max_bytes", settings.sources.max_bytes, 1, None),
+        ("fetch.max_bytes", settings.fetch.max_bytes, 1, None),
         ("smtp.port", settings.smtp.port, 1, 65535),
         ("jobs", settings.jobs, 0, None),
         ("schedule.misfire_grace", settings.schedule.misfire_grace, 0, None),
@@ -389,6 +539,8 @@ def _validate(settings: Settings) -> None:
     # A socket takes no timeout of 0 or less: send would end in a traceback.
     if settings.smtp.timeout <= 0:
         raise ConfigError(f"smtp.timeout must be more than 0, not {settings.smtp.timeout}")
+    if settings.fetch.timeout <= 0:
+        raise ConfigError(f"fetch.timeout must be more than 0, not {settings.fetch.timeout}")
     for section in _ONE_LINE:
         values = getattr(settings, section)
         for f in fields(values):

@@ -188,7 +188,8 @@ def test_a_lead_image_fits_a_phone(tmp_path: Path, workdir: Path) -> None:
             page.open(f"http://{host}:{port}/articles/a.html")
             assert page.evaluate("document.documentElement.scrollWidth") == 375
             box = page.evaluate(
-                "JSON.stringify(document.querySelector('figure.lead img').getBoundingClientRect())"
+                "JSON.stringify(document.querySelector('article figure img')"
+                ".getBoundingClientRect())"
             )
             assert json.loads(str(box))["width"] <= 375
     finally:

@@ -340,7 +340,9 @@ def _require(program: str) -> str:
 def test_spamassassin_scores_below_one(tmp_path: Path) -> None:
     spamassassin = _require("spamassassin")
     digest = _build()
-    message = personalise(digest.message, "reader@example.com", _settings(), "0f" * 16)
+    message = personalise(
+        digest.message, "reader@example.com", _settings(), token="0f" * 16, id_key=b"k"
+    )
     result = subprocess.run(
         [spamassassin, "-L", "-t"],
         input=message,

@@ -59,13 +59,21 @@ def test_feeds_carry_the_image_and_never_a_pixel() -> None:
     assert feedparser.parse(out["feed.rss"]).entries[0].media_thumbnail[0]["url"] == PHOTO.url
 
 
-def test_the_article_page_shows_a_figure_with_alt_size_and_credit() -> None:
+def test_the_article_page_shows_the_image_once_and_names_it_for_previews() -> None:
     page = lxml.html.fromstring(Archive(SETTINGS).article_page(entries()[0]))
-    (image,) = page.xpath("//article/figure[@class='lead']/img")
+    # The body (render.markup) shows the lead image with its credit; the page adds none.
+    (image,) = page.xpath("//article//img")
     assert image.get("src") == PHOTO.url
     assert (image.get("alt"), image.get("width"), image.get("height")) == (PHOTO.alt, "1200", "800")
-    assert page.xpath("//figure/figcaption")[0].text == "Photo: Ann Lee"
-    assert not lxml.html.fromstring(Archive(SETTINGS).article_page(entries()[1])).xpath("//figure")
+    assert page.xpath("string(//figure/figcaption)") == "Photo: Ann Lee"
+    og = {m.get("property"): m.get("content") for m in page.xpath("//meta[@property]")}
+    assert (og["og:image"], og["og:image:width"], og["og:image:alt"]) == (
+        PHOTO.url,
+        "1200",
+        PHOTO.alt,
+    )
+    pixel = lxml.html.fromstring(Archive(SETTINGS).article_page(entries()[1]))
+    assert "og:image" not in {m.get("property") for m in pixel.xpath("//meta[@property]")}
 
 
 def test_the_digest_shows_a_thumbnail_with_alt_and_size() -> None:

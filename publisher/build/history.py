@@ -66,6 +66,10 @@ def history_files(
     known: dict[str, str] = last.get("prints", {})
     with store.transaction():
         store.file_history(closed)
+    removed = store.removed_history()
+    known_removed = set(last.get("removed", ()))
+    # Months holding an article unpublished since: written again, closed or not.
+    taken_down = {month for i, month in removed.items() if i not in known_removed}
     months = store.history_months()
     order = sorted(months)
     chain = [
@@ -78,12 +82,13 @@ def history_files(
     for index, (month, part) in enumerate(chain):
         path = history_path(month, part)
         present = (out / path).exists()
-        if path in final and present:
-            continue  # final: never rewritten, whatever changed since
+        if path in final and present and month not in taken_down:
+            continue  # final: never rewritten, whatever changed since (but a takedown)
         members = store.history_part(month, part, HISTORY_PART)
         prints[path] = hashlib.sha256(json.dumps(members).encode()).hexdigest()
         newest = index == len(chain) - 1
-        if newest and present and not restyled and known.get(path) == prints[path]:
+        fresh = not restyled and month not in taken_down and known.get(path) == prints[path]
+        if newest and present and fresh:
             continue
         history: list[tuple[str, str]] = [("current", "feed.atom")]
         if index:
@@ -110,7 +115,7 @@ def history_files(
         path = sitemap_path(month)
         newest = index == len(order) - 1
         present = (out / path).exists()
-        if month in closed and present:
+        if month in closed and present and month not in taken_down:
             continue
         prints[path] = f"{months[month][0]} {months[month][1]}"
         if newest and present and not restyled and known.get(path) == prints[path]:
@@ -119,7 +124,12 @@ def history_files(
         files[path] = sitemap(pages, settings)
         if not newest:
             closed.add(month)
-    meta = {"closed": sorted(closed), "final": sorted(final), "prints": prints}
+    meta = {
+        "closed": sorted(closed),
+        "final": sorted(final),
+        "prints": prints,
+        "removed": sorted(removed),
+    }
     return meta, order, history_path(*chain[-1]) if chain else None
 
 

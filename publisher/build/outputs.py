@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import replace
@@ -84,12 +84,16 @@ def render_outputs(
         retopic(store, last.get("facets", {}), facets)
     pending = set(store.unrendered())
     pages = store.pages()
-    missing = _missing_pages(out, pages)
+    present = _present_pages(out)
+    missing = {slug for slug in pages if slug not in present}
+    # A copy of another article has no page: one written before it became a copy goes.
+    copies = store.copies_pages() & present
     news = news_window(store, now)
     if (
         not pending
         and not restyled
         and not missing
+        and not copies
         and last.get("data") == data
         and last.get("news") == [row[0] for row in news]
         and all((out / name).exists() for name in last.get("files", ()))
@@ -118,6 +122,9 @@ def render_outputs(
     issue_ids = [issue_id for issue_id, _, _ in issues]
     if restyled or last.get("digests") != issue_ids or not (out / DIGESTS_PAGE).exists():
         files[DIGESTS_PAGE] = archive.digests_page(issues)
+    for slug, removed in store.removed_pages().items():
+        page = f"articles/{slug}.html"
+        files[page] = archive.removed_page(page, removed)
     # Feeds of topics, sites and the history are many: staged to disk as they are
     # rendered, and published after the pages they link to.
     staging = Staging(out)
@@ -141,7 +148,8 @@ def render_outputs(
         files.update(render_feeds(feed, settings, prev_archive=newest_archive))
         # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
         # links to.
-        stale = set(pages.values()) if restyled else pending | {pages[slug] for slug in missing}
+        published = set(pages.values())
+        stale = published if restyled else (pending & published) | {pages[s] for s in missing}
         topics = facets.topic_slugs()
         written = _write_article_pages(settings, presentation, sorted(stale), pool, topics)
     except BaseException:
@@ -149,7 +157,7 @@ def render_outputs(
         raise
     written += staging.publish()
     written += write_files(out, files)
-    for path in gone:
+    for path in [*gone, *(f"articles/{slug}.html" for slug in sorted(copies))]:
         with suppress(FileNotFoundError):
             (out / path).unlink()
     with store.transaction():
@@ -335,13 +343,13 @@ def _newest_first(page: str) -> tuple[str, int]:
     return month, int(part) if part else 1_000_000
 
 
-def _missing_pages(out: Path, pages: Iterable[str]) -> set[str]:
-    """Slugs whose page is not in the output directory (one directory listing, no stats)."""
+def _present_pages(out: Path) -> set[str]:
+    """The slugs of the article pages in the output directory (one listing, no stats)."""
     try:
-        present = {e.name for e in os.scandir(out / "articles")}
+        names = [entry.name for entry in os.scandir(out / "articles")]
     except FileNotFoundError:
-        present = set()
-    return {slug for slug in pages if f"{slug}.html" not in present}
+        return set()
+    return {name.removesuffix(".html") for name in names if name.endswith(".html")}
 
 
 def presentation_signature(settings: Settings) -> str:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from .. import sources
 from ..clean import BOILERPLATE_MIN_OTHERS, block_key, clean_document
 from ..config import Settings
 from ..ids import body_hash
-from ..models import Article, Rejected, Summary
-from ..sources import SourceFile
+from ..models import Article, RawDocument, Rejected, Summary
+from ..sources import SourceFile, WebParts
 from ..store import FileState, Store
+from ..store.fetch import blob_path, blob_root
 from ..store.payload import encode_article
 from ..summarize import summarize
 
@@ -66,23 +69,70 @@ def process(task: Task) -> Processed:
     """Read, clean and summarize one file: pure, so it can run in any worker process.
 
     One read and one parse per file: the cleaner returns the document's boilerplate keys
-    with the article.
+    with the article. A document from the web is read from what the fetcher stored.
     """
+    if task.file.web is not None:
+        return _process_web(task, task.file.web)
     doc = sources.read(task.file, max_bytes=task.max_bytes)
     if isinstance(doc, Rejected):
         return Processed(task.file, "", doc, None)
     if doc.content_hash == task.stored_hash:
         return Processed(task.file, doc.content_hash, None, None)
-    known = frozenset(task.known.split("\n")) if task.known else frozenset()
-    result, keys = clean_document(doc, known_boilerplate=known)
+    result, keys = clean_document(doc, known_boilerplate=_known(task))
+    return _finish(task, doc.content_hash, result, keys)
+
+
+def _process_web(task: Task, web: WebParts) -> Processed:
+    """A fetched document: its cleaned page, unless the feed entry's own text is longer
+    (a page that yields less than its feed, or none); title, date, author and link from
+    the feed when it gives them."""
+    docs = sources.read_web(task.file, max_bytes=task.max_bytes)
+    if isinstance(docs, Rejected):
+        return Processed(task.file, "", docs, None)
+    if docs.content_hash == task.stored_hash:
+        return Processed(task.file, docs.content_hash, None, None)
+    known = _known(task)
+    page: tuple[Article | Rejected, frozenset[str]] | None = None
+    if isinstance(docs.page, RawDocument):
+        page = clean_document(docs.page, known_boilerplate=known)
+    entry = clean_document(docs.entry, known_boilerplate=known) if docs.entry else None
+    if page is not None and isinstance(page[0], Article):
+        if entry is not None and isinstance(entry[0], Article):
+            page = page if page[0].word_count >= entry[0].word_count else entry
+    else:
+        page = entry or page
+    if page is None:  # a page that could not be read, and no feed text
+        assert isinstance(docs.page, Rejected)
+        return Processed(task.file, docs.content_hash, docs.page, None)
+    result, keys = page
+    if isinstance(result, Article):
+        result = replace(
+            result,
+            title=web.title or result.title,
+            published=web.published or result.published,
+            author=web.author or result.author,
+            url=web.url or result.url,
+            site=web.site or result.site,
+        )
+    return _finish(task, docs.content_hash, result, keys)
+
+
+def _known(task: Task) -> frozenset[str]:
+    return frozenset(task.known.split("\n")) if task.known else frozenset()
+
+
+def _finish(
+    task: Task, content_hash: str, result: Article | Rejected, keys: frozenset[str]
+) -> Processed:
+    """Summarize a cleaned article; what the saving process needs of it."""
     joined = join_keys(keys)
     if isinstance(result, Rejected):
-        return Processed(task.file, doc.content_hash, result, None, joined)
+        return Processed(task.file, content_hash, result, None, joined)
     summary = summarize(result, sentences=task.sentences, words=task.words)
     block_keys = "\n".join(block_key(block.text) for block in result.blocks)
     return Processed(
         task.file,
-        doc.content_hash,
+        content_hash,
         replace(result, blocks=()),
         summary,
         joined,
@@ -116,10 +166,41 @@ def make_tasks(
                 state.content_hash if state and seen_before else None,
                 settings.summary.sentences,
                 settings.summary.words,
-                settings.sources.max_bytes,
+                settings.fetch.max_bytes,
             )
         )
     return tasks
+
+
+def web_files(store: Store, state: Path) -> list[SourceFile]:
+    """The documents the fetcher stored that are ready, as the build's input files."""
+    root = blob_root(state)
+    files = []
+    for document in store.ready_web_documents():
+        parts = WebParts(
+            # The canonical URL is the link, when the entry has one.
+            url=document.key if document.key.startswith(("http://", "https://")) else None,
+            page=str(blob_path(root, document.page_blob)) if document.page_blob else None,
+            charset=document.charset,
+            entry=str(blob_path(root, document.feed_blob)) if document.feed_blob else None,
+            title=document.title,
+            published=document.published,
+            author=document.author,
+            site=document.site,
+        )
+        host = urlsplit(document.url or document.key.partition(":")[2]).hostname or "web"
+        files.append(
+            SourceFile(
+                document.url or document.key,
+                document.key,
+                host.lower(),
+                "html",
+                document.size,
+                document.changed,
+                parts,
+            )
+        )
+    return files
 
 
 def join_keys(keys: Iterable[str]) -> str:

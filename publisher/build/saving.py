@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ..clean import block_key
-from ..ids import article_id_for, slug_for
+from ..ids import article_id_for, slug_candidates
 from ..models import Article, Rejected
 from ..store import ArticleRecord, Store, TermCounts
 from ..store.payload import encode_stored
@@ -26,6 +26,8 @@ STORY_WINDOW = 500
 # The store's meta key holding the ids of the articles a build saved whose cross-document
 # pass and story grouping are not committed yet: what a build killed in between left undone.
 UNFINISHED_META = "unfinished"
+# The same for the body hashes whose groups of identical articles are not regrouped yet.
+UNFINISHED_HASHES_META = "unfinished-hashes"
 
 
 class Batch:
@@ -53,6 +55,9 @@ class Batch:
         if latest is not None and self.start <= latest:
             self.start = latest + timedelta(seconds=1)
         self.tick = self.new = self.changed = self.unchanged = 0
+        # The body hashes this batch gave or took from an article: the groups of identical
+        # articles whose original may have changed (see regroup_duplicates).
+        self.hashes: set[str] = set()
         # Counted once and kept up to date here: a COUNT(*) per saved article made a cold
         # build quadratic in the archive size.
         self.published_count = store.article_count()
@@ -79,7 +84,11 @@ class Batch:
         assert item.summary is not None
         existing = None if first else store.article_by_key(file.key)
         body_hash = item.body_hash
-        if existing is not None and existing.body_hash == body_hash:
+        if (
+            existing is not None
+            and existing.body_hash == body_hash
+            and _same_facts(existing, result, file.web is not None)
+        ):
             # Only the boilerplate around the article changed: nothing to republish.
             store.save_article(
                 replace(existing, content_hash=item.content_hash), size=file.size, mtime=file.mtime
@@ -87,9 +96,11 @@ class Batch:
             log.debug("same article, other boilerplate: %s", file.path)
             self.unchanged += 1
             return
-        stamp = self.start + timedelta(seconds=self.tick)
-        self.tick += 1
+        stamp = self.stamp()
         record = _record(store, self.terms, item, existing, body_hash, stamp, self.published_count)
+        self.hashes.add(body_hash)
+        if existing is not None:
+            self.hashes.add(existing.body_hash)
         store.save_article(record, size=file.size, mtime=file.mtime, first=first)
         self.saved[record.id] = (file.group, item.block_keys)
         self.published_count += (record.duplicate_of is None) - (
@@ -101,10 +112,30 @@ class Batch:
             self.changed += 1
         log.debug("%s: %s (%s)", "new" if existing is None else "changed", file.path, record.slug)
 
+    def stamp(self) -> datetime:
+        """The next change time of this build (see the class)."""
+        stamp = self.start + timedelta(seconds=self.tick)
+        self.tick += 1
+        return stamp
+
     def flush(self) -> None:
         """Write what is still only counted in memory (the term counts): call it after the
         last ``add``, in the same transaction."""
         self.terms.flush()
+
+
+def _same_facts(existing: ArticleRecord, article: Article, web: bool) -> bool:
+    """Whether the stored article has ``article``'s date and author (its title is in the
+    body hash): a feed that re-dates an entry updates the article. Only asked for a document
+    from the web, whose date and author a feed can change without touching its text."""
+    if not web:
+        return True
+    stored = existing.payload.article
+    return (
+        existing.published == (article.published or existing.first_seen)
+        and stored.author == article.author
+        and stored.url == article.url
+    )
 
 
 def _record(
@@ -133,7 +164,7 @@ def _record(
         source_key=file.key,
         source=file.path,
         group=file.group,
-        slug=existing.slug if existing else slug_for(article.title, article_id),
+        slug=existing.slug if existing else _free_slug(store, article.title, article_id),
         content_hash=item.content_hash,
         body_hash=body_hash,
         first_seen=first_seen,
@@ -155,6 +186,22 @@ def _record(
     )
 
 
+def _free_slug(store: Store, title: str, article_id: str) -> str:
+    """The first of the article's candidate page names that no other article has."""
+    return next(s for s in slug_candidates(title, article_id) if not store.slug_taken(s))
+
+
+def regroup_duplicates(store: Store, hashes: set[str], stamp: Callable[[], datetime]) -> None:
+    """Among the articles of each body hash in ``hashes`` (exact copies of one text), make
+    the first published the original and the others its duplicates: the same choice a cold
+    build of the same files makes, whatever order they were read in. An article that changes
+    side gets a new change time (``stamp``): it enters or leaves the archive and the feeds,
+    and its page is written or removed by the render."""
+    for article_id, original in store.regroup_duplicates(hashes):
+        store.set_duplicate(article_id, original, stamp())
+        log.debug("%s is %s", article_id, f"a copy of {original}" if original else "original")
+
+
 def with_unfinished(store: Store, saved: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """``saved`` (id -> group and block keys, newline-joined, of each article this build
     saved) with the articles an earlier build saved but was killed before finishing; all of
@@ -173,6 +220,15 @@ def with_unfinished(store: Store, saved: dict[str, tuple[str, str]]) -> dict[str
         every[article_id] = (record.group, "\n".join(block_key(b.text) for b in blocks))
     if every:
         store.set_meta(UNFINISHED_META, json.dumps(sorted(every)))
+    return every
+
+
+def with_unfinished_hashes(store: Store, hashes: set[str]) -> set[str]:
+    """``hashes`` with those a killed build left to regroup (see ``with_unfinished``), all
+    remembered until the regrouping commits. Call it in the saving transaction."""
+    every = hashes | set(json.loads(store.meta(UNFINISHED_HASHES_META) or "[]"))
+    if every:
+        store.set_meta(UNFINISHED_HASHES_META, json.dumps(sorted(every)))
     return every
 
 

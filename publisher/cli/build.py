@@ -16,6 +16,7 @@ from ..config import Settings
 from ..errors import ConfigError, PublisherError
 from ..models import RunReport
 from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
+from .fetch import print_fetch_report
 from .serve import DEFAULT_PORT
 
 
@@ -23,7 +24,8 @@ def _register(sub: Subcommands) -> None:
     p = command(
         sub,
         "build",
-        "Publish the input articles: feeds, digest and archive into the output directory.",
+        "Fetch the [[sources]] that are due, then publish the input articles: feeds, digest "
+        "and archive into the output directory.",
         "publisher build --input seeds --out out",
     )
     p.add_argument(
@@ -43,6 +45,11 @@ def _register(sub: Subcommands) -> None:
         help="worker processes for cleaning and summarizing (default: CPUs)",
     )
     p.add_argument(
+        "--offline",
+        action="store_true",
+        help="publish what is stored without fetching the [[sources]] first (no request)",
+    )
+    p.add_argument(
         "--executor",
         metavar="ADDRESS",
         help="clean and summarize on a running dask.distributed scheduler instead, e.g. "
@@ -60,6 +67,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.offline and settings.sources:
+        from ..fetch import fetch  # only with sources: a build of files does without it
+
+        fetched = fetch(settings, now=datetime.now(UTC))
+        if fetched.polled:  # a build says nothing of sources that were not due
+            print_fetch_report(fetched, quiet=args.quiet)
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
         report = build(settings, now=datetime.now(UTC), progress=bar, executor=executor)

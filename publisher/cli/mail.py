@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..mailing import subscribers
-from ..mailing.issues import send
+from ..mailing.sending import SendRun, send
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -41,22 +41,39 @@ def _register_send(sub: Subcommands) -> None:
         action="store_true",
         help="only finish issues left unfinished by temporary failures; freeze no new one",
     )
+    p.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="also send again the messages whose outcome is unknown (a connection lost, or a "
+        "run killed, after the message went out): their recipients may get them twice",
+    )
     add_state_option(p)
 
 
 def _run_send(args: argparse.Namespace, settings: Settings) -> int:
-    reports = send(
-        settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run, new_issue=not args.retry
+    run = send(
+        settings,
+        now=lambda: datetime.now(UTC),
+        dry_run=args.dry_run,
+        new_issue=not args.retry,
+        retry_unknown=args.retry_unknown,
     )
-    if not reports and not args.quiet:
-        if args.retry:
-            print("no issue is waiting for a retry: nothing sent")
-        else:
-            print("nothing new since the last digest: nothing sent")
+    if not args.quiet:
+        if run.released:
+            print(f"{run.released} messages of unknown outcome will be sent again")
+        if not run.reports:
+            print(_nothing_sent(run, retry=args.retry))
     status = EXIT_OK
-    for report in reports:
+    for report in run.reports:
         for address, error in report.failed:
             print(f"digest {report.digest_id}: {address} refused: {error}", file=sys.stderr)
+            status = EXIT_FAILURE
+        for address, error in report.unknown:
+            print(
+                f"digest {report.digest_id}: {address} outcome unknown: {error} (not sent "
+                "again; `publisher send --retry-unknown` would)",
+                file=sys.stderr,
+            )
             status = EXIT_FAILURE
         for address, error in report.deferred:
             print(f"digest {report.digest_id}: {address} deferred: {error}", file=sys.stderr)
@@ -72,10 +89,24 @@ def _run_send(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(
                 f"digest {report.digest_id}: sent {len(report.sent)}, refused "
-                f"{len(report.failed)}, deferred {len(report.deferred)}, "
-                f"done earlier {report.already}"
+                f"{len(report.failed)}, deferred {len(report.deferred)}, unknown "
+                f"{len(report.unknown)}, done earlier {report.already}"
             )
     return status
+
+
+def _nothing_sent(run: SendRun, *, retry: bool) -> str:
+    """Why a send sent nothing."""
+    if retry:
+        return "no issue is waiting for a retry: nothing sent"
+    if not run.subscribers and run.waiting:
+        return (
+            f"no active subscribers: nothing frozen or sent; {run.waiting} articles wait "
+            "for the first subscriber's digest"
+        )
+    if not run.subscribers:
+        return "no active subscribers and nothing new: nothing sent"
+    return "nothing new since the last digest: nothing sent"
 
 
 def _register_subscribers(sub: Subcommands) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..build.unpublish import Tombstones
 from ..config import Settings
 from ..mailing.unsubscribe import unsubscribe_endpoint
 from ..serve import Freshness, serve
@@ -20,7 +21,8 @@ def _register_serve(sub: Subcommands) -> None:
         sub,
         "serve",
         "Preview the output directory over HTTP (feeds with their media types; Ctrl-C stops), "
-        "and answer the digest's unsubscribe link (base_url + unsubscribe) from the state.",
+        "answer the digest's unsubscribe link (base_url + unsubscribe) from the state, "
+        "GET /healthz (the last build and send), and 410 for unpublished articles.",
         "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/\n"
         "  publisher serve --port 8001 -q          # behind nginx, for the unsubscribe link",
     )
@@ -56,7 +58,12 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    unsubscribe = unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
+    # Imported here: only this command needs the schedule (APScheduler) that health reads.
+    from ..serve.health import health_endpoint
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
     freshness = Freshness(
         max_age=settings.schedule.build_every(),
         hubs=settings.feed.hubs,
@@ -67,7 +74,9 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         bind=args.bind,
         port=args.port,
         quiet=args.quiet,
-        unsubscribe=unsubscribe,
+        unsubscribe=unsubscribe_endpoint(settings, clock),
+        health=health_endpoint(settings, clock),
+        gone=Tombstones(settings.paths.state),
         freshness=freshness,
     )
     return EXIT_OK

@@ -1,12 +1,10 @@
-"""Digest issues: the next one, made of every article not yet in an issue, and ``send``,
-which freezes it and delivers it (and finishes the issues left unfinished).
+"""Digest issues: the next one, made of every article not yet in an issue, and its freezing
+into an issue that is archived and delivered (``sending.send``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,7 +15,6 @@ from ..render.archive import DIGESTS_PAGE, Archive
 from ..render.digest import build_digest, digest_id_for
 from ..render.feeds import id_authority, render_digests_feed
 from ..store import Store, run_lock
-from .delivery import SendReport, send_digest
 
 log = logging.getLogger(__name__)
 
@@ -87,51 +84,32 @@ def digests_feed(store: Store, settings: Settings) -> bytes:
     return render_digests_feed(store.digests(limit=DIGEST_FEED_ISSUES), settings)
 
 
-def send(
-    settings: Settings,
-    *,
-    now: Callable[[], datetime],
-    dry_run: bool = False,
-    new_issue: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[SendReport]:
-    """Deliver the digest: finish every issue still pending for some subscriber, then freeze
-    the entries not yet in an issue into a new one, archive it and deliver it.
+def freeze_issue(store: Store, settings: Settings, now: datetime) -> Digest | None:
+    """Freeze the articles not yet in an issue into a new one (or None when there are none):
+    the issue and its recipient list in one transaction, then its archive page and the
+    digests feed. Takes the build lock for that time only: a build must not be saving or
+    trimming the articles being frozen, nor writing the same files.
 
-    Nothing new and nothing unfinished: no issue, an empty list. With ``new_issue`` false,
-    only the unfinished issues are delivered (a retry after temporary failures). With
-    ``dry_run`` nothing is frozen, written or sent; the reports say who would get what.
-    Raises LockedError when another run holds the lock, DeliveryError when the SMTP server
-    refuses our login or sender.
+    Raises LockedError when a build holds the lock.
     """
-    with run_lock(settings.paths.state), Store.open(settings.paths.state) as store:
+    with run_lock(settings.paths.state):
         settings = with_fixed_ids(store, settings)
-        unfinished = store.incomplete_digests()
-        issues = [issue for issue in store.digests() if issue.id in unfinished]
-        reports = [
-            send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
-            for issue in sorted(issues, key=lambda issue: unfinished.index(issue.id))
-        ]
-        if not new_issue:
-            return reports
         digest = pending_digest(store, settings)
         if digest is None:
-            return reports
-        if not dry_run:
-            # The issue and its recipient list in one transaction, so that a crash at any
-            # later point leaves an issue the next run resumes, never entries lost or doubled.
-            with store.transaction():
-                store.save_digest(digest)
-                store.queue_deliveries(digest.id, now())
-            # Archived and listed at once, not at the next build: a daemon running only the
-            # digest job builds once a day. (The same bytes a build renders: it rewrites none.)
-            write_files(
-                settings.paths.out,
-                {
-                    f"digests/{digest.id}.html": digest.html.encode("utf-8"),
-                    "digests.atom": digests_feed(store, settings),
-                    DIGESTS_PAGE: Archive(settings).digests_page(store.digest_list()),
-                },
-            )
-        reports.append(send_digest(digest, store, settings, now=now, dry_run=dry_run, sleep=sleep))
-    return reports
+            return None
+        # One transaction, so that a crash at any later point leaves an issue the next run
+        # resumes, never entries lost or doubled.
+        with store.transaction():
+            store.save_digest(digest)
+            store.queue_deliveries(digest.id, now)
+        # Archived and listed at once, not at the next build: a daemon running only the
+        # digest job builds once a day. (The same bytes a build renders: it rewrites none.)
+        write_files(
+            settings.paths.out,
+            {
+                f"digests/{digest.id}.html": digest.html.encode("utf-8"),
+                "digests.atom": digests_feed(store, settings),
+                DIGESTS_PAGE: Archive(settings).digests_page(store.digest_list()),
+            },
+        )
+    return digest

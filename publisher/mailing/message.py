@@ -1,7 +1,10 @@
-"""Each recipient's copy of an issue: the issue's message with their own unsubscribe links."""
+"""Each recipient's copy of an issue: the issue's message with their own unsubscribe links
+and their own Message-ID."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html as htmllib
 import re
 from email.parser import BytesParser
@@ -14,11 +17,29 @@ from ..render.message import (
     unsubscribe_url,
 )
 
+# The name of the store's key that makes each recipient's Message-ID (Store.secret).
+MESSAGE_ID_SECRET = "message-id"
 
-def personalise(message: bytes, address: str, settings: Settings, token: str) -> bytes:
+
+def recipient_message_id(issue_id: str, address: str, key: bytes) -> str:
+    """The Message-ID of ``address``'s copy of the issue whose own Message-ID is ``issue_id``:
+    one per issue and recipient, the same on every attempt, so that a receiving server that
+    gets a second copy (after an unknown outcome was sent again) can drop it. The part that
+    tells recipients apart is keyed (``key``), so it does not reveal the address."""
+    local, _, host = issue_id.strip().strip("<>").partition("@")
+    tag = hmac.new(key, f"{local}\0{address}".encode(), hashlib.sha256).hexdigest()[:20]
+    return f"<{local}.{tag}@{host}>"
+
+
+def personalise(
+    message: bytes, address: str, settings: Settings, *, token: str, id_key: bytes
+) -> bytes:
     """The issue's message addressed to one recipient: their own unsubscribe links (``token``
-    from ``unsubscribe_token``), in the headers and in place of the shared link in the text."""
+    from ``unsubscribe_token``), in the headers and in place of the shared link in the text,
+    and their own Message-ID (``recipient_message_id`` under ``id_key``)."""
     parsed = BytesParser(policy=MAIL_POLICY).parsebytes(message)
+    own_id = recipient_message_id(str(parsed["Message-ID"]), address, id_key)
+    parsed.replace_header("Message-ID", own_id)
     for name, value in list_unsubscribe_headers(settings, address, token):
         del parsed[name]
         parsed[name] = value

@@ -152,7 +152,6 @@ class Archive:
                 (word, link(topic_path(topics[word])) if word in topics else None)
                 for word in entry.keywords
             ],
-            image=image,
             show_summary=not _opens_with(entry, " ".join(entry.summary)),
             og=open_graph(entry, settings, url=url, image=image),
             jsonld=article_data(entry, settings, url=url, image=image),
@@ -253,6 +252,13 @@ class Archive:
             jsonld=collection_data(title, url, entries, self.settings),
         )
         return render(self._env, "month.html.j2", context).encode("utf-8")
+
+    def removed_page(self, page: str, removed: datetime) -> bytes:
+        """The tombstone left at ``page`` (an article's page, relative to the site) when its
+        article was unpublished at ``removed``."""
+        context = self._context(self.settings.url(page))
+        context.update(removed=removed)
+        return render(self._env, "removed.html.j2", context).encode("utf-8")
 
     def unsubscribe_page(
         self, state: str, *, url: str, mailbox: str, address: str = "", action: str = ""

@@ -339,7 +339,7 @@ def content_html(article: Article, link: str) -> str:
     """An entry's content: the article's body as sanitized HTML, its links made absolute
     against ``link``. Kept for the build's other feeds: an article is in the site's feed,
     its topics', its site's and its month's, with the same content in each."""
-    return _clean(_absolute_html(markup.body_html(article), link))
+    return _clean(_absolute_html(markup.body_html(article), link, body=True))
 
 
 def feed_image(image: Image | None) -> Image | None:
@@ -515,13 +515,15 @@ def _clean(text: str) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
-def _absolute_html(html: str, base: str) -> str:
-    """Sanitize ``html`` again with every href made absolute against ``base``."""
+def _absolute_html(html: str, base: str, *, body: bool = False) -> str:
+    """Sanitize ``html`` again with every href made absolute against ``base``; an article
+    ``body`` keeps its tables and lead image (markup.BODY_TAGS)."""
 
     def absolute(_element: str, attribute: str, value: str) -> str | None:
         return urljoin(base, value) if attribute in ("href", "src") else value
 
-    return markup.sanitize(html, attribute_filter=absolute)
+    tags = markup.BODY_TAGS if body else markup.ALLOWED_TAGS
+    return markup.sanitize(html, attribute_filter=absolute, tags=tags)
 
 
 def _body_of(html: str) -> str:

@@ -3,21 +3,24 @@
 ``Store`` is one connection with the methods of every table, grouped by concern:
 ``articles`` (input files, articles, boilerplate memory, keyword terms), ``history`` (the
 topics and sites of the facet feeds, the months of the feed's history), ``mail`` (digest
-issues, subscribers, deliveries) and ``jobs`` (the daemon's runs), on the connection,
-migrations and transactions of ``database``. What an article's JSON column holds is
-``payload``'s; ``lock`` is the run lock beside the database. Only the use cases (build,
-mailing, preview, jobs) open it; stages never see it.
+issues, subscribers, deliveries), ``jobs`` (the daemon's runs), ``removals`` (unpublished
+articles) and ``fetch`` (the fetcher's sources, validators and documents from the web), on
+the connection, migrations and transactions of ``database``. What an article's JSON column
+holds is ``payload``'s; ``lock`` holds the build and send locks beside the database. Only
+the use cases (build, mailing, preview, jobs, backup, fetch) open it; stages never see it.
 """
 
 from .articles import ArticleTables, FileState, TermCounts
+from .fetch import FetchTables, WebDocument, WebSource
 from .history import HistoryTables
 from .jobs import JobTables
-from .lock import run_lock
+from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
+from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, HistoryTables, MailTables, JobTables):
+class Store(ArticleTables, HistoryTables, MailTables, JobTables, RemovalTables, FetchTables):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -28,9 +31,13 @@ __all__ = [
     "Delivery",
     "FileState",
     "Listing",
+    "Named",
     "Store",
     "StoredArticle",
     "Subscriber",
     "TermCounts",
+    "WebDocument",
+    "WebSource",
     "run_lock",
+    "send_lock",
 ]

@@ -12,6 +12,8 @@ from datetime import datetime
 from .database import Database, dt, in_chunks, ts
 from .payload import FINGERPRINT_DATA, LISTING_DATA, ArticleListing, ArticleRecord, Listing
 
+# The condition of a published article: neither a copy of another nor unpublished.
+PUBLISHED = "duplicate_of IS NULL AND removed IS NULL"
 # The article columns, in the order ArticleRow lists them: what every record read selects.
 _COLUMNS = (
     "id, source_key, source, grp, slug, content_hash, body_hash, first_seen, last_changed, "
@@ -74,13 +76,57 @@ class ArticleTables(Database):
         return _record(row) if row else None
 
     def original_of(self, body_hash: str, source_key: str) -> str | None:
-        """The id of another published article with exactly this cleaned text, if any."""
+        """The id of another published article with exactly this cleaned text, if any (a
+        first guess while a batch is saved: ``regroup_duplicates`` decides)."""
         row = self.db.execute(
-            "SELECT id FROM articles WHERE body_hash = ? AND duplicate_of IS NULL "
-            "AND source_key != ? ORDER BY first_seen, id LIMIT 1",
+            f"SELECT id FROM articles WHERE body_hash = ? AND {PUBLISHED} "
+            "AND source_key != ? ORDER BY published, source_key LIMIT 1",
             (body_hash, source_key),
         ).fetchone()
         return row[0] if row else None
+
+    def regroup_duplicates(self, hashes: Iterable[str]) -> list[tuple[str, str | None]]:
+        """The articles whose side must change, with the hashes' groups of identical articles
+        ordered as a cold build would read them: (article id, the original it copies, or None
+        when it is now the original). In each group the original is the first published
+        (earliest ``published``, then source key); every other member copies it."""
+        changes: list[tuple[str, str | None]] = []
+        for chunk, marks in in_chunks(hashes):
+            rows = self.db.execute(
+                f"SELECT id, body_hash, duplicate_of FROM articles WHERE body_hash IN ({marks}) "
+                # An unpublished article comes first: its copies stay unpublished with it.
+                "ORDER BY body_hash, removed IS NULL, published, source_key",
+                chunk,
+            )
+            original: tuple[str, str] | None = None  # (body hash, id)
+            for article_id, body_hash, duplicate_of in rows:
+                if original is None or original[0] != body_hash:
+                    original = (body_hash, article_id)
+                wanted = None if original[1] == article_id else original[1]
+                if duplicate_of != wanted:
+                    changes.append((article_id, wanted))
+        return changes
+
+    def set_duplicate(self, article_id: str, original: str | None, changed: datetime) -> None:
+        """Make an article a copy of ``original`` (or, with None, an original itself), changed
+        at ``changed``; its page is rendered (or removed) again."""
+        self.db.execute(
+            "UPDATE articles SET duplicate_of = ?, last_changed = ?, rendered = 0 WHERE id = ?",
+            (original, ts(changed), article_id),
+        )
+
+    def body_hashes(self, ids: Iterable[str]) -> set[str]:
+        """The body hashes of these articles."""
+        found: set[str] = set()
+        for chunk, marks in in_chunks(ids):
+            rows = self.db.execute(f"SELECT body_hash FROM articles WHERE id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
+    def slug_taken(self, slug: str) -> bool:
+        """Whether an article (of any kind) has this page name."""
+        row = self.db.execute("SELECT 1 FROM articles WHERE slug = ?", (slug,)).fetchone()
+        return row is not None
 
     def save_article(
         self, record: ArticleRecord, *, size: int, mtime: float, first: bool = False
@@ -160,7 +206,7 @@ class ArticleTables(Database):
     def articles(self, *, limit: int | None = None) -> list[ArticleRecord]:
         """Published articles, newest first (by published date, then id for a stable order)."""
         sql = (
-            f"SELECT {_COLUMNS}, data FROM articles WHERE duplicate_of IS NULL "
+            f"SELECT {_COLUMNS}, data FROM articles WHERE {PUBLISHED} "
             "ORDER BY published DESC, last_changed DESC, id"
         )
         if limit is not None:
@@ -175,7 +221,7 @@ class ArticleTables(Database):
         leaves the bodies undecoded."""
         rows = self.db.execute(
             f"SELECT id, first_seen, story, {FINGERPRINT_DATA} FROM articles "
-            "WHERE duplicate_of IS NULL ORDER BY published DESC, last_changed DESC, id "
+            f"WHERE {PUBLISHED} ORDER BY published DESC, last_changed DESC, id "
             "LIMIT ?",
             (limit,),
         )
@@ -199,7 +245,7 @@ class ArticleTables(Database):
         Filters: ``undigested`` (not yet in a digest issue), ``stories`` (articles that follow
         one of these leaders), ``ids`` (these articles); ``limit`` keeps the newest.
         """
-        where, params = ["duplicate_of IS NULL"], []
+        where, params = [PUBLISHED], []
         wanted = sorted(set(ids))
         if wanted:
             where.append(f"id IN ({','.join('?' * len(wanted))})")
@@ -223,7 +269,7 @@ class ArticleTables(Database):
         exact reverse of the newest-first order of :meth:`light_articles`."""
         rows = self.db.execute(
             "SELECT id, last_changed FROM articles "
-            "WHERE duplicate_of IS NULL AND substr(published, 1, 7) = ? "
+            f"WHERE {PUBLISHED} AND substr(published, 1, 7) = ? "
             "ORDER BY published, last_changed, id DESC",
             (month,),
         )
@@ -240,15 +286,14 @@ class ArticleTables(Database):
             month: (count, latest)
             for month, count, latest in self.db.execute(
                 "SELECT substr(published, 1, 7), COUNT(*), MAX(last_changed) FROM articles "
-                "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 1"
+                f"WHERE {PUBLISHED} GROUP BY 1 ORDER BY 1"
             )
         }
 
     def undigested_latest_change(self) -> datetime | None:
         """The newest change among articles not yet in a digest issue."""
         row = self.db.execute(
-            "SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL "
-            "AND duplicate_of IS NULL"
+            f"SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
         ).fetchone()
         return dt(row[0]) if row and row[0] else None
 
@@ -264,15 +309,22 @@ class ArticleTables(Database):
 
     def pages(self) -> dict[str, str]:
         """Every published article's slug (its page is ``articles/<slug>.html``) and id."""
-        rows = self.db.execute("SELECT slug, id FROM articles WHERE duplicate_of IS NULL")
+        rows = self.db.execute(f"SELECT slug, id FROM articles WHERE {PUBLISHED}")
         return dict(rows.fetchall())
+
+    def copies_pages(self) -> set[str]:
+        """The slugs of articles that are copies of another: they have no page."""
+        rows = self.db.execute(
+            "SELECT slug FROM articles WHERE duplicate_of IS NOT NULL AND removed IS NULL"
+        )
+        return {row[0] for row in rows}
 
     def undigested_ids(self) -> set[str]:
         """Ids of published articles not yet in any digest issue."""
         return {
             row[0]
             for row in self.db.execute(
-                "SELECT id FROM articles WHERE digest_id IS NULL AND duplicate_of IS NULL"
+                f"SELECT id FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
             )
         }
 
@@ -286,14 +338,14 @@ class ArticleTables(Database):
         """
         articles = self.db.execute(
             "SELECT COUNT(*), MAX(last_changed), SUM(digest_id IS NULL), "
-            "SUM(duplicate_of IS NULL) FROM articles"
+            f"SUM({PUBLISHED}) FROM articles"
         ).fetchone()
         digests = self.db.execute("SELECT COUNT(*), MAX(created) FROM digests").fetchone()
         return json.dumps([*articles, *digests])
 
     def article_count(self) -> int:
         """How many articles are published (duplicates of another are not)."""
-        row = self.db.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL")
+        row = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED}")
         return int(row.fetchone()[0])
 
     def latest_change(self) -> datetime | None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from .articles import _COLUMNS, _listing, _record
+from .articles import _COLUMNS, PUBLISHED, _listing, _record
 from .database import Database, dt, ts
 from .payload import LISTING_DATA, ArticleListing, ArticleRecord
 
+# Published articles (see ``articles.PUBLISHED``), through the alias ``a``.
+_A_PUBLISHED = "a.duplicate_of IS NULL AND a.removed IS NULL"
 _ORDER = "ORDER BY a.published DESC, a.last_changed DESC, a.id"
 # The article columns, each named through the alias ``a``.
 _A_COLUMNS = ", ".join(f"a.{name.strip()}" for name in _COLUMNS.split(","))
@@ -38,7 +40,7 @@ class HistoryTables(Database):
             params += wanted
         rows = self.db.execute(
             "SELECT f.name, COUNT(*), MAX(a.last_changed) FROM facets f "
-            f"JOIN articles a ON a.id = f.article WHERE {where} AND a.duplicate_of IS NULL "
+            f"JOIN articles a ON a.id = f.article WHERE {where} AND {_A_PUBLISHED} "
             "GROUP BY f.name HAVING COUNT(*) >= ?",
             (*params, at_least),
         )
@@ -57,7 +59,7 @@ class HistoryTables(Database):
         """The ``limit`` newest published articles of a facet, with their bodies."""
         rows = self.db.execute(
             f"SELECT {_A_COLUMNS}, a.data FROM facets f JOIN articles a ON a.id = f.article "
-            f"WHERE f.kind = ? AND f.name = ? AND a.duplicate_of IS NULL {_ORDER} LIMIT ?",
+            f"WHERE f.kind = ? AND f.name = ? AND {_A_PUBLISHED} {_ORDER} LIMIT ?",
             (kind, name, limit),
         )
         return [_record(row) for row in rows]
@@ -67,7 +69,7 @@ class HistoryTables(Database):
         listing = LISTING_DATA.replace("data", "a.data", 1)
         rows = self.db.execute(
             f"SELECT {_A_COLUMNS}, {listing} FROM facets f JOIN articles a ON a.id = f.article "
-            f"WHERE f.kind = ? AND f.name = ? AND a.duplicate_of IS NULL {_ORDER} LIMIT ?",
+            f"WHERE f.kind = ? AND f.name = ? AND {_A_PUBLISHED} {_ORDER} LIMIT ?",
             (kind, name, limit),
         )
         return [_listing(row) for row in rows]
@@ -117,7 +119,7 @@ class HistoryTables(Database):
         keep their bounds; the latest change among its published ones)."""
         rows = self.db.execute(
             "SELECT archive_month, COUNT(*), "
-            "COALESCE(MAX(CASE WHEN duplicate_of IS NULL THEN last_changed END), '') "
+            f"COALESCE(MAX(CASE WHEN {PUBLISHED} THEN last_changed END), '') "
             "FROM articles WHERE archive_month IS NOT NULL GROUP BY 1 ORDER BY 1"
         )
         return {month: (count, latest) for month, count, latest in rows}
@@ -127,17 +129,26 @@ class HistoryTables(Database):
         ``size`` filed) of history month ``month``. Articles are counted in the order they
         were first seen, duplicates included: later ones only ever add to the last part."""
         rows = self.db.execute(
-            "SELECT id, last_changed, duplicate_of FROM articles WHERE archive_month = ? "
+            f"SELECT id, last_changed, {PUBLISHED} FROM articles WHERE archive_month = ? "
             "ORDER BY first_seen, id LIMIT ? OFFSET ?",
             (month, size, (part - 1) * size),
         )
-        return [(i, changed) for i, changed, duplicate in rows if duplicate is None]
+        return [(i, changed) for i, changed, published in rows if published]
+
+    def removed_history(self) -> dict[str, str]:
+        """The history month of each unpublished article, by id: its documents are written
+        again without it, closed or not (a takedown is the one change a closed month takes)."""
+        rows = self.db.execute(
+            "SELECT id, archive_month FROM articles "
+            "WHERE removed IS NOT NULL AND archive_month IS NOT NULL"
+        )
+        return dict(rows.fetchall())
 
     def history_pages(self, month: str) -> list[tuple[str, datetime]]:
         """(slug, last change) of the published articles filed in ``month``, oldest first."""
         rows = self.db.execute(
-            "SELECT slug, last_changed FROM articles WHERE archive_month = ? "
-            "AND duplicate_of IS NULL ORDER BY published, last_changed, id DESC",
+            f"SELECT slug, last_changed FROM articles WHERE archive_month = ? AND {PUBLISHED} "
+            "ORDER BY published, last_changed, id DESC",
             (month,),
         )
         return [(slug, dt(changed)) for slug, changed in rows]
@@ -148,7 +159,7 @@ class HistoryTables(Database):
         rows = self.db.execute(
             "SELECT id, slug, published, json_extract(data, '$.article.title'), "
             "COALESCE(json_extract(data, '$.article.language'), '') FROM articles "
-            "WHERE published >= ? AND duplicate_of IS NULL "
+            f"WHERE published >= ? AND {PUBLISHED} "
             "ORDER BY published DESC, last_changed DESC, id",
             (ts(since),),
         )

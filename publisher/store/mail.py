@@ -20,6 +20,7 @@ class Subscriber:
     status: str
     added: datetime
     changed: datetime
+    epoch: int = 0  # times it subscribed again after unsubscribing: its links' generation
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,9 @@ class MailTables(Database):
             "INSERT INTO subscribers (address, name, status, added, changed) "
             "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (address) DO UPDATE SET name = COALESCE(excluded.name, name), "
-            "status = excluded.status, changed = excluded.changed",
+            "status = excluded.status, changed = excluded.changed, "
+            # Subscribed again: the links sent to its earlier subscription stop working.
+            "epoch = epoch + (excluded.status = 'active' AND status != 'active')",
             (address.lower(), name, status, ts(now), ts(now)),
         )
 
@@ -143,7 +146,8 @@ class MailTables(Database):
     def record_delivery(
         self, digest_id: str, address: str, status: str, now: datetime, error: str | None = None
     ) -> None:
-        """Record one attempt at delivering ``digest_id`` to ``address`` (committed at once)."""
+        """Record the outcome of an attempt at delivering ``digest_id`` to ``address``
+        (committed at once)."""
         with self.transaction():
             self.db.execute(
                 "INSERT INTO deliveries "
@@ -153,6 +157,40 @@ class MailTables(Database):
                 "last_error = excluded.last_error, updated = excluded.updated",
                 (digest_id, address.lower(), status, error, ts(now), ts(now)),
             )
+
+    def mark_sending(self, digest_id: str, address: str, now: datetime) -> None:
+        """Record that the message of ``digest_id`` is being handed over to ``address``'s
+        server (committed at once, before the DATA command): a run that dies before it
+        records the outcome leaves this trace, and the next run knows the message may have
+        gone out."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE deliveries SET status = 'sending', updated = ? "
+                "WHERE digest_id = ? AND address = ?",
+                (ts(now), digest_id, address.lower()),
+            )
+
+    def settle_interrupted(self, digest_id: str, now: datetime, reason: str) -> list[str]:
+        """Addresses of ``digest_id`` left 'sending' by a run that died, now 'unknown' (with
+        ``reason``). Only a run holding the send lock may call it: no other can be sending."""
+        with self.transaction():
+            rows = self.db.execute(
+                "UPDATE deliveries SET status = 'unknown', last_error = ?, updated = ? "
+                "WHERE digest_id = ? AND status = 'sending' RETURNING address",
+                (reason, ts(now), digest_id),
+            ).fetchall()
+        return sorted(row[0] for row in rows)
+
+    def release_unknown(self, now: datetime) -> int:
+        """Put every 'unknown' delivery to an active subscriber back to 'pending', to be sent
+        again (the operator's choice: the recipient may get it twice). Returns how many."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE deliveries SET status = 'pending', updated = ? WHERE status = 'unknown' "
+                "AND address IN (SELECT address FROM subscribers WHERE status = 'active')",
+                (ts(now),),
+            )
+        return cursor.rowcount
 
     def queue_deliveries(self, digest_id: str, now: datetime) -> int:
         """Freeze an issue's recipients: every active subscriber not yet in its log becomes
@@ -167,19 +205,26 @@ class MailTables(Database):
         return cursor.rowcount
 
     def incomplete_digests(self) -> list[str]:
-        """Ids of issues still pending for some active subscriber, oldest first."""
+        """Ids of issues that a run still has to look at, oldest first: pending for some
+        active subscriber, or left 'sending' by a run that died."""
         return [
             row[0]
             for row in self.db.execute(
                 "SELECT DISTINCT g.id, g.created FROM digests g "
                 "JOIN deliveries d ON d.digest_id = g.id "
-                "JOIN subscribers s ON s.address = d.address "
-                "WHERE d.status = 'pending' AND s.status = 'active' ORDER BY g.created, g.id"
+                "LEFT JOIN subscribers s ON s.address = d.address "
+                "WHERE (d.status = 'pending' AND s.status = 'active') OR d.status = 'sending' "
+                "ORDER BY g.created, g.id"
             )
         ]
 
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
     return Subscriber(
-        row["address"], row["name"], row["status"], dt(row["added"]), dt(row["changed"])
+        row["address"],
+        row["name"],
+        row["status"],
+        dt(row["added"]),
+        dt(row["changed"]),
+        row["epoch"],
     )

@@ -97,7 +97,99 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries ADD COLUMN queued TEXT;
     UPDATE deliveries SET queued = updated;
     """,
-    # 4 -> 5: what the topic and site feeds are made of, and the month of the feed's history
+    # 4 -> 5: two more delivery states. "sending": the message is being handed over (written
+    # before DATA, so a run killed after it leaves a trace); "unknown": it may or may not
+    # have been accepted (killed, or disconnected after the final dot), so it is not sent
+    # again unless the operator asks. SQLite cannot change a CHECK: the table is rebuilt.
+    """
+    CREATE TABLE deliveries_new (
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated TEXT NOT NULL,
+        queued TEXT NOT NULL,
+        PRIMARY KEY (digest_id, address)
+    );
+    INSERT INTO deliveries_new
+        SELECT digest_id, address, status, attempts, last_error, updated,
+            COALESCE(queued, updated)
+        FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_new RENAME TO deliveries;
+    """,
+    # 5 -> 6: unpublished articles (``publisher unpublish``): when they were taken down. The
+    # row stays, a tombstone, so that the article is never published again.
+    """
+    ALTER TABLE articles ADD COLUMN removed TEXT;
+    """,
+    # 6 -> 7: how many times an address subscribed again after unsubscribing. Its
+    # unsubscribe links are signed with it, so that a link from before it subscribed again
+    # no longer works (0: the links signed before the column existed keep working).
+    """
+    ALTER TABLE subscribers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 7 -> 8: the fetcher's state (store/fetch.py): sources and their health, validators per
+    # URL, the documents fetched (their bytes are files named by hash beside the database),
+    # other names of a document, and per host robots.txt and how long it asked us to wait.
+    """
+    CREATE TABLE web_sources (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        parent TEXT,
+        state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'ok', 'failing', 'gone')),
+        since TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        last_success TEXT,
+        last_poll TEXT,
+        next_poll TEXT
+    );
+    CREATE TABLE web_validators (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE web_documents (
+        key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        feed_blob TEXT,
+        page_blob TEXT,
+        charset TEXT,
+        title TEXT,
+        published TEXT,
+        author TEXT,
+        site TEXT,
+        updated TEXT,
+        page_for TEXT,
+        wants_page INTEGER NOT NULL,
+        ready INTEGER NOT NULL,
+        error TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        changed REAL NOT NULL
+    );
+    CREATE INDEX web_documents_source ON web_documents (source);
+    CREATE TABLE web_aliases (
+        alias TEXT PRIMARY KEY,
+        key TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE web_robots (
+        origin TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        fetched TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE web_hosts (
+        host TEXT PRIMARY KEY,
+        not_before TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+    # 8 -> 9: what the topic and site feeds are made of, and the month of the feed's history
     # (RFC 5005 archive documents, sitemaps) each article was filed in, once for good.
     # Triggers keep the facets in step with every write of an article's payload; the site of
     # an article is the one its page names, else its input group.
