@@ -10,7 +10,7 @@ from typing import Any
 from ..build.unpublish import Tombstones
 from ..config import Settings
 from ..mailing.unsubscribe import unsubscribe_endpoint
-from ..serve import serve
+from ..serve import Freshness, serve
 from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 
 DEFAULT_PORT = 8000  # of `publisher serve`
@@ -64,6 +64,11 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     def clock() -> datetime:
         return datetime.now(UTC)
 
+    freshness = Freshness(
+        max_age=settings.schedule.build_every(),
+        hubs=settings.feed.hubs,
+        base_url=settings.base_url,
+    )
     serve(
         settings.paths.out,
         bind=args.bind,
@@ -72,6 +77,7 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         unsubscribe=unsubscribe_endpoint(settings, clock),
         health=health_endpoint(settings, clock),
         gone=Tombstones(settings.paths.state),
+        freshness=freshness,
     )
     return EXIT_OK
 

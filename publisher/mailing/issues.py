@@ -4,17 +4,56 @@ into an issue that is archived and delivered (``sending.send``).
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from datetime import datetime
 
 from ..config import Settings
 from ..models import Digest
 from ..output import write_files
+from ..render.archive import DIGESTS_PAGE, Archive
 from ..render.digest import build_digest, digest_id_for
-from ..render.feeds import render_digests_feed
+from ..render.feeds import id_authority, render_digests_feed
 from ..store import Store, run_lock
+
+log = logging.getLogger(__name__)
 
 # Issues listed in digests.atom, newest first.
 DIGEST_FEED_ISSUES = 20
+# The store's meta keys: the naming authority of feed ids, and the base URL last built for.
+AUTHORITY_META = "id_authority"
+BASE_URL_META = "base_url"
+
+
+def with_fixed_ids(store: Store, settings: Settings) -> Settings:
+    """``settings`` with the naming authority of every feed id fixed: ``[feed] id_authority``
+    when set, else the one kept in the state, which the first call after an article was
+    published takes from ``base_url`` for good. Feed readers know entries by their ids: a
+    site that moves (from localhost to its real host) must not show them all again.
+    Warns once when ``base_url`` changed since the last call."""
+    base = settings.base_url
+    last = store.meta(BASE_URL_META)
+    stored = store.meta(AUTHORITY_META)
+    fixed = settings.feed.id_authority or stored
+    if last != base:
+        if last is not None:
+            log.warning(
+                "base_url changed from %s to %s: links in feeds, pages and mail follow it; "
+                "feed ids keep the naming authority %s",
+                last,
+                base,
+                fixed or id_authority(base),
+            )
+        with store.transaction():
+            store.set_meta(BASE_URL_META, base)
+    if stored is None and store.article_count():
+        stored = id_authority(base)
+        with store.transaction():
+            store.set_meta(AUTHORITY_META, stored)
+        fixed = settings.feed.id_authority or stored
+    if fixed is None:
+        return settings
+    return replace(settings, feed=replace(settings.feed, id_authority=fixed))
 
 
 def pending_digest(store: Store, settings: Settings) -> Digest | None:
@@ -54,6 +93,7 @@ def freeze_issue(store: Store, settings: Settings, now: datetime) -> Digest | No
     Raises LockedError when a build holds the lock.
     """
     with run_lock(settings.paths.state):
+        settings = with_fixed_ids(store, settings)
         digest = pending_digest(store, settings)
         if digest is None:
             return None
@@ -69,6 +109,7 @@ def freeze_issue(store: Store, settings: Settings, now: datetime) -> Digest | No
             {
                 f"digests/{digest.id}.html": digest.html.encode("utf-8"),
                 "digests.atom": digests_feed(store, settings),
+                DIGESTS_PAGE: Archive(settings).digests_page(store.digest_list()),
             },
         )
     return digest

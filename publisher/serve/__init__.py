@@ -7,11 +7,13 @@ unsubscribe link, which reads and writes the state. In production the web server
 path on to it (docs/deploy.md).
 
 ``files`` knows the files (media types, what a request path names), ``handler`` answers one
-request, ``server`` holds the connections.
+request, ``server`` holds the connections, ``feedpage`` makes feeds pages for browsers and
+says how fresh files are.
 """
 
+from .feedpage import Freshness
 from .files import media_type
 from .handler import Unsubscribe
 from .server import make_server, serve
 
-__all__ = ["Unsubscribe", "make_server", "media_type", "serve"]
+__all__ = ["Freshness", "Unsubscribe", "make_server", "media_type", "serve"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PublisherError
+from .feedpage import FeedPages, Freshness
 from .files import FileCache
 from .handler import Gone, Health, StaticHandler, Unsubscribe
 
@@ -147,13 +148,15 @@ def make_server(
     health: Health | None = None,
     gone: Gone | None = None,
     limits: Limits = Limits(),
+    freshness: Freshness | None = None,
 ) -> Server:
     """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
 
     ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
     (``mailing.unsubscribe.unsubscribe_endpoint``); without it that path is a plain file path.
     ``health`` answers GET /healthz (``serve.health``); ``gone`` tells the tombstones of
-    unpublished articles, answered 410 (``build.unpublish.Tombstones``).
+    unpublished articles, answered 410 (``build.unpublish.Tombstones``); ``freshness``
+    gives the caching and WebSub headers (``serve.feedpage``; none without it).
     Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
     """
     root = Path(out_dir).resolve()
@@ -173,6 +176,8 @@ def make_server(
         unsubscribe_answer = staticmethod(unsubscribe[1]) if unsubscribe else None
         health = staticmethod(health_answer) if health_answer else None
         gone = staticmethod(tombstone) if tombstone else None
+        hints = freshness or Freshness()
+        pages = FeedPages(root)
 
     try:
         return Server((bind, port), Handler, limits)
@@ -199,10 +204,14 @@ def serve(
     unsubscribe: tuple[str, Unsubscribe] | None = None,
     health: Health | None = None,
     gone: Gone | None = None,
+    freshness: Freshness | None = None,
 ) -> None:
-    """Serve ``out_dir`` (and ``unsubscribe``, ``health`` and ``gone``, see ``make_server``)
-    on http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does not say where."""
-    server = make_server(out_dir, bind, port, unsubscribe, health=health, gone=gone)
+    """Serve ``out_dir`` (and ``unsubscribe``, ``health``, ``gone`` and ``freshness``, see
+    ``make_server``) on http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does not say
+    where."""
+    server = make_server(
+        out_dir, bind, port, unsubscribe, health=health, gone=gone, freshness=freshness
+    )
     host, real_port = server.server_address[:2]
     if isinstance(host, bytes):  # the stub allows it; an IP socket gives str
         host = host.decode()
