@@ -44,6 +44,9 @@ class SiteSettings:
     email: str = "publisher@localhost"
     language: str = "en"
     icon: str | None = None
+    # Where an article page's canonical link points: the page itself, or the original
+    # article it was made from (when known), for sites that republish with permission.
+    canonical: Literal["self", "source"] = "self"
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,18 @@ class SummarySettings:
 @dataclass(frozen=True)
 class FeedSettings:
     max_entries: int = 50
-    # The topics: the max_topics keywords carried by the most published articles, each by
-    # at least topic_min_articles (summarize.topics.choose_topics). Readers choose among them.
+    # "full": entries carry the article's text; "summary": only its summary and a link.
+    content: Literal["full", "summary"] = "full"
+    # WebSub hubs: announced in every feed, pinged after a build that changed a feed.
+    hubs: tuple[str, ...] = ()
+    # The naming authority of feed and entry ids ("example.org" or "example.org/news"). Left
+    # empty, it is taken from base_url when the first article is published and kept in the
+    # state database, so that ids never follow base_url to another host.
+    id_authority: str | None = None
+    # A keyword carried by at least this many published articles is a topic, with its own
+    # feeds (feeds/topic/<slug>.atom, .rss, .json) and page; the max_topics keywords carried
+    # by the most articles are (0: no topic feeds). Readers choose among the same topics
+    # (summarize.topics.choose_topics).
     topic_min_articles: int = 5
     max_topics: int = 30
 
@@ -118,6 +131,19 @@ class SmtpSettings:
     def password(self) -> str | None:
         """The SMTP password, read from the environment only, never from a file."""
         return os.environ.get(PASSWORD_ENV) or None
+
+
+_EVERY = re.compile(r"(\d+)\s*([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _step(field: str, span: int) -> int:
+    """Seconds between the firings a crontab minute field makes within an hour: "*/15"
+    and "0,15,30,45" fire every 900 s, "5" once an hour."""
+    if field.startswith("*/") and field[2:].isdigit() and int(field[2:]) > 0:
+        return int(field[2:]) * 60
+    count = len(field.split(","))
+    return max(60, span * 60 // count) if count > 1 else 3600
 
 
 @dataclass(frozen=True)
@@ -152,6 +178,27 @@ class ScheduleSettings:
     digest: str = "0 7 * * *"
     timezone: str = "UTC"  # of the crontab lines, and of the dates digests are named by
     misfire_grace: int = 3600
+
+    def build_every(self) -> int:
+        """Roughly how many seconds pass between two builds, for the freshness hints of the
+        feeds and the server (RSS ttl, Cache-Control): the interval of an interval schedule;
+        for a crontab line, the step of its minute or hour field, else a day; an hour when
+        builds are not scheduled here (cron runs them)."""
+        spec = self.build.strip()
+        interval = _EVERY.fullmatch(spec)
+        if interval:
+            return max(1, int(interval[1]) * _UNIT_SECONDS[interval[2]])
+        fields = spec.split()
+        if len(fields) != 5:
+            return 3600
+        minute, hour = fields[0], fields[1]
+        if minute == "*":
+            return 60
+        if hour == "*" or hour.startswith("*/"):
+            hours = int(hour[2:]) if hour.startswith("*/") and hour[2:].isdigit() else 1
+            per_hour = _step(minute, 60)
+            return 3600 * hours if per_hour == 3600 else per_hour
+        return 86400
 
     def zone(self) -> ZoneInfo:
         """``timezone`` as a tzinfo; ConfigError when it is not a known zone."""
@@ -205,6 +252,8 @@ class Settings:
 _ONE_LINE = ("site", "digest", "smtp", "fetch", "mail")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is fine in a header
 _SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# A tag: URI's authority (RFC 4151: a DNS name) and an optional path of plain segments.
+_AUTHORITY = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[A-Za-z0-9._~-]+)*")
 
 # TOML table name -> Settings attribute. "from" is a Python keyword, hence from_.
 _SECTIONS = {
@@ -512,6 +561,19 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"paths.out: {out} is a file, not a directory",
             "give the directory to publish into (--out DIR or [paths] out); it is made if missing",
+        )
+    for hub in settings.feed.hubs:
+        parts = urlsplit(hub)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"feed.hubs: {hub!r} is not an absolute http(s) URL",
+                'for example hubs = ["https://pubsubhubbub.appspot.com/"]',
+            )
+    authority = settings.feed.id_authority
+    if authority is not None and not _AUTHORITY.fullmatch(authority):
+        raise ConfigError(
+            f"feed.id_authority must be a host name, optionally with a path, not {authority!r}",
+            'for example id_authority = "news.example.org"',
         )
     # A socket takes no timeout of 0 or less: send would end in a traceback.
     if settings.smtp.timeout <= 0:

@@ -6,8 +6,9 @@
 summarizes them (``process``, in a pool of workers for large batches: ``pool``), records
 them in the store (``saving``), drops the blocks that recur across a site's documents
 (``boilerplate``), regroups stories, then renders feeds, digest and archive and writes
-whatever changed atomically into the output directory (``outputs``). The clock is passed
-in, so a run is a pure function of its inputs, state and ``now``.
+whatever changed atomically into the output directory (``outputs``), and last tells the
+WebSub hubs which feeds changed (``websub``). The clock is passed in, so a run is a pure
+function of its inputs, state and ``now``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .saving import (
     with_unfinished,
     with_unfinished_hashes,
 )
+from .websub import send_pings
 
 __all__ = ["Progress", "build"]
 
@@ -66,6 +68,9 @@ def build(
             record_failure(store, "build", now, exc)
             raise
         store.record_outcome("build", now, "ok", report.summary())
+    if settings.feed.hubs:
+        # After the lock is let go and everything is published: a slow hub holds nothing.
+        send_pings(settings.paths.state, now)
     return report
 
 
@@ -129,7 +134,7 @@ def _publish(
                 regroup_stories(store)
                 store.set_meta(UNFINISHED_META, "[]")
                 store.set_meta(UNFINISHED_HASHES_META, "[]")
-        written = render_outputs(store, settings, local)
+        written = render_outputs(store, settings, local, now=now)
     return RunReport(
         seen=len(files),
         new=new,

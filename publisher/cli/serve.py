@@ -12,7 +12,7 @@ from ..config import Settings
 from ..mailing.account import preferences_endpoint
 from ..mailing.signup import Outbox, signup_endpoints
 from ..mailing.unsubscribe import unsubscribe_endpoint
-from ..serve import serve
+from ..serve import Freshness, serve
 from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 
 DEFAULT_PORT = 8000  # of `publisher serve`
@@ -68,6 +68,11 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     def clock() -> datetime:
         return datetime.now(UTC)
 
+    freshness = Freshness(
+        max_age=settings.schedule.build_every(),
+        hubs=settings.feed.hubs,
+        base_url=settings.base_url,
+    )
     endpoints = preferences_endpoint(settings, clock)
     outbox = None
     if settings.signup.enabled:
@@ -83,6 +88,7 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
             unsubscribe=unsubscribe_endpoint(settings, clock),
             health=health_endpoint(settings, clock),
             gone=Tombstones(settings.paths.state),
+            freshness=freshness,
             endpoints=endpoints,
         )
     finally:

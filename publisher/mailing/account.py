@@ -23,7 +23,7 @@ from ..models import PageAnswer, PageRequest
 from ..render.archive import Archive
 from ..render.message import preferences_link
 from ..store import Store, Subscriber
-from .issues import topics
+from .issues import sites, topics
 from .preferences import DAYS, MOST_CHOSEN, Preferences, PreferencesError, from_form, zone_names
 from .subscribers import AddressError, parse_address
 from .tokens import ERASED_SECRET, PREFERENCES_SECRET, erased_mark, preferences_token
@@ -111,8 +111,8 @@ def _form_values(
     """What the page's form shows: the reader's choices among the topics and sites now."""
     chosen = Preferences.decode(subscriber.preferences)
     link = preferences_link(settings, subscriber.address, token)
-    counts = store.site_counts()
-    sites = sorted(counts, key=lambda name: (-counts[name], name))[:MOST_SITES]
+    counts = sites(store)
+    offered = sorted(counts, key=lambda name: (-counts[name], name))[:MOST_SITES]
     return {
         "state": "form",
         "address": subscriber.address,
@@ -120,7 +120,7 @@ def _form_values(
         "action": link,
         "download": f"{link}&download=json",
         "topics": sorted({*topics(store, settings), *chosen.topics}),
-        "sites": sorted({*sites, *chosen.sites}),
+        "sites": sorted({*offered, *chosen.sites}),
         "chosen_topics": chosen.topics,
         "chosen_sites": chosen.sites,
         "cadence": chosen.cadence,

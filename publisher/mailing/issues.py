@@ -14,21 +14,59 @@ by". Readers owed the same articles share one issue: an issue is frozen per pref
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..config import Settings
 from ..models import Digest, Entry
 from ..output import write_files
+from ..render.archive import DIGESTS_PAGE, Archive
 from ..render.digest import build_digest, digest_id_for
-from ..render.feeds import render_digests_feed
+from ..render.feeds import id_authority, render_digests_feed
 from ..store import Store, Subscriber, run_lock
-from ..summarize import choose_topics, topic_of
+from ..summarize import topic_of
 from .preferences import Preferences
+
+log = logging.getLogger(__name__)
 
 # Issues listed in digests.atom, newest first.
 DIGEST_FEED_ISSUES = 20
+# The store's meta keys: the naming authority of feed ids, and the base URL last built for.
+AUTHORITY_META = "id_authority"
+BASE_URL_META = "base_url"
+
+
+def with_fixed_ids(store: Store, settings: Settings) -> Settings:
+    """``settings`` with the naming authority of every feed id fixed: ``[feed] id_authority``
+    when set, else the one kept in the state, which the first call after an article was
+    published takes from ``base_url`` for good. Feed readers know entries by their ids: a
+    site that moves (from localhost to its real host) must not show them all again.
+    Warns once when ``base_url`` changed since the last call."""
+    base = settings.base_url
+    last = store.meta(BASE_URL_META)
+    stored = store.meta(AUTHORITY_META)
+    fixed = settings.feed.id_authority or stored
+    if last != base:
+        if last is not None:
+            log.warning(
+                "base_url changed from %s to %s: links in feeds, pages and mail follow it; "
+                "feed ids keep the naming authority %s",
+                last,
+                base,
+                fixed or id_authority(base),
+            )
+        with store.transaction():
+            store.set_meta(BASE_URL_META, base)
+    if stored is None and store.article_count():
+        stored = id_authority(base)
+        with store.transaction():
+            store.set_meta(AUTHORITY_META, stored)
+        fixed = settings.feed.id_authority or stored
+    if fixed is None:
+        return settings
+    return replace(settings, feed=replace(settings.feed, id_authority=fixed))
 
 
 @dataclass(frozen=True)
@@ -50,13 +88,20 @@ class Plan:
 
 
 def topics(store: Store, settings: Settings) -> tuple[str, ...]:
-    """The topics readers choose among (``summarize.topics``), from the published articles'
-    keywords and the ``[feed]`` settings."""
-    return choose_topics(
-        store.keyword_counts(),
-        at_least=settings.feed.topic_min_articles,
-        most=settings.feed.max_topics,
-    )
+    """The topics readers choose among: those the build gives feeds and pages
+    (``build.facets``, ranked by ``summarize.choose_topics``)."""
+    # Imported here: the build's outputs import this module (the pending digest).
+    from ..build.facets import Facets
+
+    return tuple(sorted(Facets.read(store, settings).topics))
+
+
+def sites(store: Store) -> dict[str, int]:
+    """Each source site (the one an article's page names, else its input directory) with
+    its number of published articles: the sites readers choose among."""
+    from ..build.facets import SITE
+
+    return {name: count for name, (count, _) in store.facet_prints(SITE).items()}
 
 
 def site_of(entry: Entry, group: str) -> str:
@@ -201,6 +246,7 @@ def freeze_issues(
     Raises LockedError when a build holds the lock.
     """
     with run_lock(settings.paths.state):
+        settings = with_fixed_ids(store, settings)
         plan = plan_issues(store, settings, now, hourly=hourly)
         if not plan.considered:
             return ()
@@ -217,5 +263,6 @@ def freeze_issues(
             # digest job builds once a day. (The same bytes a build renders: it rewrites none.)
             files = {f"digests/{e.digest.id}.html": e.digest.html.encode() for e in plan.editions}
             files["digests.atom"] = digests_feed(store, settings)
+            files[DIGESTS_PAGE] = Archive(settings).digests_page(store.digest_list())
             write_files(settings.paths.out, files)
     return tuple(edition.digest for edition in plan.editions)

@@ -17,12 +17,17 @@ from urllib.parse import urlsplit
 import css_inline
 
 from ..config import Settings
-from ..models import Digest, Entry
+from ..models import Digest, Entry, Image
+from .feeds import feed_image
 from .message import compose, preferences_link, unsubscribe_url
 from .templating import environment, render
 
 # Gmail clips an HTML part past about 102 KB; stay safely below.
 MAX_HTML_BYTES = 100_000
+# The widest a story's thumbnail is shown, in CSS pixels; narrower than that, it is left out
+# (a spacer or a tracking pixel, not a picture).
+THUMB_WIDTH = 120
+MIN_THUMB = 40
 
 # At-rules (dark mode, narrow screens) cannot be inlined: the template keeps them in a
 # <style data-css-inline="keep"> after <meta charset>, not keep_at_rules, which would put them
@@ -40,6 +45,29 @@ class AlsoReported:
 
 
 @dataclass(frozen=True)
+class Thumbnail:
+    """A story's picture as the digest shows it: scaled to THUMB_WIDTH at most, its size
+    always given, so that a mail client that blocks images keeps the same layout."""
+
+    url: str
+    alt: str
+    width: int
+    height: int
+
+
+def thumbnail(image: Image | None) -> Thumbnail | None:
+    """The digest's thumbnail of ``image``, when it has a known size that is a picture's."""
+    usable = feed_image(image)
+    if usable is None or not usable.width or not usable.height:
+        return None
+    width = min(THUMB_WIDTH, usable.width)
+    height = round(usable.height * width / usable.width)
+    if width < MIN_THUMB or height < MIN_THUMB // 2:
+        return None
+    return Thumbnail(usable.url, usable.alt, width, height)
+
+
+@dataclass(frozen=True)
 class DigestItem:
     """One story as the templates see it."""
 
@@ -52,6 +80,7 @@ class DigestItem:
     also: tuple[AlsoReported, ...]
     reading_minutes: int
     keywords: tuple[str, ...]
+    image: Thumbnail | None = None
 
 
 def digest_id_for(now: datetime, existing: Sequence[str]) -> str:
@@ -151,6 +180,7 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
                 also=also,
                 reading_minutes=entry.reading_minutes,
                 keywords=entry.keywords,
+                image=thumbnail(entry.article.image),
             )
         )
     return items

@@ -8,11 +8,13 @@ and write the state. In production the web server passes that
 path on to it (docs/deploy.md).
 
 ``files`` knows the files (media types, what a request path names), ``handler`` answers one
-request, ``server`` holds the connections.
+request, ``server`` holds the connections, ``feedpage`` makes feeds pages for browsers and
+says how fresh files are.
 """
 
+from .feedpage import Freshness
 from .files import media_type
 from .handler import Endpoint, Unsubscribe
 from .server import make_server, serve
 
-__all__ = ["Endpoint", "Unsubscribe", "make_server", "media_type", "serve"]
+__all__ = ["Endpoint", "Freshness", "Unsubscribe", "make_server", "media_type", "serve"]

@@ -6,6 +6,8 @@ preferences)."""
 from __future__ import annotations
 
 import email.utils
+import gzip
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -14,14 +16,16 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..errors import PublisherError
 from ..models import PageAnswer, PageRequest
+from .feedpage import PAGE_TYPE, FeedPages, Freshness
 from .files import (
     BROWSER_FEED_TYPE,
     FEED_TYPES,
     LARGEST_CACHED,
+    NAMED_TYPES,
     compressible,
     media_type,
     qvalue,
@@ -61,6 +65,8 @@ class StaticHandler(BaseHTTPRequestHandler):
     endpoints: Mapping[str, Endpoint]
     health: Health | None
     gone: Gone | None
+    hints: Freshness
+    pages: FeedPages
     server: Server
     server_version = "publisher"
     sys_version = ""
@@ -200,30 +206,45 @@ class StaticHandler(BaseHTTPRequestHandler):
             }
             self._send(HTTPStatus.GONE, headers, version.data, send_body=send_body)
             return
+        relative = target.relative_to(self.out_root).as_posix()
+        if relative.startswith("feeds/") and target.suffix == ".json":
+            content_type = NAMED_TYPES["feed.json"]  # the topic and site JSON feeds
         is_feed = content_type in FEED_TYPES
+        data, tag = version.data, version.tag
         if is_feed and "text/html" in self.headers.get("Accept", ""):
-            content_type = BROWSER_FEED_TYPE
+            page = self.pages.page(data)
+            if page is None:  # no usable feed.xsl: the browser shows the XML as a tree
+                content_type = BROWSER_FEED_TYPE
+            else:
+                data, content_type = page, PAGE_TYPE
+                tag = hashlib.sha256(page).hexdigest()[:32]
         use_gzip = (
-            self._accepts_gzip()
-            and compressible(content_type)
-            and len(version.data) <= LARGEST_CACHED
+            self._accepts_gzip() and compressible(content_type) and len(data) <= LARGEST_CACHED
         )
         # Each representation needs its own strong validator (RFC 9110 8.8.3).
-        etag = f'"{version.tag}-gz"' if use_gzip else f'"{version.tag}"'
+        etag = f'"{tag}-gz"' if use_gzip else f'"{tag}"'
+        hints = self.hints
         headers = {
             "Content-Type": content_type,
             "ETag": etag,
             "Last-Modified": email.utils.format_datetime(version.modified, usegmt=True),
             "Vary": "Accept, Accept-Encoding" if is_feed else "Accept-Encoding",
-            "Cache-Control": "no-cache",
+            # Fresh until the next build is due; revalidated (ETag) after that.
+            "Cache-Control": f"max-age={hints.max_age}" if hints.max_age else "no-cache",
             "X-Content-Type-Options": "nosniff",
         }
+        subscribable = content_type in FEED_TYPES | {NAMED_TYPES["feed.json"]}
+        if hints.hubs and subscribable and not relative.startswith("feeds/archive/"):
+            # WebSub discovery (section 4): the hubs, and the URL to subscribe to.
+            links = [f'<{hub}>; rel="hub"' for hub in hints.hubs]
+            if hints.base_url:
+                links.append(f'<{hints.base_url}{quote(relative)}>; rel="self"')
+            headers["Link"] = ", ".join(links)
         if self._not_modified(etag, version.modified):
             self._send(HTTPStatus.NOT_MODIFIED, headers, b"", send_body=False)
             return
-        data = version.data
         if use_gzip:
-            data = version.gzipped()
+            data = version.gzipped() if data is version.data else gzip.compress(data, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(len(data))
         self._send(HTTPStatus.OK, headers, data, send_body=send_body)

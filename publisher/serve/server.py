@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PublisherError
+from .feedpage import FeedPages, Freshness
 from .files import FileCache
 from .handler import Endpoint, Gone, Health, StaticHandler, Unsubscribe
 
@@ -148,6 +149,7 @@ def make_server(
     health: Health | None = None,
     gone: Gone | None = None,
     limits: Limits = Limits(),
+    freshness: Freshness | None = None,
     endpoints: Mapping[str, Endpoint] | None = None,
 ) -> Server:
     """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
@@ -155,7 +157,8 @@ def make_server(
     ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
     (``mailing.unsubscribe.unsubscribe_endpoint``); without it that path is a plain file path.
     ``health`` answers GET /healthz (``serve.health``); ``gone`` tells the tombstones of
-    unpublished articles, answered 410 (``build.unpublish.Tombstones``); ``endpoints``
+    unpublished articles, answered 410 (``build.unpublish.Tombstones``); ``freshness``
+    gives the caching and WebSub headers (``serve.feedpage``; none without it); ``endpoints``
     answer the readers' pages, by URL path (``mailing.signup``, ``mailing.account``).
     Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
     """
@@ -179,6 +182,8 @@ def make_server(
         endpoints = paths
         health = staticmethod(health_answer) if health_answer else None
         gone = staticmethod(tombstone) if tombstone else None
+        hints = freshness or Freshness()
+        pages = FeedPages(root)
 
     try:
         return Server((bind, port), Handler, limits)
@@ -205,13 +210,21 @@ def serve(
     unsubscribe: tuple[str, Unsubscribe] | None = None,
     health: Health | None = None,
     gone: Gone | None = None,
+    freshness: Freshness | None = None,
     endpoints: Mapping[str, Endpoint] | None = None,
 ) -> None:
-    """Serve ``out_dir`` (and ``unsubscribe``, ``health``, ``gone`` and ``endpoints``, see
-    ``make_server``) on http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does not
-    say where."""
+    """Serve ``out_dir`` (and ``unsubscribe``, ``health``, ``gone``, ``freshness`` and
+    ``endpoints``, see ``make_server``) on http://bind:port/ until interrupted (Ctrl-C);
+    ``quiet`` does not say where."""
     server = make_server(
-        out_dir, bind, port, unsubscribe, health=health, gone=gone, endpoints=endpoints
+        out_dir,
+        bind,
+        port,
+        unsubscribe,
+        health=health,
+        gone=gone,
+        freshness=freshness,
+        endpoints=endpoints,
     )
     host, real_port = server.server_address[:2]
     if isinstance(host, bytes):  # the stub allows it; an IP socket gives str

@@ -1,7 +1,8 @@
 """The state database (SQLite, standard library): what was seen, published and sent.
 
 ``Store`` is one connection with the methods of every table, grouped by concern:
-``articles`` (input files, articles, boilerplate memory, keyword terms), ``mail`` (digest
+``articles`` (input files, articles, boilerplate memory, keyword terms), ``history`` (the
+topics and sites of the facet feeds, the months of the feed's history), ``mail`` (digest
 issues, subscribers, deliveries), ``jobs`` (the daemon's runs), ``removals`` (unpublished
 articles), ``fetch`` (the fetcher's sources, validators and documents from the web) and
 ``readers`` (preferences, mail rounds, signups, bounces, erasures), on the connection,
@@ -12,6 +13,7 @@ cases (build, mailing, preview, jobs, backup, fetch, doctor) open it; stages nev
 
 from .articles import ArticleTables, FileState, TermCounts
 from .fetch import FetchTables, WebDocument, WebSource
+from .history import HistoryTables
 from .jobs import JobTables
 from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
@@ -20,7 +22,9 @@ from .readers import ReaderTables, Signup
 from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, MailTables, JobTables, RemovalTables, FetchTables, ReaderTables):
+class Store(
+    ArticleTables, HistoryTables, MailTables, JobTables, RemovalTables, FetchTables, ReaderTables
+):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 

@@ -88,6 +88,14 @@ class MailTables(Database):
             for row in self.db.execute(sql)
         ]
 
+    def digest_list(self) -> list[tuple[str, str, datetime]]:
+        """(id, subject, created) of every digest issue, newest first: the list of issues
+        without their HTML, text and message."""
+        rows = self.db.execute(
+            "SELECT id, subject, created FROM digests ORDER BY created DESC, id DESC"
+        )
+        return [(digest_id, subject, dt(created)) for digest_id, subject, created in rows]
+
     def digest_ids_on(self, day: str) -> list[str]:
         """Ids of the issues dated ``day`` ("YYYY-MM-DD"): the day itself, "<day>-2"..."""
         return [

@@ -96,24 +96,6 @@ class ReaderTables(Database):
                 (preferences, ts(now), address.lower()),
             )
 
-    def keyword_counts(self) -> dict[str, int]:
-        """Each keyword with the number of published articles carrying it."""
-        rows = self.db.execute(
-            "SELECT keyword.value, COUNT(*) FROM articles, "
-            f"json_each(articles.data, '$.keywords') AS keyword WHERE {PUBLISHED} "
-            "GROUP BY keyword.value"
-        )
-        return {name: count for name, count in rows}
-
-    def site_counts(self) -> dict[str, int]:
-        """Each source site (the one an article's page names, else its input directory)
-        with the number of its published articles."""
-        rows = self.db.execute(
-            "SELECT COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), grp), COUNT(*) "
-            f"FROM articles WHERE {PUBLISHED} GROUP BY 1"
-        )
-        return {name: count for name, count in rows}
-
     # -- signups ---------------------------------------------------------------------------
 
     def signup_counts(self, since: datetime, *, client: str, domain: str) -> tuple[int, int, int]:

@@ -189,7 +189,41 @@ MIGRATIONS: tuple[str, ...] = (
         not_before TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
-    # 8 -> 9: readers who manage their own subscription (issue 23).
+    # 8 -> 9: what the topic and site feeds are made of, and the month of the feed's history
+    # (RFC 5005 archive documents, sitemaps) each article was filed in, once for good.
+    # Triggers keep the facets in step with every write of an article's payload; the site of
+    # an article is the one its page names, else its input group.
+    """
+    CREATE TABLE facets (
+        kind TEXT NOT NULL CHECK (kind IN ('topic', 'site')),
+        name TEXT NOT NULL,
+        article TEXT NOT NULL,
+        PRIMARY KEY (kind, name, article)
+    ) WITHOUT ROWID;
+    CREATE INDEX facets_article ON facets (article);
+    CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO facets (kind, name, article)
+            SELECT 'topic', value, NEW.id FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article) VALUES ('site',
+            COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''), NEW.grp), NEW.id);
+    END;
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp ON articles BEGIN
+        DELETE FROM facets WHERE article = NEW.id;
+        INSERT OR IGNORE INTO facets (kind, name, article)
+            SELECT 'topic', value, NEW.id FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article) VALUES ('site',
+            COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''), NEW.grp), NEW.id);
+    END;
+    INSERT OR IGNORE INTO facets (kind, name, article)
+        SELECT 'topic', keyword.value, articles.id
+        FROM articles, json_each(articles.data, '$.keywords') AS keyword;
+    INSERT OR IGNORE INTO facets (kind, name, article)
+        SELECT 'site', COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), grp), id
+        FROM articles;
+    ALTER TABLE articles ADD COLUMN archive_month TEXT;
+    CREATE INDEX articles_archive ON articles (archive_month, first_seen, id);
+    """,
+    # 9 -> 10: readers who manage their own subscription (issue 23).
     # subscribers: a third status, "suspended" (its mail bounced), and why (``reason``); the
     # reader's preferences (JSON; NULL: the defaults); ``position``, the mail round up to
     # which the reader has been considered, and ``considered``, when that last happened.
