@@ -103,7 +103,8 @@ class FeedSettings:
     id_authority: str | None = None
     # A keyword carried by at least this many published articles is a topic, with its own
     # feeds (feeds/topic/<slug>.atom, .rss, .json) and page; the max_topics keywords carried
-    # by the most articles are (0: no topic feeds).
+    # by the most articles are (0: no topic feeds). Readers choose among the same topics
+    # (summarize.topics.choose_topics).
     topic_min_articles: int = 5
     max_topics: int = 30
 
@@ -122,6 +123,9 @@ class SmtpSettings:
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     timeout: float = 30.0
+    # Messages handed to the relay per minute at most (0: no limit): many relays defer or
+    # refuse a sender that goes faster than its plan allows.
+    max_per_minute: int = 0
 
     @property
     def password(self) -> str | None:
@@ -140,6 +144,32 @@ def _step(field: str, span: int) -> int:
         return int(field[2:]) * 60
     count = len(field.split(","))
     return max(60, span * 60 // count) if count > 1 else 3600
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    # DKIM: the selector of the key that signs every message (``publisher dkim`` prints the
+    # DNS record to publish); empty: messages are not signed. With ``dkim_ed25519`` each is
+    # signed a second time with an Ed25519 key (RFC 8463), under "<selector>-ed25519".
+    dkim_selector: str | None = None
+    dkim_ed25519: bool = False
+    # The mailbox that takes bounces ("bounces@news.example.org"): each message's return
+    # path becomes bounces+<signed token>@..., which ``publisher bounces`` reads back.
+    # Empty: the return path is the From address, and bounces are not told apart.
+    bounce_address: str | None = None
+
+
+@dataclass(frozen=True)
+class SignupSettings:
+    # Whether the archive pages carry a signup form and ``serve`` answers it.
+    enabled: bool = True
+    # Confirmation mails per hour at most: per client address, per recipient domain, and in
+    # all (a bot's burst of signups must not become a burst of mail).
+    per_client: int = 3
+    per_domain: int = 5
+    per_hour: int = 20
+    # Trust the last X-Forwarded-For hop as the client address (behind a reverse proxy).
+    forwarded_for: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +222,8 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    signup: SignupSettings = field(default_factory=SignupSettings)
     jobs: int = 0  # 0: one worker per CPU
     config_path: Path | None = None
     # What the file says that still works but should be changed (a key that moved): the
@@ -217,8 +249,9 @@ class Settings:
 
 # Their values go into mail headers (subject, From, Reply-To, List-Id) and SMTP commands,
 # where a line break would start another header or command.
-_ONE_LINE = ("site", "digest", "smtp", "fetch")
+_ONE_LINE = ("site", "digest", "smtp", "fetch", "mail")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is fine in a header
+_SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # A tag: URI's authority (RFC 4151: a DNS name) and an optional path of plain segments.
 _AUTHORITY = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[A-Za-z0-9._~-]+)*")
 
@@ -232,6 +265,8 @@ _SECTIONS = {
     "digest": "digest",
     "smtp": "smtp",
     "schedule": "schedule",
+    "mail": "mail",
+    "signup": "signup",
 }
 
 
@@ -503,6 +538,10 @@ def _validate(settings: Settings) -> None:
         ("smtp.port", settings.smtp.port, 1, 65535),
         ("jobs", settings.jobs, 0, None),
         ("schedule.misfire_grace", settings.schedule.misfire_grace, 0, None),
+        ("smtp.max_per_minute", settings.smtp.max_per_minute, 0, None),
+        ("signup.per_client", settings.signup.per_client, 0, None),
+        ("signup.per_domain", settings.signup.per_domain, 0, None),
+        ("signup.per_hour", settings.signup.per_hour, 0, None),
     ]
     for key, value, lowest, highest in ranges:
         if highest is not None and not lowest <= value <= highest:
@@ -550,6 +589,18 @@ def _validate(settings: Settings) -> None:
                     f"{section}.{f.name.rstrip('_')} must be one line without control "
                     f"characters, not {value!r}"
                 )
+    selector = settings.mail.dkim_selector
+    if selector is not None and not _SELECTOR.fullmatch(selector):
+        raise ConfigError(
+            f"mail.dkim_selector must be a DNS label (letters, digits, '-'), not {selector!r}",
+            'for example dkim_selector = "publisher2026"',
+        )
+    bounce = settings.mail.bounce_address
+    if bounce is not None and (not _one_address(bounce) or "+" in bounce or "<" in bounce):
+        raise ConfigError(
+            f"mail.bounce_address must be one bare address without '+', not {bounce!r}",
+            'for example bounce_address = "bounces@news.example.org"',
+        )
     for key, address in (
         ("digest.from", settings.digest.from_),
         ("digest.reply_to", settings.digest.reply_to),

@@ -65,10 +65,15 @@ def _our_own(element: lxml.html.HtmlElement) -> bool:
 
 
 def active_content(markup: str) -> list[str]:
-    """Active elements and attributes in an HTML document or fragment (escaped text is fine)."""
+    """Active elements and attributes in an HTML document or fragment (escaped text is fine).
+    The archive's own signup form (the template's, posting to `serve`'s subscribe path) is
+    left out: it is in every page, whatever the input."""
     if not markup.strip():
         return []
     root = lxml.html.fromstring(markup)
+    for form in root.xpath("//footer[@class='site']/form[@class='signup']"):
+        if form.get("action", "").endswith("subscribe") and form.get("method") == "post":
+            form.getparent().remove(form)
     found = []
     for element in root.iter():
         if not isinstance(element.tag, str):

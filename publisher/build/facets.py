@@ -24,6 +24,7 @@ from ..render.archive import FEEDS_PAGE, Archive, topic_path
 from ..render.directory import FeedListing, name_slug, opml
 from ..render.feeds import FeedSpec, render_feed_set
 from ..store import Store
+from ..summarize import choose_topics
 
 TOPIC, SITE = "topic", "site"
 # Headlines shown under each topic on the feeds page.
@@ -44,7 +45,7 @@ class Facets:
         # Ranked by the facets' index alone (duplicates counted, which rarely matters): the
         # aggregate over published articles then reads only the chosen topics' rows.
         sizes = store.facet_sizes(TOPIC, at_least=least)
-        chosen = sorted(sizes, key=lambda name: (-sizes[name], name))[: settings.feed.max_topics]
+        chosen = choose_topics(sizes, at_least=least, most=settings.feed.max_topics)
         topics = store.facet_prints(TOPIC, at_least=least, names=chosen) if chosen else {}
         return cls(topics, store.facet_prints(SITE))
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from ..build.unpublish import Tombstones
 from ..config import Settings
+from ..mailing.account import preferences_endpoint
+from ..mailing.signup import Outbox, signup_endpoints
 from ..mailing.unsubscribe import unsubscribe_endpoint
 from ..serve import Freshness, serve
 from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
@@ -21,8 +23,10 @@ def _register_serve(sub: Subcommands) -> None:
         sub,
         "serve",
         "Preview the output directory over HTTP (feeds with their media types; Ctrl-C stops), "
-        "answer the digest's unsubscribe link (base_url + unsubscribe) from the state, "
-        "GET /healthz (the last build and send), and 410 for unpublished articles.",
+        "answer the digest's unsubscribe link (base_url + unsubscribe), the signup form "
+        "(subscribe, confirm: it sends the confirmation mails) and each reader's preferences "
+        "page (preferences) from the state, GET /healthz (the last build and send), and 410 "
+        "for unpublished articles.",
         "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/\n"
         "  publisher serve --port 8001 -q          # behind nginx, for the unsubscribe link",
     )
@@ -69,16 +73,27 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         hubs=settings.feed.hubs,
         base_url=settings.base_url,
     )
-    serve(
-        settings.paths.out,
-        bind=args.bind,
-        port=args.port,
-        quiet=args.quiet,
-        unsubscribe=unsubscribe_endpoint(settings, clock),
-        health=health_endpoint(settings, clock),
-        gone=Tombstones(settings.paths.state),
-        freshness=freshness,
-    )
+    endpoints = preferences_endpoint(settings, clock)
+    outbox = None
+    if settings.signup.enabled:
+        outbox = Outbox(settings, clock)
+        endpoints.update(signup_endpoints(settings, clock, outbox))
+        outbox.start()
+    try:
+        serve(
+            settings.paths.out,
+            bind=args.bind,
+            port=args.port,
+            quiet=args.quiet,
+            unsubscribe=unsubscribe_endpoint(settings, clock),
+            health=health_endpoint(settings, clock),
+            gone=Tombstones(settings.paths.state),
+            freshness=freshness,
+            endpoints=endpoints,
+        )
+    finally:
+        if outbox is not None:
+            outbox.close()
     return EXIT_OK
 
 

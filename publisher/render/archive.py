@@ -24,6 +24,7 @@ from ..models import Entry
 from .directory import FeedListing
 from .feeds import feed_image
 from .markup import body_html
+from .message import SUBSCRIBE_PATH
 from .structured import article_data, collection_data, open_graph
 from .templating import BUILTIN_TEMPLATES, environment, month_name, render
 
@@ -116,6 +117,8 @@ class Archive:
             "feeds_page": link(FEEDS_PAGE),
             "search_page": link(SEARCH_PAGE),
             "icon_url": icon and relative_link(icon, page=url, base=settings.base_url),
+            # Where the signup form posts (answered by `serve`), when signup is on.
+            "signup": link(SUBSCRIBE_PATH) if settings.signup.enabled else None,
             "jsonld": None,
             "og": [],
             "query": "",
@@ -269,6 +272,13 @@ class Archive:
         context = self._context(url)
         context.update(state=state, address=address, action=action, mailbox=mailbox)
         return render(self._env, "unsubscribe.html.j2", context).encode("utf-8")
+
+    def reader_page(self, template: str, url: str, values: Mapping[str, object]) -> bytes:
+        """A page that ``serve`` answers for readers (signup, confirmation, preferences):
+        ``template`` at ``url``, with ``values`` beside what every page shows."""
+        context = self._context(url)
+        context.update(values)
+        return render(self._env, template, context).encode("utf-8")
 
     def stylesheet(self) -> bytes:
         """The archive's one stylesheet (the user's override when present)."""

@@ -19,7 +19,7 @@ import css_inline
 from ..config import Settings
 from ..models import Digest, Entry, Image
 from .feeds import feed_image
-from .message import compose, unsubscribe_url
+from .message import compose, preferences_link, unsubscribe_url
 from .templating import environment, render
 
 # Gmail clips an HTML part past about 102 KB; stay safely below.
@@ -105,7 +105,8 @@ def build_digest(
 ) -> Digest:
     """Render one digest issue of ``entries`` (new since the last issue, newest first).
 
-    Entries that follow another entry's story are listed as "Also reported by" under it.
+    Reports of one story are one item: the story's leader (or its first report here, when
+    the leader went out before), the others listed as "Also reported by" under it.
     Past ``[digest] max_items`` stories, or when the HTML part would pass MAX_HTML_BYTES,
     the rest is summed up as "N more stories in the archive". ``more_ids`` are further
     articles of the issue that the caller did not load: they count among those "more" and
@@ -144,19 +145,20 @@ def build_digest(
 
 
 def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
-    present = {entry.id for entry in entries}
-
-    def follows_present(entry: Entry) -> bool:
-        # A follower whose leader is not in this issue (it went out earlier) stands alone.
-        return bool(entry.story and entry.story != entry.id and entry.story in present)
-
-    followers: dict[str, list[Entry]] = {}
+    """One item per story group among ``entries``: its leader, or the first of its reports
+    here when the leader is not (it went out before, to other readers); the group's other
+    reports are listed under it as "Also reported by"."""
+    groups: dict[str, list[Entry]] = {}
     for entry in entries:
-        if follows_present(entry):
-            followers.setdefault(entry.story or "", []).append(entry)
+        groups.setdefault(entry.story or entry.id, []).append(entry)
+    heads = {
+        key: next((e for e in members if e.id == key), members[0])
+        for key, members in groups.items()
+    }
     items = []
     for entry in entries:
-        if follows_present(entry):
+        key = entry.story or entry.id
+        if heads[key] is not entry:
             continue
         also = tuple(
             AlsoReported(
@@ -164,7 +166,8 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
                 url=settings.url(other.page),
                 original=other.article.url,
             )
-            for other in followers.get(entry.id, ())
+            for other in groups[key]
+            if other is not entry
         )
         items.append(
             DigestItem(
@@ -209,5 +212,6 @@ def _context(
         "archive_url": settings.url("index.html"),
         "view_url": settings.url(f"digests/{digest_id}.html"),
         "unsubscribe_url": unsubscribe_url(settings),
+        "preferences_url": preferences_link(settings, None, None),
         "icon_url": settings.icon_url,
     }

@@ -1,6 +1,7 @@
 """The request handler: GET and HEAD of the files of out/ (conditional, gzipped when
-accepted; 410 Gone for the tombstone of an unpublished article), ``/healthz``, and the
-digest's unsubscribe link."""
+accepted; 410 Gone for the tombstone of an unpublished article), ``/healthz``, the
+digest's unsubscribe link, and the readers' pages (``Endpoint``: signup, confirmation,
+preferences)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import gzip
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from ..errors import PublisherError
+from ..models import PageAnswer, PageRequest
 from .feedpage import PAGE_TYPE, FeedPages, Freshness
 from .files import (
     BROWSER_FEED_TYPE,
@@ -39,6 +41,9 @@ log = logging.getLogger("publisher.serve")
 # Answers the unsubscribe path: (query string, confirm) -> (status, HTML page). A POST
 # confirms; a GET must not change anything (see mailing.unsubscribe).
 Unsubscribe = Callable[[str, bool], tuple[HTTPStatus, bytes]]
+
+# Answers one path of the readers' pages (a use case's: see mailing.signup, mailing.account).
+Endpoint = Callable[[PageRequest], PageAnswer]
 # Answers GET /healthz: (status, JSON body).
 Health = Callable[[], tuple[HTTPStatus, bytes]]
 # Whether a page of out/ (its path relative to out/) is the tombstone of an unpublished article.
@@ -57,6 +62,7 @@ class StaticHandler(BaseHTTPRequestHandler):
     out_root: Path
     unsubscribe_path: str
     unsubscribe_answer: Unsubscribe | None
+    endpoints: Mapping[str, Endpoint]
     health: Health | None
     gone: Gone | None
     hints: Freshness
@@ -81,6 +87,8 @@ class StaticHandler(BaseHTTPRequestHandler):
     def _get(self, *, send_body: bool) -> None:
         if self._is_unsubscribe():
             self._unsubscribe(confirm=False, send_body=send_body)
+        elif urlsplit(self.path).path in self.endpoints:
+            self._endpoint(b"", send_body=send_body)
         elif self.health is not None and urlsplit(self.path).path == HEALTH_PATH:
             status, body = self.health()
             headers = {
@@ -98,14 +106,45 @@ class StaticHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body is not read, so it cannot be skipped
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
+        body = b""
         if "Transfer-Encoding" in self.headers:
             self.close_connection = True  # a chunked body is not read, so it cannot be skipped
         else:
-            self.rfile.read(int(length))  # the link carries all we need; the body says "One-Click"
+            # The unsubscribe link carries all it needs (the body says "One-Click"); the
+            # readers' pages post forms.
+            body = self.rfile.read(int(length))
         if self._is_unsubscribe():
             self._unsubscribe(confirm=True, send_body=True)
+        elif urlsplit(self.path).path in self.endpoints:
+            self._endpoint(body, send_body=True)
         else:
             self._error(HTTPStatus.METHOD_NOT_ALLOWED, allow="GET, HEAD")
+
+    def _endpoint(self, body: bytes, *, send_body: bool) -> None:
+        url = urlsplit(self.path)
+        request = PageRequest(
+            self.command,
+            url.query,
+            body,
+            self.client_address[0],
+            self.headers.get("X-Forwarded-For", ""),
+        )
+        try:
+            answer = self.endpoints[url.path](request)
+        except PublisherError as exc:  # the state is locked or damaged: ask to come back
+            log.error("%s: %s", url.path, exc)
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE)
+            return
+        headers = {
+            "Content-Type": answer.content_type,
+            "Content-Length": str(len(answer.body)),
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            **dict(answer.headers),
+        }
+        self._send(HTTPStatus(answer.status), headers, answer.body, send_body=send_body)
 
     def _is_unsubscribe(self) -> bool:
         path = urlsplit(self.path).path
@@ -131,9 +170,9 @@ class StaticHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         text = format % args
-        query = urlsplit(getattr(self, "path", "")).query
-        if query and self._is_unsubscribe():
-            text = text.replace(query, "…")  # an address and its token stay out of the log
+        url = urlsplit(getattr(self, "path", ""))
+        if url.query and (self._is_unsubscribe() or url.path in self.endpoints):
+            text = text.replace(url.query, "…")  # an address and its token stay out of the log
         text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
         log.info("%s %s", self.address_string(), text)
 

@@ -4,10 +4,11 @@
 ``articles`` (input files, articles, boilerplate memory, keyword terms), ``history`` (the
 topics and sites of the facet feeds, the months of the feed's history), ``mail`` (digest
 issues, subscribers, deliveries), ``jobs`` (the daemon's runs), ``removals`` (unpublished
-articles) and ``fetch`` (the fetcher's sources, validators and documents from the web), on
-the connection, migrations and transactions of ``database``. What an article's JSON column
-holds is ``payload``'s; ``lock`` holds the build and send locks beside the database. Only
-the use cases (build, mailing, preview, jobs, backup, fetch) open it; stages never see it.
+articles), ``fetch`` (the fetcher's sources, validators and documents from the web) and
+``readers`` (preferences, mail rounds, signups, bounces, erasures), on the connection,
+migrations and transactions of ``database``. What an article's JSON column holds is
+``payload``'s; ``lock`` holds the build and send locks beside the database. Only the use
+cases (build, mailing, preview, jobs, backup, fetch, doctor) open it; stages never see it.
 """
 
 from .articles import ArticleTables, FileState, TermCounts
@@ -17,10 +18,13 @@ from .jobs import JobTables
 from .lock import run_lock, send_lock
 from .mail import Delivery, MailTables, Subscriber
 from .payload import ArticleListing, ArticleRecord, Listing, StoredArticle
+from .readers import ReaderTables, Signup
 from .removals import Named, RemovalTables
 
 
-class Store(ArticleTables, HistoryTables, MailTables, JobTables, RemovalTables, FetchTables):
+class Store(
+    ArticleTables, HistoryTables, MailTables, JobTables, RemovalTables, FetchTables, ReaderTables
+):
     """A connection to the state database. Use ``Store.open(path)`` as a context manager
     (``Store.reading(path)`` in a worker that only reads)."""
 
@@ -32,6 +36,7 @@ __all__ = [
     "FileState",
     "Listing",
     "Named",
+    "Signup",
     "Store",
     "StoredArticle",
     "Subscriber",

@@ -242,8 +242,9 @@ class ArticleTables(Database):
 
         The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
         anything: archive pages and the digest need titles and summaries, not bodies.
-        Filters: ``undigested`` (not yet in a digest issue), ``stories`` (articles that follow
-        one of these leaders), ``ids`` (these articles); ``limit`` keeps the newest.
+        Filters: ``undigested`` (not yet in the mail stream: in no mail round), ``stories``
+        (articles that follow one of these leaders), ``ids`` (these articles); ``limit``
+        keeps the newest.
         """
         where, params = [PUBLISHED], []
         wanted = sorted(set(ids))
@@ -251,7 +252,7 @@ class ArticleTables(Database):
             where.append(f"id IN ({','.join('?' * len(wanted))})")
             params += wanted
         if undigested:
-            where.append("digest_id IS NULL")
+            where.append("round IS NULL")
         leaders = sorted(set(stories))
         if leaders:
             where.append(f"story IN ({','.join('?' * len(leaders))})")
@@ -291,9 +292,9 @@ class ArticleTables(Database):
         }
 
     def undigested_latest_change(self) -> datetime | None:
-        """The newest change among articles not yet in a digest issue."""
+        """The newest change among articles not yet in the mail stream (in no mail round)."""
         row = self.db.execute(
-            f"SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
+            f"SELECT MAX(last_changed) FROM articles WHERE round IS NULL AND {PUBLISHED}"
         ).fetchone()
         return dt(row[0]) if row and row[0] else None
 
@@ -320,11 +321,12 @@ class ArticleTables(Database):
         return {row[0] for row in rows}
 
     def undigested_ids(self) -> set[str]:
-        """Ids of published articles not yet in any digest issue."""
+        """Ids of published articles not yet in the mail stream (in no mail round): what the
+        next round of issues takes in."""
         return {
             row[0]
             for row in self.db.execute(
-                f"SELECT id FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
+                f"SELECT id FROM articles WHERE round IS NULL AND {PUBLISHED}"
             )
         }
 
@@ -337,7 +339,7 @@ class ArticleTables(Database):
         checked apart: marking them rendered must not change this value.
         """
         articles = self.db.execute(
-            "SELECT COUNT(*), MAX(last_changed), SUM(digest_id IS NULL), "
+            "SELECT COUNT(*), MAX(last_changed), SUM(round IS NULL), "
             f"SUM({PUBLISHED}) FROM articles"
         ).fetchone()
         digests = self.db.execute("SELECT COUNT(*), MAX(created) FROM digests").fetchone()

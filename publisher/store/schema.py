@@ -223,5 +223,70 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN archive_month TEXT;
     CREATE INDEX articles_archive ON articles (archive_month, first_seen, id);
     """,
+    # 9 -> 10: readers who manage their own subscription (issue 23).
+    # subscribers: a third status, "suspended" (its mail bounced), and why (``reason``); the
+    # reader's preferences (JSON; NULL: the defaults); ``position``, the mail round up to
+    # which the reader has been considered, and ``considered``, when that last happened.
+    # articles.round: the mail round in which an article entered the mail stream (NULL: not
+    # yet; the articles already in an issue entered before any round).
+    # issue_entries: which articles each issue holds, to know which stories a reader had.
+    # signups: the confirmation mails asked for on the signup form (their rate limits too).
+    # bounces: each bounce or complaint read back, once per message.
+    # erased: keyed hashes of the addresses whose owners deleted their data, so that no
+    # import adds them again.
+    """
+    CREATE TABLE subscribers_new (
+        address TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed', 'suspended')),
+        added TEXT NOT NULL,
+        changed TEXT NOT NULL,
+        epoch INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        preferences TEXT,
+        position INTEGER NOT NULL DEFAULT 0,
+        considered TEXT
+    );
+    INSERT INTO subscribers_new (address, name, status, added, changed, epoch)
+        SELECT address, name, status, added, changed, epoch FROM subscribers;
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_new RENAME TO subscribers;
+    ALTER TABLE articles ADD COLUMN round INTEGER;
+    UPDATE articles SET round = 0 WHERE digest_id IS NOT NULL;
+    CREATE INDEX articles_round ON articles (round);
+    CREATE TABLE issue_entries (
+        entry_id TEXT NOT NULL,
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        PRIMARY KEY (entry_id, digest_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO issue_entries (entry_id, digest_id)
+        SELECT entry.value, digests.id FROM digests, json_each(digests.entry_ids) AS entry;
+    CREATE INDEX deliveries_address ON deliveries (address);
+    CREATE TABLE signups (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        client TEXT NOT NULL,
+        requested TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE INDEX signups_requested ON signups (requested);
+    CREATE INDEX signups_address ON signups (address);
+    CREATE TABLE bounces (
+        message TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        received TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX bounces_address ON bounces (address, received);
+    CREATE TABLE erased (
+        digest TEXT PRIMARY KEY,
+        erased TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
