@@ -43,7 +43,8 @@ from ..render.directory import search_index, search_shard
 from ..render.feeds import render_feeds
 from ..render.templating import template_dirs
 from ..store import Store
-from .facets import Facets, facet_files, retopic
+from ..topics import Facets
+from .facets import facet_files, retopic
 from .history import history_files, news_window, sitemap_files
 from .pool import PAGE_CHUNK, map_in_order, workers
 from .websub import changed_feeds, queue_pings

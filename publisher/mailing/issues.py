@@ -27,6 +27,7 @@ from ..render.digest import build_digest, digest_id_for
 from ..render.feeds import id_authority, render_digests_feed
 from ..store import Store, Subscriber, run_lock
 from ..summarize import topic_of
+from ..topics import SITE, Facets
 from .preferences import Preferences
 
 log = logging.getLogger(__name__)
@@ -89,18 +90,13 @@ class Plan:
 
 def topics(store: Store, settings: Settings) -> tuple[str, ...]:
     """The topics readers choose among: those the build gives feeds and pages
-    (``build.facets``, ranked by ``summarize.choose_topics``)."""
-    # Imported here: the build's outputs import this module (the pending digest).
-    from ..build.facets import Facets
-
+    (ranked by ``summarize.choose_topics``)."""
     return tuple(sorted(Facets.read(store, settings).topics))
 
 
 def sites(store: Store) -> dict[str, int]:
     """Each source site (the one an article's page names, else its input directory) with
     its number of published articles: the sites readers choose among."""
-    from ..build.facets import SITE
-
     return {name: count for name, (count, _) in store.facet_prints(SITE).items()}
 
 
