@@ -7,6 +7,8 @@ TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 # Debian packages the test suite drives as real consumers (feed reader, browser, spam filter).
 SYSTEM_PACKAGES := newsboat chromium fonts-dejavu-core spamassassin
+# axe-core (npm), the accessibility audit the browser tests inject into Chromium.
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint bench system-deps clean-out
 
@@ -29,7 +31,7 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/publisher build
 
-test: lint system-deps
+test: lint system-deps $(AXE)
 	$(BIN)/python -m pytest -q
 
 # The rules, checked: style, strict types, and the import layering (docs/architecture.md).
@@ -62,6 +64,10 @@ system-deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+$(AXE): | $(BIN)/python
+	command -v npm >/dev/null || $(MAKE) system-deps SYSTEM_PACKAGES=npm
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4
 
 clean-out:
 	find out -mindepth 1 ! -name .gitkeep -delete

@@ -453,7 +453,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--pelican",
-        type=lambda text: [int(n) for n in text.split(",")],
+        type=lambda text: [int(n) for n in text.split(",") if n],
         default=list(PELICAN_SIZES),
         help="sizes built by Pelican too, comma-separated",
     )

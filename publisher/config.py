@@ -44,6 +44,9 @@ class SiteSettings:
     email: str = "publisher@localhost"
     language: str = "en"
     icon: str | None = None
+    # Where an article page's canonical link points: the page itself, or the original
+    # article it was made from (when known), for sites that republish with permission.
+    canonical: Literal["self", "source"] = "self"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,20 @@ class SummarySettings:
 @dataclass(frozen=True)
 class FeedSettings:
     max_entries: int = 50
+    # "full": entries carry the article's text; "summary": only its summary and a link.
+    content: Literal["full", "summary"] = "full"
+    # WebSub hubs: announced in every feed, pinged after a build that changed a feed.
+    hubs: tuple[str, ...] = ()
+    # The naming authority of feed and entry ids ("example.org" or "example.org/news"). Left
+    # empty, it is taken from base_url when the first article is published and kept in the
+    # state database, so that ids never follow base_url to another host.
+    id_authority: str | None = None
+    # A keyword carried by at least this many published articles is a topic, with its own
+    # feeds (feeds/topic/<slug>.atom, .rss, .json) and page; the max_topics keywords carried
+    # by the most articles are (0: no topic feeds). Readers choose among the same topics
+    # (summarize.topics.choose_topics).
+    topic_min_articles: int = 5
+    max_topics: int = 30
 
 
 @dataclass(frozen=True)
@@ -106,11 +123,53 @@ class SmtpSettings:
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     timeout: float = 30.0
+    # Messages handed to the relay per minute at most (0: no limit): many relays defer or
+    # refuse a sender that goes faster than its plan allows.
+    max_per_minute: int = 0
 
     @property
     def password(self) -> str | None:
         """The SMTP password, read from the environment only, never from a file."""
         return os.environ.get(PASSWORD_ENV) or None
+
+
+_EVERY = re.compile(r"(\d+)\s*([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _step(field: str, span: int) -> int:
+    """Seconds between the firings a crontab minute field makes within an hour: "*/15"
+    and "0,15,30,45" fire every 900 s, "5" once an hour."""
+    if field.startswith("*/") and field[2:].isdigit() and int(field[2:]) > 0:
+        return int(field[2:]) * 60
+    count = len(field.split(","))
+    return max(60, span * 60 // count) if count > 1 else 3600
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    # DKIM: the selector of the key that signs every message (``publisher dkim`` prints the
+    # DNS record to publish); empty: messages are not signed. With ``dkim_ed25519`` each is
+    # signed a second time with an Ed25519 key (RFC 8463), under "<selector>-ed25519".
+    dkim_selector: str | None = None
+    dkim_ed25519: bool = False
+    # The mailbox that takes bounces ("bounces@news.example.org"): each message's return
+    # path becomes bounces+<signed token>@..., which ``publisher bounces`` reads back.
+    # Empty: the return path is the From address, and bounces are not told apart.
+    bounce_address: str | None = None
+
+
+@dataclass(frozen=True)
+class SignupSettings:
+    # Whether the archive pages carry a signup form and ``serve`` answers it.
+    enabled: bool = True
+    # Confirmation mails per hour at most: per client address, per recipient domain, and in
+    # all (a bot's burst of signups must not become a burst of mail).
+    per_client: int = 3
+    per_domain: int = 5
+    per_hour: int = 20
+    # Trust the last X-Forwarded-For hop as the client address (behind a reverse proxy).
+    forwarded_for: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +178,27 @@ class ScheduleSettings:
     digest: str = "0 7 * * *"
     timezone: str = "UTC"  # of the crontab lines, and of the dates digests are named by
     misfire_grace: int = 3600
+
+    def build_every(self) -> int:
+        """Roughly how many seconds pass between two builds, for the freshness hints of the
+        feeds and the server (RSS ttl, Cache-Control): the interval of an interval schedule;
+        for a crontab line, the step of its minute or hour field, else a day; an hour when
+        builds are not scheduled here (cron runs them)."""
+        spec = self.build.strip()
+        interval = _EVERY.fullmatch(spec)
+        if interval:
+            return max(1, int(interval[1]) * _UNIT_SECONDS[interval[2]])
+        fields = spec.split()
+        if len(fields) != 5:
+            return 3600
+        minute, hour = fields[0], fields[1]
+        if minute == "*":
+            return 60
+        if hour == "*" or hour.startswith("*/"):
+            hours = int(hour[2:]) if hour.startswith("*/") and hour[2:].isdigit() else 1
+            per_hour = _step(minute, 60)
+            return 3600 * hours if per_hour == 3600 else per_hour
+        return 86400
 
     def zone(self) -> ZoneInfo:
         """``timezone`` as a tzinfo; ConfigError when it is not a known zone."""
@@ -142,6 +222,8 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    signup: SignupSettings = field(default_factory=SignupSettings)
     jobs: int = 0  # 0: one worker per CPU
     config_path: Path | None = None
     # What the file says that still works but should be changed (a key that moved): the
@@ -167,8 +249,11 @@ class Settings:
 
 # Their values go into mail headers (subject, From, Reply-To, List-Id) and SMTP commands,
 # where a line break would start another header or command.
-_ONE_LINE = ("site", "digest", "smtp", "fetch")
+_ONE_LINE = ("site", "digest", "smtp", "fetch", "mail")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is fine in a header
+_SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# A tag: URI's authority (RFC 4151: a DNS name) and an optional path of plain segments.
+_AUTHORITY = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[A-Za-z0-9._~-]+)*")
 
 # TOML table name -> Settings attribute. "from" is a Python keyword, hence from_.
 _SECTIONS = {
@@ -180,6 +265,8 @@ _SECTIONS = {
     "digest": "digest",
     "smtp": "smtp",
     "schedule": "schedule",
+    "mail": "mail",
+    "signup": "signup",
 }
 
 
@@ -442,6 +529,8 @@ def _validate(settings: Settings) -> None:
     # key, value, lowest allowed, highest allowed (None: no bound)
     ranges: list[tuple[str, float, float, float | None]] = [
         ("feed.max_entries", settings.feed.max_entries, 1, None),
+        ("feed.topic_min_articles", settings.feed.topic_min_articles, 2, None),
+        ("feed.max_topics", settings.feed.max_topics, 0, None),
         ("digest.max_items", settings.digest.max_items, 1, None),
         ("summary.sentences", settings.summary.sentences, 1, None),
         ("summary.words", settings.summary.words, 5, None),
@@ -449,6 +538,10 @@ def _validate(settings: Settings) -> None:
         ("smtp.port", settings.smtp.port, 1, 65535),
         ("jobs", settings.jobs, 0, None),
         ("schedule.misfire_grace", settings.schedule.misfire_grace, 0, None),
+        ("smtp.max_per_minute", settings.smtp.max_per_minute, 0, None),
+        ("signup.per_client", settings.signup.per_client, 0, None),
+        ("signup.per_domain", settings.signup.per_domain, 0, None),
+        ("signup.per_hour", settings.signup.per_hour, 0, None),
     ]
     for key, value, lowest, highest in ranges:
         if highest is not None and not lowest <= value <= highest:
@@ -469,6 +562,19 @@ def _validate(settings: Settings) -> None:
             f"paths.out: {out} is a file, not a directory",
             "give the directory to publish into (--out DIR or [paths] out); it is made if missing",
         )
+    for hub in settings.feed.hubs:
+        parts = urlsplit(hub)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"feed.hubs: {hub!r} is not an absolute http(s) URL",
+                'for example hubs = ["https://pubsubhubbub.appspot.com/"]',
+            )
+    authority = settings.feed.id_authority
+    if authority is not None and not _AUTHORITY.fullmatch(authority):
+        raise ConfigError(
+            f"feed.id_authority must be a host name, optionally with a path, not {authority!r}",
+            'for example id_authority = "news.example.org"',
+        )
     # A socket takes no timeout of 0 or less: send would end in a traceback.
     if settings.smtp.timeout <= 0:
         raise ConfigError(f"smtp.timeout must be more than 0, not {settings.smtp.timeout}")
@@ -483,6 +589,18 @@ def _validate(settings: Settings) -> None:
                     f"{section}.{f.name.rstrip('_')} must be one line without control "
                     f"characters, not {value!r}"
                 )
+    selector = settings.mail.dkim_selector
+    if selector is not None and not _SELECTOR.fullmatch(selector):
+        raise ConfigError(
+            f"mail.dkim_selector must be a DNS label (letters, digits, '-'), not {selector!r}",
+            'for example dkim_selector = "publisher2026"',
+        )
+    bounce = settings.mail.bounce_address
+    if bounce is not None and (not _one_address(bounce) or "+" in bounce or "<" in bounce):
+        raise ConfigError(
+            f"mail.bounce_address must be one bare address without '+', not {bounce!r}",
+            'for example bounce_address = "bounces@news.example.org"',
+        )
     for key, address in (
         ("digest.from", settings.digest.from_),
         ("digest.reply_to", settings.digest.reply_to),

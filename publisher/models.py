@@ -182,3 +182,26 @@ class Digest:
     html: str  # inlined, e-mail ready
     text: str  # plain-text alternative
     message: bytes  # the RFC 5322 message without a recipient (To is set per delivery)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A request to one of the pages ``serve`` answers for readers (signup, confirmation,
+    preferences), as the use case behind it sees it."""
+
+    method: str  # GET, HEAD or POST
+    query: str  # the URL's query string
+    body: bytes  # a POST's body (a form), else empty
+    client: str  # the peer's IP address
+    forwarded_for: str = ""  # the X-Forwarded-For header ("" without one)
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """The answer to a ``PageRequest``: an HTTP status and a body (``serve`` adds the
+    headers that keep it out of caches and referrers)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()

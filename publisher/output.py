@@ -173,3 +173,38 @@ def _fsync(path: str | Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class Staging:
+    """Files staged beside their place as soon as they are rendered (``stage_file``), and
+    published together later (``publish``): a render of thousands of feeds holds none of
+    their bytes in memory. Takes ``staging[name] = data`` and ``staging.update(files)``."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.staged: list[tuple[str, str | None]] = []
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self.staged.append((name, stage_file(self.out_dir / name, data)))
+
+    def update(self, files: Mapping[str, bytes]) -> None:
+        """Stage each of ``files`` (relative path -> bytes)."""
+        for name, data in files.items():
+            self[name] = data
+
+    @property
+    def names(self) -> list[str]:
+        """Every file staged, written or unchanged."""
+        return [name for name, _ in self.staged]
+
+    def publish(self) -> list[str]:
+        """Flush and rename the staged files into place (see ``publish_staged``); returns
+        the relative paths written."""
+        return publish_staged(self.out_dir, self.staged)
+
+    def discard(self) -> None:
+        """Remove the temporaries of files that will not be published."""
+        for _, tmp in self.staged:
+            if tmp is not None:
+                with suppress(FileNotFoundError):
+                    os.unlink(tmp)

@@ -1,7 +1,10 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
 Two jobs: ``build`` (``fetch.fetch`` of the due ``[[sources]]``, then ``build.build``) and
-``digest`` (the same, then ``mailing.sending.send``). Each is a five-field crontab string,
+``digest`` (the same, then ``mailing.sending.send``); with the digest, an ``hourly`` one (a
+send for the readers who chose their own hour, ``send(hourly=True)``, every quarter hour: a
+reader in a zone off the hour gets theirs within minutes of it). Each of the first two is a
+five-field crontab string,
 read with cron's own day-of-week numbers, or an interval ("30s", "15m", "1h", "2d"); an
 empty string disables it. When a send leaves recipients for later (temporary failures), a
 one-off ``retry`` job delivers the unfinished issues after RETRY_DELAYS, without building or
@@ -50,6 +53,9 @@ from .models import RunReport
 log = logging.getLogger("publisher.daemon")
 
 JOBS = ("build", "digest")
+# The job that delivers at the hours readers chose, and how often it runs.
+HOURLY = "hourly"
+HOURLY_MINUTES = "*/15"
 # The one-off job that runs a due digest again once the lock it found held is free.
 LATE_DIGEST = "late-digest"
 # Waits before each retry of recipients a send left for later, the last one repeated until
@@ -365,6 +371,21 @@ class Daemon:
                     misfire_grace_time=max(grace, 1),
                 )
             self._scheduled[name] = key
+        # The readers' own hours come with the digest: without it nothing is sent here.
+        if triggers["digest"] is None:
+            if self.scheduler.get_job(HOURLY) is not None:
+                self.scheduler.remove_job(HOURLY)
+        elif self.scheduler.get_job(HOURLY) is None:
+            self.scheduler.add_job(
+                self._job,
+                CronTrigger(minute=HOURLY_MINUTES, timezone=UTC),
+                args=[HOURLY],
+                id=HOURLY,
+                name=HOURLY,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(grace, 1),
+            )
 
     def _catch_up(self, now: datetime) -> None:
         """Run the digest at once if it fell due while the daemon was stopped, and retry an
@@ -391,6 +412,13 @@ class Daemon:
             if name == "retry":
                 run = send(settings, now=_utcnow, new_issue=False)
                 detail = describe_send(run) if run.reports else "nothing left to retry"
+            elif name == HOURLY:
+                run = send(settings, now=_utcnow, hourly=True)
+                if not run.reports:
+                    # Every quarter hour: a line each time nothing was due would bury the log.
+                    log.debug("%s: nothing due", name)
+                    return
+                detail = describe_send(run)
             else:
                 fetched = _fetch_first(settings, now)
                 detail = describe_build(build(settings, now=now), fetched)

@@ -62,13 +62,14 @@ def test_no_build_yet_is_unhealthy_and_creates_no_state(seeds_copy: Path, tmp_pa
 def test_a_build_and_a_send_are_reported(seeds_copy: Path, tmp_path: Path) -> None:
     settings = _settings(seeds_copy, tmp_path)
     now = datetime.now(UTC).replace(microsecond=0)
-    build(settings, now=now)
+    report = build(settings, now=now)
     status, body = _health(settings, now + timedelta(minutes=1))
     assert status == 200 and body["status"] == "ok" and body["problem"] is None
+    written = len(report.written)
     assert body["build"] == {
         "time": now.isoformat(),
         "outcome": "ok",
-        "detail": "5 seen, 5 new, 0 changed, 0 unchanged, 0 skipped, 18 files written",
+        "detail": f"5 seen, 5 new, 0 changed, 0 unchanged, 0 skipped, {written} files written",
     }
     assert body["send"] is None
     with smtp_server(_Sink()) as port:

@@ -6,8 +6,9 @@
 summarizes them (``process``, in a pool of workers for large batches: ``pool``), records
 them in the store (``saving``), drops the blocks that recur across a site's documents
 (``boilerplate``), regroups stories, then renders feeds, digest and archive and writes
-whatever changed atomically into the output directory (``outputs``). The clock is passed
-in, so a run is a pure function of its inputs, state and ``now``.
+whatever changed atomically into the output directory (``outputs``), and last tells the
+WebSub hubs which feeds changed (``websub``). The clock is passed in, so a run is a pure
+function of its inputs, state and ``now``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ def build(
             record_failure(store, "build", now, exc)
             raise
         store.record_outcome("build", now, "ok", report.summary())
+    if settings.feed.hubs:
+        from .websub import send_pings  # only with hubs: an HTTP client a build does without
+
+        # After the lock is let go and everything is published: a slow hub holds nothing.
+        send_pings(settings.paths.state, now)
     return report
 
 
@@ -90,7 +96,7 @@ def _publish(
             else:  # the directories listed, where the rotation stands
                 with store.transaction():
                     remember(store, found)
-            written = render_outputs(store, settings, pool, ship=ship, rescan=rescan)
+            written = render_outputs(store, settings, pool, now=now, ship=ship, rescan=rescan)
     return RunReport(
         seen=found.seen,
         new=new,

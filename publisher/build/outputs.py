@@ -1,5 +1,7 @@
 """Rendering a build's outputs: article pages, month pages, the index, the pending digest,
-the digests feed and the site feeds, each written only when its bytes change.
+the digests feed and list, the site feeds, the topic and site feeds (``facets``), the feed's
+history and the sitemaps (``history``), and the search index, each written only when its
+bytes change.
 
 Incremental by construction: what can have changed since the last render is known from the
 store (articles waiting for their page, SQL aggregates per month) and from the presentation
@@ -12,24 +14,40 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import replace
+from datetime import datetime
 from functools import lru_cache, partial
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import Settings
+from ..mailing.issues import digests_feed, pending_digest, with_fixed_ids
 from ..models import Entry
-from ..output import publish_staged, remove_stale_temps, stage_file, stage_files
+from ..output import Staging, publish_staged, remove_stale_temps, stage_file, write_files
+from ..render.archive import (
+    DIGESTS_PAGE,
+    INDEX_SIZE,
+    SEARCH_PAGE,
+    SEARCH_SCRIPT,
+    STYLESHEET,
+    Archive,
+    month_parts,
+    month_path,
+    topic_path,
+)
+from ..render.directory import search_index, search_shard
+from ..render.feeds import render_feeds
 from ..render.templating import template_dirs
 from ..store import ArticleListing, ArticleRecord, Store
+from ..topics import Facets
+from .facets import facet_files, retopic
+from .history import history_files, news_window, sitemap_files
 from .pool import PAGE_CHUNK, chunked, map_in_order, workers
-
-if TYPE_CHECKING:
-    from ..render.archive import Archive
+from .websub import changed_feeds, queue_pings
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +60,27 @@ def render_outputs(
     settings: Settings,
     pool: Executor | None = None,
     *,
+    now: datetime,
     ship: bool = False,
     rescan: bool = False,
 ) -> list[str]:
     """Render every output that may have changed and write those whose bytes did.
 
     Skipped outright when no article waits for its page, neither the presentation (code,
-    templates, settings) nor the stored data changed since the last render, and its outputs
-    all still exist: a no-op build reads no article at all. Otherwise only what can have
-    changed is read and rendered: the pages of articles saved since (all of them when the
-    presentation changed), the months whose articles changed (from the first part an
-    article entered, left or changed in), the index's newest entries, the pending digest's
-    shown entries and the feeds' newest entries. Nothing here grows with the archive but
-    what changed: the months and the data version are kept by triggers, and the article
-    pages are only listed (to restore deleted ones and remove copies' pages) when the
-    directory changed since the last render wrote it, or with ``rescan``. Article pages are
-    rendered and written on ``pool`` when given; with ``ship`` (workers that cannot read the
-    state database or write the outputs: a cluster's), this process reads their records
-    and writes the pages the workers render.
+    templates, settings) nor the stored data changed since the last render, the news
+    sitemap's articles are the same at ``now``, and its outputs all still exist: a no-op
+    build reads no article at all. Otherwise only what can have changed is read and
+    rendered: the pages of articles saved since (all of them when the presentation
+    changed), the months whose articles changed, the index's newest entries, the pending
+    digest's shown entries, the feeds' newest entries, the topics and sites whose articles
+    changed and the newest month of the feed's history. The months and the data version
+    are kept by triggers, a changed month is read from the first part an article entered,
+    left or changed in, and the article pages are only listed (to restore deleted ones and
+    remove copies' pages) when their directory changed since the last render wrote it, or
+    with ``rescan``. Article pages are rendered and written on ``pool`` when given; with
+    ``ship`` (workers that cannot read the state database or write the outputs: a
+    cluster's), this process reads their records and writes the pages the workers render.
+    The feeds written are queued for the WebSub hubs.
     """
     out = settings.paths.out
     last = json.loads(store.meta(RENDER_META) or "{}")
@@ -67,13 +88,17 @@ def render_outputs(
     # Someone else changed the article pages' directory (deleted a page, or a killed run
     # left temporaries): it is listed and compared with the store, else it is not read.
     touched = rescan or _snapshot(pages_dir) != last.get("articles")
-    for directory in (out, out / "archive", out / "digests"):
-        remove_stale_temps(directory)  # left by a run that was killed while writing
-    if touched:
-        remove_stale_temps(pages_dir)
-    pending = store.has_unrendered()
+    for directory in _DIRECTORIES:
+        if directory != "articles" or touched:
+            remove_stale_temps(out / directory)  # left by a run that was killed while writing
+    settings = with_fixed_ids(store, settings)
     presentation, data = presentation_signature(settings), store.data_version()
     restyled = last.get("presentation") != presentation
+    facets = None
+    if restyled or last.get("data") != data:
+        facets = Facets.read(store, settings)
+        retopic(store, last.get("facets", {}), facets)
+    pending = store.has_unrendered()
     missing: set[str] = set()
     copies: set[str] = set()
     if touched:
@@ -83,62 +108,86 @@ def render_outputs(
             present = _present_pages(out)
             pages = store.pages()
             missing = {pages[slug] for slug in pages if slug not in present}
+    news = news_window(store, now)
     if (
         not pending
         and not restyled
         and not missing
         and not copies
         and last.get("data") == data
+        and last.get("news") == [row[0] for row in news]
         and all((out / name).exists() for name in last.get("files", ()))
     ):
         log.debug("nothing to render: no article, setting or template changed")
         return []
-    # The renderers are imported once there is something to render: a no-op build does
-    # without them (and without Jinja2, feedgen, the sanitizer and the CSS inliner).
-    from ..mailing.issues import digests_feed
-    from ..render.archive import INDEX_SIZE, STYLESHEET
-    from ..render.feeds import render_feeds
-
+    facets = facets or Facets.read(store, settings)
     archive = _archive(settings, presentation)
     # Everything but the article pages is rendered before anything is written, so that a
     # template that breaks (an undefined variable) leaves the output directory as it was.
-    # Month pages (all of them for a new presentation) are staged as they are rendered, not
-    # held: they are as many as the archive's articles over 500.
     files: dict[str, bytes] = {STYLESHEET: archive.stylesheet()}
-    staged: list[tuple[str, str | None]] = []
+    if restyled or not (out / SEARCH_PAGE).exists() or not (out / SEARCH_SCRIPT).exists():
+        files[SEARCH_SCRIPT] = archive.static(SEARCH_SCRIPT)
+        files[SEARCH_PAGE] = archive.search_page()
+    months = store.months()
+    # Feeds of topics, sites and the history, and month pages (all of them for a new
+    # presentation), are many: staged to disk as they are rendered, and published after
+    # the pages they link to.
+    staging = Staging(out)
     try:
-        months = store.months()
         month_prints, page_prints, members, gone = _month_pages(
-            store, archive, months, last, staged, out, restyled=restyled
+            store, archive, months, last, staging, out, restyled=restyled
         )
-        newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
-        counts = {m: n for m, (n, *_) in months.items()}
-        files["index.html"] = archive.index_page(newest, counts)
-        files.update(_digest_files(store, settings))
-        files["digests.atom"] = digests_feed(store, settings)
-        for slug, removed in store.removed_pages().items():
-            page = f"articles/{slug}.html"
-            files[page] = archive.removed_page(page, removed)
+    except BaseException:
+        staging.discard()
+        raise
+    pages_newest_first = sorted(page_prints, key=_newest_first, reverse=True)
+    files["search/index.json"] = search_index([_shard_path(p)[7:-5] for p in pages_newest_first])
+    newest = [listing.entry() for listing in store.light_articles(limit=INDEX_SIZE)]
+    files["index.html"] = archive.index_page(newest, {m: n for m, (n, *_) in months.items()})
+    files.update(_digest_files(store, settings))
+    files["digests.atom"] = digests_feed(store, settings)
+    issues = store.digest_list()
+    issue_ids = [issue_id for issue_id, _, _ in issues]
+    if restyled or last.get("digests") != issue_ids or not (out / DIGESTS_PAGE).exists():
+        files[DIGESTS_PAGE] = archive.digests_page(issues)
+    for slug, removed in store.removed_pages().items():
+        page = f"articles/{slug}.html"
+        files[page] = archive.removed_page(page, removed)
+    try:
+        gone += facet_files(
+            store,
+            settings,
+            archive,
+            facets,
+            last.get("facets", {}),
+            staging,
+            out,
+            restyled=restyled,
+        )
+        history_meta, history, newest_archive = history_files(
+            store, settings, last.get("history", {}), staging, out, restyled=restyled
+        )
+        topic_pages = [topic_path(slug) for slug in facets.topic_slugs().values()]
+        files.update(sitemap_files(settings, history, [*page_prints, *topic_pages], news))
         feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
-        files.update(render_feeds(feed, settings))
+        files.update(render_feeds(feed, settings, prev_archive=newest_archive))
         # Pages first, feeds last: a reader that fetches a feed mid-run finds every page it
         # links to. The ids come from SQLite in chunks, none of them held here whatever
         # their number (a cold build or a new template renders every page).
         if restyled:
             stale, count = store.published_ids(), store.article_count()
         else:
-            stale, count = (
-                store.unrendered_ids(also=missing),
-                store.unrendered_count() + len(missing),
-            )
-        written = _write_article_pages(store, settings, presentation, stale, count, pool, ship)
+            stale = store.unrendered_ids(also=missing)
+            count = store.unrendered_count() + len(missing)
+        topics = facets.topic_slugs()
+        written = _write_article_pages(
+            store, settings, presentation, stale, count, pool, topics, ship
+        )
     except BaseException:
-        for _, temp in staged:  # nothing half-done is left beside the published files
-            if temp is not None:
-                with suppress(FileNotFoundError):
-                    os.unlink(temp)
+        staging.discard()
         raise
-    written += publish_staged(out, chain(staged, stage_files(out, files)))
+    written += staging.publish()
+    written += write_files(out, files)
     copies |= store.unrendered_copies()
     for path in [*gone, *(f"articles/{slug}.html" for slug in sorted(copies))]:
         with suppress(FileNotFoundError):
@@ -146,7 +195,11 @@ def render_outputs(
     with store.transaction():
         store.mark_rendered()
         store.clean_months()
-        outputs = sorted({*files, *page_prints})
+        # The files of the last render that are rewritten only now and then (closed months
+        # of the history, facets) are still its outputs.
+        kept = set(last.get("files", ())) - set(gone)
+        kept = {name for name in kept if name.startswith(_KEPT)}
+        outputs = sorted({*files, *staging.names, *page_prints, *kept})
         store.set_meta(
             RENDER_META,
             json.dumps(
@@ -156,12 +209,17 @@ def render_outputs(
                     "files": outputs,
                     "months": month_prints,
                     "pages": page_prints,
+                    "facets": facets.prints(),
+                    "history": history_meta,
+                    "news": [row[0] for row in news],
+                    "digests": issue_ids,
                     "members": members,
                     # Last: every write to the pages' directory is done.
                     "articles": _snapshot(pages_dir),
                 }
             ),
         )
+    queue_pings(store, settings, changed_feeds(written), now)
     return written
 
 
@@ -175,6 +233,23 @@ def _snapshot(directory: Path) -> list[int] | None:
     return [stat.st_ino, stat.st_mtime_ns]
 
 
+# Directories of the output that hold files written by a render.
+_DIRECTORIES = (
+    "",
+    "articles",
+    "archive",
+    "digests",
+    "topics",
+    "search",
+    "sitemaps",
+    "feeds/topic",
+    "feeds/site",
+    "feeds/archive",
+)
+# Outputs a render may leave as they are for many renders, but which stay its outputs.
+_KEPT = ("feeds/", "topics/", "sitemaps/", "search", DIGESTS_PAGE)
+
+
 def _write_article_pages(
     store: Store,
     settings: Settings,
@@ -182,6 +257,7 @@ def _write_article_pages(
     ids: Iterable[str],
     count: int,
     pool: Executor | None,
+    topics: Mapping[str, str],
     ship: bool,
 ) -> list[str]:
     """Render and write the pages of ``ids`` (``count`` of them) on ``pool``, or on a pool of
@@ -194,7 +270,7 @@ def _write_article_pages(
         if ship:
             out = settings.paths.out
             rendered = map_in_order(
-                partial(_render_pages, settings, presentation),
+                partial(_render_pages, settings, presentation, dict(topics)),
                 (_page_records(store, chunk) for chunk in chunked(ids, PAGE_CHUNK)),
                 jobs=settings.jobs,
                 executor=pool,
@@ -207,7 +283,7 @@ def _write_article_pages(
             return _publish_in_batches(out, chain.from_iterable(here))
         with workers(settings.jobs, pool, count) as render_pool:
             staged = map_in_order(
-                partial(_stage_article_pages, settings, presentation),
+                partial(_stage_article_pages, settings, presentation, dict(topics)),
                 chunked(ids, PAGE_CHUNK),
                 jobs=settings.jobs,
                 executor=render_pool,
@@ -246,7 +322,7 @@ def _page_records(store: Store, ids: Sequence[str]) -> PageRecords:
 
 
 def _render_pages(
-    settings: Settings, presentation: str, inputs: PageRecords
+    settings: Settings, presentation: str, topics: dict[str, str], inputs: PageRecords
 ) -> list[tuple[str, bytes]]:
     """The pages of the articles of ``inputs``, each with the other reports of its story
     (the report it follows and those that follow it): their paths and bytes, by id."""
@@ -263,14 +339,14 @@ def _render_pages(
         also = followers.get(entry_id, [])
         related = also + ([leaders[entry.story]] if entry.story in leaders else [])
         page = _archive(settings, presentation).article_page(
-            replace(entry, also=tuple(e.id for e in also)), related
+            replace(entry, also=tuple(e.id for e in also)), related, topics
         )
         pages.append((entry.page, page))
     return pages
 
 
 def _stage_article_pages(
-    settings: Settings, presentation: str, ids: Sequence[str]
+    settings: Settings, presentation: str, topics: dict[str, str], ids: Sequence[str]
 ) -> list[tuple[str, str | None]]:
     """Render the pages of ``ids`` and stage them (see output.stage_file): the page paths
     with their temporaries, by id. Reads the records itself, from a read-only connection:
@@ -280,7 +356,7 @@ def _stage_article_pages(
     out = settings.paths.out
     return [
         (page, stage_file(out / page, data))
-        for page, data in _render_pages(settings, presentation, inputs)
+        for page, data in _render_pages(settings, presentation, topics, inputs)
     ]
 
 
@@ -289,8 +365,6 @@ def _archive(settings: Settings, presentation: str) -> Archive:
     """The archive renderer of ``settings``, made once per process and ``presentation`` (see
     _presentation_signature): its templates compile on first use and are not looked at
     again, and a template that changes changes the signature, hence the renderer."""
-    from ..render.archive import Archive
-
     return Archive(settings)
 
 
@@ -299,14 +373,14 @@ def _month_pages(
     archive: Archive,
     months: dict[str, tuple[int, int, str | None]],
     last: dict[str, Any],
-    staged: list[tuple[str, str | None]],
+    staging: Staging,
     out: Path,
     *,
     restyled: bool,
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str], list[str]]:
-    """Stage (see output.stage_file) into ``staged`` the month pages whose articles or
-    neighbours changed since the last render (``last``; every page when ``restyled``) or
-    that are missing. Returns every
+    """Stage into ``staging`` the month pages whose articles or neighbours changed since the
+    last render (``last``; every page when ``restyled``) or that are missing, with their
+    shards of the search index. Returns every
     month's fingerprint, every page's fingerprint and its articles' digest, and the pages no
     month has any more.
 
@@ -333,7 +407,8 @@ def _month_pages(
         count, version, dirty = months[month]
         prints[month] = f"{count} {version} {newer} {older}"
         paths = pages_of.get(month, [])
-        whole = bool(paths) and all((out / p).exists() for p in paths)
+        both = [*paths, *(_shard_path(p) for p in paths)]
+        whole = bool(paths) and all((out / p).exists() for p in both)
         if whole and known.get(month) == prints[month]:
             page_prints.update((p, known_pages[p]) for p in paths)
             members_of.update((p, known_members[p]) for p in paths if p in known_members)
@@ -369,21 +444,26 @@ def _month_pages(
             else:
                 members_of[path] = f"{begin} {end} {_digest(rows)}"
             page_prints[path] = _digest([members_of[path], before, after])
-            if known_pages.get(path) != page_prints[path] or not (out / path).exists():
+            shard = _shard_path(path)
+            if (
+                known_pages.get(path) != page_prints[path]
+                or not (out / path).exists()
+                or not (out / shard).exists()
+            ):
                 if rows is None:  # its articles are the same: only its links changed
                     rows = list(islice(store.month_order(month, offset=begin), end - begin))
                 ids = [article_id for article_id, _ in rows]
                 entries = [listing.entry() for listing in store.light_articles(ids=ids)]
-                page = archive.month_page((month, part), entries, after, before)
-                staged.append((path, stage_file(out / path, page)))
+                staging[path] = archive.month_page((month, part), entries, after, before)
+                # The search index's shard of the same articles: read once, for both.
+                staging[shard] = search_shard(entries)
     gone = sorted(set(last.get("pages", ())) - set(page_prints))
-    return prints, page_prints, members_of, gone
+    return prints, page_prints, members_of, [*gone, *(_shard_path(p) for p in gone)]
 
 
 def _month_layout(month: str, count: int) -> list[tuple[str, int, int]]:
     """The pages of a month of ``count`` articles (see archive.month_parts), oldest first:
     (path, position of its first article, position past its last)."""
-    from ..render.archive import month_parts, month_path
 
     return [
         (month_path(month, part), span[0], span[-1] + 1) for part, span in month_parts(range(count))
@@ -398,6 +478,19 @@ def _part_of(path: str) -> int:
 
 def _digest(value: object) -> str:
     return hashlib.sha256(json.dumps(value).encode("utf-8")).hexdigest()
+
+
+def _shard_path(page: str) -> str:
+    """The search index's shard of the articles of month page ``page``."""
+    return "search/" + page.removeprefix("archive/").removesuffix(".html") + ".json"
+
+
+def _newest_first(page: str) -> tuple[str, int]:
+    """Month pages newest first: by month, then the newest part (0), then the others from
+    the highest part down."""
+    name = page.removeprefix("archive/").removesuffix(".html")
+    month, part = name[:7], name[8:]
+    return month, int(part) if part else 1_000_000
 
 
 def _present_pages(out: Path) -> set[str]:
@@ -434,8 +527,6 @@ def presentation_signature(settings: Settings) -> str:
 
 def _digest_files(store: Store, settings: Settings) -> dict[str, bytes]:
     """The pending digest (entries not yet sent), or the latest sent issue when none is."""
-    from ..mailing.issues import pending_digest
-
     digest = pending_digest(store, settings, preview=True)
     if digest is None:
         issues = store.digests(limit=1)

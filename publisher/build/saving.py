@@ -151,7 +151,9 @@ def _record(
         body_hash=body_hash,
         first_seen=first_seen,
         last_changed=stamp,
-        published=article.published or first_seen,
+        # Never in the future: a page dated ahead of its first sighting (a wrong year or
+        # zone) would stay on top of every list, and feeds must not announce what is to come.
+        published=min(article.published, first_seen) if article.published else first_seen,
         duplicate_of=original,
         story=existing.story if existing else None,
         digest_id=existing.digest_id if existing else None,

@@ -61,7 +61,7 @@ def unpublish(settings: Settings, refs: list[str], now: datetime) -> list[Unpubl
                     store.unpublish(article.id, stamp)
                     stamp += timedelta(seconds=1)  # each its own change time, as a build
             regroup_stories(store)
-        render_outputs(store, settings)
+        render_outputs(store, settings, now=now)
     return [
         Unpublished(a.id, a.title, f"articles/{a.slug}.html", a.removed is not None)
         for a in unique.values()

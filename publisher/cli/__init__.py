@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..config import load_settings
 from ..errors import PublisherError
-from . import build, fetch, mail, preview, serve, state, unpublish
+from . import build, deliver, fetch, mail, preview, serve, state, unpublish
 from .common import EXIT_FAILURE, Command, VersionAction
 
 COMMANDS: dict[str, Command] = {
@@ -34,6 +34,9 @@ COMMANDS: dict[str, Command] = {
         serve.DAEMON,
         state.COMMAND,
         unpublish.COMMAND,
+        deliver.BOUNCES,
+        deliver.DKIM,
+        deliver.DOCTOR,
     )
 }
 

@@ -31,7 +31,8 @@ def _register_send(sub: Subcommands) -> None:
         "send",
         "Deliver the digest of new articles to every active subscriber over SMTP.",
         "PUBLISHER_SMTP_PASSWORD=... publisher send --config publisher.toml --dry-run\n"
-        "  publisher send --retry -q   # from cron every 30 min: finish what was deferred",
+        "  publisher send --retry -q   # from cron every 30 min: finish what was deferred\n"
+        "  publisher send --hourly -q  # from cron at minute 0: readers who chose an hour",
     )
     p.add_argument(
         "--dry-run",
@@ -42,6 +43,12 @@ def _register_send(sub: Subcommands) -> None:
         "--retry",
         action="store_true",
         help="only finish issues left unfinished by temporary failures; freeze no new one",
+    )
+    p.add_argument(
+        "--hourly",
+        action="store_true",
+        help="only the readers who chose their own hour on their preferences page and whose "
+        "hour has come (run it every hour; the daemon does)",
     )
     p.add_argument(
         "--retry-unknown",
@@ -62,12 +69,13 @@ def _run_send(args: argparse.Namespace, settings: Settings) -> int:
         dry_run=args.dry_run,
         new_issue=not args.retry,
         retry_unknown=args.retry_unknown,
+        hourly=args.hourly,
     )
     if not args.quiet:
         if run.released:
             print(f"{run.released} messages of unknown outcome will be sent again")
         if not run.reports:
-            print(_nothing_sent(run, retry=args.retry))
+            print(_nothing_sent(run, retry=args.retry, hourly=args.hourly))
     status = EXIT_OK
     for report in run.reports:
         for address, error in report.failed:
@@ -100,10 +108,12 @@ def _run_send(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def _nothing_sent(run: SendRun, *, retry: bool) -> str:
+def _nothing_sent(run: SendRun, *, retry: bool, hourly: bool = False) -> str:
     """Why a send sent nothing."""
     if retry:
         return "no issue is waiting for a retry: nothing sent"
+    if hourly:
+        return "no reader's hour has come with anything new: nothing sent"
     if not run.subscribers and run.waiting:
         return (
             f"no active subscribers: nothing frozen or sent; {run.waiting} articles wait "
@@ -136,7 +146,11 @@ def _register_subscribers(sub: Subcommands) -> None:
             "Unsubscribe addresses; they stay unsubscribed until added again.",
             "publisher subscribers remove ann@example.org",
         ),
-        ("list", "List active subscribers.", "publisher subscribers list --all"),
+        (
+            "list",
+            "List active subscribers (--all: unsubscribed and suspended ones too).",
+            "publisher subscribers list --all",
+        ),
         (
             "import",
             "Subscribe every address of a CSV file (email[,name]).",
@@ -167,6 +181,8 @@ def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "list":
         for subscriber in subscribers.list_subscribers(settings, everyone=args.all):
             extra = f"\t{subscriber.status}" if args.all else ""
+            if args.all and subscriber.reason:
+                extra += f"\t{subscriber.reason}"
             print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
         return EXIT_OK
     if args.action == "remove":

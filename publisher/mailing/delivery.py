@@ -36,8 +36,11 @@ from ..config import Settings
 from ..models import Digest
 from ..render.message import sender_address
 from ..store import Store
+from .bounces import return_path
+from .dkim import Signer
 from .message import MESSAGE_ID_SECRET, personalise
 from .smtp import Connection, Permanent, Temporary, Unknown
+from .tokens import PREFERENCES_SECRET, RETURN_PATH_SECRET, preferences_token
 from .unsubscribe import UNSUBSCRIBE_SECRET, unsubscribe_token
 
 logger = logging.getLogger(__name__)
@@ -125,20 +128,30 @@ def send_digest(
 
     secret = store.secret(UNSUBSCRIBE_SECRET)
     id_key = store.secret(MESSAGE_ID_SECRET)
-    sender = sender_address(settings)
+    preferences_key = store.secret(PREFERENCES_SECRET)
+    return_key = store.secret(RETURN_PATH_SECRET)
+    signer = Signer(store, settings)
     started = now()
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
     deferred: list[tuple[str, str]] = []
-    with Connection(settings) as connection:
+    with Connection(settings, sleep=sleep) as connection:
         for index, address in enumerate(todo):
+            current = store.subscriber(address)
+            if current is None or current.status != "active":
+                # Unsubscribed, suspended or erased while this run was sending: left alone.
+                continue
             message = personalise(
                 digest.message,
                 address,
                 settings,
                 token=unsubscribe_token(secret, address, active[address]),
                 id_key=id_key,
+                preferences=preferences_token(preferences_key, address, active[address]),
             )
+            # Signed last, over the very bytes that go on the wire.
+            message = signer.sign(message)
+            sender = return_path(settings, return_key, address) or sender_address(settings)
 
             def handing_over(address: str = address) -> None:
                 store.mark_sending(digest.id, address, now())

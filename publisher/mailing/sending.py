@@ -20,7 +20,7 @@ from ..errors import PublisherError
 from ..jobs import record_failure
 from ..store import Store, send_lock
 from .delivery import SendReport, send_digest
-from .issues import freeze_issue, pending_digest
+from .issues import freeze_issues, plan_issues
 
 # The free space the state's disk needs before a send starts: room for the delivery log's
 # growth (two commits per recipient) and SQLite's write-ahead log until its checkpoint.
@@ -66,17 +66,19 @@ def send(
     dry_run: bool = False,
     new_issue: bool = True,
     retry_unknown: bool = False,
+    hourly: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SendRun:
-    """Freeze the entries not yet in an issue into a new one (archived at once), then
-    deliver every issue still pending for some subscriber, oldest first.
+    """Freeze what the readers due now are owed into issues (archived at once: see
+    ``issues``), then deliver every issue still pending for some subscriber, oldest first.
 
     Nothing is frozen when nobody is subscribed (the articles wait for the first
-    subscriber's issue) or nothing is new. With ``new_issue`` false, only unfinished issues
-    are delivered (a retry after temporary failures). With ``retry_unknown``, deliveries
-    whose outcome is unknown are sent again (the recipient may get two copies, with the
-    same Message-ID). With ``dry_run`` nothing is frozen, written or sent; the reports say
-    who would get what.
+    subscriber's issue) or nothing is new. ``hourly`` considers only the readers who picked
+    their own hour (the run every hour that delivers at it). With ``new_issue`` false, only
+    unfinished issues are delivered (a retry after temporary failures). With
+    ``retry_unknown``, deliveries whose outcome is unknown are sent again (the recipient may
+    get two copies, with the same Message-ID). With ``dry_run`` nothing is frozen, written
+    or sent; the reports say who would get what.
     Raises LockedError when another send holds the send lock, or a build the build lock
     when an issue is to be frozen; PublisherError when the state's disk is nearly full;
     DeliveryError when the SMTP server refuses our login or sender.
@@ -88,7 +90,7 @@ def send(
         with Store.open(state) as store:
             started = now()
             try:
-                run = _send(store, settings, now, dry_run, new_issue, retry_unknown, sleep)
+                run = _send(store, settings, now, dry_run, new_issue, retry_unknown, hourly, sleep)
             except Exception as exc:
                 if not dry_run:
                     record_failure(store, "send", started, exc)
@@ -105,17 +107,21 @@ def _send(
     dry_run: bool,
     new_issue: bool,
     retry_unknown: bool,
+    hourly: bool,
     sleep: Callable[[float], None],
 ) -> SendRun:
     """The send's work, under its lock (see ``send``)."""
     released = 0 if dry_run or not retry_unknown else store.release_unknown(now())
     subscribers = len(store.subscribers(status="active"))
-    fresh = None
+    planned: list[SendReport] = []
     if new_issue and subscribers:
         if dry_run:
-            fresh = pending_digest(store, settings)
+            plan = plan_issues(store, settings, now(), hourly=hourly)
+            planned = [
+                SendReport(e.digest.id, dry_run=True, would_send=e.addresses) for e in plan.editions
+            ]
         else:
-            freeze_issue(store, settings, now())
+            freeze_issues(store, settings, now(), hourly=hourly)
     unfinished = store.incomplete_digests()
     issues = sorted(
         (issue for issue in store.digests() if issue.id in unfinished),
@@ -125,8 +131,7 @@ def _send(
         send_digest(issue, store, settings, now=now, dry_run=dry_run, sleep=sleep)
         for issue in issues
     ]
-    if fresh is not None:
-        reports.append(send_digest(fresh, store, settings, now=now, dry_run=True))
+    reports.extend(planned)
     waiting = len(store.undigested_ids())
     return SendRun(tuple(reports), subscribers, waiting, released)
 

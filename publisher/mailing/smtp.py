@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 from urllib.parse import urlsplit
 
 from ..config import Settings
@@ -58,14 +61,62 @@ def _patient(smtp: smtplib.SMTP) -> Iterator[None]:
             smtp.sock.settimeout(smtp.timeout)
 
 
+class RateLimit:
+    """At most ``per_minute`` messages handed to one relay in any minute (0: no limit),
+    shared by every connection of this process to that relay (``for_relay``)."""
+
+    _relays: ClassVar[dict[tuple[str, int], RateLimit]] = {}
+    _registry: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_relay(cls, host: str, port: int, per_minute: int) -> RateLimit:
+        """The limit of the relay at ``host``:``port``, made on first use."""
+        with cls._registry:
+            limit = cls._relays.get((host, port))
+            if limit is None or limit.per_minute != per_minute:
+                limit = cls._relays[(host, port)] = cls(per_minute)
+            return limit
+
+    def wait(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        """Wait until one more message may go, and count it."""
+        if self.per_minute <= 0:
+            return
+        with self._lock:  # held while sleeping: the others wait for the same relay
+            moment = clock()
+            while self._times and moment - self._times[0] >= 60:
+                self._times.popleft()
+            if len(self._times) >= self.per_minute:
+                delay = self._times[0] + 60 - moment
+                if delay > 0:
+                    sleep(delay)
+                    moment += delay  # counted as sent then, whatever the clock says
+                self._times.popleft()
+            self._times.append(moment)
+
+
 class Connection:
     """One SMTP session, reopened after a failure; raises only Temporary, Permanent,
-    Unknown, or DeliveryError when no recipient can be mailed at all."""
+    Unknown, or DeliveryError when no recipient can be mailed at all. Messages go no faster
+    than ``[smtp] max_per_minute`` (``RateLimit``), waiting with ``sleep``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
         self.reachable = True
+        cfg = settings.smtp
+        self.limit = RateLimit.for_relay(cfg.host, cfg.port, cfg.max_per_minute)
+        self.sleep, self.clock = sleep, clock
 
     def __enter__(self) -> Connection:
         return self
@@ -82,6 +133,7 @@ class Connection:
         DATA command: from then on the outcome can be lost (see Unknown), so the caller
         records it first. If it raises, nothing is handed over and the session is dropped.
         """
+        self.limit.wait(self.clock, self.sleep)
         try:
             smtp = self.smtp or self._open()
             self._envelope(smtp, sender, address, len(message))
@@ -228,3 +280,16 @@ class Connection:
 
 def _text(answer: bytes | str) -> str:
     return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
+
+
+def probe(settings: Settings) -> str:
+    """Open a session as a send would (TLS, login) and close it; says what was reached.
+    Raises DeliveryError when the login or TLS is refused, Temporary when the server
+    cannot be reached."""
+    with Connection(settings) as connection:
+        smtp = connection._open()
+        smtp.ehlo_or_helo_if_needed()
+        secured = " with TLS" if settings.smtp.security != "none" else " without TLS"
+        login = f", logged in as {settings.smtp.username}" if settings.smtp.username else ""
+        name = _text(smtp.ehlo_resp or b"").split("\n")[0] if smtp.ehlo_resp else "the server"
+    return f"{settings.smtp.host}:{settings.smtp.port} answered{secured}{login} ({name})"

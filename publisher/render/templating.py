@@ -70,7 +70,7 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
     )
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
     env.filters["longdate"] = _long_date
-    env.filters["monthname"] = _month_name
+    env.filters["monthname"] = month_name
     return env
 
 
@@ -125,7 +125,7 @@ def _template_frame(
     return found
 
 
-def _month_name(month: str) -> str:
+def month_name(month: str) -> str:
     """ "2026-11" as "November 2026"."""
     year, number = month.split("-")
     return f"{_MONTHS[int(number) - 1]} {year}"

@@ -1,25 +1,31 @@
 """The request handler: GET and HEAD of the files of out/ (conditional, gzipped when
-accepted; 410 Gone for the tombstone of an unpublished article), ``/healthz``, and the
-digest's unsubscribe link."""
+accepted; 410 Gone for the tombstone of an unpublished article), ``/healthz``, the
+digest's unsubscribe link, and the readers' pages (``Endpoint``: signup, confirmation,
+preferences)."""
 
 from __future__ import annotations
 
 import email.utils
+import gzip
+import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..errors import PublisherError
+from ..models import PageAnswer, PageRequest
+from .feedpage import PAGE_TYPE, FeedPages, Freshness
 from .files import (
     BROWSER_FEED_TYPE,
     FEED_TYPES,
     LARGEST_CACHED,
+    NAMED_TYPES,
     compressible,
     media_type,
     qvalue,
@@ -35,6 +41,9 @@ log = logging.getLogger("publisher.serve")
 # Answers the unsubscribe path: (query string, confirm) -> (status, HTML page). A POST
 # confirms; a GET must not change anything (see mailing.unsubscribe).
 Unsubscribe = Callable[[str, bool], tuple[HTTPStatus, bytes]]
+
+# Answers one path of the readers' pages (a use case's: see mailing.signup, mailing.account).
+Endpoint = Callable[[PageRequest], PageAnswer]
 # Answers GET /healthz: (status, JSON body).
 Health = Callable[[], tuple[HTTPStatus, bytes]]
 # Whether a page of out/ (its path relative to out/) is the tombstone of an unpublished article.
@@ -53,8 +62,11 @@ class StaticHandler(BaseHTTPRequestHandler):
     out_root: Path
     unsubscribe_path: str
     unsubscribe_answer: Unsubscribe | None
+    endpoints: Mapping[str, Endpoint]
     health: Health | None
     gone: Gone | None
+    hints: Freshness
+    pages: FeedPages
     server: Server
     server_version = "publisher"
     sys_version = ""
@@ -75,6 +87,8 @@ class StaticHandler(BaseHTTPRequestHandler):
     def _get(self, *, send_body: bool) -> None:
         if self._is_unsubscribe():
             self._unsubscribe(confirm=False, send_body=send_body)
+        elif urlsplit(self.path).path in self.endpoints:
+            self._endpoint(b"", send_body=send_body)
         elif self.health is not None and urlsplit(self.path).path == HEALTH_PATH:
             status, body = self.health()
             headers = {
@@ -92,14 +106,45 @@ class StaticHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body is not read, so it cannot be skipped
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
+        body = b""
         if "Transfer-Encoding" in self.headers:
             self.close_connection = True  # a chunked body is not read, so it cannot be skipped
         else:
-            self.rfile.read(int(length))  # the link carries all we need; the body says "One-Click"
+            # The unsubscribe link carries all it needs (the body says "One-Click"); the
+            # readers' pages post forms.
+            body = self.rfile.read(int(length))
         if self._is_unsubscribe():
             self._unsubscribe(confirm=True, send_body=True)
+        elif urlsplit(self.path).path in self.endpoints:
+            self._endpoint(body, send_body=True)
         else:
             self._error(HTTPStatus.METHOD_NOT_ALLOWED, allow="GET, HEAD")
+
+    def _endpoint(self, body: bytes, *, send_body: bool) -> None:
+        url = urlsplit(self.path)
+        request = PageRequest(
+            self.command,
+            url.query,
+            body,
+            self.client_address[0],
+            self.headers.get("X-Forwarded-For", ""),
+        )
+        try:
+            answer = self.endpoints[url.path](request)
+        except PublisherError as exc:  # the state is locked or damaged: ask to come back
+            log.error("%s: %s", url.path, exc)
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE)
+            return
+        headers = {
+            "Content-Type": answer.content_type,
+            "Content-Length": str(len(answer.body)),
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            **dict(answer.headers),
+        }
+        self._send(HTTPStatus(answer.status), headers, answer.body, send_body=send_body)
 
     def _is_unsubscribe(self) -> bool:
         path = urlsplit(self.path).path
@@ -125,9 +170,9 @@ class StaticHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         text = format % args
-        query = urlsplit(getattr(self, "path", "")).query
-        if query and self._is_unsubscribe():
-            text = text.replace(query, "…")  # an address and its token stay out of the log
+        url = urlsplit(getattr(self, "path", ""))
+        if url.query and (self._is_unsubscribe() or url.path in self.endpoints):
+            text = text.replace(url.query, "…")  # an address and its token stay out of the log
         text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
         log.info("%s %s", self.address_string(), text)
 
@@ -161,30 +206,45 @@ class StaticHandler(BaseHTTPRequestHandler):
             }
             self._send(HTTPStatus.GONE, headers, version.data, send_body=send_body)
             return
+        relative = target.relative_to(self.out_root).as_posix()
+        if relative.startswith("feeds/") and target.suffix == ".json":
+            content_type = NAMED_TYPES["feed.json"]  # the topic and site JSON feeds
         is_feed = content_type in FEED_TYPES
+        data, tag = version.data, version.tag
         if is_feed and "text/html" in self.headers.get("Accept", ""):
-            content_type = BROWSER_FEED_TYPE
+            page = self.pages.page(data)
+            if page is None:  # no usable feed.xsl: the browser shows the XML as a tree
+                content_type = BROWSER_FEED_TYPE
+            else:
+                data, content_type = page, PAGE_TYPE
+                tag = hashlib.sha256(page).hexdigest()[:32]
         use_gzip = (
-            self._accepts_gzip()
-            and compressible(content_type)
-            and len(version.data) <= LARGEST_CACHED
+            self._accepts_gzip() and compressible(content_type) and len(data) <= LARGEST_CACHED
         )
         # Each representation needs its own strong validator (RFC 9110 8.8.3).
-        etag = f'"{version.tag}-gz"' if use_gzip else f'"{version.tag}"'
+        etag = f'"{tag}-gz"' if use_gzip else f'"{tag}"'
+        hints = self.hints
         headers = {
             "Content-Type": content_type,
             "ETag": etag,
             "Last-Modified": email.utils.format_datetime(version.modified, usegmt=True),
             "Vary": "Accept, Accept-Encoding" if is_feed else "Accept-Encoding",
-            "Cache-Control": "no-cache",
+            # Fresh until the next build is due; revalidated (ETag) after that.
+            "Cache-Control": f"max-age={hints.max_age}" if hints.max_age else "no-cache",
             "X-Content-Type-Options": "nosniff",
         }
+        subscribable = content_type in FEED_TYPES | {NAMED_TYPES["feed.json"]}
+        if hints.hubs and subscribable and not relative.startswith("feeds/archive/"):
+            # WebSub discovery (section 4): the hubs, and the URL to subscribe to.
+            links = [f'<{hub}>; rel="hub"' for hub in hints.hubs]
+            if hints.base_url:
+                links.append(f'<{hints.base_url}{quote(relative)}>; rel="self"')
+            headers["Link"] = ", ".join(links)
         if self._not_modified(etag, version.modified):
             self._send(HTTPStatus.NOT_MODIFIED, headers, b"", send_body=False)
             return
-        data = version.data
         if use_gzip:
-            data = version.gzipped()
+            data = version.gzipped() if data is version.data else gzip.compress(data, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(len(data))
         self._send(HTTPStatus.OK, headers, data, send_body=send_body)

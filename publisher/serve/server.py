@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
@@ -22,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PublisherError
+from .feedpage import FeedPages, Freshness
 from .files import FileCache
-from .handler import Gone, Health, StaticHandler, Unsubscribe
+from .handler import Endpoint, Gone, Health, StaticHandler, Unsubscribe
 
 log = logging.getLogger("publisher.serve")
 
@@ -147,13 +149,17 @@ def make_server(
     health: Health | None = None,
     gone: Gone | None = None,
     limits: Limits = Limits(),
+    freshness: Freshness | None = None,
+    endpoints: Mapping[str, Endpoint] | None = None,
 ) -> Server:
     """A server for ``out_dir`` on ``bind``:``port`` (port 0 picks a free one), not started.
 
     ``unsubscribe`` is (URL path, handler) of the digest's unsubscribe link
     (``mailing.unsubscribe.unsubscribe_endpoint``); without it that path is a plain file path.
     ``health`` answers GET /healthz (``serve.health``); ``gone`` tells the tombstones of
-    unpublished articles, answered 410 (``build.unpublish.Tombstones``).
+    unpublished articles, answered 410 (``build.unpublish.Tombstones``); ``freshness``
+    gives the caching and WebSub headers (``serve.feedpage``; none without it); ``endpoints``
+    answer the readers' pages, by URL path (``mailing.signup``, ``mailing.account``).
     Call ``serve_forever()`` on it (in a thread, for tests) and ``server_close()`` after.
     """
     root = Path(out_dir).resolve()
@@ -164,6 +170,8 @@ def make_server(
 
     # (A class body cannot see the function's names it assigns itself.)
     health_answer, tombstone = health, gone
+    # A dict's values are not bound to the handler as methods, unlike a class attribute.
+    paths = dict(endpoints or {})
 
     class Handler(StaticHandler):
         out_root = root
@@ -171,8 +179,11 @@ def make_server(
         unsubscribe_path = unsubscribe[0] if unsubscribe else ""
         # A plain function as a class attribute would be bound to the handler as a method.
         unsubscribe_answer = staticmethod(unsubscribe[1]) if unsubscribe else None
+        endpoints = paths
         health = staticmethod(health_answer) if health_answer else None
         gone = staticmethod(tombstone) if tombstone else None
+        hints = freshness or Freshness()
+        pages = FeedPages(root)
 
     try:
         return Server((bind, port), Handler, limits)
@@ -199,10 +210,22 @@ def serve(
     unsubscribe: tuple[str, Unsubscribe] | None = None,
     health: Health | None = None,
     gone: Gone | None = None,
+    freshness: Freshness | None = None,
+    endpoints: Mapping[str, Endpoint] | None = None,
 ) -> None:
-    """Serve ``out_dir`` (and ``unsubscribe``, ``health`` and ``gone``, see ``make_server``)
-    on http://bind:port/ until interrupted (Ctrl-C); ``quiet`` does not say where."""
-    server = make_server(out_dir, bind, port, unsubscribe, health=health, gone=gone)
+    """Serve ``out_dir`` (and ``unsubscribe``, ``health``, ``gone``, ``freshness`` and
+    ``endpoints``, see ``make_server``) on http://bind:port/ until interrupted (Ctrl-C);
+    ``quiet`` does not say where."""
+    server = make_server(
+        out_dir,
+        bind,
+        port,
+        unsubscribe,
+        health=health,
+        gone=gone,
+        freshness=freshness,
+        endpoints=endpoints,
+    )
     host, real_port = server.server_address[:2]
     if isinstance(host, bytes):  # the stub allows it; an IP socket gives str
         host = host.decode()

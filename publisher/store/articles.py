@@ -36,20 +36,6 @@ class ArticleTables(Database):
 
     # -- input files ---------------------------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
-        """Every input file the store knows, by source key (articles and rejected files)."""
-        states = {
-            row["source_key"]: FileState(row["id"], row["size"], row["mtime"], row["content_hash"])
-            for row in self.db.execute(
-                "SELECT id, source_key, size, mtime, content_hash FROM articles"
-            )
-        }
-        # A file that was published once and is now unusable keeps its article (nothing
-        # published is lost), but its current size and mtime are those of the rejection.
-        for row in self.db.execute("SELECT source_key, size, mtime FROM rejects"):
-            states[row["source_key"]] = FileState(None, row["size"], row["mtime"], None)
-        return states
-
     def record_rejection(self, source_key: str, size: int, mtime: float, reason: str) -> None:
         """Remember that the file at this size and mtime cannot be used, and why."""
         self.db.execute(
@@ -85,28 +71,6 @@ class ArticleTables(Database):
         ).fetchone()
         return row[0] if row else None
 
-    def regroup_duplicates(self, hashes: Iterable[str]) -> list[tuple[str, str | None]]:
-        """The articles whose side must change, with the hashes' groups of identical articles
-        ordered as a cold build would read them: (article id, the original it copies, or None
-        when it is now the original). In each group the original is the first published
-        (earliest ``published``, then source key); every other member copies it."""
-        changes: list[tuple[str, str | None]] = []
-        for chunk, marks in in_chunks(hashes):
-            rows = self.db.execute(
-                f"SELECT id, body_hash, duplicate_of FROM articles WHERE body_hash IN ({marks}) "
-                # An unpublished article comes first: its copies stay unpublished with it.
-                "ORDER BY body_hash, removed IS NULL, published, source_key",
-                chunk,
-            )
-            original: tuple[str, str] | None = None  # (body hash, id)
-            for article_id, body_hash, duplicate_of in rows:
-                if original is None or original[0] != body_hash:
-                    original = (body_hash, article_id)
-                wanted = None if original[1] == article_id else original[1]
-                if duplicate_of != wanted:
-                    changes.append((article_id, wanted))
-        return changes
-
     def set_duplicate(self, article_id: str, original: str | None, changed: datetime) -> None:
         """Make an article a copy of ``original`` (or, with None, an original itself), changed
         at ``changed``; its page is rendered (or removed) again."""
@@ -114,14 +78,6 @@ class ArticleTables(Database):
             "UPDATE articles SET duplicate_of = ?, last_changed = ?, rendered = 0 WHERE id = ?",
             (original, ts(changed), article_id),
         )
-
-    def body_hashes(self, ids: Iterable[str]) -> set[str]:
-        """The body hashes of these articles."""
-        found: set[str] = set()
-        for chunk, marks in in_chunks(ids):
-            rows = self.db.execute(f"SELECT body_hash FROM articles WHERE id IN ({marks})", chunk)
-            found.update(row[0] for row in rows)
-        return found
 
     def slug_taken(self, slug: str) -> bool:
         """Whether an article (of any kind) has this page name."""
@@ -272,8 +228,9 @@ class ArticleTables(Database):
 
         The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
         anything: archive pages and the digest need titles and summaries, not bodies.
-        Filters: ``undigested`` (not yet in a digest issue), ``stories`` (articles that follow
-        one of these leaders), ``ids`` (these articles); ``limit`` keeps the newest.
+        Filters: ``undigested`` (not yet in the mail stream: in no mail round), ``stories``
+        (articles that follow one of these leaders), ``ids`` (these articles); ``limit``
+        keeps the newest.
         """
         where, params = [PUBLISHED], []
         wanted = sorted(set(ids))
@@ -281,9 +238,9 @@ class ArticleTables(Database):
             where.append(f"id IN ({','.join('?' * len(wanted))})")
             params += wanted
         if undigested:
-            # "+": not by the index of undigested articles (then sorted, all of them), but
-            # in the order of the newest, where the undigested are (digests take the older).
-            where.append("+digest_id IS NULL")
+            # "+": not by the index of rounds (then sorted, all of them), but in the order of
+            # the newest, where those not yet in the mail stream are.
+            where.append("+round IS NULL")
         leaders = sorted(set(stories))
         if leaders:
             where.append(f"story IN ({','.join('?' * len(leaders))})")
@@ -322,7 +279,7 @@ class ArticleTables(Database):
     def months(self) -> dict[str, tuple[int, int, str | None]]:
         """Each month with published articles ("YYYY-MM"): (article count, version, dirty).
 
-        Kept up to date by triggers on every write of an article (see the 8 -> 9 migration):
+        Kept up to date by triggers on every write of an article (see the 10 -> 11 migration):
         the version changes whenever an article enters, leaves or changes in the month, and
         ``dirty`` is the earliest publication time (stored text) among the articles that did
         since ``clean_months`` (None: none did). So the months' pages that may have changed
@@ -341,11 +298,11 @@ class ArticleTables(Database):
         self.db.execute("UPDATE archive_months SET dirty = NULL WHERE dirty IS NOT NULL")
 
     def undigested_latest_change(self) -> datetime | None:
-        """The newest change among articles not yet in a digest issue."""
+        """The newest change among articles not yet in the mail stream (in no mail round)."""
         # The partial index of their change times: one look at its end.
         row = self.db.execute(
-            "SELECT MAX(last_changed) FROM articles INDEXED BY articles_undigested_changed "
-            f"WHERE digest_id IS NULL AND {PUBLISHED}"
+            "SELECT MAX(last_changed) FROM articles INDEXED BY articles_unsent_changed "
+            f"WHERE round IS NULL AND {PUBLISHED}"
         ).fetchone()
         return dt(row[0]) if row and row[0] else None
 
@@ -372,25 +329,26 @@ class ArticleTables(Database):
         return {row[0] for row in rows}
 
     def undigested_count(self) -> int:
-        """How many published articles are not yet in any digest issue."""
+        """How many published articles are not yet in the mail stream (in no mail round)."""
         row = self.db.execute(
-            f"SELECT COUNT(*) FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
+            f"SELECT COUNT(*) FROM articles WHERE round IS NULL AND {PUBLISHED}"
         ).fetchone()
         return int(row[0])
 
     def undigested_ids(self) -> set[str]:
-        """Ids of published articles not yet in any digest issue."""
+        """Ids of published articles not yet in the mail stream (in no mail round): what the
+        next round of issues takes in."""
         return {
             row[0]
             for row in self.db.execute(
-                f"SELECT id FROM articles WHERE digest_id IS NULL AND {PUBLISHED}"
+                f"SELECT id FROM articles WHERE round IS NULL AND {PUBLISHED}"
             )
         }
 
     def data_version(self) -> str:
         """A version of the stored data that outputs show: it changes whenever an article or
         a digest issue is added, removed or changed (triggers count every such write; see
-        the 8 -> 9 migration), without reading any row. Marking articles rendered does not
+        the 10 -> 11 migration), without reading any row. Marking articles rendered does not
         change it: articles waiting for their page (``unrendered``) are checked apart.
         """
         row = self.db.execute("SELECT version FROM data_version").fetchone()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -246,6 +246,22 @@ class Database:
                 value = self.meta(key)
         assert value is not None  # inserted above unless another process did first
         return bytes.fromhex(value)
+
+    def kept(self, name: str, make: Callable[[], str]) -> str:
+        """A named value made once by ``make`` (a private key) and kept with the state, like
+        ``secret``: every later call, in any process, gets the same one."""
+        key = f"kept:{name}"
+        value = self.meta(key)
+        if value is None:
+            made = make()
+            with self.transaction():
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, made),
+                )
+                value = self.meta(key)
+        assert value is not None  # inserted above unless another process did first
+        return value
 
 
 def _create(path: Path) -> None:

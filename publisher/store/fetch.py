@@ -145,7 +145,7 @@ class FetchTables(Database):
 
     def changed_web_documents(self, after: int) -> tuple[list[WebDocument], int]:
         """The documents the build may take that changed since number ``after`` (every save
-        numbers a document anew: see the 8 -> 9 migration), by key, and the number to pass
+        numbers a document anew: see the 10 -> 11 migration), by key, and the number to pass
         next time (the highest one read)."""
         rows = self.db.execute(
             f"SELECT {_DOCUMENT_COLUMNS}, seq FROM web_documents WHERE seq > ? ORDER BY seq",

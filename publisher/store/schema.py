@@ -189,7 +189,106 @@ MIGRATIONS: tuple[str, ...] = (
         not_before TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
-    # 8 -> 9: a build's cost independent of the archive's size, and bounded state (issue 24).
+    # 8 -> 9: what the topic and site feeds are made of, and the month of the feed's history
+    # (RFC 5005 archive documents, sitemaps) each article was filed in, once for good.
+    # Triggers keep the facets in step with every write of an article's payload; the site of
+    # an article is the one its page names, else its input group.
+    """
+    CREATE TABLE facets (
+        kind TEXT NOT NULL CHECK (kind IN ('topic', 'site')),
+        name TEXT NOT NULL,
+        article TEXT NOT NULL,
+        PRIMARY KEY (kind, name, article)
+    ) WITHOUT ROWID;
+    CREATE INDEX facets_article ON facets (article);
+    CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO facets (kind, name, article)
+            SELECT 'topic', value, NEW.id FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article) VALUES ('site',
+            COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''), NEW.grp), NEW.id);
+    END;
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp ON articles BEGIN
+        DELETE FROM facets WHERE article = NEW.id;
+        INSERT OR IGNORE INTO facets (kind, name, article)
+            SELECT 'topic', value, NEW.id FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article) VALUES ('site',
+            COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''), NEW.grp), NEW.id);
+    END;
+    INSERT OR IGNORE INTO facets (kind, name, article)
+        SELECT 'topic', keyword.value, articles.id
+        FROM articles, json_each(articles.data, '$.keywords') AS keyword;
+    INSERT OR IGNORE INTO facets (kind, name, article)
+        SELECT 'site', COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), grp), id
+        FROM articles;
+    ALTER TABLE articles ADD COLUMN archive_month TEXT;
+    CREATE INDEX articles_archive ON articles (archive_month, first_seen, id);
+    """,
+    # 9 -> 10: readers who manage their own subscription (issue 23).
+    # subscribers: a third status, "suspended" (its mail bounced), and why (``reason``); the
+    # reader's preferences (JSON; NULL: the defaults); ``position``, the mail round up to
+    # which the reader has been considered, and ``considered``, when that last happened.
+    # articles.round: the mail round in which an article entered the mail stream (NULL: not
+    # yet; the articles already in an issue entered before any round).
+    # issue_entries: which articles each issue holds, to know which stories a reader had.
+    # signups: the confirmation mails asked for on the signup form (their rate limits too).
+    # bounces: each bounce or complaint read back, once per message.
+    # erased: keyed hashes of the addresses whose owners deleted their data, so that no
+    # import adds them again.
+    """
+    CREATE TABLE subscribers_new (
+        address TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed', 'suspended')),
+        added TEXT NOT NULL,
+        changed TEXT NOT NULL,
+        epoch INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        preferences TEXT,
+        position INTEGER NOT NULL DEFAULT 0,
+        considered TEXT
+    );
+    INSERT INTO subscribers_new (address, name, status, added, changed, epoch)
+        SELECT address, name, status, added, changed, epoch FROM subscribers;
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_new RENAME TO subscribers;
+    ALTER TABLE articles ADD COLUMN round INTEGER;
+    UPDATE articles SET round = 0 WHERE digest_id IS NOT NULL;
+    CREATE INDEX articles_round ON articles (round);
+    CREATE TABLE issue_entries (
+        entry_id TEXT NOT NULL,
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        PRIMARY KEY (entry_id, digest_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO issue_entries (entry_id, digest_id)
+        SELECT entry.value, digests.id FROM digests, json_each(digests.entry_ids) AS entry;
+    CREATE INDEX deliveries_address ON deliveries (address);
+    CREATE TABLE signups (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        client TEXT NOT NULL,
+        requested TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE INDEX signups_requested ON signups (requested);
+    CREATE INDEX signups_address ON signups (address);
+    CREATE TABLE bounces (
+        message TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        received TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX bounces_address ON bounces (address, received);
+    CREATE TABLE erased (
+        digest TEXT PRIMARY KEY,
+        erased TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+    # 10 -> 11: a build's cost independent of the archive's size, and bounded state (issue 24).
     # Every query a build runs is served by an index (tests/test_query_plans.py); what a
     # build used to count or list over the whole archive is kept up to date by triggers:
     # the published articles and a version of each month (archive_months, with the earliest
@@ -211,12 +310,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_changed ON articles (last_changed);
     CREATE INDEX articles_mtime ON articles (mtime);
     CREATE INDEX articles_unrendered ON articles (id) WHERE rendered = 0;
-    CREATE INDEX articles_undigested_changed ON articles (last_changed)
-        WHERE digest_id IS NULL AND duplicate_of IS NULL AND removed IS NULL;
+    CREATE INDEX articles_unsent_changed ON articles (last_changed)
+        WHERE round IS NULL AND duplicate_of IS NULL AND removed IS NULL;
     CREATE INDEX articles_removed ON articles (slug)
         WHERE removed IS NOT NULL AND duplicate_of IS NULL;
     CREATE INDEX articles_copies ON articles (slug)
         WHERE duplicate_of IS NOT NULL AND removed IS NULL;
+    CREATE INDEX articles_removed_months ON articles (id, archive_month)
+        WHERE removed IS NOT NULL;
     CREATE INDEX rejects_mtime ON rejects (mtime);
     CREATE INDEX digests_created ON digests (created DESC, id DESC);
 
@@ -243,7 +344,7 @@ MIGRATIONS: tuple[str, ...] = (
                 dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
     END;
     CREATE TRIGGER articles_update_shown AFTER UPDATE OF
-        published, last_changed, duplicate_of, removed, data, slug, story, digest_id
+        published, last_changed, duplicate_of, removed, data, slug, story, digest_id, round
         ON articles BEGIN
         UPDATE data_version SET version = version + 1;
     END;
