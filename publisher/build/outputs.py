@@ -45,7 +45,7 @@ from ..render.templating import template_dirs
 from ..store import ArticleListing, ArticleRecord, Store
 from ..topics import Facets
 from .facets import facet_files, retopic
-from .history import history_files, news_window, sitemap_files
+from .history import NEWS_WINDOW, history_files, news_window, sitemap_files
 from .pool import PAGE_CHUNK, chunked, map_in_order, workers
 from .websub import changed_feeds, queue_pings
 
@@ -108,14 +108,23 @@ def render_outputs(
             present = _present_pages(out)
             pages = store.pages()
             missing = {pages[slug] for slug in pages if slug not in present}
-    news = news_window(store, now)
+    # The news sitemap's window changes when an article is saved (the data version) or when
+    # its oldest article ages out: until then it is not read (it can hold days of articles).
+    until = last.get("news_until")
+    news_kept = (
+        not restyled
+        and last.get("data") == data
+        and until is not None
+        and now < datetime.fromisoformat(until)
+    )
+    news = None if news_kept else news_window(store, now)
     if (
         not pending
         and not restyled
         and not missing
         and not copies
         and last.get("data") == data
-        and last.get("news") == [row[0] for row in news]
+        and (news is None or last.get("news") == _news_print(news))
         and all((out / name).exists() for name in last.get("files", ()))
     ):
         log.debug("nothing to render: no article, setting or template changed")
@@ -168,6 +177,7 @@ def render_outputs(
             store, settings, last.get("history", {}), staging, out, restyled=restyled
         )
         topic_pages = [topic_path(slug) for slug in facets.topic_slugs().values()]
+        news = news if news is not None else news_window(store, now)
         files.update(sitemap_files(settings, history, [*page_prints, *topic_pages], news))
         feed = [record.entry() for record in store.articles(limit=settings.feed.max_entries)]
         files.update(render_feeds(feed, settings, prev_archive=newest_archive))
@@ -211,7 +221,8 @@ def render_outputs(
                     "pages": page_prints,
                     "facets": facets.prints(),
                     "history": history_meta,
-                    "news": [row[0] for row in news],
+                    "news": _news_print(news),
+                    "news_until": _news_until(news),
                     "digests": issue_ids,
                     "members": members,
                     # Last: every write to the pages' directory is done.
@@ -221,6 +232,19 @@ def render_outputs(
         )
     queue_pings(store, settings, changed_feeds(written), now)
     return written
+
+
+def _news_print(news: Sequence[tuple[str, str, datetime, str, str]]) -> str:
+    """A digest of the news sitemap's articles (ids), to tell whether they changed."""
+    return hashlib.sha256("\n".join(row[0] for row in news).encode("utf-8")).hexdigest()
+
+
+def _news_until(news: Sequence[tuple[str, str, datetime, str, str]]) -> str:
+    """When the oldest article of the news sitemap leaves its window: until then only a
+    saved article can change the window. Far ahead when it is empty."""
+    if not news:
+        return "9999-12-31T00:00:00+00:00"
+    return (min(row[2] for row in news) + NEWS_WINDOW).isoformat()
 
 
 def _snapshot(directory: Path) -> list[int] | None:
