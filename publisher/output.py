@@ -34,11 +34,18 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     flushed and renamed into place in the order given (see ``publish_staged``). Returns the
     relative paths actually written.
     """
+    return publish_staged(out_dir, stage_files(out_dir, files))
+
+
+def stage_files(out_dir: Path, files: Mapping[str, bytes]) -> Iterator[tuple[str, str | None]]:
+    """``stage_file`` for each ``relative path -> bytes`` under ``out_dir``, several at once
+    (in threads): each name with its temporary (None: unchanged), in the order given, for
+    ``publish_staged``. The first failure is raised once every file is staged."""
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         futures = [
             (name, pool.submit(stage_file, out_dir / name, data)) for name, data in files.items()
         ]
-        return publish_staged(out_dir, _all_results(futures))
+    yield from _all_results(futures)
 
 
 def stage_file(path: Path, data: bytes) -> str | None:

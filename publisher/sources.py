@@ -132,12 +132,12 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     for given in inputs:
         path = Path(given)
         if path.is_dir():
-            root = _root_name(path)
+            root = root_name(path)
             _walk(found, missing, str(path), root, f"{root}/", frozenset())
         elif path.is_file():
-            kind = _kind(path.name) or "text"  # named explicitly: taken whatever its suffix
+            kind = kind_of(path.name) or "text"  # named explicitly: taken whatever its suffix
             stat = path.stat()
-            group = _root_name(path.parent)
+            group = root_name(path.parent)
             key = f"{group}/{path.name}"
             found[key] = SourceFile(str(path), key, group, kind, stat.st_size, stat.st_mtime)
         else:
@@ -145,7 +145,8 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     return [found[key] for key in sorted(found)], missing
 
 
-def _root_name(directory: Path) -> str:
+def root_name(directory: Path) -> str:
+    """The name an input directory's files are keyed under."""
     # The directory's own name, not its absolute path: keys (and so article ids) must not
     # change when the checkout moves or another machine builds the same inputs.
     return directory.resolve().name or "root"
@@ -186,7 +187,7 @@ def _walk(
             if entry.is_dir():
                 _walk(found, problems, entry.path, entry.name, f"{prefix}{entry.name}/", above)
                 continue
-            kind = _kind(entry.name)
+            kind = kind_of(entry.name)
             if kind is None or not entry.is_file():
                 continue
             stat = entry.stat()
@@ -197,7 +198,8 @@ def _walk(
         found[key] = SourceFile(entry.path, key, group, kind, stat.st_size, stat.st_mtime)
 
 
-def _kind(name: str) -> DocumentKind | None:
+def kind_of(name: str) -> DocumentKind | None:
+    """The kind of document a file of this name holds, None when it is not an input."""
     lower = name.lower()
     if lower.endswith(".gz"):
         lower = lower[:-3]
@@ -524,7 +526,7 @@ def keys_of(path: Path, inputs: Iterable[Path]) -> list[str]:
     for given in inputs:
         root = Path(os.path.abspath(given))
         if target == root:
-            keys.append(f"{_root_name(target.parent)}/{target.name}")
+            keys.append(f"{root_name(target.parent)}/{target.name}")
         elif target.is_relative_to(root):
-            keys.append(f"{_root_name(root)}/{target.relative_to(root).as_posix()}")
+            keys.append(f"{root_name(root)}/{target.relative_to(root).as_posix()}")
     return keys

@@ -50,6 +50,12 @@ def _register(sub: Subcommands) -> None:
         help="publish what is stored without fetching the [[sources]] first (no request)",
     )
     p.add_argument(
+        "--rescan",
+        action="store_true",
+        help="look at every input file and article page now (a build otherwise lists only "
+        "the directories that changed and stats old files in rotation)",
+    )
+    p.add_argument(
         "--executor",
         metavar="ADDRESS",
         help="clean and summarize on a running dask.distributed scheduler instead, e.g. "
@@ -75,7 +81,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print_fetch_report(fetched, quiet=args.quiet)
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
-        report = build(settings, now=datetime.now(UTC), progress=bar, executor=executor)
+        report = build(
+            settings,
+            now=datetime.now(UTC),
+            progress=bar,
+            executor=executor,
+            rescan=args.rescan,
+        )
     if bar:
         bar.finish()
     _print_report(report, settings, quiet=args.quiet)

@@ -6,10 +6,12 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..mailing import subscribers
-from ..mailing.sending import SendRun, send
+
+if TYPE_CHECKING:
+    from ..mailing.sending import SendRun
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -58,6 +60,9 @@ def _register_send(sub: Subcommands) -> None:
 
 
 def _run_send(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: only these commands need the mail (a build does without).
+    from ..mailing.sending import send
+
     run = send(
         settings,
         now=lambda: datetime.now(UTC),
@@ -170,6 +175,8 @@ def _register_subscribers(sub: Subcommands) -> None:
 
 
 def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
+    from ..mailing import subscribers
+
     now = datetime.now(UTC)
     if args.action == "list":
         for subscriber in subscribers.list_subscribers(settings, everyone=args.all):

@@ -8,7 +8,6 @@ from typing import Any
 
 from ..config import Settings
 from ..models import Article, Rejected
-from ..preview import clean_paths, summarize_paths
 from .common import EXIT_FAILURE, EXIT_OK, Command, Subcommands, command, json_line, print_rejected
 
 
@@ -28,6 +27,9 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_clean(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the other commands (a build with nothing to read) do without the cleaner.
+    from ..preview import clean_paths
+
     failed = False
     for result in clean_paths(args.paths, settings):
         if isinstance(result, Rejected):
@@ -86,6 +88,8 @@ def _overrides_summarize(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from ..preview import summarize_paths
+
     failed = False
     results = summarize_paths(
         args.paths,

@@ -7,12 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..build.unpublish import Tombstones
 from ..config import Settings
-from ..mailing.account import preferences_endpoint
-from ..mailing.signup import Outbox, signup_endpoints
-from ..mailing.unsubscribe import unsubscribe_endpoint
-from ..serve import Freshness, serve
 from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 
 DEFAULT_PORT = 8000  # of `publisher serve`
@@ -62,7 +57,13 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    # Imported here: only this command needs the schedule (APScheduler) that health reads.
+    # Imported here: only this command needs the schedule (APScheduler) that health reads,
+    # and the server and its endpoints (a build, which prints DEFAULT_PORT, does without).
+    from ..build.unpublish import Tombstones
+    from ..mailing.account import preferences_endpoint
+    from ..mailing.signup import Outbox, signup_endpoints
+    from ..mailing.unsubscribe import unsubscribe_endpoint
+    from ..serve import Freshness, serve
     from ..serve.health import health_endpoint
 
     def clock() -> datetime:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..build.unpublish import unpublish
 from ..config import Settings
 from .common import EXIT_OK, Command, Subcommands, add_state_option, command
 
@@ -44,6 +43,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: a build, which imports this module too, does without the summarizer.
+    from ..build.unpublish import unpublish
+
     for article in unpublish(settings, args.refs, datetime.now(UTC)):
         if not args.quiet:
             state = "already unpublished" if article.already else "unpublished"

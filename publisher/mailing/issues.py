@@ -112,10 +112,12 @@ def make_issue(
     when: datetime,
     taken: Sequence[str],
     more_ids: Sequence[str] = (),
+    more_count: int = 0,
 ) -> Digest:
     """The issue of ``entries`` (newest first; ``more_ids`` are further articles of it that
-    were not loaded), made at ``when`` (the newest change among its articles, in the
-    schedule's zone) and named after that day, not any of the ids ``taken``.
+    were not loaded, ``more_count`` more are only counted), made at ``when`` (the newest
+    change among its articles, in the schedule's zone) and named after that day, not any of
+    the ids ``taken``.
 
     Twice as many as an issue shows are rendered, so that reports of the same story can be
     grouped under their leader; the others join it as "more stories in the archive". Dated
@@ -130,25 +132,30 @@ def make_issue(
         digest_id=digest_id_for(when, taken),
         now=when,
         more_ids=sorted([*rest, *more_ids]),
+        more_count=more_count,
     )
 
 
-def pending_digest(store: Store, settings: Settings) -> Digest | None:
+def pending_digest(store: Store, settings: Settings, *, preview: bool = False) -> Digest | None:
     """The issue a reader with the default preferences and nothing had yet would get now:
     every article waiting to enter the mail stream (the build's ``digest.eml`` preview).
 
-    Only the newest are loaded (as listings: a digest shows summaries, not bodies)."""
-    waiting = store.undigested_ids()
-    if not waiting:
-        return None
+    Only the newest are loaded (as listings: a digest shows summaries, not bodies). A
+    ``preview`` (the build's) only counts the others rather than reading their ids: its
+    bytes are the same, and its cost does not grow with the articles waiting."""
     shown = [
         listing.entry()
         for listing in store.light_articles(undigested=True, limit=2 * settings.digest.max_items)
     ]
+    if not shown:
+        return None
     newest = store.undigested_latest_change() or max(e.updated for e in shown)
     when = newest.astimezone(settings.schedule.zone())
     taken = store.digest_ids_on(when.date().isoformat())
-    rest = sorted(waiting - {e.id for e in shown})
+    if preview:
+        more = store.undigested_count() - len(shown)
+        return make_issue(shown, settings, when=when, taken=taken, more_count=more)
+    rest = sorted(store.undigested_ids() - {e.id for e in shown})
     return make_issue(shown, settings, when=when, taken=taken, more_ids=rest)
 
 

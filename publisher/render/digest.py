@@ -102,6 +102,7 @@ def build_digest(
     digest_id: str,
     now: datetime,
     more_ids: Sequence[str] = (),
+    more_count: int = 0,
 ) -> Digest:
     """Render one digest issue of ``entries`` (new since the last issue, newest first).
 
@@ -110,7 +111,8 @@ def build_digest(
     Past ``[digest] max_items`` stories, or when the HTML part would pass MAX_HTML_BYTES,
     the rest is summed up as "N more stories in the archive". ``more_ids`` are further
     articles of the issue that the caller did not load: they count among those "more" and
-    belong to the issue. ``now`` is the issue's creation time and its Date header, so the
+    belong to the issue; ``more_count`` more are only counted (a preview that is never
+    frozen need not know which). ``now`` is the issue's creation time and its Date header, so the
     same input always gives the same bytes. Raises ValueError when there are no entries:
     no news, no issue.
     """
@@ -123,7 +125,7 @@ def build_digest(
     )
     shown = min(len(items), settings.digest.max_items)
     while True:
-        more = len(items) - shown + len(more_ids)
+        more = len(items) - shown + len(more_ids) + more_count
         context = _context(settings, digest_id, subject, now, items[:shown], more)
         html = _INLINER.inline(render(env, "digest.html.j2", context))
         size = len(html.encode("utf-8"))

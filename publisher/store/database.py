@@ -200,6 +200,11 @@ class Database:
             with suppress(FileNotFoundError):
                 staging.unlink()
 
+    def vacuum(self) -> None:
+        """Rewrite the database without its free pages, and empty the write-ahead log."""
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work: committed on success, rolled back on any exception."""

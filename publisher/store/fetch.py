@@ -143,12 +143,16 @@ class FetchTables(Database):
             f"INSERT OR REPLACE INTO web_documents ({_DOCUMENT_COLUMNS}) VALUES ({marks})", values
         )
 
-    def ready_web_documents(self) -> list[WebDocument]:
-        """The documents the build may take, by key."""
+    def changed_web_documents(self, after: int) -> tuple[list[WebDocument], int]:
+        """The documents the build may take that changed since number ``after`` (every save
+        numbers a document anew: see the 10 -> 11 migration), by key, and the number to pass
+        next time (the highest one read)."""
         rows = self.db.execute(
-            f"SELECT {_DOCUMENT_COLUMNS} FROM web_documents WHERE ready = 1 ORDER BY key"
-        )
-        return [_document(row) for row in rows]
+            f"SELECT {_DOCUMENT_COLUMNS}, seq FROM web_documents WHERE seq > ? ORDER BY seq",
+            (after,),
+        ).fetchall()
+        ready = sorted((_document(row) for row in rows if row["ready"]), key=lambda d: d.key)
+        return ready, max((row["seq"] for row in rows), default=after)
 
     def waiting_web_documents(self, source: str) -> list[WebDocument]:
         """The documents of ``source`` still waiting for their page, by key."""
@@ -212,6 +216,8 @@ def _out(value: object) -> object:
 def _source(row: sqlite3.Row) -> WebSource:
     values: dict[str, Any] = {}
     for name in row.keys():  # noqa: SIM118 (a Row iterates over its values)
+        if name == "seq":  # the build's, not the document's
+            continue
         value = row[name]
         values[name] = (dt(value) if value else None) if name in _SOURCE_TIMES else value
     return WebSource(**values)
@@ -220,6 +226,8 @@ def _source(row: sqlite3.Row) -> WebSource:
 def _document(row: sqlite3.Row) -> WebDocument:
     values: dict[str, Any] = {}
     for name in row.keys():  # noqa: SIM118 (a Row iterates over its values)
+        if name == "seq":  # the build's, not the document's
+            continue
         value = row[name]
         if name in _DOCUMENT_TIMES:
             value = dt(value) if value else None

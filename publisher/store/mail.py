@@ -98,12 +98,12 @@ class MailTables(Database):
 
     def digest_ids_on(self, day: str) -> list[str]:
         """Ids of the issues dated ``day`` ("YYYY-MM-DD"): the day itself, "<day>-2"..."""
-        return [
-            row[0]
-            for row in self.db.execute(
-                "SELECT id FROM digests WHERE id = ? OR id LIKE ?", (day, day + "-%")
-            )
-        ]
+        # A range of the primary key ("-" sorts just before "."): LIKE would read every issue.
+        rows = self.db.execute(
+            "SELECT id FROM digests WHERE id >= ? AND id < ? AND (id = ? OR id LIKE ?)",
+            (day, day + ".", day, day + "-%"),
+        )
+        return [row[0] for row in rows]
 
     # -- subscribers ---------------------------------------------------------------------
 

@@ -288,5 +288,168 @@ MIGRATIONS: tuple[str, ...] = (
         erased TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 10 -> 11: a build's cost independent of the archive's size, and bounded state (issue 24).
+    # Every query a build runs is served by an index (tests/test_query_plans.py); what a
+    # build used to count or list over the whole archive is kept up to date by triggers:
+    # the published articles and a version of each month (archive_months, with the earliest
+    # publication time changed since its pages were rendered), and one version of all that
+    # the outputs show (data_version). The boilerplate memory becomes a window per site: the
+    # line keys of its last documents (boilerplate_docs), counted per key
+    # (boilerplate_keys, with the documents that left the window for keys that recurred),
+    # see store/boilerplate.py. What a killed build left to finish is rows, not a JSON list
+    # (pending_trims, pending_hashes); input directories are remembered with their mtime
+    # (input_dirs), so an unchanged directory is not listed; fetched documents are numbered
+    # as they change, so a build reads only those changed since the last one.
+    """
+    CREATE INDEX articles_month
+        ON articles (substr(published, 1, 7), published, last_changed, id DESC)
+        WHERE duplicate_of IS NULL AND removed IS NULL;
+    CREATE INDEX articles_newest ON articles (published DESC, last_changed DESC, id)
+        WHERE duplicate_of IS NULL AND removed IS NULL;
+    DROP INDEX articles_order;
+    CREATE INDEX articles_changed ON articles (last_changed);
+    CREATE INDEX articles_mtime ON articles (mtime);
+    CREATE INDEX articles_unrendered ON articles (id) WHERE rendered = 0;
+    CREATE INDEX articles_unsent_changed ON articles (last_changed)
+        WHERE round IS NULL AND duplicate_of IS NULL AND removed IS NULL;
+    CREATE INDEX articles_removed ON articles (slug)
+        WHERE removed IS NOT NULL AND duplicate_of IS NULL;
+    CREATE INDEX articles_copies ON articles (slug)
+        WHERE duplicate_of IS NOT NULL AND removed IS NULL;
+    CREATE INDEX articles_removed_months ON articles (id, archive_month)
+        WHERE removed IS NOT NULL;
+    CREATE INDEX rejects_mtime ON rejects (mtime);
+    CREATE INDEX digests_created ON digests (created DESC, id DESC);
+
+    CREATE TABLE archive_months (
+        month TEXT PRIMARY KEY,
+        articles INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        dirty TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO archive_months (month, articles, version, dirty)
+        SELECT substr(published, 1, 7), COUNT(*), 0, NULL FROM articles
+        WHERE duplicate_of IS NULL AND removed IS NULL GROUP BY 1;
+    CREATE TABLE data_version (
+        only INTEGER PRIMARY KEY CHECK (only = 0),
+        version INTEGER NOT NULL
+    );
+    INSERT INTO data_version (only, version) VALUES (0, 0);
+    CREATE TRIGGER articles_insert_shown AFTER INSERT ON articles BEGIN
+        UPDATE data_version SET version = version + 1;
+        INSERT INTO archive_months (month, articles, version, dirty)
+            SELECT substr(NEW.published, 1, 7), 1, 1, NEW.published
+            WHERE NEW.duplicate_of IS NULL AND NEW.removed IS NULL
+            ON CONFLICT (month) DO UPDATE SET articles = articles + 1, version = version + 1,
+                dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
+    END;
+    CREATE TRIGGER articles_update_shown AFTER UPDATE OF
+        published, last_changed, duplicate_of, removed, data, slug, story, digest_id, round
+        ON articles BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+    CREATE TRIGGER articles_update_month AFTER UPDATE OF
+        published, last_changed, duplicate_of, removed, data, slug, story ON articles BEGIN
+        UPDATE archive_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.published), OLD.published)
+            WHERE month = substr(OLD.published, 1, 7)
+            AND OLD.duplicate_of IS NULL AND OLD.removed IS NULL;
+        INSERT INTO archive_months (month, articles, version, dirty)
+            SELECT substr(NEW.published, 1, 7), 1, 1, NEW.published
+            WHERE NEW.duplicate_of IS NULL AND NEW.removed IS NULL
+            ON CONFLICT (month) DO UPDATE SET articles = articles + 1, version = version + 1,
+                dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
+    END;
+    CREATE TRIGGER articles_delete_shown AFTER DELETE ON articles BEGIN
+        UPDATE data_version SET version = version + 1;
+        UPDATE archive_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.published), OLD.published)
+            WHERE month = substr(OLD.published, 1, 7)
+            AND OLD.duplicate_of IS NULL AND OLD.removed IS NULL;
+    END;
+    CREATE TRIGGER digests_insert_shown AFTER INSERT ON digests BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+    CREATE TRIGGER digests_update_shown AFTER UPDATE ON digests BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+    CREATE TRIGGER digests_delete_shown AFTER DELETE ON digests BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+
+    CREATE TABLE boilerplate_docs (
+        doc TEXT PRIMARY KEY,
+        grp TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        keys TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX boilerplate_docs_order ON boilerplate_docs (grp, seq);
+    CREATE TABLE boilerplate_keys (
+        grp TEXT NOT NULL,
+        key TEXT NOT NULL,
+        docs INTEGER NOT NULL,
+        past INTEGER NOT NULL DEFAULT 0,
+        seen INTEGER NOT NULL,
+        PRIMARY KEY (grp, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX boilerplate_recurring ON boilerplate_keys (grp, key, docs, past)
+        WHERE docs + past >= 2;
+    CREATE INDEX boilerplate_absent ON boilerplate_keys (grp, seen) WHERE docs = 0;
+    CREATE TABLE boilerplate_groups (
+        grp TEXT PRIMARY KEY,
+        docs INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO boilerplate_docs (doc, grp, seq, keys)
+        SELECT doc, grp,
+            ROW_NUMBER() OVER (PARTITION BY grp
+                ORDER BY (SELECT last_changed FROM articles WHERE source_key = doc), doc),
+            json_group_array(key)
+        FROM boilerplate GROUP BY grp, doc;
+    INSERT INTO boilerplate_keys (grp, key, docs, past, seen)
+        SELECT b.grp, b.key, COUNT(*), 0, MAX(d.seq)
+        FROM boilerplate AS b JOIN boilerplate_docs AS d ON d.doc = b.doc
+        GROUP BY b.grp, b.key;
+    INSERT INTO boilerplate_groups (grp, docs)
+        SELECT grp, MAX(seq) FROM boilerplate_docs GROUP BY grp;
+    DROP TABLE boilerplate;
+    CREATE TRIGGER boilerplate_docs_counted AFTER INSERT ON boilerplate_docs BEGIN
+        INSERT INTO boilerplate_groups (grp, docs) VALUES (NEW.grp, NEW.seq)
+            ON CONFLICT (grp) DO UPDATE SET docs = max(docs, excluded.docs);
+        INSERT INTO boilerplate_keys (grp, key, docs, past, seen)
+            SELECT NEW.grp, value, 1, 0, NEW.seq FROM json_each(NEW.keys) WHERE true
+            ON CONFLICT (grp, key) DO UPDATE SET docs = docs + 1, seen = excluded.seen;
+    END;
+
+    CREATE TABLE pending_trims (
+        id TEXT PRIMARY KEY,
+        grp TEXT NOT NULL,
+        keys TEXT
+    );
+    CREATE INDEX pending_trims_group ON pending_trims (grp, id);
+    CREATE TABLE pending_hashes (hash TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO pending_trims (id, grp, keys)
+        SELECT a.id, a.grp, NULL
+        FROM json_each(ifnull((SELECT value FROM meta WHERE key = 'unfinished'), '[]')) AS j
+        JOIN articles AS a ON a.id = j.value;
+    INSERT OR IGNORE INTO pending_hashes (hash)
+        SELECT value
+        FROM json_each(ifnull((SELECT value FROM meta WHERE key = 'unfinished-hashes'), '[]'));
+    DELETE FROM meta WHERE key IN ('unfinished', 'unfinished-hashes');
+
+    CREATE TABLE input_dirs (
+        key TEXT PRIMARY KEY,
+        inode INTEGER NOT NULL,
+        mtime_ns INTEGER,
+        files INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    ALTER TABLE web_documents ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE web_documents SET seq = rowid;
+    CREATE INDEX web_documents_seq ON web_documents (seq);
+    CREATE TRIGGER web_documents_numbered AFTER INSERT ON web_documents BEGIN
+        UPDATE web_documents SET seq = (SELECT ifnull(MAX(seq), 0) + 1 FROM web_documents)
+            WHERE key = NEW.key;
+    END;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
