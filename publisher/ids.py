@@ -4,9 +4,10 @@ whether two cleaned articles are the same text."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .models import Article
 
@@ -16,12 +17,21 @@ def article_id_for(source_key: str) -> str:
     return hashlib.sha256(("publisher:" + source_key).encode("utf-8")).hexdigest()[:16]
 
 
-def slug_for(title: str, article_id: str) -> str:
-    """A readable, unique file name: ASCII words of the title plus a piece of the id."""
+def slug_candidates(title: str, article_id: str) -> Iterator[str]:
+    """Page names for an article, best first: ASCII words of the title plus six hex digits
+    of the id, then more of the id, then numbered. Two titles that start alike with ids that
+    share six digits (1 in 16 million) would collide on the first; the later article takes
+    the first name no other article has."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     words = words[:60].rsplit("-", 1)[0] if len(words) > 60 else words
-    return f"{words}-{article_id[:6]}" if words else article_id
+    if not words:
+        yield article_id
+    else:
+        for digits in range(6, len(article_id) + 1, 2):
+            yield f"{words}-{article_id[:digits]}"
+    base = f"{words}-{article_id}" if words else article_id
+    yield from (f"{base}-{n}" for n in itertools.count(2))
 
 
 def body_hash(article: Article) -> str:

@@ -1,13 +1,17 @@
-"""The daemon's use case for its own record: each scheduled job's last run, and whether an
-issue is waiting for a retry. (The jobs themselves are ``build`` and ``mailing.issues.send``.)
+"""The record of the runs: the daemon's (each scheduled job's last run, and whether an issue
+is waiting for a retry), and how the last build and send ended, for ``/healthz``. (The jobs
+themselves are ``build`` and ``mailing.sending.send``.)
 """
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 from .config import Settings
+from .errors import LockedError, PublisherError
 from .store import Store
 
 
@@ -32,3 +36,33 @@ def record_run(
     """Remember the run of job ``name`` at ``when`` (committed at once)."""
     with Store.open(settings.paths.state) as store:
         store.record_job(name, when, status, detail)
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """How the last build or send ended."""
+
+    time: datetime  # when it started
+    outcome: str  # "ok" or "failed"
+    detail: str  # what it did, or why it failed
+
+
+def last_runs(settings: Settings) -> tuple[LastRun | None, LastRun | None]:
+    """The last build's and the last send's outcomes (None: none recorded). Reads the state
+    without creating or migrating it."""
+    if not settings.paths.state.exists():
+        return None, None
+    with Store.reading(settings.paths.state) as store:
+        build, send = (store.last_outcome(kind) for kind in ("build", "send"))
+    return (LastRun(*build) if build else None), (LastRun(*send) if send else None)
+
+
+def record_failure(store: Store, kind: str, when: datetime, error: Exception) -> None:
+    """Record that the run of ``kind`` ("build" or "send") started at ``when`` failed with
+    ``error``, if the state can still be written (a full disk may be why it failed). A run
+    that found a lock held did not fail: it is not recorded."""
+    if isinstance(error, LockedError):
+        return
+    detail = error.message if isinstance(error, PublisherError) else repr(error)
+    with suppress(PublisherError, sqlite3.Error):
+        store.record_outcome(kind, when, "failed", detail)

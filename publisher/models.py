@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 DocumentKind = Literal["text", "html"]
-BlockKind = Literal["paragraph", "heading", "quote", "item"]
+BlockKind = Literal["paragraph", "heading", "quote", "item", "row"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,32 @@ class RawDocument:
 
 
 @dataclass(frozen=True)
+class Link:
+    """An inline link of a block: the block's text[start:end] links to href."""
+
+    start: int
+    end: int
+    href: str  # absolute http(s) or mailto URL, without tracking parameters
+
+
+@dataclass(frozen=True)
 class Block:
-    """One block of an article body. Consecutive "item" blocks form one list."""
+    """One block of an article body, as plain text with its structure beside it.
+
+    Consecutive "item" blocks form one list (numbered when ``ordered``; a change of
+    ``ordered`` starts another list; an item of a plain-text scrape keeps the number its line
+    shows, "1. Preheat the oven", which a rendered list does not repeat); consecutive "row"
+    blocks form one table, whose cells are ``cells`` (``text`` is them joined by spaces, as
+    a flattened page reads), header cells when ``header``. ``links`` are the inline links,
+    in order, not overlapping.
+    """
 
     kind: BlockKind
     text: str
+    links: tuple[Link, ...] = ()
+    ordered: bool = False
+    cells: tuple[str, ...] = ()
+    header: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +162,14 @@ class RunReport:
     skipped: tuple[Rejected, ...] = ()
     written: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """One line of counts, for the daemon's log and the record of the last build."""
+        return (
+            f"{self.seen} seen, {self.new} new, {self.changed} changed, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped, "
+            f"{len(self.written)} files written"
+        )
+
 
 @dataclass(frozen=True)
 class Digest:
@@ -153,3 +182,26 @@ class Digest:
     html: str  # inlined, e-mail ready
     text: str  # plain-text alternative
     message: bytes  # the RFC 5322 message without a recipient (To is set per delivery)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A request to one of the pages ``serve`` answers for readers (signup, confirmation,
+    preferences), as the use case behind it sees it."""
+
+    method: str  # GET, HEAD or POST
+    query: str  # the URL's query string
+    body: bytes  # a POST's body (a form), else empty
+    client: str  # the peer's IP address
+    forwarded_for: str = ""  # the X-Forwarded-For header ("" without one)
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """The answer to a ``PageRequest``: an HTTP status and a body (``serve`` adds the
+    headers that keep it out of caches and referrers)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()

@@ -34,11 +34,18 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     flushed and renamed into place in the order given (see ``publish_staged``). Returns the
     relative paths actually written.
     """
+    return publish_staged(out_dir, stage_files(out_dir, files))
+
+
+def stage_files(out_dir: Path, files: Mapping[str, bytes]) -> Iterator[tuple[str, str | None]]:
+    """``stage_file`` for each ``relative path -> bytes`` under ``out_dir``, several at once
+    (in threads): each name with its temporary (None: unchanged), in the order given, for
+    ``publish_staged``. The first failure is raised once every file is staged."""
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         futures = [
             (name, pool.submit(stage_file, out_dir / name, data)) for name, data in files.items()
         ]
-        return publish_staged(out_dir, _all_results(futures))
+    yield from _all_results(futures)
 
 
 def stage_file(path: Path, data: bytes) -> str | None:
@@ -166,3 +173,38 @@ def _fsync(path: str | Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class Staging:
+    """Files staged beside their place as soon as they are rendered (``stage_file``), and
+    published together later (``publish``): a render of thousands of feeds holds none of
+    their bytes in memory. Takes ``staging[name] = data`` and ``staging.update(files)``."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.staged: list[tuple[str, str | None]] = []
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self.staged.append((name, stage_file(self.out_dir / name, data)))
+
+    def update(self, files: Mapping[str, bytes]) -> None:
+        """Stage each of ``files`` (relative path -> bytes)."""
+        for name, data in files.items():
+            self[name] = data
+
+    @property
+    def names(self) -> list[str]:
+        """Every file staged, written or unchanged."""
+        return [name for name, _ in self.staged]
+
+    def publish(self) -> list[str]:
+        """Flush and rename the staged files into place (see ``publish_staged``); returns
+        the relative paths written."""
+        return publish_staged(self.out_dir, self.staged)
+
+    def discard(self) -> None:
+        """Remove the temporaries of files that will not be published."""
+        for _, tmp in self.staged:
+            if tmp is not None:
+                with suppress(FileNotFoundError):
+                    os.unlink(tmp)

@@ -59,7 +59,7 @@ def _read_all(
     files, rejected = sources.discover(paths)
     docs: list[RawDocument] = []
     for file in files:
-        doc = sources.read(file, max_bytes=settings.sources.max_bytes)
+        doc = sources.read(file, max_bytes=settings.fetch.max_bytes)
         if isinstance(doc, Rejected):
             rejected.append(doc)
         else:

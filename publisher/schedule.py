@@ -1,15 +1,21 @@
 """The daemon: an APScheduler 3 ``BlockingScheduler`` running the ``[schedule]`` jobs.
 
-Two jobs: ``build`` (``build.build``) and ``digest`` (``build.build``, then
-``mailing.issues.send``). Each is a five-field crontab string, read with cron's own day-of-week
-numbers, or an interval ("30s", "15m", "1h", "2d"); an empty string disables it. When a send
-leaves recipients for later (temporary failures), a one-off ``retry`` job delivers the
-unfinished issues after RETRY_DELAYS, without building or freezing a new issue.
+Two jobs: ``build`` (``fetch.fetch`` of the due ``[[sources]]``, then ``build.build``) and
+``digest`` (the same, then ``mailing.sending.send``); with the digest, an ``hourly`` one (a
+send for the readers who chose their own hour, ``send(hourly=True)``, every quarter hour: a
+reader in a zone off the hour gets theirs within minutes of it). Each of the first two is a
+five-field crontab string,
+read with cron's own day-of-week numbers, or an interval ("30s", "15m", "1h", "2d"); an
+empty string disables it. When a send leaves recipients for later (temporary failures), a
+one-off ``retry`` job delivers the unfinished issues after RETRY_DELAYS, without building or
+freezing a new issue.
 
 Jobs run one at a time on a single worker thread, so the daemon never contends with itself
-for the run lock; a run that finds the lock held (by cron or a command-line run) is logged and
-skipped. Every run that happened is recorded in the state database's ``jobs`` table, which is
-how a digest that fell due while the daemon was stopped is sent once on the next start.
+for the run locks. A build that finds a lock held (by cron or a command-line run) is logged
+and skipped: the next one publishes the same. A digest is tried again (``late-digest``,
+after LOCK_POLL) until the lock frees, so it is sent late rather than a day late. Every run
+that happened is recorded in the state database's ``jobs`` table, which is how a digest that
+fell due while the daemon was stopped is sent once on the next start.
 
 SIGTERM and SIGINT let the running job finish, then the daemon exits 0; SIGHUP re-reads the
 config and reschedules the jobs whose schedule changed.
@@ -24,7 +30,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -40,14 +45,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .build import build
 from .config import Settings, load_settings
 from .errors import ConfigError, LockedError, PublisherError
+from .fetch import FetchReport, fetch
 from .jobs import job_state, record_run
-from .mailing.delivery import SendReport
-from .mailing.issues import send
+from .mailing.sending import SendRun, send
 from .models import RunReport
 
 log = logging.getLogger("publisher.daemon")
 
 JOBS = ("build", "digest")
+# The job that delivers at the hours readers chose, and how often it runs.
+HOURLY = "hourly"
+HOURLY_MINUTES = "*/15"
+# The one-off job that runs a due digest again once the lock it found held is free.
+LATE_DIGEST = "late-digest"
 # Waits before each retry of recipients a send left for later, the last one repeated until
 # they are delivered or given up (mail.GIVE_UP_AFTER): a daily digest's next run would
 # deliver them a day late.
@@ -58,6 +68,10 @@ RETRY_DELAYS = (
     timedelta(hours=2),
     timedelta(hours=4),
 )
+# Waits before each new try of a digest that found the lock held (by a cron or manual build
+# or send), the last one repeated until the lock frees: a digest that falls due then is sent
+# as soon as it can be, not skipped until its next scheduled time.
+LOCK_POLL = tuple(timedelta(seconds=s) for s in (1, 2, 4, 8, 15, 30))
 _INTERVAL = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 # Index = cron's day number (0 = Sunday); APScheduler reads these names unambiguously.
@@ -204,6 +218,23 @@ def missed_fire_time(
     return due if due is not None and due <= now else None
 
 
+def builds_missed(settings: Settings, since: datetime, now: datetime, *, enough: int) -> bool:
+    """Whether ``enough`` scheduled builds fell due after ``since`` and by ``now``: those of
+    the build job, or of the digest job (which builds too) when that one is disabled. False
+    when neither is scheduled: nothing says when a build is due."""
+    for name in JOBS:
+        trigger = job_trigger(settings, name, start=since)
+        if trigger is None:
+            continue
+        due = since
+        for _ in range(enough):
+            due = trigger.get_next_fire_time(None, due + timedelta(microseconds=1))
+            if due is None or due > now:
+                return False
+        return True
+    return False
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -211,28 +242,34 @@ def _utcnow() -> datetime:
 # -- reporting ----------------------------------------------------------------------------
 
 
-def describe_build(report: RunReport) -> str:
-    """One line of counts for the log and the jobs table."""
-    return (
-        f"{report.seen} seen, {report.new} new, {report.changed} changed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
-        f"{len(report.written)} files written"
-    )
+def _fetch_first(settings: Settings, now: datetime) -> FetchReport | None:
+    """The build job's fetch of the due [[sources]] (none configured: no fetch); each source
+    that changed state is logged once, a warning when it failed."""
+    if not settings.sources:
+        return None
+    report = fetch(settings, now=now)
+    for change in report.changes:
+        level = logging.INFO if change.state == "ok" else logging.WARNING
+        log.log(level, "source %s", change.describe())
+    for url, reason in report.problems:
+        log.warning("not fetched %s: %s", url, reason)
+    return report
 
 
-def describe_send(reports: Sequence[SendReport]) -> str:
+def describe_build(report: RunReport, fetched: FetchReport | None = None) -> str:
+    """One line of counts for the log and the jobs table (what was fetched first, if any)."""
+    polled = ""
+    if fetched is not None:
+        polled = (
+            f"{fetched.polled} sources polled ({fetched.requests} requests, {fetched.new} new, "
+            f"{fetched.updated} updated); "
+        )
+    return polled + report.summary()
+
+
+def describe_send(run: SendRun) -> str:
     """One line saying what ``send`` delivered, issue by issue."""
-    if not reports:
-        return "no digest: nothing new"
-    parts = []
-    for report in reports:
-        text = f"digest {report.digest_id} sent to {len(report.sent)}"
-        if report.failed:
-            text += f", refused for {len(report.failed)}"
-        if report.deferred:
-            text += f", {len(report.deferred)} left for the next run"
-        parts.append(text)
-    return "; ".join(parts)
+    return run.summary()
 
 
 def configure_logging(log_file: Path | None, *, verbose: bool = False, quiet: bool = False) -> None:
@@ -275,6 +312,7 @@ class Daemon:
         )
         self._scheduled: dict[str, tuple[str, str, int]] = {}
         self._retries = 0  # retries in a row that still left someone waiting
+        self._lock_waits = 0  # tries in a row of a due digest that found the lock held
         # Held by a job while it changes the retry job, and by the stop before the shutdown:
         # the shutdown keeps the scheduler's job-store lock while it waits for the running
         # job, so a job asking the scheduler anything after that would wait for ever.
@@ -333,6 +371,21 @@ class Daemon:
                     misfire_grace_time=max(grace, 1),
                 )
             self._scheduled[name] = key
+        # The readers' own hours come with the digest: without it nothing is sent here.
+        if triggers["digest"] is None:
+            if self.scheduler.get_job(HOURLY) is not None:
+                self.scheduler.remove_job(HOURLY)
+        elif self.scheduler.get_job(HOURLY) is None:
+            self.scheduler.add_job(
+                self._job,
+                CronTrigger(minute=HOURLY_MINUTES, timezone=UTC),
+                args=[HOURLY],
+                id=HOURLY,
+                name=HOURLY,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(grace, 1),
+            )
 
     def _catch_up(self, now: datetime) -> None:
         """Run the digest at once if it fell due while the daemon was stopped, and retry an
@@ -354,17 +407,29 @@ class Daemon:
             return  # queued behind the run that was going on when the stop came
         settings = self.settings  # one consistent snapshot, even if SIGHUP swaps it mid-run
         now = _utcnow()
-        reports: list[SendReport] | None = None
+        run: SendRun | None = None
         try:
             if name == "retry":
-                reports = send(settings, now=_utcnow, new_issue=False)
-                detail = describe_send(reports) if reports else "nothing left to retry"
+                run = send(settings, now=_utcnow, new_issue=False)
+                detail = describe_send(run) if run.reports else "nothing left to retry"
+            elif name == HOURLY:
+                run = send(settings, now=_utcnow, hourly=True)
+                if not run.reports:
+                    # Every quarter hour: a line each time nothing was due would bury the log.
+                    log.debug("%s: nothing due", name)
+                    return
+                detail = describe_send(run)
             else:
-                detail = describe_build(build(settings, now=now))
+                fetched = _fetch_first(settings, now)
+                detail = describe_build(build(settings, now=now), fetched)
                 if name == "digest":
-                    reports = send(settings, now=_utcnow)
-                    detail += "; " + describe_send(reports)
+                    run = send(settings, now=_utcnow)
+                    detail += "; " + describe_send(run)
         except LockedError:
+            if name == "digest":
+                log.warning("digest: another publisher run holds the lock; sent when it frees")
+                self._plan_late_digest()
+                return
             log.warning("%s: skipped, another publisher run holds the lock", name)
             if name == "retry":
                 self._plan_retry(waiting=True)
@@ -382,8 +447,10 @@ class Daemon:
             return
         log.info("%s: %s", name, detail)
         self._record(settings, name, now, "ok", detail)
-        if reports is not None:
-            self._plan_retry(waiting=any(report.deferred for report in reports))
+        if name == "digest":
+            self._drop_late_digest()
+        if run is not None:
+            self._plan_retry(waiting=any(report.deferred for report in run.reports))
 
     def _plan_retry(self, *, waiting: bool) -> None:
         """After a send: retry after the next of RETRY_DELAYS while someone is still waiting,
@@ -401,6 +468,31 @@ class Daemon:
             when = _utcnow() + delay
             log.info("retry: some subscribers are still waiting; next try at %s", when.isoformat())
             self._add_retry(when)
+
+    def _plan_late_digest(self) -> None:
+        """Try the digest again after the next of LOCK_POLL, until it finds the lock free.
+        Nothing once stopping: the next start sends a digest missed within the grace."""
+        with self._planning:
+            if self.stopping.is_set():
+                return
+            delay = LOCK_POLL[min(self._lock_waits, len(LOCK_POLL) - 1)]
+            self._lock_waits += 1
+            if self.scheduler.get_job(LATE_DIGEST) is not None:
+                self.scheduler.remove_job(LATE_DIGEST)
+            self.scheduler.add_job(
+                self._job,
+                DateTrigger(run_date=_utcnow() + delay),
+                args=["digest"],
+                id=LATE_DIGEST,
+                name=LATE_DIGEST,
+                misfire_grace_time=None,
+            )
+
+    def _drop_late_digest(self) -> None:
+        with self._planning:
+            self._lock_waits = 0
+            if not self.stopping.is_set() and self.scheduler.get_job(LATE_DIGEST) is not None:
+                self.scheduler.remove_job(LATE_DIGEST)
 
     def _drop_retry(self) -> None:
         if self.scheduler.get_job("retry") is not None:

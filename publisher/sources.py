@@ -2,23 +2,36 @@
 
 ``discover`` walks the inputs and only stats files (so unchanged files can be skipped without
 being read); ``read`` loads one file, refusing it with a reason when it is too large, binary,
-empty or undecodable. Decoding order: byte-order mark, UTF-16 told by its NUL bytes, UTF-8, a
-declared HTML charset, then Windows-1252 (a superset of Latin-1 for text), which never fails.
+empty or undecodable; ``read_web`` does the same for a document the fetcher stored.
+
+Decoding order (``decode``), for files and fetched pages alike: the byte-order mark; UTF-16
+told by its NUL bytes; then Beautiful Soup's ``EncodingDetector`` order: the HTTP charset, the
+XML declaration or ``<meta>`` prescan, a detector's guess (charset-normalizer here), UTF-8,
+Windows-1252; Latin-1 last, which never fails. Labels are read as browsers read them
+(``iso-8859-1`` is Windows-1252, ``shift_jis`` is Windows-31J). One exception to the order:
+bytes that are valid UTF-8 are UTF-8 whatever legacy charset a label names, because real
+legacy text practically never forms valid UTF-8, while servers and scrapers that re-encode a
+page without fixing its label are common.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import gzip
 import hashlib
+import html
 import io
+import json
 import os
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .models import DocumentKind, RawDocument, Rejected
 
@@ -27,8 +40,6 @@ TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html
 # Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, lone surrogates, and the
 # two non-characters); they would make feedgen or lxml fail later, so they never get in.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# A declared charset in the first bytes of an HTML page: <meta charset=...> or http-equiv.
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # Bytes a text file is made of: everything from space up, plus tab, newline, form feed and
 # carriage return. Many other control bytes mean a binary file.
 _TEXT_BYTES = bytes(range(32, 256)) + b"\t\n\x0c\r"
@@ -44,6 +55,22 @@ MAX_CONTROL_SHARE_NOT_UTF8 = 0.05
 # byte does: a forbidden character in the text is a forbidden byte in the data. (Strict
 # decoding never yields surrogates.)
 _BYTE_TRANSPARENT = frozenset({"utf-8", "cp1252", "latin-1"})
+# Labels read as browsers read them (the WHATWG Encoding Standard): each of these names a
+# superset that pages so labelled are in fact written in.
+_BROWSER_READS = {
+    "latin-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+}
+# Bytes the detector looks at: enough for its statistics, bounded for a huge page.
+DETECTOR_SAMPLE = 64 * 1024
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -54,8 +81,35 @@ _BOMS = (
 
 
 @dataclass(frozen=True)
+class WebParts:
+    """What the fetcher stored of a document from the web (``publisher.fetch``): its page
+    and its feed entry's own text, as files, and what its feed says of it."""
+
+    url: str | None  # the article's link (its canonical URL), when it has one
+    page: str | None  # the stored page's path
+    charset: str | None  # the page's HTTP charset
+    entry: str | None  # the stored feed entry text's path (HTML)
+    title: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+    site: str | None = None  # the source's name
+
+
+@dataclass(frozen=True)
+class WebDocuments:
+    """A document from the web read: its page and its feed entry's text (either may be
+    missing), and one content hash of both and of what the feed says."""
+
+    page: RawDocument | Rejected | None
+    entry: RawDocument | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
 class SourceFile:
-    """An input file found by ``discover``: stat data only, nothing read yet."""
+    """An input file found by ``discover``: stat data only, nothing read yet. A document the
+    fetcher stored is one too, with ``web`` set: its path is its URL, its group its host,
+    its mtime the time it last changed."""
 
     path: str  # as found under the input given: for opening and for messages
     key: str
@@ -63,6 +117,7 @@ class SourceFile:
     kind: DocumentKind
     size: int
     mtime: float
+    web: WebParts | None = None
 
 
 def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
@@ -77,12 +132,12 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     for given in inputs:
         path = Path(given)
         if path.is_dir():
-            root = _root_name(path)
+            root = root_name(path)
             _walk(found, missing, str(path), root, f"{root}/", frozenset())
         elif path.is_file():
-            kind = _kind(path.name) or "text"  # named explicitly: taken whatever its suffix
+            kind = kind_of(path.name) or "text"  # named explicitly: taken whatever its suffix
             stat = path.stat()
-            group = _root_name(path.parent)
+            group = root_name(path.parent)
             key = f"{group}/{path.name}"
             found[key] = SourceFile(str(path), key, group, kind, stat.st_size, stat.st_mtime)
         else:
@@ -90,7 +145,8 @@ def discover(inputs: Iterable[Path]) -> tuple[list[SourceFile], list[Rejected]]:
     return [found[key] for key in sorted(found)], missing
 
 
-def _root_name(directory: Path) -> str:
+def root_name(directory: Path) -> str:
+    """The name an input directory's files are keyed under."""
     # The directory's own name, not its absolute path: keys (and so article ids) must not
     # change when the checkout moves or another machine builds the same inputs.
     return directory.resolve().name or "root"
@@ -131,7 +187,7 @@ def _walk(
             if entry.is_dir():
                 _walk(found, problems, entry.path, entry.name, f"{prefix}{entry.name}/", above)
                 continue
-            kind = _kind(entry.name)
+            kind = kind_of(entry.name)
             if kind is None or not entry.is_file():
                 continue
             stat = entry.stat()
@@ -142,7 +198,8 @@ def _walk(
         found[key] = SourceFile(entry.path, key, group, kind, stat.st_size, stat.st_mtime)
 
 
-def _kind(name: str) -> DocumentKind | None:
+def kind_of(name: str) -> DocumentKind | None:
+    """The kind of document a file of this name holds, None when it is not an input."""
     lower = name.lower()
     if lower.endswith(".gz"):
         lower = lower[:-3]
@@ -167,7 +224,7 @@ def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
     content_hash = hashlib.sha256(data).hexdigest()
     if file.path.lower().endswith(".gz"):
         try:
-            data = _gunzip(data, max_bytes)
+            data = gunzip(data, max_bytes)
         except (OSError, EOFError, zlib.error) as exc:
             return Rejected(source, f"not a valid gzip file: {exc}")
         except OverflowError:
@@ -192,8 +249,86 @@ def read(file: SourceFile, *, max_bytes: int) -> RawDocument | Rejected:
     )
 
 
-def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
-    """Decode bytes to clean text and the encoding used, or return why it cannot be done."""
+def read_web(file: SourceFile, *, max_bytes: int) -> WebDocuments | Rejected:
+    """Read a fetched document's stored page and feed entry text (``file.web``); Rejected
+    when neither can be read."""
+    web = file.web
+    assert web is not None
+    facts = [web.page, web.entry, web.charset, web.title, web.published, web.author, web.site]
+    digest = hashlib.sha256(json.dumps(facts, default=str).encode("utf-8")).hexdigest()
+    page: RawDocument | Rejected | None = None
+    if web.page is not None:
+        page = _stored(file, web.page, "html", max_bytes, web.charset)
+    entry = None
+    if web.entry is not None:
+        found = _stored(file, web.entry, "html", max_bytes, "utf-8", entry_of=web)
+        entry = found if isinstance(found, RawDocument) else None
+    if entry is None and not isinstance(page, RawDocument):
+        return page or Rejected(file.path, "its stored copy is missing; it will be fetched again")
+    return WebDocuments(page, entry, digest)
+
+
+def _stored(
+    file: SourceFile,
+    path: str,
+    kind: DocumentKind,
+    max_bytes: int,
+    charset: str | None,
+    entry_of: WebParts | None = None,
+) -> RawDocument | Rejected:
+    """One stored part of a fetched document, decoded (a feed entry's text made a page)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return Rejected(file.path, f"its stored copy cannot be read: {exc.strerror or exc}")
+    if len(data) > max_bytes:
+        return _too_large(file.path, max_bytes)
+    result = decode(data, kind, charset=charset)
+    if isinstance(result, str):
+        return Rejected(file.path, result)
+    text, encoding = result
+    if entry_of is not None:
+        text = entry_page(text, entry_of.title, entry_of.author)
+    elif _looks_plain(text):
+        kind = "text"
+    return RawDocument(
+        source=file.path,
+        key=file.key,
+        group=file.group,
+        text=text,
+        kind=kind,
+        encoding=encoding,
+        mtime=file.mtime,
+        size=len(data),
+        content_hash=hashlib.sha256(data).hexdigest(),
+        url=file.web.url if file.web else None,
+    )
+
+
+def entry_page(text: str, title: str | None, author: str | None) -> str:
+    """A feed entry's own text (HTML) as a page for the cleaner: the entry's title, and its
+    text as the page's one article."""
+    heading = html.escape(title or "")
+    byline = f'<meta name="author" content="{html.escape(author)}">' if author else ""
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{heading}</title>{byline}'
+        f"</head><body><article><h1>{heading}</h1>\n{text}\n</article></body></html>"
+    )
+
+
+def _looks_plain(text: str) -> bool:
+    """A fetched page served as text/plain, or with no markup at all."""
+    return "<" not in text[:4096]
+
+
+def decode(
+    data: bytes, kind: DocumentKind = "text", *, charset: str | None = None
+) -> tuple[str, str] | str:
+    """Decode bytes to clean text and the encoding used, or return why it cannot be done.
+
+    ``charset`` is what the HTTP ``Content-Type`` said of fetched bytes (None for a file).
+    """
     if not data.strip():
         return "empty file"
     text: str | None = None
@@ -214,14 +349,7 @@ def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
     if text is None:
         if _is_binary(data):
             return "binary file (not text or HTML)"
-        for name in _candidates(data, kind):
-            try:
-                text, encoding = data.decode(name), name
-                break
-            except (UnicodeDecodeError, LookupError):
-                continue
-        else:
-            text, encoding = data.decode("latin-1"), "latin-1"
+        text, encoding = _decode_8bit(data, kind, charset)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if encoding not in _BYTE_TRANSPARENT or _may_be_forbidden(data, text):
@@ -231,20 +359,83 @@ def decode(data: bytes, kind: DocumentKind = "text") -> tuple[str, str] | str:
     return text, encoding
 
 
-def _candidates(data: bytes, kind: DocumentKind) -> list[str]:
-    names = ["utf-8"]
-    if kind == "html" or data.lstrip()[:1] == b"<":
-        match = _META_CHARSET.search(data[:4096])
-        if match:
-            declared = match.group(1).decode("ascii", "replace").lower()
-            try:
-                # Browsers read a page labelled latin-1 as Windows-1252; so do we.
-                name = codecs.lookup(declared).name
-                names.append("cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name)
-            except LookupError:
-                pass
-    names.append("cp1252")
-    return names
+def _decode_8bit(data: bytes, kind: DocumentKind, charset: str | None) -> tuple[str, str]:
+    """``data`` (no byte-order mark, not UTF-16) decoded in the module's order."""
+    # ISO-2022 encodings are 7-bit: their escape sequences are valid UTF-8 too.
+    if b"\x1b" not in data:
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("utf-8"), "utf-8"
+    is_html = kind == "html" or data.lstrip()[:1] == b"<"
+    for label in _candidates(data, charset, is_html=is_html):
+        name = _codec(label)
+        if name is None:
+            continue
+        try:
+            return data.decode(name), name
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _candidates(data: bytes, charset: str | None, *, is_html: bool) -> Iterator[str]:
+    """Beautiful Soup's candidate encodings for ``data`` (see ``_detector``)."""
+    detector = _detector()(data, known_definite_encodings=[charset] if charset else None,
+                           is_html=is_html)  # fmt: skip
+    yield from detector.encodings
+
+
+@functools.cache
+def _detector() -> type[Any]:
+    """Beautiful Soup's ``EncodingDetector``, with charset-normalizer as its detector: it
+    gives the candidate encodings in its order, the known definite one (the HTTP charset),
+    the declared one (XML declaration or ``<meta>``), the detector's guess, then UTF-8 and
+    Windows-1252.
+
+    Beautiful Soup takes the guess from whichever detector is installed (cchardet, chardet
+    or charset-normalizer, in that order of preference); here it is always charset-normalizer,
+    and computed only when the declared encodings have failed. Imported on first use: almost
+    every input is UTF-8, and every command would pay for the import.
+    """
+    from bs4.dammit import EncodingDetector
+
+    class Detector(EncodingDetector):
+        _guess: str | None = None
+
+        @property
+        def chardet_encoding(self) -> str | None:
+            """charset-normalizer's guess (Beautiful Soup asks for it by this attribute)."""
+            if self._guess is None:
+                self._guess = _guess(self.markup) or "windows-1252"
+            return self._guess
+
+        @chardet_encoding.setter
+        def chardet_encoding(self, value: str | None) -> None:
+            """Beautiful Soup stores its own detector's guess here: never used."""
+
+    return Detector
+
+
+def _guess(data: bytes) -> str | None:
+    """charset-normalizer's best guess for ``data``; Windows-1252 when that is one of the
+    encodings giving the very same text (the detector often names another Western code page
+    first, which differs from it only in letters the text does not use)."""
+    import charset_normalizer  # on first use, as Beautiful Soup (see _detector)
+
+    best = charset_normalizer.from_bytes(data[:DETECTOR_SAMPLE]).best()
+    if best is None:
+        return None
+    if "cp1252" in best.could_be_from_charset:
+        return "cp1252"
+    return str(best.encoding)
+
+
+def _codec(label: str) -> str | None:
+    """The codec for an encoding label, as a browser reads it; None for an unknown label."""
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return None
+    return _BROWSER_READS.get(name, name)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -295,7 +486,9 @@ def _looks_like_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or ("<body" in head and "</" in head)
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
+def gunzip(data: bytes, limit: int) -> bytes:
+    """``data`` decompressed from gzip; OverflowError past ``limit`` bytes, OSError,
+    EOFError or zlib.error when damaged."""
     # The common case, one gzip member and nothing after it, in one bounded zlib call (which
     # checks the header, CRC and length too). Anything else -- several members, trailing
     # bytes, damage, too much output -- goes the GzipFile way below, whose errors name it.
@@ -317,8 +510,23 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 
 
 def _too_large(source: str, max_bytes: int) -> Rejected:
-    return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [sources] max_bytes)")
+    """Rejected for being larger than ``max_bytes``."""
+    return Rejected(source, f"larger than {_megabytes(max_bytes)} (limit: [fetch] max_bytes)")
 
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB"
+
+
+def keys_of(path: Path, inputs: Iterable[Path]) -> list[str]:
+    """The keys ``discover`` gives (or gave) the file at ``path`` under ``inputs``: one per
+    input that holds it. The file need not exist any more."""
+    target = Path(os.path.abspath(path))
+    keys = []
+    for given in inputs:
+        root = Path(os.path.abspath(given))
+        if target == root:
+            keys.append(f"{root_name(target.parent)}/{target.name}")
+        elif target.is_relative_to(root):
+            keys.append(f"{root_name(root)}/{target.relative_to(root).as_posix()}")
+    return keys

@@ -23,6 +23,8 @@ from lxml import etree, html
 from publisher.build import build
 from publisher.cli import main
 from publisher.config import PathSettings, ScheduleSettings, Settings
+from publisher.mailing.account import preferences_endpoint
+from publisher.mailing.signup import signup_endpoints
 from publisher.mailing.unsubscribe import unsubscribe_endpoint
 from publisher.serve import make_server
 
@@ -219,7 +221,9 @@ def test_right_to_left_articles_are_laid_out_right_to_left(
         if "مجلس" in p.read_text(encoding="utf-8")
     ]
     article = page.find(".//article")
-    for path in ("h1", "section[@class='summary']", "div[@class='body']"):
+    # (The summary, which only repeats the article's opening here, is not shown.)
+    assert article.find("section[@class='summary']") is None
+    for path in ("h1", "div[@class='body']"):
         element = article.find(path)
         assert (element.get("dir"), element.get("lang")) == ("auto", "ar"), path
     assert [b.text for b in article.iterfind(".//p[@class='meta']/bdi")] == ["أحمد علي"]
@@ -254,8 +258,11 @@ def test_every_link_to_the_site_answers(published: tuple[Path, Path, Path]) -> N
     _, out, state = published
     settings = Settings(paths=PathSettings(out=out, state=state))
     base = settings.base_url
-    endpoint = unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
-    server = make_server(out, "127.0.0.1", 0, endpoint)
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    endpoint = unsubscribe_endpoint(settings, clock)
+    # The signup form's and the digest's preferences link's pages, as `publisher serve` has.
+    readers = {**preferences_endpoint(settings, clock), **signup_endpoints(settings, clock, None)}
+    server = make_server(out, "127.0.0.1", 0, endpoint, endpoints=readers)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
@@ -311,8 +318,13 @@ def test_the_archive_browses_wherever_it_is_opened(seeds_copy: Path, tmp_path: P
         links = page.xpath(
             "//a/@href | //link[@rel!='canonical']/@href | //img/@src | //form/@action"
         )
+        # The signup form posts to `publisher serve` (by a relative link too), not to a file.
+        (signup,) = page.xpath("//form[@class='signup']/@action")
+        assert urljoin(canonical, signup) == "https://news.example.org/daily/subscribe"
         for link in links:
             assert not link.startswith("https://news.example.org/"), (path.name, link)
+            if link == signup:
+                continue
             target = link.partition("#")[0]
             if target and not urlsplit(target).scheme:
                 assert (path.parent / target).resolve().is_file(), (path.name, link)
@@ -336,7 +348,7 @@ def test_the_digest_is_dated_in_the_schedules_time_zone(
     )
     build(settings, now=datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
     out = settings.paths.out
-    assert [p.name for p in (out / "digests").iterdir()] == [f"{day}.html"]
+    assert sorted(p.name for p in (out / "digests").iterdir()) == [f"{day}.html", "index.html"]
     long_day = f"{int(day[-2:])} November 2026"
     assert (out / "digest.txt").read_text().splitlines()[1] == long_day
     message = message_from_bytes((out / "digest.eml").read_bytes(), policy=default)

@@ -64,3 +64,26 @@ def test_yearless_date_early_in_the_year_goes_back_a_year() -> None:
     january = datetime(2027, 1, 3, tzinfo=UTC)
     assert parse_date("Friday, December 31", january) == datetime(2021, 12, 31, tzinfo=UTC)
     assert parse_date("December 31", january) == datetime(2026, 12, 31, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("27/09/2018", datetime(2018, 9, 27, tzinfo=UTC)),
+        ("11/19/2019 by Jane Doe", datetime(2019, 11, 19, tzinfo=UTC)),
+        ("11/20/19 6:38 AM", datetime(2019, 11, 20, 6, 38, tzinfo=UTC)),
+        ("30.07.2018", datetime(2018, 7, 30, tzinfo=UTC)),
+        ("Posted on Maret 30, 2015 by Admin", datetime(2015, 3, 30, tzinfo=UTC)),
+        ("Von Moritz Bachmann publiziert am 30. Juli 2018", datetime(2018, 7, 30, tzinfo=UTC)),
+        ("5 de março de 2019", datetime(2019, 3, 5, tzinfo=UTC)),
+        ("le 3 juillet 2019", datetime(2019, 7, 3, tzinfo=UTC)),
+    ],
+)
+def test_numeric_and_other_languages_dates(text: str, expected: datetime) -> None:
+    assert parse_date(text, REFERENCE) == expected
+
+
+def test_an_ambiguous_numeric_date_is_the_reading_nearest_before_the_reference() -> None:
+    reference = datetime(2019, 3, 10, tzinfo=UTC)
+    assert parse_date("3/4/2019", reference) == datetime(2019, 3, 4, tzinfo=UTC)
+    assert parse_date("version 1.5.2", reference) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from publisher.clean import clean, html, scoring
+from publisher.clean import clean, container, html, scoring
 from publisher.models import Article, RawDocument
 
 P = "<p>{} is what the reporters found when they visited the town on a cold Friday night.</p>"
@@ -167,7 +167,7 @@ def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))
     kept = [u for u in units if "Paragraph" in u.text]
-    assert html.within_container(units, head.paths, kept) == kept
+    assert container.within_container(units, head.paths, kept) == kept
 
 
 ROWS = "".join(
@@ -265,3 +265,26 @@ def test_an_articles_own_header_holds_its_deck_the_pages_header_is_the_masthead(
     text = article(page(body)).body
     assert text.startswith(deck)
     assert "newspaper of record" not in text
+
+
+def test_a_head_date_in_the_future_is_not_the_published_date() -> None:
+    head = '<meta property="article:published_time" content="2031-08-05T10:30:00Z">'
+    body = "<p>Posted: 18 Nov 2019</p>" + BODY
+    assert article(page(body, head=head)).published == datetime(2019, 11, 18, tzinfo=UTC)
+
+
+def test_a_second_document_glued_after_the_first_is_read() -> None:
+    first = "<html><body><p>Bluefield, WV</p><p>Currently: Clear</p></body></html>"
+    script = "<script>" + "x = 1;\n" * 400 + "</script>"
+    second = f"<!DOCTYPE html><html><head><title>Big story</title></head><body>{BODY}</body></html>"
+    result = article(first + script + second)
+    assert [b.text for b in result.blocks][:1] == [
+        "Paragraph 0 is what the reporters found when they visited the town on a cold Friday night."
+    ]
+
+
+def test_a_run_of_key_points_is_kept_in_the_article() -> None:
+    points = "".join(f"<p>+ Added feature number {i} to the game</p>" for i in range(12))
+    body = P.format("Paragraph 0") + points + P.format("Paragraph 1")
+    result = article(page(body + "<p><a href='/a'>Home</a></p>"))
+    assert sum(1 for b in result.blocks if b.text.startswith("+ Added feature")) == 12

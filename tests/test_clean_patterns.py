@@ -29,6 +29,9 @@ PROSE = (
     "Results of the vote were announced late on Sunday.",
     "The drug was not intended to treat children, the company said.",
     "Doctors said past performance of the vaccine gave them confidence.",
+    "[harry] Amy Churchwell joins the Search team today, from Marketing Engineering.",
+    "Advertising revenue fell by a fifth in the third quarter, the company said.",
+    "This video shows the moment the bridge collapsed into the river below.",
 )
 
 
@@ -107,6 +110,14 @@ def test_family_names_are_unique() -> None:
         ),
         ("Past performance is not indicative of future results.", "disclaimer"),
         ("Apple TV and iPad are registered trademarks of Apple Inc.", "disclaimer"),
+        ("This slideshow requires JavaScript.", "media_chrome"),
+        ("Image 3 of 20", "media_chrome"),
+        ("Photo 1/12", "media_chrome"),
+        ("Advert", "media_chrome"),
+        ("(Click To Enlarge)", "media_chrome"),
+        ("Hide caption", "media_chrome"),
+        ('[button link="https://shop.example"]Buy now[/button]', "media_chrome"),
+        ('[caption id="attachment_5" align="alignleft" width="300"]', "media_chrome"),
     ],
 )
 def test_family_of_line(line: str, family: str) -> None:

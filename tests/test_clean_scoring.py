@@ -295,3 +295,18 @@ def test_annotated_link_is_a_linked_headline_with_a_sentence_after_it() -> None:
     assert not scoring.is_annotated_link(Unit(digest * 5, words=75, sentence=True, links=0.82))
     assert not scoring.is_annotated_link(Unit("Read the full story here.", 5, True, links=0.6))
     assert not scoring.is_annotated_link(Unit(digest[:46], words=8, sentence=False, links=0.55))
+
+
+def test_a_teaser_cut_with_a_bracketed_ellipsis_is_no_sentence() -> None:
+    text = "Every SUV in the market has a good mix of space, style and handling. SUVs is a [...]"
+    assert not scoring.is_sentence(text, scoring.weight(text))
+
+
+def test_a_long_run_without_sentences_is_worth_little_and_prose_keeps_its_worth() -> None:
+    films = " ".join(f"Film{i} Title" for i in range(90))  # a flattened list of films
+    assert scoring.long_value(films, scoring.weight(films)) == scoring.MAX_UNPUNCTUATED_VALUE
+    prose = " ".join(
+        f"Sentence {i} of a long paragraph tells what the reporters found there." for i in range(8)
+    )
+    cited = prose + " [MP1 / MP2]"  # prose that ends with a citation, not a full stop
+    assert scoring.long_value(cited, scoring.weight(cited)) == scoring.weight(cited) / 2

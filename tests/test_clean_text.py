@@ -94,3 +94,13 @@ def test_embed_between_halves_of_the_article_is_bridged() -> None:
     ] * 2
     lines = ["Title of the story", *MENU, *first, *embed, *second, *MENU]
     assert body_of(lines) == [*first, *second]
+
+
+def test_bulleted_key_points_without_full_stops_stay_between_prose() -> None:
+    points = [
+        "• Talks resume in Doha next week",
+        "• Prisoner swap agreed in principle",
+        "• Ceasefire to hold until the spring",
+    ]
+    lines = ["Title of the story", *MENU, *STORY[:2], *points, STORY[2], *MENU]
+    assert body_of(lines) == [*STORY[:2], *(p[2:] for p in points), STORY[2]]

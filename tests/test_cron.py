@@ -90,6 +90,9 @@ def test_quiet_build_prints_nothing_when_all_is_well(site: Path) -> None:
 
 
 def test_overlapping_run_exits_75_with_one_line(site: Path, holder: subprocess.Popen[str]) -> None:
+    # With someone to send to, a send must freeze an issue: that waits for the build lock.
+    subscribe = ("subscribers", "add", "--state", "state/state.db", "ann@example.org")
+    assert _publisher(site, *subscribe).returncode == 0
     for command in (["build", "--input", "in", "--out", "out"], ["send"]):
         result = _publisher(site, *command, "--state", "state/state.db", "-q")
         assert result.returncode == EX_TEMPFAIL, result.stderr

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -220,14 +220,17 @@ def test_one_digest_per_batch_of_new_articles(site: Path, smtp: tuple[_Sink, int
             site / "daemon.log",
         )
         assert _digests(site) == [1] and len(sink.messages) == 1
-        # Two articles arrive while another run holds the lock: the daemon skips, then
-        # sends both in one issue.
+        # Two articles arrive while another run holds the lock: the daemon waits for it,
+        # then sends both in one issue.
         with run_lock(state):
             _write_article(site / "in", "library.txt")
             _write_article(site / "in", "orchard.txt")
             _wait_for(
-                lambda: "digest: skipped, another publisher run holds the lock" in _log_text(site),
-                "a skipped run",
+                lambda: (
+                    "digest: another publisher run holds the lock; sent when it frees"
+                    in _log_text(site)
+                ),
+                "a run that waits",
                 site / "daemon.log",
             )
         _wait_for(
@@ -250,10 +253,13 @@ def test_digest_missed_while_stopped_is_sent_once_on_start(site: Path) -> None:
         # The last digest went out 61 minutes ago: one fell due a minute ago, while stopped.
         store.record_job("digest", now - timedelta(minutes=61), "ok")
     with daemon(site) as process:
-        _wait_for(lambda: _digests(site) == [1], "the missed digest", site / "daemon.log")
+        # Nobody is subscribed: the run says so, and freezes nothing for nobody.
+        ran = "no digest: no active subscribers (1 articles waiting)"
+        _wait_for(lambda: ran in _log_text(site), "the missed digest", site / "daemon.log")
         _stop(process)
     log = _log_text(site)
     assert "while stopped; running it now" in log
+    assert log.count(ran) == 1 and _digests(site) == []
     with Store.open(settings.paths.state) as store:
         last = store.last_job("digest")
     assert last is not None and last[0] >= now and last[1] == "ok"
@@ -291,3 +297,35 @@ def test_nothing_to_schedule_is_a_config_error(site: Path) -> None:
     )
     assert result.returncode == 2
     assert "both empty" in result.stderr
+
+
+def test_a_digest_due_while_the_lock_is_held_is_sent_when_it_frees(
+    site: Path, smtp: tuple[_Sink, int]
+) -> None:
+    """Not skipped until the next day: the daemon tries again until the lock frees."""
+    sink, port = smtp
+    _config(site, smtp_port=port, build="", digest="1h")
+    _write_article(site / "in", "ferry.txt")
+    settings = load_settings(site / "publisher.toml")
+    state = site / "state" / "state.db"
+    now = datetime.now(UTC)
+    with Store.open(state) as store:
+        store.put_subscriber("reader@example.org", None, "active", now)
+        store.record_job("digest", now - timedelta(minutes=61), "ok")  # due a minute ago
+    held = ExitStack()
+    held.enter_context(run_lock(settings.paths.state))  # a long cron build, say
+    with held, daemon(site) as process:
+        _wait_for(
+            lambda: _log_text(site).count("holds the lock; sent when it frees") >= 2,
+            "the digest to find the lock held twice",
+            site / "daemon.log",
+        )
+        assert sink.messages == [] and _digests(site) == []
+        freed = datetime.now(UTC)
+        held.close()
+        _wait_for(lambda: len(sink.messages) == 1, "the digest once the lock is free")
+        _stop(process)
+    with Store.open(state) as store:
+        last = store.last_job("digest")
+    assert last is not None and last[1] == "ok" and last[0] >= freed
+    assert _digests(site) == [1]

@@ -149,6 +149,16 @@ def test_near_duplicates_are_grouped_under_their_leader() -> None:
     # A follower whose leader went out in an earlier issue is a story of its own.
     alone = _build([_entry(2, "Trains run again as strike ends", story="e1")])
     assert "Trains run again" in alone.html and "Also reported by" not in alone.html
+    # Two of its reports without the leader are still one story: the first, and the other
+    # under it (a reader who never had the leader gets the story once).
+    pair = _build(
+        [
+            _entry(2, "Trains run again as strike ends", story="e1"),
+            _entry(3, "Rail services resume", story="e1"),
+        ]
+    )
+    assert "Trains run again" in pair.html and "Rail services resume" not in pair.html
+    assert "Also reported by" in pair.html
 
 
 def test_keywords_take_their_own_direction() -> None:
@@ -340,7 +350,14 @@ def _require(program: str) -> str:
 def test_spamassassin_scores_below_one(tmp_path: Path) -> None:
     spamassassin = _require("spamassassin")
     digest = _build()
-    message = personalise(digest.message, "reader@example.com", _settings(), "0f" * 16)
+    message = personalise(
+        digest.message,
+        "reader@example.com",
+        _settings(),
+        token="0f" * 16,
+        id_key=b"k",
+        preferences="ab" * 16,
+    )
     result = subprocess.run(
         [spamassassin, "-L", "-t"],
         input=message,

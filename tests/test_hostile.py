@@ -49,17 +49,37 @@ ACTIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "svg", "form", "a
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 
 
+def _our_own(element: lxml.html.HtmlElement) -> bool:
+    """The active elements every archive page has on purpose: its search box (a GET form to
+    the search page), the search script, and JSON-LD data that no text can break out of."""
+    tag = element.tag.lower()
+    if tag == "form":
+        return (element.get("action") or "").endswith("search.html") and element.get(
+            "method"
+        ) == "get"
+    if tag == "script" and element.get("type") == "application/ld+json":
+        text = element.text or ""
+        json.loads(text)
+        return "<" not in text
+    return tag == "script" and (element.get("src") or "").endswith("search.js") and not element.text
+
+
 def active_content(markup: str) -> list[str]:
-    """Active elements and attributes in an HTML document or fragment (escaped text is fine)."""
+    """Active elements and attributes in an HTML document or fragment (escaped text is fine).
+    The archive's own signup form (the template's, posting to `serve`'s subscribe path) is
+    left out: it is in every page, whatever the input."""
     if not markup.strip():
         return []
     root = lxml.html.fromstring(markup)
+    for form in root.xpath("//footer[@class='site']/form[@class='signup']"):
+        if form.get("action", "").endswith("subscribe") and form.get("method") == "post":
+            form.getparent().remove(form)
     found = []
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         tag = element.tag.lower()
-        if tag in ACTIVE_TAGS:
+        if tag in ACTIVE_TAGS and not _our_own(element):
             found.append(f"<{tag}>")
         if tag == "meta" and "refresh" in (element.get("http-equiv") or "").lower():
             found.append("<meta refresh>")
@@ -90,6 +110,8 @@ def markup_in(path: Path) -> list[str]:
         return [el.text or "" for el in tree.iter("description", "{*}encoded", "title")]
     if path.suffix == ".json":
         feed = json.loads(data)
+        if not isinstance(feed, dict) or "items" not in feed:
+            return []  # the search index: its script shows text as text, never as markup
         return [i.get("content_html", "") for i in feed["items"]]
     if path.suffix == ".eml":
         message = email.message_from_bytes(data, policy=email.policy.default)

@@ -25,6 +25,8 @@ INDEX_SIZE = 5
 MARCH = "archive/2026-03.html"
 FEEDS = ("feed.atom", "feed.rss", "feed.json")
 DIGEST = ("digest.html", "digest.txt", "digest.eml")
+# An article listed on a page (its title as a link; the page's JSON-LD names it too).
+LISTED = r'<a href="[^"]*">\w+ approves plan number (\d+) for'
 
 
 def article(n: int) -> str:
@@ -93,10 +95,10 @@ def test_cold_build_writes_every_page_and_a_page_per_month(settings: Settings) -
     assert {"index.html", MARCH, *FEEDS, *DIGEST, "style.css", "digests.atom"} <= set(
         report.written
     )
-    listed = re.findall(r"plan number (\d+) for", (out / MARCH).read_text(encoding="utf-8"))
+    listed = re.findall(LISTED, (out / MARCH).read_text(encoding="utf-8"))
     assert sorted(map(int, listed)) == list(range(21))
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"plan number (\d+) for", index)) == INDEX_SIZE
+    assert len(re.findall(LISTED, index)) == INDEX_SIZE
     assert "March 2026</a> (21)" in index
 
 
@@ -109,8 +111,14 @@ def test_noop_rebuild_reads_no_article_and_writes_nothing(
     def fail(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a no-op build loaded article records")
 
-    monkeypatch.setattr(Store, "light_articles", fail)
-    monkeypatch.setattr(Store, "articles_by_id", fail)
+    for loader in (
+        "light_articles",
+        "articles_by_id",
+        "articles",
+        "facet_articles",
+        "facet_listings",
+    ):
+        monkeypatch.setattr(Store, loader, fail)
     report = build(settings, minutes=5)
     assert (report.new, report.changed, report.unchanged, report.written) == (0, 0, 21, ())
     after = {p: p.read_bytes() for p in settings.paths.out.rglob("*") if p.is_file()}
@@ -130,8 +138,28 @@ def test_one_new_article_rewrites_its_page_its_month_the_index_feeds_and_digest(
     with Store.open(settings.paths.state) as store:
         (new,) = [r for r in store.articles() if r.source_key.endswith("021.txt")]
         leaders = [f"articles/{r.slug}.html" for r in store.articles() if r.id == new.story]
+    out = settings.paths.out
+    # The feeds and pages of the topics it is about (and of its source), the newest month
+    # of the feed's history and of the sitemaps, its month's search shard: nothing else.
+    topics = [k for k in new.payload.keywords if (out / f"topics/{k}.html").exists()]
+    facets = [f"feeds/topic/{k}.{ext}" for k in topics for ext in ("atom", "rss", "json")]
+    facets += [f"topics/{k}.html" for k in topics]
+    facets += [f"feeds/site/inbox.{ext}" for ext in ("atom", "rss", "json")] + ["feeds.html"]
+    history = ["feeds/archive/2026-03.atom", "sitemaps/2026-03.xml", "sitemaps/news.xml"]
+    search = ["search/2026-03.json"]
     assert sorted(report.written) == sorted(
-        [page_of(settings, 21), *leaders, MARCH, "index.html", *FEEDS, *DIGEST, *digest_issue]
+        [
+            page_of(settings, 21),
+            *leaders,
+            MARCH,
+            "index.html",
+            *FEEDS,
+            *DIGEST,
+            *digest_issue,
+            *facets,
+            *history,
+            *search,
+        ]
     )
     # Pages are written before the index and the feeds that link to them.
     assert report.written[0] == page_of(settings, 21)
@@ -275,7 +303,7 @@ def test_a_large_month_is_split_and_a_new_article_rewrites_only_its_newest_page(
         ["2026-03.html", *(p.removeprefix("archive/") for p in parts)]
     )
     listed = {
-        page: re.findall(r"plan number (\d+) for", (out / page).read_text(encoding="utf-8"))
+        page: re.findall(LISTED, (out / page).read_text(encoding="utf-8"))
         for page in [*parts, MARCH]
     }
     assert sorted(int(n) for numbers in listed.values() for n in numbers) == list(range(21))
@@ -289,7 +317,9 @@ def test_a_large_month_is_split_and_a_new_article_rewrites_only_its_newest_page(
     add(inbox_of(settings), 21)
     report = build(settings, minutes=5)
     assert sorted(w for w in report.written if w.startswith("archive/")) == [MARCH]
-    assert len(re.findall(r"plan number \d+ for", (out / MARCH).read_text("utf-8"))) == 2
+    # The search index's shards follow the month's pages: only the newest one changed.
+    assert sorted(w for w in report.written if w.startswith("search/")) == ["search/2026-03.json"]
+    assert len(re.findall(LISTED, (out / MARCH).read_text("utf-8"))) == 2
 
     for n in range(22, 26):  # the newest page fills up: a fifth part, the rest unchanged
         add(inbox_of(settings), n)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,13 +18,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult
-from smtp_helpers import free_port, smtp_server
+from smtp_helpers import free_port, raw_smtp_server, smtp_server
 
 from publisher.cli import main
 from publisher.config import DigestSettings, Settings, SiteSettings, SmtpSettings
 from publisher.errors import DeliveryError
-from publisher.mailing import issues
+from publisher.mailing import sending
 from publisher.mailing.delivery import GIVE_UP_AFTER, SendReport, send_digest
+from publisher.mailing.smtp import Connection, Temporary
 from publisher.mailing.subscribers import add_subscribers, remove_subscriber
 from publisher.models import Article, Block, Digest, Entry
 from publisher.render.digest import build_digest
@@ -39,9 +43,11 @@ class Server:
         self.greylist: dict[str, int] = {}  # address -> 451 answers to give before accepting
         self.refuse: set[str] = set()  # addresses answered with 550
         self.full: set[str] = set()  # addresses answered with 552 (mailbox full)
-        self.drop_at: int | None = None  # drop the connection during this message's DATA
+        self.drop_at: int | None = None  # drop the connection after this message's final dot
         self.drops = 0
         self.ponder = 0.0  # seconds to take before answering the first message
+        self.refuse_data = 0  # messages to answer 451 after their final dot
+        self.attempts: list[tuple[str, bytes]] = []  # every message received, refused or not
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -57,6 +63,10 @@ class Server:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts.append((envelope.rcpt_tos[0], envelope.original_content))
+        if self.refuse_data > 0:
+            self.refuse_data -= 1
+            return "451 4.3.0 queue full, try again"
         if self.drop_at is not None and len(self.messages) == self.drop_at:
             self.drop_at = None
             self.drops += 1
@@ -116,15 +126,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def _save(digest: Digest, store: Store) -> None:
     # What the pipeline does before sending: deliveries reference the stored issue.
     if not store.digests():
-        store.save_digest(
-            digest.id,
-            digest.created,
-            digest.subject,
-            digest.entry_ids,
-            digest.html,
-            digest.text,
-            digest.message,
-        )
+        store.save_digest(digest)
 
 
 def _send(digest: Digest, store: Store, settings: Settings, sleeps: list[float]) -> SendReport:
@@ -145,7 +147,12 @@ def test_delivers_to_every_active_subscriber_with_personal_headers(
     assert [rcpt for rcpt, _ in handler.messages] == ["ann@example.com", "bob@example.net"]
     message = message_from_bytes(handler.messages[0][1], policy=default)
     assert message["To"] == "ann@example.com"
-    assert message["Message-ID"] == "<digest-2026-11-21@news.example.org>"
+    # One Message-ID per issue and recipient, which does not show the address.
+    ids = [message_from_bytes(m, policy=default)["Message-ID"] for _, m in handler.messages]
+    assert all(
+        re.fullmatch(r"<digest-2026-11-21\.[0-9a-f]{20}@news\.example\.org>", i) for i in ids
+    )
+    assert len(set(ids)) == 2
     assert "subject=unsubscribe%20ann%40example.com" in message["List-Unsubscribe"]
     assert "unsubscribe?address=ann@example.com" in message["List-Unsubscribe"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -171,18 +178,97 @@ def test_dry_run_connects_to_nothing(store: Store) -> None:
     assert dry.would_send == tuple(RECIPIENTS) and dry.sent == ()
 
 
-def test_dropped_connection_is_retried_without_duplicates(
+def test_a_connection_lost_after_the_final_dot_is_unknown_and_not_sent_again(
+    server: tuple[Server, int], store: Store
+) -> None:
+    """RFC 1047: the server may have accepted the message before the connection went. Sent
+    again, it could arrive twice; it is reported as unknown instead."""
+    handler, port = server
+    handler.drop_at = 1
+    settings = _settings(port)
+    digest = _digest(settings)
+    sleeps: list[float] = []
+    report = _send(digest, store, settings, sleeps)
+    assert handler.drops == 1 and sleeps == []
+    assert report.sent == ("ann@example.com", "cy@example.org")
+    [(address, why)] = report.unknown
+    assert address == "bob@example.net" and "after the message was sent" in why
+    assert report.complete  # nothing left for a later run
+    assert store.deliveries(digest.id)["bob@example.net"].status == "unknown"
+    assert store.incomplete_digests() == []
+    again = _send(digest, store, settings, [])
+    assert again.sent == () and again.unknown == () and again.already == 3
+    assert [rcpt for rcpt, _ in handler.attempts].count("bob@example.net") == 1
+
+
+def test_retry_unknown_sends_the_same_message_id_again(
     server: tuple[Server, int], store: Store
 ) -> None:
     handler, port = server
     handler.drop_at = 1
     settings = _settings(port)
+    digest = _digest(settings)
+    _send(digest, store, settings, [])
+    assert store.release_unknown(NOW) == 1
+    report = _send(digest, store, settings, [])
+    assert report.sent == ("bob@example.net",)
+    copies = [m for rcpt, m in handler.attempts if rcpt == "bob@example.net"]
+    assert len(copies) == 2
+    ids = {message_from_bytes(m, policy=default)["Message-ID"] for m in copies}
+    assert len(ids) == 1  # a server that sees both can drop one
+
+
+def test_every_attempt_carries_the_same_message_id(
+    server: tuple[Server, int], store: Store
+) -> None:
+    handler, port = server
+    handler.refuse_data = 1  # 451 after the first message's final dot: retried
+    settings = _settings(port)
     sleeps: list[float] = []
     report = _send(_digest(settings), store, settings, sleeps)
-    assert handler.drops == 1
-    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
-    assert report.sent == tuple(RECIPIENTS)
-    assert sleeps == [2.0]
+    assert report.sent == tuple(RECIPIENTS) and sleeps == [2.0]
+    first, second = [m for rcpt, m in handler.attempts if rcpt == "ann@example.com"]
+    assert (
+        message_from_bytes(first, policy=default)["Message-ID"]
+        == message_from_bytes(second, policy=default)["Message-ID"]
+    )
+
+
+def test_a_connection_lost_before_the_final_dot_is_temporary() -> None:
+    """Before the final dot the server cannot have taken the message: a retry is safe. (Only
+    a message larger than the sockets' buffers can be seen to be cut short: a smaller one is
+    all handed over before the server's hang-up shows, and its outcome is unknown.)"""
+    message = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n"
+    message *= 16 * 1024  # 16 MB
+    handed: list[str] = []
+    with raw_smtp_server(cut_after=200) as peer, Connection(_settings(peer.port)) as connection:
+
+        def attempt() -> None:
+            sender, address = "digest@news.example.org", "ann@example.com"
+            connection.send(sender, address, message, handing_over=lambda: handed.append("ann"))
+
+        with pytest.raises(Temporary, match="before the message was complete"):
+            attempt()
+        attempt()
+    assert peer.cuts == 1 and peer.recipients == ["ann@example.com"]
+    assert handed == ["ann", "ann"]
+
+
+def test_the_handover_is_recorded_before_data(server: tuple[Server, int], store: Store) -> None:
+    handler, port = server
+    settings = _settings(port)
+    digest = _digest(settings)
+    seen: list[str] = []
+    real = store.mark_sending
+
+    def watch(digest_id: str, address: str, now: datetime) -> None:
+        real(digest_id, address, now)
+        seen.append(store.deliveries(digest_id)[address].status)
+        assert len(handler.attempts) == len(seen) - 1  # not yet received by the server
+
+    store.mark_sending = watch  # type: ignore[method-assign]
+    report = _send(digest, store, settings, [])
+    assert report.sent == tuple(RECIPIENTS) and seen == ["sending"] * 3
 
 
 def test_a_slow_answer_to_a_message_is_waited_for_not_retried(
@@ -202,11 +288,11 @@ def test_a_slow_answer_to_a_message_is_waited_for_not_retried(
     assert [rcpt for rcpt, _ in handler.messages] == RECIPIENTS
 
 
-def test_run_killed_after_a_drop_resumes_with_what_is_missing(
+def test_run_killed_while_waiting_to_retry_resumes_with_what_is_missing(
     server: tuple[Server, int], store: Store
 ) -> None:
     handler, port = server
-    handler.drop_at = 1
+    handler.greylist = {"bob@example.net": 1}
     settings = _settings(port)
     digest = _digest(settings)
 
@@ -217,6 +303,7 @@ def test_run_killed_after_a_drop_resumes_with_what_is_missing(
     with pytest.raises(KeyboardInterrupt):
         send_digest(digest, store, settings, now=lambda: NOW, sleep=crash)
     assert [rcpt for rcpt, _ in handler.messages] == ["ann@example.com"]
+    assert store.deliveries(digest.id)["bob@example.net"].status == "pending"
 
     report = _send(digest, store, settings, [])
     assert report.already == 1
@@ -440,8 +527,9 @@ def test_send_command_end_to_end(
     assert main(["send"]) == 0
     assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
     sent = message_from_bytes(handler.messages[0][1], policy=default)
-    assert sent["Message-ID"] == pending["Message-ID"]
-    digest_id = sent["Message-ID"].removeprefix("<digest-").partition("@")[0]
+    issue_id = pending["Message-ID"].removesuffix("@news.example.org>")
+    assert sent["Message-ID"].startswith(issue_id + ".")
+    digest_id = issue_id.removeprefix("<digest-")
     assert (out / "digests" / f"{digest_id}.html").is_file()
 
     # Nothing new since: no second issue, nothing sent.
@@ -459,7 +547,7 @@ def test_send_retry_finishes_the_unfinished_issue_and_freezes_no_new_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     handler, port = server
-    monkeypatch.setitem(issues.send.__kwdefaults__, "sleep", [].append)
+    monkeypatch.setitem(sending.send.__kwdefaults__, "sleep", [].append)
     out, state = tmp_path / "out", tmp_path / "state.db"
     _write_config(workdir, seeds_copy, out, state, port)
     assert main(["build", "-q"]) == 0
@@ -502,9 +590,145 @@ def test_a_sent_issue_is_listed_in_the_digests_feed_at_once(
     assert main(["subscribers", "add", "-q", *RECIPIENTS]) == 0
     assert main(["send", "-q"]) == 0
     assert len(handler.messages) == len(RECIPIENTS)
-    (issue,) = [p.stem for p in (out / "digests").iterdir()]
+    (issue,) = [p.stem for p in (out / "digests").iterdir() if p.name != "index.html"]
     feed = (out / "digests.atom").read_text(encoding="utf-8")
     assert f"digests/{issue}.html" in feed
     before = (out / "digests.atom").read_bytes()
     assert main(["build", "-q"]) == 0  # the same feed as a build makes: not rewritten
     assert (out / "digests.atom").read_bytes() == before
+
+
+def test_with_no_subscribers_nothing_is_frozen_and_send_says_so(
+    server: tuple[Server, int],
+    seeds_copy: Path,
+    tmp_path: Path,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An issue frozen for nobody would use up its articles: the first real subscribers
+    would never get them."""
+    handler, port = server
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    _write_config(workdir, seeds_copy, out, state, port)
+    assert main(["build", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["send"]) == 0
+    said = capsys.readouterr().out
+    assert "no active subscribers: nothing frozen or sent; 5 articles wait" in said
+    with Store.open(state) as opened:
+        assert opened.digests() == [] and len(opened.undigested_ids()) == 5
+    assert "<entry>" not in (out / "digests.atom").read_text(encoding="utf-8")
+
+    assert main(["subscribers", "add", "-q", "ann@example.com"]) == 0
+    assert main(["send", "-q"]) == 0
+    assert [rcpt for rcpt, _ in handler.messages] == ["ann@example.com"]
+    with Store.open(state) as opened:
+        [issue] = opened.digests()
+        assert len(issue.entry_ids) == 5 and not opened.undigested_ids()
+
+
+def test_send_reports_an_unknown_outcome_and_sends_it_again_only_when_asked(
+    server: tuple[Server, int],
+    seeds_copy: Path,
+    tmp_path: Path,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    handler, port = server
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    _write_config(workdir, seeds_copy, out, state, port)
+    assert main(["build", "-q"]) == 0
+    assert main(["subscribers", "add", "-q", *RECIPIENTS]) == 0
+    handler.drop_at = 0
+    capsys.readouterr()
+    assert main(["send", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "ann@example.com outcome unknown: connection lost after the message was sent" in err
+    assert "--retry-unknown" in err
+    assert main(["send"]) == 0  # the next run leaves it alone
+    assert "nothing new" in capsys.readouterr().out
+    assert [rcpt for rcpt, _ in handler.attempts].count("ann@example.com") == 1
+    assert main(["send", "--retry-unknown"]) == 0
+    assert "1 messages of unknown outcome will be sent again" in capsys.readouterr().out
+    assert [rcpt for rcpt, _ in handler.attempts].count("ann@example.com") == 2
+    with Store.open(state) as opened:
+        [issue] = opened.digests()
+        assert {d.status for d in opened.deliveries(issue.id).values()} == {"sent"}
+
+
+def test_send_does_not_start_on_a_nearly_full_disk(
+    server: tuple[Server, int],
+    seeds_copy: Path,
+    tmp_path: Path,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    handler, port = server
+    out, state = tmp_path / "out", tmp_path / "state.db"
+    _write_config(workdir, seeds_copy, out, state, port)
+    assert main(["build", "-q"]) == 0
+    assert main(["subscribers", "add", "-q", *RECIPIENTS]) == 0
+    real = shutil.disk_usage
+
+    def nearly_full(path: Any) -> Any:
+        usage = real(path)
+        return usage._replace(free=3 * 1024 * 1024)
+
+    capsys.readouterr()
+    with monkeypatch.context() as patched:
+        patched.setattr(sending.shutil, "disk_usage", nearly_full)
+        assert main(["send", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"only 3072 KiB free on the disk of the state database {state}" in err
+    assert handler.messages == []
+    with Store.open(state) as opened:
+        assert opened.digests() == []
+    assert main(["send", "-q"]) == 0
+    assert len(handler.messages) == 3
+
+
+class _Stalling(Server):
+    """Holds its answer to the first message until released: a slow mail server."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.holding.is_set():
+            self.holding.set()
+            for _ in range(400):  # at most 20 s
+                if self.release.is_set():
+                    break
+                await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_slow_mail_server_does_not_hold_up_building_but_a_second_send_waits(
+    seeds_copy: Path, tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = _Stalling()
+    with smtp_server(handler) as port:
+        out, state = tmp_path / "out", tmp_path / "state.db"
+        _write_config(workdir, seeds_copy, out, state, port)
+        assert main(["build", "-q"]) == 0
+        assert main(["subscribers", "add", "-q", *RECIPIENTS]) == 0
+        first = threading.Thread(target=main, args=(["send", "-q"],))
+        first.start()
+        try:
+            assert handler.holding.wait(10)  # the first send is delivering
+            (seeds_copy / "late.txt").write_text(
+                "Harbour reopens\n\n" + "The harbour reopened after the storm. " * 20,
+                encoding="utf-8",
+            )
+            capsys.readouterr()
+            assert main(["build", "-q"]) == 0  # publishing goes on
+            assert main(["send", "-q"]) == 75
+            assert "another publisher send holds the lock" in capsys.readouterr().err
+        finally:
+            handler.release.set()
+            first.join(30)
+    assert sorted(rcpt for rcpt, _ in handler.messages) == RECIPIENTS
+    assert "harbour-reopens" in " ".join(p.name for p in (out / "articles").iterdir())

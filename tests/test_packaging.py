@@ -49,10 +49,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_holds_every_package_and_template(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for init in (REPO / "publisher").rglob("__init__.py"):
-        assert init.relative_to(REPO).as_posix() in names
     for module in (REPO / "publisher").rglob("*.py"):
-        assert module.relative_to(REPO).as_posix() in names
+        name = module.relative_to(REPO).as_posix()
+        assert name in names, f"{name}: add its package to [tool.setuptools] packages"
     for template in (REPO / "templates").iterdir():
         assert f"publisher/templates/{template.name}" in names
 

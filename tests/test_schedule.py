@@ -17,7 +17,8 @@ from publisher import schedule
 from publisher.config import PathSettings, ScheduleSettings, Settings
 from publisher.errors import ConfigError
 from publisher.mailing.delivery import SendReport
-from publisher.models import Rejected, RunReport
+from publisher.mailing.sending import SendRun
+from publisher.models import Digest, Rejected, RunReport
 from publisher.schedule import (
     Daemon,
     cron_day_of_week,
@@ -240,9 +241,9 @@ def test_deferred_recipients_are_retried_soon_with_growing_delays(
         [SendReport("2026-11-20", sent=("b@example.org",))],
     ]
 
-    def send(settings: Settings, *, now: object, new_issue: bool = True) -> list[SendReport]:
+    def send(settings: Settings, *, now: object, new_issue: bool = True) -> SendRun:
         sends.append(new_issue)
-        return outcomes[len(sends) - 1]
+        return SendRun(tuple(outcomes[len(sends) - 1]), subscribers=2, waiting=0)
 
     monkeypatch.setattr(schedule, "send", send)
     monkeypatch.setattr(schedule, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ()))
@@ -273,10 +274,11 @@ def test_a_stop_during_a_send_does_not_deadlock_the_retry_planning(
     # a job that then asked the scheduler for its retry job would wait for ever.
     started, release = threading.Event(), threading.Event()
 
-    def slow_send(settings: Settings, *, now: object, new_issue: bool = True) -> list[SendReport]:
+    def slow_send(settings: Settings, *, now: object, new_issue: bool = True) -> SendRun:
         started.set()
         assert release.wait(10)
-        return [SendReport("2026-11-20", deferred=(("b@example.org", "451"),))]
+        report = SendReport("2026-11-20", deferred=(("b@example.org", "451"),))
+        return SendRun((report,), subscribers=1, waiting=0)
 
     monkeypatch.setattr(schedule, "send", slow_send)
     monkeypatch.setattr(schedule, "build", lambda settings, *, now: RunReport(0, 0, 0, 0, (), ()))
@@ -299,7 +301,7 @@ def test_an_unfinished_issue_found_at_start_is_retried_at_once(tmp_path: Path) -
     settings = _settings(tmp_path, build="1h", digest="0 7 * * *")
     with Store.open(settings.paths.state) as store:
         store.put_subscriber("b@example.org", None, "active", FRIDAY)
-        store.save_digest("2026-11-20", FRIDAY, "s", ("e1",), "<p>h</p>", "t", b"m")
+        store.save_digest(Digest("2026-11-20", FRIDAY, "s", ("e1",), "<p>h</p>", "t", b"m"))
         store.queue_deliveries("2026-11-20", FRIDAY)
     daemon = Daemon(settings, None)
     daemon._schedule(settings)
@@ -345,8 +347,17 @@ def test_run_descriptions() -> None:
     assert describe_build(report) == (
         "5 seen, 2 new, 1 changed, 2 unchanged, 1 skipped, 1 files written"
     )
-    assert describe_send([]) == "no digest: nothing new"
-    sent = SendReport(
-        "2026-11-20", sent=("a@example.org", "b@example.org"), deferred=(("c@example.org", "451"),)
+    assert describe_send(SendRun((), subscribers=3, waiting=0)) == "no digest: nothing new"
+    assert describe_send(SendRun((), subscribers=0, waiting=4)) == (
+        "no digest: no active subscribers (4 articles waiting)"
     )
-    assert describe_send([sent]) == "digest 2026-11-20 sent to 2, 1 left for the next run"
+    sent = SendReport(
+        "2026-11-20",
+        sent=("a@example.org", "b@example.org"),
+        deferred=(("c@example.org", "451"),),
+        unknown=(("d@example.org", "connection lost"),),
+    )
+    assert describe_send(SendRun((sent,), subscribers=4, waiting=0)) == (
+        "digest 2026-11-20 sent to 2, outcome unknown for 1 (not sent again; publisher send "
+        "--retry-unknown would), 1 left for the next run"
+    )

@@ -259,7 +259,7 @@ def test_quiet_serve_prints_nothing(
     def interrupted(self: object, poll_interval: float = 0.5) -> None:
         raise KeyboardInterrupt  # as Ctrl-C would, at once
 
-    monkeypatch.setattr("publisher.serve.ThreadingHTTPServer.serve_forever", interrupted)
+    monkeypatch.setattr("publisher.serve.server.ThreadingHTTPServer.serve_forever", interrupted)
     # Not served at localhost, so no note about the port either.
     (tmp_path / "site.toml").write_text('[site]\nbase_url = "https://news.example.org/"\n')
     argv = ["serve", "--config", str(tmp_path / "site.toml"), "--out", str(tmp_path)]

@@ -167,3 +167,46 @@ def test_forbidden_characters_are_removed_in_every_encoding() -> None:
 def test_form_feed_is_removed_but_not_taken_for_binary() -> None:
     text = "Title\n\n" + "A page of prose.\x0c The next page goes on.\n" * 3
     assert decode(text.encode()) == (text.replace("\x0c", ""), "utf-8")
+
+
+JAPANESE = (
+    "東京都は、新しい水道計画を発表しました。市民の多くはこの計画を歓迎しています。"
+    "計画は来年の春から始まり、十年かけて古い水道管を取り替えます。"
+)
+
+
+def test_undeclared_shift_jis_is_detected_not_read_as_latin_1(tmp_path: Path) -> None:
+    """The hand-written candidate list read this page as Windows-1252 mojibake; the detector
+    (charset-normalizer, behind Beautiful Soup's order) reads it as Japanese."""
+    page = f"<html><head><title>水道計画</title></head><body><p>{JAPANESE}</p></body></html>"
+    (tmp_path / "tokyo.html").write_bytes(page.encode("shift_jis"))
+    doc = _read(tmp_path / "tokyo.html")
+    assert isinstance(doc, RawDocument)
+    assert JAPANESE in doc.text and doc.encoding == "cp932"
+    text = decode(("水道計画\n\n" + JAPANESE).encode("shift_jis"))
+    assert not isinstance(text, str) and JAPANESE in text[0]
+
+
+def test_a_charset_given_only_by_the_http_header_is_used() -> None:
+    """Windows-1252 declared only in Content-Type: no <meta>, and bytes that a detector
+    could read otherwise (0x8A is Š in Windows-1252, a control in Latin-1, Ŕ in others)."""
+    body = "<html><body><p>\u0160koda’s “new” caf\xe9 menu costs 5 €.</p></body></html>"
+    data = body.encode("cp1252")
+    assert decode(data, "html", charset="windows-1252") == (body, "cp1252")
+    assert decode(data, "html", charset="iso-8859-1") == (body, "cp1252")  # as browsers do
+
+
+def test_the_order_bom_http_charset_declaration_then_detector() -> None:
+    latin = "<html><head><meta charset='koi8-r'></head><body>caf\xe9</body></html>"
+    # The HTTP charset wins over <meta>; <meta> wins over the detector.
+    assert decode(latin.encode("cp1252"), "html", charset="cp1252")[0] == latin  # type: ignore[index]
+    meta_only = decode(latin.encode("cp1252"), "html")
+    assert meta_only == (latin.replace("\xe9", "И"), "koi8-r")
+    # A byte-order mark wins over everything said about the bytes.
+    bom = codecs.BOM_UTF8 + "<p>Grüße</p>".encode()
+    assert decode(bom, "html", charset="iso-8859-1") == ("<p>Grüße</p>", "utf-8")
+    # Valid UTF-8 under a legacy label is a page re-encoded without fixing its label.
+    assert decode("<p>Grüße</p>".encode(), "html", charset="iso-8859-1") == (
+        "<p>Grüße</p>",
+        "utf-8",
+    )

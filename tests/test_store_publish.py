@@ -123,7 +123,8 @@ def test_article_identity_is_kept_on_update(tmp_path: Path) -> None:
         (record,) = store.articles()
         assert record.slug == "a-abc" and record.first_seen == NOW
         assert record.last_changed == later and record.content_hash == "h2"
-        assert store.file_states()["seeds/a.txt"].size == 2
+        state = store.file_state("seeds/a.txt")
+        assert state is not None and state.size == 2
 
 
 def test_transaction_rolls_back(tmp_path: Path) -> None:

@@ -100,10 +100,7 @@ def _deliver(
     """Send ``digest`` to the active subscribers through a real SMTP peer; what each got."""
     recorder = recorder or Recorder()
     with smtp_server(recorder) as port, Store.open(settings.paths.state) as store:
-        store.save_digest(
-            digest.id, digest.created, digest.subject, digest.entry_ids,
-            digest.html, digest.text, digest.message,
-        )  # fmt: skip
+        store.save_digest(digest)
         live = replace(settings, smtp=replace(settings.smtp, port=port))
         send_digest(digest, store, live, now=lambda: digest.created, sleep=lambda _: None)
     return recorder.messages
@@ -271,7 +268,8 @@ def test_without_https_the_personal_link_is_a_mail(tmp_path: Path) -> None:
     digest = _digest(settings)
     assert f"Unsubscribe: {shared}\n" in digest.text
     message = message_from_bytes(
-        personalise(digest.message, "ann@example.com", settings, "ab" * 16), policy=default
+        personalise(digest.message, "ann@example.com", settings, token="ab" * 16, id_key=b"k"),
+        policy=default,
     )
     # (folded before its one long word, so the value starts with the fold's space)
     assert message["List-Unsubscribe"].strip() == f"<{own}>"
@@ -307,6 +305,28 @@ def test_one_addresss_token_does_not_unsubscribe_another(
     link = one_click_link(received["ann@example.com"])
     assert request(server, "POST", link.replace("ann@example.com", "bob@example.net"))[0] == 403
     assert active(settings) == RECIPIENTS
+
+
+def test_a_link_stops_working_once_the_address_has_subscribed_again(
+    settings: Settings, received: dict[str, EmailMessage], server: tuple[str, int]
+) -> None:
+    """Someone who subscribed again asked for the digest after that mail: a link of the
+    earlier subscription (forwarded, or in an old mail) must not end the new one."""
+    old = one_click_link(received["ann@example.com"])
+    assert request(server, "POST", old, ONE_CLICK)[0] == 200
+    assert "ann@example.com" not in active(settings)
+    with Store.open(settings.paths.state) as store:
+        add_subscribers(store, ["ann@example.com"], NOW + timedelta(days=1))
+    status, _, page = request(server, "GET", old)
+    assert status == 403 and "This unsubscribe link is not valid" in page
+    assert request(server, "POST", old, ONE_CLICK)[0] == 403
+    assert "ann@example.com" in active(settings)
+
+    again = _deliver(settings, _digest(settings, 22))
+    new = one_click_link(again["ann@example.com"])
+    assert new != old
+    assert request(server, "POST", new, ONE_CLICK)[0] == 200
+    assert "ann@example.com" not in active(settings)
 
 
 def test_the_token_is_an_hmac_under_the_states_own_secret(settings: Settings) -> None:

@@ -7,9 +7,10 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from typing import TypeVar
 
 # Below this many tasks a process pool costs more to start than it saves.
@@ -57,21 +58,26 @@ def _end_with_parent() -> None:
 
 def map_in_order(
     fn: Callable[[T], R],
-    items: Sequence[T],
+    items: Iterable[T],
     *,
     jobs: int,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    total: int | None = None,
+    chunk: int | None = None,
 ) -> Iterator[R]:
     """``fn`` over ``items``, results yielded in order: here when ``executor`` is None, else
-    on it.
+    on it. ``total`` is how many items there are, when ``items`` cannot say (an iterator).
 
     Items go out in chunks (fewer round trips; about four per worker so that a slow chunk
-    does not leave the others idle), which suits a process pool and a dask cluster alike.
-    Only a few chunks are in flight at once and the caller consumes results as they come,
-    so a batch of any size never has all its articles in memory.
+    does not leave the others idle, or ``chunk`` items each: 1 for items that are chunks
+    already, whose results may be large), which suits a process pool and a dask cluster.
+    Items are taken from ``items`` and only a few chunks are in flight at once, and the
+    caller consumes results as they come, so a batch of any size is never all in memory.
     """
-    total, done = len(items), 0
+    if total is None:
+        total = len(items) if isinstance(items, Sized) else 0
+    done = 0
     if executor is None:
         for item in items:
             yield fn(item)
@@ -80,14 +86,14 @@ def map_in_order(
                 progress(done, total)
         return
     size = jobs or os.cpu_count() or 1
-    chunk = max(1, min(64, total // (size * 4)))
-    starts = iter(range(0, total, chunk))
+    chunk = chunk or max(1, min(64, total // (size * 4)))
+    pending = iter(items)
     in_flight: deque[Future[list[R]]] = deque()
 
     def submit_next() -> None:
-        start = next(starts, None)
-        if start is not None:
-            in_flight.append(executor.submit(_map_chunk, fn, items[start : start + chunk]))
+        batch = list(islice(pending, chunk))
+        if batch:
+            in_flight.append(executor.submit(_map_chunk, fn, batch))
 
     for _ in range(2 * size):
         submit_next()
@@ -98,3 +104,10 @@ def map_in_order(
         done += len(results)
         if progress:
             progress(done, total)
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter), taken as they are needed."""
+    pending = iter(items)
+    while batch := list(islice(pending, size)):
+        yield batch

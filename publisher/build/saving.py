@@ -4,14 +4,12 @@ article with its identity, keywords and times; then the story groups.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Collection
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from ..clean import block_key
-from ..ids import article_id_for, slug_for
+from ..ids import article_id_for, slug_candidates
 from ..models import Article, Rejected
 from ..store import ArticleRecord, Store, TermCounts
 from ..store.payload import encode_stored
@@ -23,9 +21,6 @@ log = logging.getLogger(__name__)
 # Near-duplicate stories are looked for among this many most recent articles: the same event
 # is reported within days, and the bound keeps a build's cost independent of the archive size.
 STORY_WINDOW = 500
-# The store's meta key holding the ids of the articles a build saved whose cross-document
-# pass and story grouping are not committed yet: what a build killed in between left undone.
-UNFINISHED_META = "unfinished"
 
 
 class Batch:
@@ -36,18 +31,8 @@ class Batch:
     and the same inputs and state must give the same times.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        now: datetime,
-        task_count: int,
-        skipped: list[Rejected],
-        *,
-        known: Collection[str],
-    ):
+    def __init__(self, store: Store, now: datetime, task_count: int, skipped: list[Rejected]):
         self.store, self.skipped = store, skipped
-        # Keys of the files the store has a record of: only those can have old line keys.
-        self.known = known
         latest = store.latest_change()
         self.start = now - timedelta(seconds=max(task_count - 1, 0))
         if latest is not None and self.start <= latest:
@@ -56,9 +41,9 @@ class Batch:
         # Counted once and kept up to date here: a COUNT(*) per saved article made a cold
         # build quadratic in the archive size.
         self.published_count = store.article_count()
-        # Id -> (group, block keys) of every article saved, for the cross-document pass.
-        self.saved: dict[str, tuple[str, str]] = {}
         self.terms = TermCounts(store)
+        # The groups whose boilerplate memory this batch added to (their windows move on).
+        self.groups: set[str] = set()
 
     def add(self, item: Processed) -> None:
         """Record one processed file: rejected, touched, unchanged, new or changed."""
@@ -74,12 +59,17 @@ class Batch:
             return
         # A file the store has no record of has no old article, line keys or rejection: a
         # cold build skips looking for them, three statements per file.
-        first = file.key not in self.known
+        first = item.first
         store.record_boilerplate(file.group, file.key, split_keys(item.keys), first=first)
+        self.groups.add(file.group)
         assert item.summary is not None
         existing = None if first else store.article_by_key(file.key)
         body_hash = item.body_hash
-        if existing is not None and existing.body_hash == body_hash:
+        if (
+            existing is not None
+            and existing.body_hash == body_hash
+            and _same_facts(existing, result, file.web is not None)
+        ):
             # Only the boilerplate around the article changed: nothing to republish.
             store.save_article(
                 replace(existing, content_hash=item.content_hash), size=file.size, mtime=file.mtime
@@ -87,11 +77,14 @@ class Batch:
             log.debug("same article, other boilerplate: %s", file.path)
             self.unchanged += 1
             return
-        stamp = self.start + timedelta(seconds=self.tick)
-        self.tick += 1
+        stamp = self.stamp()
         record = _record(store, self.terms, item, existing, body_hash, stamp, self.published_count)
         store.save_article(record, size=file.size, mtime=file.mtime, first=first)
-        self.saved[record.id] = (file.group, item.block_keys)
+        # Left for the cross-document trim and the regrouping of identical articles, in
+        # this transaction: a build killed before those leaves them to the next one.
+        store.add_pending(record.id, file.group, item.block_keys, body_hash)
+        if existing is not None:
+            store.add_pending_hashes([existing.body_hash])
         self.published_count += (record.duplicate_of is None) - (
             existing is not None and existing.duplicate_of is None
         )
@@ -101,10 +94,30 @@ class Batch:
             self.changed += 1
         log.debug("%s: %s (%s)", "new" if existing is None else "changed", file.path, record.slug)
 
+    def stamp(self) -> datetime:
+        """The next change time of this build (see the class)."""
+        stamp = self.start + timedelta(seconds=self.tick)
+        self.tick += 1
+        return stamp
+
     def flush(self) -> None:
         """Write what is still only counted in memory (the term counts): call it after the
         last ``add``, in the same transaction."""
         self.terms.flush()
+
+
+def _same_facts(existing: ArticleRecord, article: Article, web: bool) -> bool:
+    """Whether the stored article has ``article``'s date and author (its title is in the
+    body hash): a feed that re-dates an entry updates the article. Only asked for a document
+    from the web, whose date and author a feed can change without touching its text."""
+    if not web:
+        return True
+    stored = existing.payload.article
+    return (
+        existing.published == (article.published or existing.first_seen)
+        and stored.author == article.author
+        and stored.url == article.url
+    )
 
 
 def _record(
@@ -133,12 +146,14 @@ def _record(
         source_key=file.key,
         source=file.path,
         group=file.group,
-        slug=existing.slug if existing else slug_for(article.title, article_id),
+        slug=existing.slug if existing else _free_slug(store, article.title, article_id),
         content_hash=item.content_hash,
         body_hash=body_hash,
         first_seen=first_seen,
         last_changed=stamp,
-        published=article.published or first_seen,
+        # Never in the future: a page dated ahead of its first sighting (a wrong year or
+        # zone) would stay on top of every list, and feeds must not announce what is to come.
+        published=min(article.published, first_seen) if article.published else first_seen,
         duplicate_of=original,
         story=existing.story if existing else None,
         digest_id=existing.digest_id if existing else None,
@@ -153,25 +168,29 @@ def _record(
     )
 
 
-def with_unfinished(store: Store, saved: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """``saved`` (id -> group and block keys, newline-joined, of each article this build
-    saved) with the articles an earlier build saved but was killed before finishing; all of
-    them are remembered until the story grouping commits. Call it in the saving transaction.
+def _free_slug(store: Store, title: str, article_id: str) -> str:
+    """The first of the article's candidate page names that no other article has."""
+    return next(s for s in slug_candidates(title, article_id) if not store.slug_taken(s))
 
-    The cross-document pass and the story grouping commit after the articles (the trimming
-    workers read committed records), and a file once saved is not read again: without this,
-    a build killed in between would leave boilerplate in those articles for good. Trimming
-    an article twice drops nothing more: what is left of it recurs too little.
-    """
-    left = [i for i in json.loads(store.meta(UNFINISHED_META) or "[]") if i not in saved]
-    every = dict(saved)
-    for article_id, record in (store.articles_by_id(left) if left else {}).items():
-        # The keys of the blocks as stored, in order: positions index them.
-        blocks = record.payload.article.blocks
-        every[article_id] = (record.group, "\n".join(block_key(b.text) for b in blocks))
-    if every:
-        store.set_meta(UNFINISHED_META, json.dumps(sorted(every)))
-    return every
+
+def regroup_duplicates(store: Store, stamp: Callable[[], datetime]) -> None:
+    """Among the articles of each pending body hash (exact copies of one text: see
+    ``Store.pending_regroupings``), make the first published the original and the others
+    its duplicates: the same choice a cold build of the same files makes, whatever order
+    they were read in. An article that changes side gets a new change time (``stamp``): it
+    enters or leaves the archive and the feeds, and its page is written or removed by the
+    render."""
+    changes: list[tuple[str, str | None]] = []
+    original: tuple[str, str] | None = None  # (body hash, id)
+    for article_id, body_hash, duplicate_of in store.pending_regroupings():
+        if original is None or original[0] != body_hash:
+            original = (body_hash, article_id)
+        wanted = None if original[1] == article_id else original[1]
+        if duplicate_of != wanted:
+            changes.append((article_id, wanted))
+    for article_id, copied in changes:
+        store.set_duplicate(article_id, copied, stamp())
+        log.debug("%s is %s", article_id, f"a copy of {copied}" if copied else "original")
 
 
 def regroup_stories(store: Store) -> None:

@@ -20,7 +20,11 @@ the page names no zone). See dates.py.
 Layout: ``text.py`` (plain-text scrapes, one block per line), ``html.py`` (HTML pages),
 ``metadata.py`` (what an HTML head says of title, date and author),
 ``scoring.py`` (the named heuristics and how they combine), ``patterns.py`` (boilerplate
-families as data), ``dates.py`` (date parsing).
+families as data), ``dates.py`` (date parsing), ``stated.py`` (the date and the title as a
+page's text states them: the dateline nearest the article, the headline without the site),
+``anchor.py`` (the headline's copy and the lead under it, comment signatures),
+``container.py`` (the article's element in a page), ``links.py`` (inline links) and
+``media.py`` (the lead image).
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import html, metadata, scoring, text
+from publisher.clean import html, links, metadata, scoring, text
 from publisher.clean.scoring import Unit
-from publisher.models import Article, Block, BlockKind, RawDocument, Rejected
+from publisher.models import Article, Block, BlockKind, Image, RawDocument, Rejected
 
 __all__ = [
     "BOILERPLATE_MIN_OTHERS",
@@ -191,7 +195,7 @@ class _Parsed:
         page = html.extract(self.root, units, head, reference, flags, doc.url)
         return _article(
             doc, page.title, page.units, page.published, page.author,
-            page.site, page.url, page.language,
+            page.site, page.url, page.language, page.image, page.base,
         )  # fmt: skip
 
 
@@ -229,9 +233,10 @@ def _article(
     site: str | None,
     url: str | None,
     language: str | None = None,
+    image: Image | None = None,
+    base: str | None = None,
 ) -> Article | Rejected:
-    blocks = tuple(Block(unit.kind, _plain(unit.text)) for unit in units)
-    blocks = tuple(block for block in blocks if block.text)
+    blocks = tuple(block for unit in units if (block := _block(unit, base)).text)
     if not blocks:
         return Rejected(doc.source, "no article text found")
     title = _shorten(_plain(title)) or _first_words(blocks[0].text)
@@ -240,8 +245,22 @@ def _article(
         site = urlsplit(url).hostname or None
     return Article(
         source=doc.source, key=doc.key, title=title, blocks=blocks, published=published,
-        author=author, site=site, url=url, language=language,
+        author=author, site=site, url=url, language=language, image=image,
     )  # fmt: skip
+
+
+def _block(unit: Unit, base: str | None) -> Block:
+    """The block of a unit: its plain text, and its structure (links resolved against base,
+    list numbering, table cells). A row needs cells; links need the text they were found in.
+    """
+    text = _plain(unit.text)
+    if unit.cells:
+        cells = tuple(_plain(cell) for cell in unit.cells)
+        return Block("row", text, ordered=False, cells=cells, header=unit.header)
+    found = (
+        links.block_links(text, unit.anchors, base) if unit.anchors and text == unit.text else ()
+    )
+    return Block(unit.kind, text, links=found, ordered=unit.kind == "item" and unit.ordered)
 
 
 def _plain(text: str) -> str:

@@ -1,10 +1,16 @@
 """Finding a publication date in a short piece of text and normalising it.
 
-Accepted shapes (English month names; case-insensitive):
+Accepted shapes (case-insensitive; English month names, whole or abbreviated, and the whole
+month names of German, French, Spanish, Portuguese, Italian, Dutch and Indonesian):
 
 - ISO 8601: ``2021-08-05``, ``2021-08-05T10:30``, ``2021-08-05T10:30:00+02:00``, ``...Z``;
 - month first: ``August 5, 2021``, ``Aug. 5, 2021, 9:02 AM EDT``, ``Thursday, August 5``;
-- day first: ``5 August 2021``, ``Thursday 5th of August``.
+- day first: ``5 August 2021``, ``Thursday 5th of August``, ``30. Juli 2018``,
+  ``5 de março de 2019``;
+- numbers: ``27/09/2018``, ``11/19/2019``, ``11/20/19 6:38 AM``, ``30.07.2018``. A day above
+  12 tells which number is the day; when both could be, a dotted date is day first (as where
+  dots are written) and a slashed one is read whichever way gives the date nearest before
+  the reference time (the year, which is what matters most, is the same either way).
 
 Every result is timezone-aware: the zone given (offset or a common abbreviation such as EDT),
 otherwise UTC.
@@ -19,12 +25,37 @@ year matches, the weekday is ignored. Impossible dates (February 30) give None.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
+# Whole month names of other languages (abbreviations of them are too often other words).
+_FOREIGN_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "januar janvier enero janeiro gennaio januari",
+            "februar février fevrier febrero fevereiro febbraio februari",
+            "märz maerz mars marzo março marco maart maret",
+            "avril abril aprile",
+            "mai mayo maio maggio mei",
+            "juni juin junio junho giugno",
+            "juli juillet julio julho luglio",
+            "août aout agosto augustus agustus",
+            "septembre septiembre setiembre setembro settembre",
+            "oktober octobre octubre outubro ottobre",
+            "novembre noviembre novembro",
+            "dezember décembre decembre diciembre dezembro dicembre desember",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+# Every whole month name of _FOREIGN_MONTHS (the English ones are matched by their start).
+FOREIGN_MONTH_NAMES = frozenset(_FOREIGN_MONTHS)
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 # Common zone abbreviations in news datelines, as hours east of UTC.
 _ZONES = {
@@ -34,8 +65,10 @@ _ZONES = {
     "pst": -8.0, "pdt": -7.0, "et": -5.0, "pt": -8.0,
 }  # fmt: skip
 
+_FOREIGN = "|".join(sorted(_FOREIGN_MONTHS, key=len, reverse=True))
 _MONTH = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    rf"(?P<month>{_FOREIGN}|"
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 )
 _WEEKDAY = (
@@ -43,11 +76,15 @@ _WEEKDAY = (
     r"fri(?:day)?|sat(?:urday)?|sun(?:day)?)\b\.?,?\s+)?"
 )
 _TIME = (
-    r"(?:,?\s+(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::\d{2})?\s*"
+    r"(?:(?:\s*[,|/•–-]\s*|\s+)(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::\d{2})?\s*"
     r"(?P<ampm>[ap]\.?m\.?)?(?:\s+(?P<zone>[a-z]{1,4})\b)?)?"
 )
 
-MONTH_WORD = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
+MONTH_WORD = re.compile(
+    r"\b(?:jan|feb|f[eé]v|m[aä]r|maa|apr|avr|ma[iy]|mei|jun|jui|jul|lug|aug|ao[uû]|ago|sep|set|"
+    r"oct|okt|ott|out|nov|dec|dez|déc|des|dic|giu|gen|ene)",
+    re.IGNORECASE,
+)
 ISO_DATE = re.compile(
     r"(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
@@ -56,16 +93,24 @@ ISO_DATE = re.compile(
 MONTH_FIRST = re.compile(
     _WEEKDAY
     + _MONTH
-    + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d{2}))?"
+    + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d{2})\b)?"
     + _TIME,
     re.IGNORECASE,
 )
 DAY_FIRST = re.compile(
     _WEEKDAY
-    + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?"
+    + r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:(?:of|de)\s+)?"
     + _MONTH
-    + r"(?:,?\s+(?P<year>(?:19|20)\d{2}))?"
+    + r"(?:,?\s+(?:de\s+)?(?P<year>(?:19|20)\d{2})\b)?"
     + _TIME,
+    re.IGNORECASE,
+)
+
+# Day and month as numbers: "27/09/2018", "11/20/19", "30.07.2018" (a dotted date needs its
+# four-digit year: "1.5.20" is more often a version than a date).
+NUMERIC_DATE = re.compile(
+    r"(?<![\d/.])(?P<first>\d{1,2})(?:/(?P<second>\d{1,2})/(?P<year>(?:19|20)\d{2}|\d{2})"
+    r"|\.(?P<dotted>\d{1,2})\.(?P<dotted_year>(?:19|20)\d{2}))(?![\d/.])" + _TIME,
     re.IGNORECASE,
 )
 
@@ -75,17 +120,43 @@ def parse_date(text: str, reference: datetime) -> datetime | None:
 
     reference (aware) resolves dates that have no year; see the module docstring.
     """
+    found = find_date(text, reference)
+    return found.date if found else None
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """A date found in a text: the date, where it was written, and whether it named its year."""
+
+    date: datetime
+    start: int
+    end: int
+    has_year: bool
+    has_time: bool = False
+
+
+def find_date(text: str, reference: datetime) -> FoundDate | None:
+    """The first date in text, with its place in text (see parse_date), or None."""
     text = text[:300]
     if "-" in text:
         match = ISO_DATE.search(text)
         if match:
-            return _from_iso(match)
-    if not MONTH_WORD.search(text):  # cheap test first: most lines name no month
-        return None
-    found = [m for m in (MONTH_FIRST.search(text), DAY_FIRST.search(text)) if m]
+            date = _from_iso(match)
+            return FoundDate(date, *match.span(), True, bool(match["hour"])) if date else None
+    found = []
+    if MONTH_WORD.search(text):  # cheap test first: most lines name no month
+        found = [m for m in (MONTH_FIRST.search(text), DAY_FIRST.search(text)) if m]
+    numeric = NUMERIC_DATE.search(text) if "/" in text or "." in text else None
+    if numeric and not (found and found[0].start() < numeric.start()):
+        date = _from_numbers(numeric, reference)
+        return FoundDate(date, *numeric.span(), True, bool(numeric["hour"])) if date else None
     if not found:
         return None
-    return _from_words(min(found, key=lambda m: m.start()), reference)
+    first = min(found, key=lambda m: m.start())
+    date = _from_words(first, reference)
+    return (
+        FoundDate(date, *first.span(), bool(first["year"]), bool(first["hour"])) if date else None
+    )
 
 
 def _from_iso(match: re.Match[str]) -> datetime | None:
@@ -104,10 +175,8 @@ def _from_iso(match: re.Match[str]) -> datetime | None:
         return None
 
 
-def _from_words(match: re.Match[str], reference: datetime) -> datetime | None:
-    g = match.groupdict()
-    month = _MONTHS[g["month"][:3].lower()]
-    day = int(g["day"])
+def _clock(g: dict[str, str | None]) -> tuple[int, int, timezone]:
+    """Hour, minute and zone of a match's _TIME part (midnight UTC when it has none)."""
     hour, minute = int(g["hour"] or 0), int(g["minute"] or 0)
     ampm = (g["ampm"] or "").replace(".", "").lower()
     if ampm == "pm" and hour < 12:
@@ -115,7 +184,35 @@ def _from_words(match: re.Match[str], reference: datetime) -> datetime | None:
     elif ampm == "am" and hour == 12:
         hour = 0
     zone_hours = _ZONES.get((g["zone"] or "").lower(), 0.0)
-    zone = timezone(timedelta(hours=zone_hours)) if zone_hours else UTC
+    return hour, minute, timezone(timedelta(hours=zone_hours)) if zone_hours else UTC
+
+
+def _from_numbers(match: re.Match[str], reference: datetime) -> datetime | None:
+    g = match.groupdict()
+    hour, minute, zone = _clock(g)
+    first = int(g["first"])
+    if g["dotted"]:
+        readings = [(int(g["dotted_year"]), int(g["dotted"]), first)]
+    else:
+        year = int(g["year"]) if len(g["year"] or "") == 4 else 2000 + int(g["year"] or 0)
+        second = int(g["second"] or 0)
+        readings = [(year, second, first), (year, first, second)]  # day first, month first
+    dates = []
+    for year, month, day in readings:
+        try:
+            dates.append(datetime(year, month, day, hour % 24, minute % 60, tzinfo=zone))
+        except ValueError:
+            continue
+    past = [d for d in dates if d <= reference]
+    return max(past) if past else min(dates, default=None)
+
+
+def _from_words(match: re.Match[str], reference: datetime) -> datetime | None:
+    g = match.groupdict()
+    name = g["month"].lower().rstrip(".")
+    month = _FOREIGN_MONTHS.get(name) or _MONTHS[name[:3]]
+    day = int(g["day"])
+    hour, minute, zone = _clock(g)
     weekday = _WEEKDAYS.get((g["weekday"] or "")[:3].lower())
     if g["year"]:
         year: int | None = int(g["year"])

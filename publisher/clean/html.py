@@ -27,16 +27,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import metadata, scoring
-from publisher.clean.dates import parse_date
+from publisher.clean import anchor, container, links, media, metadata, scoring, stated
 from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
-from publisher.models import BlockKind
+from publisher.models import BlockKind, Image
 
 # Elements whose whole subtree is never article text.
 SKIP_TAGS = frozenset(
@@ -138,11 +138,11 @@ NEGATIVE_HINT = re.compile(
 )
 # Elements whose class names describe the whole page, not a part of it.
 _PAGE_TAGS = frozenset(("html", "body", "main", "article", "form"))
-# Share of the kept prose the article's container element must hold.
-CONTAINER_SHARE = 0.9
 # A negative-hinted container holding more than this share of the page's prose is the article.
 MAJORITY = 0.4
-_HEAD_TAGS = frozenset(("meta", "link", "title"))
+_HEAD_TAGS = frozenset(("meta", "link", "title", "base"))
+# Skipped elements that can hold the article's lead image.
+_IMAGE_HOLDERS = frozenset(("figure", "picture"))
 _UNWALKED_TAGS = SKIP_TAGS | _HEAD_TAGS
 # Cells of a grid table (see is_grid_table): inline in their row, so that a row is one block
 # with its cells joined by spaces ("1 Kyle Busch 5040 5"), as a flattened page shows it.
@@ -153,6 +153,9 @@ _NEGATIVE_ROLES = frozenset(("navigation", "complementary", "contentinfo", "bann
 # Attributes that can hide an element or give it a hint other than by class/id.
 _RARE_ATTRIBUTES = frozenset(("hidden", "aria-hidden", "style", "itemprop", "role"))
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+# Characters after a page's </body> or </html> beyond which they hold another document.
+TRAILING_DOCUMENT = 2000
 _TAG = re.compile(r"<[^>]*>")
 _DROP_ELEMENTS = re.compile(
     r"<(script|style|noscript|svg|iframe|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
@@ -177,11 +180,27 @@ class HtmlResult:
     site: str | None
     url: str | None
     language: str | None
+    image: Image | None = None
+    base: str | None = None  # what the units' relative links resolve against
 
 
 def parse(text: str) -> etree._Element:
     """Parse a page with lxml; raise ParseFailure when the tree would be incomplete."""
     text = _XML_DECLARATION.sub("", text, count=1)
+    root, errors = _parse(text)
+    if any("misplaced <html>" in error for error in errors):
+        # Another document after </html> (pages glued by a server or a scraper): browsers
+        # show it in the same body, libxml2 stops at the first end. Without the end tags,
+        # both documents' text is walked. libxml2's complaint about the second <html> is
+        # the cheap sign (a search of every page for end tags costs a tenth of its parse).
+        match = _DOCUMENT_END.search(text)
+        if match is not None and len(text) - match.end() > TRAILING_DOCUMENT:
+            root, errors = _parse(_DOCUMENT_END.sub(" ", text))
+    return root
+
+
+def _parse(text: str) -> tuple[etree._Element, list[str]]:
+    """The tree of a page and libxml2's error messages (ParseFailure when incomplete)."""
     # lxml's plain parser, not lxml.html's: the same tree, but its elements need no Python
     # class lookup each time the walk touches one (a tenth of the walk's time).
     # UTF-8 is libxml2's own encoding: given a str, lxml hands it the str's Latin-1, UCS-2 or
@@ -207,10 +226,11 @@ def parse(text: str) -> etree._Element:
         raise ParseFailure(str(exc)) from exc
     if root is None:
         raise ParseFailure("Document is empty")
-    for error in parser.error_log:
-        if "depth" in error.message.lower():  # libxml2 drops everything below its depth limit
-            raise ParseFailure(error.message)
-    return root
+    errors = [error.message for error in parser.error_log]
+    for message in errors:
+        if "depth" in message.lower():  # libxml2 drops everything below its depth limit
+            raise ParseFailure(message)
+    return root, errors
 
 
 def strip_tags(text: str) -> str:
@@ -242,9 +262,20 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
     skipped: etree._Element | None = None
     table: etree._Element | None = None  # the grid table being walked (its cells are inline)
     table_start = 0
+    # Structure kept beside the text: per open <a>, (flushes before it, where its text starts
+    # in parts, href); the closed links of the block being gathered, as (text, href); per open
+    # list, whether it is numbered; the cells of the grid table's row being gathered.
+    flushes = 0
+    open_links: list[tuple[int, int, str] | None] = []
+    anchors: list[tuple[str, str]] = []
+    lists: list[bool] = []
+    cells: list[str] = []
+    header_cells = 0
+    cell_start = 0
 
     def flush() -> None:
-        nonlocal link_chars
+        nonlocal link_chars, flushes, header_cells
+        flushes += 1
         joined = "".join(parts)
         parts.clear()
         # Most flushes hold only the whitespace between block tags: one C scan sees it.
@@ -272,8 +303,20 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                     scoring.is_boilerplate(text),
                     hint,
                 )
+                if anchors:
+                    unit.anchors = tuple(anchors)
+                if kind == "item" and lists:
+                    unit.ordered = lists[-1]
+                if len(cells) > 1:
+                    unit.cells = tuple(cells)
+                    unit.header = header_cells == len(cells)
                 units.append(unit)
         link_chars = 0
+        if anchors:
+            anchors.clear()
+        if cells:
+            cells.clear()
+            header_cells = 0
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
@@ -291,6 +334,9 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
             if (tag in _UNWALKED_TAGS and not (articles and tag == "header")) or (
                 rare and _hidden(el)
             ):
+                if tag in _IMAGE_HOLDERS:
+                    own = _hint(el, tag, el.keys(), False)
+                    head.images.append((len(units), el, hints[-1][0] if own is None else own))
                 read_head(el, tag, head)
                 walker.skip_subtree()
                 # A skipped element's "end" event comes next (it carries its tail text).
@@ -310,10 +356,14 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 hints.append((own, source_count))
             if table is not None and tag in _CELL_TAGS:
                 parts.append(" ")
+                cell_start = len(parts)
+                header_cells += tag == "th"
             elif tag in BLOCK_TAGS:
                 flush()
                 if tag == "table" and table is None and is_grid_table(el):
                     table, table_start = el, len(units)
+                elif tag == "ul" or tag == "ol":
+                    lists.append(tag == "ol")
                 kind = _KIND_OF_TAG.get(tag, "paragraph")
                 parent_kind = contexts[-1][0]
                 if parent_kind in ("quote", "item") and kind == "paragraph":
@@ -322,24 +372,35 @@ def to_units(root: etree._Element) -> tuple[list[Unit], Head]:
                 blocks.append(next(block_ids))
             if tag == "a":
                 in_link += 1
+                href = el.get("href") if "href" in attributes else None
+                open_links.append((flushes, len(parts), href) if href else None)
             elif tag == "h1":
                 in_h1 = True
+            elif tag == "img":
+                head.images.append((len(units), el, hints[-1][0]))
             text = el.text
         else:
             if el is not skipped:
                 hints.pop()
                 if table is not None and tag in _CELL_TAGS:
+                    cells.append(" ".join("".join(parts[cell_start:]).split()))
                     parts.append(" ")
                 elif tag in BLOCK_TAGS:
                     flush()
                     contexts.pop()
                     blocks.pop()
+                    if (tag == "ul" or tag == "ol") and lists:
+                        lists.pop()
                     if el is table:
                         if _leads_in(units, table_start) and is_data_table(units[table_start:]):
                             head.tables.append((table_start - 1, table_start, len(units)))
                         table = None
                 if tag == "a":
                     in_link -= 1
+                    opened = open_links.pop() if open_links else None
+                    # A link that spans blocks (a teaser card) is no inline link.
+                    if opened is not None and opened[0] == flushes:
+                        anchors.append(("".join(parts[opened[1] :]), opened[2]))
                 elif tag == "article":
                     articles -= 1
                 elif tag == "h1":
@@ -477,93 +538,61 @@ def extract(
         site = urlsplit(page_url).hostname or None
     raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
     title = metadata.strip_site(" ".join(raw_title.split()), site)
-    kept = scoring.select(units, title, raw_title=head.title)
+    kept = scoring.select(
+        units, title, raw_title=head.title, **_anchored(units, title, head, reference)
+    )
     titles = {scoring.normalise(title), scoring.normalise(head.title)}
     body = [
         u
-        for u in within_container(units, head.paths, kept)
+        for u in container.within_container(units, head.paths, kept)
         if scoring.normalise(u.text) not in titles
     ]
     for lead, table_start, table_end in head.tables:
         attach_table(body, units[lead], units[table_start:table_end])
     first_body = next((i for i, unit in enumerate(units) if body and unit is body[0]), 0)
+    last_body = max((i for i, unit in enumerate(units) if body and unit is body[-1]), default=0)
     nearby = units[max(0, first_body - 8) : first_body]
-    published = metadata.published(head, reference) or next(
-        (d for u in nearby if u.words <= 16 and (d := parse_date(u.text, reference))), None
+    published = metadata.published(head, reference) or stated.article_date(
+        lambda i: units[i].text,
+        len(units),
+        first_body,
+        last_body,
+        reference,
+        range(max(0, first_body - 8), first_body),
     )
     author = metadata.author(head) or next(
         (a for u in nearby if (a := scoring.byline_author(u.text))), None
     )
     language = root.get("lang") or head.metas.get("og:locale") or None
+    base = links.base_url(page_url, head.base)
+    image = media.lead_image(head, first_body, last_body, base) if body else None
     return HtmlResult(
-        title, body, published, author, site, page_url, language.strip() if language else None
-    )
+        title, body, published, author, site, page_url,
+        language.strip() if language else None, image, base,
+    )  # fmt: skip
 
 
-def within_container(
-    units: list[Unit], paths: list[tuple[int, ...]], kept: list[Unit]
-) -> list[Unit]:
-    """The kept units, restricted to and completed from the article's container element.
-
-    The container is the innermost element that holds CONTAINER_SHARE of the kept prose. Kept
-    units outside it go (a teaser block the density bridged into); units inside it between
-    the first and last kept ones come back even when short (list items, table rows, tweets),
-    unless they are chrome: the markup says they belong to the article. Repeats come back too:
-    inside the article they are its structure (a meal plan's "Breakfast" in each day), not
-    teasers. So do the start and the rest of the container around the kept units when it is
-    marked as an article body.
-    """
-    if not kept:
-        return kept
-    index = {id(unit): i for i, unit in enumerate(units)}
-    kept_at = [index[id(unit)] for unit in kept]
-    prose_words: dict[int, int] = {}
-    total = 0
-    for i, unit in zip(kept_at, kept, strict=True):
-        if scoring.is_prose(unit):
-            total += unit.words
-            for block in paths[i]:
-                prose_words[block] = prose_words.get(block, 0) + unit.words
-    holders = [b for b, words in prose_words.items() if words >= CONTAINER_SHARE * total]
-    if not holders:
-        return kept
-    container = max(holders, key=lambda b: (len(_path_to(paths, kept_at, b)), b))
-    last = kept_at[-1]
-    while last + 1 < len(units) and container in paths[last + 1] and units[last + 1].hint > 0:
-        last += 1  # the rest of an explicitly marked article body (a list of tour dates)
-    first = kept_at[0]
-    while first > 0 and container in paths[first - 1] and units[first - 1].hint > 0:
-        first -= 1  # the start of an explicitly marked article body (a list of what is new)
-    inside = [i for i in range(first, last + 1) if container in paths[i]]
-    # Prose elsewhere in the same container is the article's too (past a "Don't miss" box).
-    start = first - 1
-    while start >= 0 and container in paths[start]:
-        if scoring.is_prose(units[start]) and units[start].hint >= 0:
-            inside.insert(0, start)
-        start -= 1
-    end = last + 1
-    while end < len(units) and container in paths[end]:
-        if scoring.is_prose(units[end]) and units[end].hint >= 0:
-            inside.append(end)
-        end += 1
-    chosen = set(kept_at)
-    return [units[i] for i in inside if i in chosen or not _chrome_inside(units[i])]
-
-
-def _chrome_inside(unit: Unit) -> bool:
-    """scoring.is_chrome for a unit inside the article's container, where a linked headline
-    followed by a sentence of its own (a digest's item) is text, not a link list."""
-    if unit.links > scoring.MAX_LINK_DENSITY and scoring.is_annotated_link(unit):
-        return unit.boiler or unit.hint < 0 or scoring.is_boilerplate(unit.text)
-    return scoring.is_chrome(unit)
-
-
-def _path_to(paths: list[tuple[int, ...]], kept_at: list[int], block: int) -> tuple[int, ...]:
-    """The path prefix that ends at block (its depth tells how inner the block is)."""
-    for i in kept_at:
-        if block in paths[i]:
-            return paths[i][: paths[i].index(block) + 1]
-    return ()
+def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) -> dict[str, Any]:
+    """select()'s values and region, with the page's landmarks (see anchor.py): comment
+    signatures priced as barriers, and the region moved to the lead under the headline
+    (every unit that states the title or one of the page's <h1> lines)."""
+    repeats = scoring.repeated(units)
+    values = [scoring.unit_value(u, repeat) for u, repeat in zip(units, repeats, strict=True)]
+    signatures = anchor.signatures(lambda i: units[i].text, len(units), reference)
+    anchor.price_signatures(values, signatures)
+    region = scoring.densest_region(values)
+    headlines = {scoring.normalise(line) for line in (title, *head.h1.split("\n"))} - {""}
+    leads = [
+        anchor.lead_after(values, i)
+        for i, unit in enumerate(units)
+        # A copy in chrome or in a linked line (a breadcrumb, a menu) is not the article's
+        # headline; a linked heading is (a blog's title links to the post's own page).
+        if unit.words <= anchor.MAX_HEADLINE_WORDS
+        and not (unit.boiler or unit.hint < 0)
+        and (unit.kind == "heading" or unit.links <= scoring.MAX_LINK_DENSITY)
+        and scoring.normalise(unit.text) in headlines
+    ]
+    return {"values": values, "region": anchor.anchored_region(values, leads, region)}
 
 
 def _first_line(text: str) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from lxml import etree
 
+from publisher.clean import stated
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import TITLE_SITE_SUFFIX
 
@@ -36,6 +37,9 @@ class Head:
     # Data tables right under a sentence (see is_data_table): (lead-in unit, first row, end).
     # Their rows are kept with the lead-in, wherever the article's density ends.
     tables: list[tuple[int, int, int]] = field(default_factory=list)
+    # Images and the figures holding them, as (index of the next unit, element, markup hint).
+    images: list[tuple[int, etree._Element, int]] = field(default_factory=list)
+    base: str | None = None  # <base href>
 
 
 def read_head(el: etree._Element, tag: str, head: Head) -> None:
@@ -48,6 +52,9 @@ def read_head(el: etree._Element, tag: str, head: Head) -> None:
     elif tag == "link":
         if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
             head.canonical = el.get("href")
+    elif tag == "base":
+        if head.base is None:
+            head.base = el.get("href")
     elif tag == "title":
         if not head.title:
             head.title = " ".join("".join(el.itertext()).split())
@@ -72,7 +79,8 @@ def strip_site(title: str, site: str | None) -> str:
 
 
 def published(head: Head, reference: datetime) -> datetime | None:
-    """Publication date from meta tags, JSON-LD or the first <time datetime>."""
+    """Publication date from meta tags, JSON-LD or the first <time datetime>: the first that
+    is not more than a day after reference (a future date is an event's, or a mistake)."""
     candidates = [head.metas[name] for name in _DATE_METAS if name in head.metas]
     for blob in head.jsonld:
         match = _JSONLD_DATE.search(blob)
@@ -82,7 +90,7 @@ def published(head: Head, reference: datetime) -> datetime | None:
         candidates.append(head.metas["time"])
     for candidate in candidates:
         date = parse_date(candidate, reference)
-        if date is not None:
+        if date is not None and date <= reference + stated.FUTURE_SLACK:
             return date
     return None
 

@@ -529,6 +529,50 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "share",
         ),
     ),
+    # Media player and gallery chrome that scrapes keep as text: the no-script notice, slide
+    # counters, caption toggles, ad labels, and raw shortcodes of a publishing system that the
+    # page printed instead of running ("[button link=...]Buy[/button]", "[caption id=...]").
+    _p(
+        "media_chrome",
+        r"^(?:(?:this\s+)?(?:slideshow|gallery|video|content|player|page|site)\s+requires\s+"
+        r"javascript\b.*|(?:please\s+)?enable\s+javascript\b.*|you\s+(?:need|must)\s+(?:to\s+)?"
+        r"(?:enable|have)\s+javascript\b.*|javascript\s+(?:is\s+)?(?:required|disabled)\b.*|"
+        r"(?:image|photo|picture|slide)\s+\d+\s*(?:of|/)\s*\d+|\d+\s*/\s*\d+|advert|"
+        r"\(?click\s+(?:here\s+)?to\s+enlarge\)?|enlarge\s+this\s+image|(?:hide|show|toggle)"
+        r"\s+caption|(?:next|previous|prev)\s+(?:slide|image|photo)|(?:view|launch|open|see)\s+"
+        r"(?:the\s+)?(?:full\s+)?(?:gallery|slideshow|all\s+\d*\s*photos)|\d+\s+(?:photos|images)|"
+        r"scroll\s+down\s+for\s+(?:video|more)|(?-i:\[/?[a-z][\w-]*(?:\s[^\]=]*=[^\]]*)?\])|"
+        r"(?-i:\[([a-z][\w-]*)\b[^\]]*\].*\[/\1\]))[.!:]?$",
+        "This slideshow requires JavaScript.",
+        starts=(
+            "this",
+            "please",
+            "enable",
+            "you need",
+            "you must",
+            "javascript",
+            "image",
+            "photo",
+            "picture",
+            "slide",
+            *_DIGITS,
+            "advert",
+            "(click",
+            "click",
+            "enlarge",
+            "hide",
+            "show",
+            "toggle",
+            "next",
+            "prev",
+            "view",
+            "launch",
+            "open",
+            "see",
+            "scroll",
+            "[",
+        ),
+    ),
 )
 
 # The union of the cheap conditions, checked first: most lines fail all of them at once.

@@ -20,7 +20,7 @@ reading order. Each heuristic below looks at one signal and is tested on its own
 region, check the patterns inside it and find it again (:func:`refine`: a share bar or a run of
 comment signatures is a barrier), then keep the prose in it and the headings, lists and quotes
 that sit between prose. The HTML cleaner then applies markup semantics (the article's container
-element, see html.within_container); the text cleaner adds a standfirst by position.
+element, see container.within_container); the text cleaner adds a standfirst by position.
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ SPACED_CHARS_PER_WORD = 12
 MIN_SENTENCE_WORDS = 5
 # A unit this long is prose even without a final mark (standfirsts, truncated paragraphs).
 LONG_WORDS = 15
+# A bulleted line without links and of at least this many words is a key point, not chrome.
+MIN_POINT_WORDS = 3
+# Fewest key points in a row that select() keeps as a list between prose.
+MIN_POINTS = 3
+POINT_GLYPHS = frozenset("+*•·●▪‣◦–-")
+# Most a long unit without sentences in it is worth: a standfirst is a few dozen words, while
+# a longer unpunctuated run is a flattened list (every film showing, every team). A unit with
+# a sentence break in every SENTENCE_SPAN words is prose, whatever its end (a citation).
+MAX_UNPUNCTUATED_VALUE = 20.0
+SENTENCE_SPAN = 40
 # Headings longer than this are not headings but unpunctuated prose or teaser text.
 MAX_HEADING_WORDS = 14
 # An all-capitals line longer than this is a promo or teaser ("CLICK HERE TO GET THE APP").
@@ -97,7 +107,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 # Closing quotes and brackets after a sentence's final mark, and the marks themselves.
 CLOSERS = "\"'”’»)]*"
 FINAL_MARKS = frozenset(".!?…。！？:")
-TRUNCATED = ("...", "…")
+TRUNCATED = ("...", "…", "[...]", "[…]", "(...)", "(…)")
 
 
 @dataclass(slots=True)
@@ -111,6 +121,12 @@ class Unit:
     links: float = 0.0  # link density, 0..1
     boiler: bool = False  # matched a pattern or a known cross-document key
     hint: int = 0  # markup semantics (HTML): +1 inside an article body, -1 inside chrome
+    # Structure beside the text (HTML): inline links as (their text, raw href), in order;
+    # whether an item is in a numbered list; a table row's cells, and whether they are headers.
+    anchors: tuple[tuple[str, str], ...] = ()
+    ordered: bool = False
+    cells: tuple[str, ...] = ()
+    header: bool = False
 
 
 def weight(text: str) -> int:
@@ -235,6 +251,15 @@ def text_value(words: int, sentence: bool) -> float:
     return -SHORT_PENALTY
 
 
+def long_value(text: str, words: int) -> float:
+    """text_value() of a long unit that does not end like a sentence: half its words, capped
+    at MAX_UNPUNCTUATED_VALUE unless sentence breaks inside show it is prose."""
+    if words <= 2 * MAX_UNPUNCTUATED_VALUE:
+        return words / 2
+    breaks = text.count(". ") + text.count("? ") + text.count("! ")
+    return words / 2 if breaks * SENTENCE_SPAN >= words else MAX_UNPUNCTUATED_VALUE
+
+
 def unit_value(unit: Unit, repeat: bool = False) -> float:
     """How much a unit speaks for being inside the article (+) or outside it (-).
 
@@ -250,9 +275,19 @@ def unit_value(unit: Unit, repeat: bool = False) -> float:
     if unit.links > MAX_LINK_DENSITY:
         return -SHORT_PENALTY
     value = text_value(unit.words, unit.sentence)
+    if value > MAX_UNPUNCTUATED_VALUE and not unit.sentence:
+        value = long_value(unit.text, unit.words)
     if value < 0:
-        return 0.0 if unit.hint > 0 else value  # short lines inside an article body are neutral
+        if unit.hint > 0 or (unit.links == 0.0 and is_point(unit.text, unit.kind, unit.words)):
+            return 0.0  # short lines inside an article body, and key points, are neutral
+        return value
     return value * (1.0 - unit.links) * (1.5 if unit.hint > 0 else 1.0)
+
+
+def is_point(text: str, kind: str, words: int) -> bool:
+    """A bulleted line of a few words that links nowhere ("+ Added Slime Block", "• Mix the
+    flour"): a list's point, which reads as content, unlike a menu (whose lines are links)."""
+    return words >= MIN_POINT_WORDS and (kind == "item" or text[:1] in POINT_GLYPHS)
 
 
 def densest_region(values: Sequence[float]) -> tuple[int, int]:
@@ -437,12 +472,19 @@ def select(
         unit = body[i]
         if is_prose(unit) or unit.hint > 0:
             keep = True
+        elif _in_points(body, i):
+            keep = True  # a key point of a list between prose
         elif unit.kind == "item":
             keep = unit.sentence or _introduced_list(body, i)
         else:
             keep = is_heading(unit) and _in_short_gap(body, i) and unit.text not in twice
         if keep:
-            if unit.kind == "paragraph" and not unit.sentence and _followed_by_prose(body, i):
+            if (
+                unit.kind == "paragraph"
+                and not unit.sentence
+                and unit.text[:1] not in POINT_GLYPHS
+                and _followed_by_prose(body, i)
+            ):
                 unit.kind = "heading"
             kept.append(unit)
     return kept
@@ -488,6 +530,24 @@ def is_chrome(unit: Unit) -> bool:
     return (
         unit.boiler or unit.hint < 0 or unit.links > MAX_LINK_DENSITY or is_boilerplate(unit.text)
     )
+
+
+def _point(unit: Unit) -> bool:
+    return unit.links == 0.0 and is_point(unit.text, unit.kind, unit.words)
+
+
+def _in_points(region: Sequence[Unit], i: int) -> bool:
+    """True when the unit at i is one of a run of at least MIN_POINTS key points (one or two
+    bulleted headlines between paragraphs are teasers of other articles)."""
+    if not _point(region[i]):
+        return False
+    j = i
+    while j > 0 and _point(region[j - 1]):
+        j -= 1
+    k = i + 1
+    while k < len(region) and _point(region[k]):
+        k += 1
+    return k - j >= MIN_POINTS
 
 
 def _introduced_run(units: Sequence[Unit], end: int, region: Sequence[Unit]) -> list[Unit]:

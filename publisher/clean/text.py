@@ -17,15 +17,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.clean import scoring
+from publisher.clean import anchor, scoring, stated
 from publisher.clean.dates import parse_date
-from publisher.clean.patterns import BULLET, NON_WORD_LINE, TITLE_SITE_SUFFIX
+from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
 from publisher.models import BlockKind
 
 # Glyphs that can start a bulleted line; checked before the BULLET regex, which is slower.
 _BULLET_STARTS = frozenset("•·●▪‣◦-*–")
 _HAS_DIGIT = re.compile(r"\d")
+# A numbered line: "1. Preheat the oven", "12) Serve".
+_NUMBERED = re.compile(r"(\d{1,2})[.)]\s+(?=\S)")
 _DIGITS = frozenset("0123456789")
 # How many lines around the title and before the body are searched for a date or a byline.
 META_WINDOW = 6
@@ -47,6 +49,8 @@ NEAR_REPEAT = 2
 STANDFIRST_GAP = 5
 # The title is looked for among this many first lines.
 TITLE_LINES = 20
+# Lines that may state the headline again (without the site's name the title line carries).
+HEADLINE_LINES = 200
 # A sentence longer than this is a paragraph, not a headline.
 MAX_TITLE_WORDS = 40
 # A title candidate this short, followed by a longer line, is a section kicker ("World News").
@@ -126,21 +130,9 @@ def find_title(units: list[Unit], reference: datetime) -> int | None:
 
 
 def clean_title(text: str, lines: list[str]) -> str:
-    """The title without a glued site name ("Headline - Site"), when the suffix looks like one.
-
-    The suffix goes when one of lines (the document's other lines) is the bare headline, or
-    when it is short and shorter than the headline.
-    """
-    match = TITLE_SITE_SUFFIX.search(text)
-    if not match:
-        return text
-    head = text[: match.start()].strip()
-    suffix = text[match.start() :].strip(" |-–—:·»")
-    if head in lines:
-        return head
-    if len(suffix.split()) <= 4 and len(suffix) < len(head):
-        return head
-    return text
+    """The title without the site's name and sections glued on ("Headline | News | Site"):
+    see stated.headline; lines are the document's other lines."""
+    return stated.headline(text, lines)
 
 
 def extract(
@@ -155,9 +147,10 @@ def extract(
     seen: dict[str, int] = {}  # line -> the row it was last seen at
     values = []
     short, long_words = -scoring.SHORT_PENALTY, scoring.LONG_WORDS
+    long_value, is_point = scoring.long_value, scoring.is_point
     repeat = -scoring.REPEAT_PENALTY
     maybe_rows = []  # lines that could be table rows (is_table_row's cheap conditions)
-    for i, (line, _, count, sentence) in enumerate(rows):
+    for i, (line, kind, count, sentence) in enumerate(rows):
         # unit_value(), inlined for the common case (no markup, no links).
         if known and known[i]:
             values.append(repeat)
@@ -168,19 +161,14 @@ def extract(
         elif sentence:
             values.append(count)
         else:
-            values.append(count / 2 if count >= long_words else short)
+            if count >= long_words:
+                values.append(long_value(line, count))
+            else:  # a key point of a list is neutral, other short lines cost (menus)
+                values.append(0.0 if is_point(line, kind, count) else short)
             if count >= TABLE_MIN_CELLS and line[-1] in _DIGITS:
                 maybe_rows.append(i)
         seen[line] = i
     tables = _tables(rows, values, maybe_rows)
-    start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
-    if _price_body_copies(rows, values, start, end):
-        start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
-    # The window must hold what select() may add after the region: the list that a last line
-    # ending in ':' introduces.
-    lo = max(0, start - WINDOW_MARGIN)
-    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
-    hi = min(len(rows), end + WINDOW_MARGIN + more)
     cache: list[Unit | None] = [None] * len(rows)
 
     def unit(i: int) -> Unit:
@@ -192,8 +180,27 @@ def extract(
 
     head = [unit(i) for i in range(min(len(rows), TITLE_LINES))]
     title_at = find_title(head, reference)
+    lines = [row[0] for row in rows[:HEADLINE_LINES]]
+    if title_at is not None and stated.names_the_site(rows[title_at][0], lines):
+        # The first line is the site's name: the headline is the line the page repeats.
+        repeated = stated.repeated_headline(lines, lambda i: rows[i][2])
+        title_at = repeated if repeated is not None else title_at
     raw_title = rows[title_at][0] if title_at is not None else ""
-    title = clean_title(raw_title, [row[0] for row in rows[1:200]]) if raw_title else ""
+    title = clean_title(raw_title, lines[1:]) if raw_title else ""
+    anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
+    start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if _price_body_copies(rows, values, start, end):
+        start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if title_at is not None:
+        copy = anchor.title_copy([row[0] for row in rows], title_at, (title, raw_title))
+        if copy is not None:
+            lead = anchor.lead_after(values, copy)
+            start, end = anchor.anchored_region(values, [lead], (start, end))
+    # The window must hold what select() may add after the region: the list that a last line
+    # ending in ':' introduces.
+    lo = max(0, start - WINDOW_MARGIN)
+    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
+    hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
     body = scoring.select(
         window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
@@ -205,8 +212,33 @@ def extract(
         standfirst = _standfirst(unit, title_at, first, {title, raw_title})
         if standfirst is not None:
             body.insert(0, standfirst)
-    published, author = _metadata(unit, title_at, first, reference)
+    number_lists(body)
+    last = lo + max((i for i, u in enumerate(window) if body and u is body[-1]), default=-lo)
+    published, author = _metadata(rows, unit, title_at, first, last, reference)
     return TextResult(title, body, published, author)
+
+
+def number_lists(body: list[Unit]) -> None:
+    """Make runs of at least two lines numbered in sequence ("1. Preheat the oven", "2) Mix")
+    the items of a numbered list. Their text keeps the number, as the page wrote it (the
+    plain text is what the article states; a rendered list numbers itself)."""
+    numbers = [_number(unit) for unit in body]
+    i = 0
+    while i < len(body):
+        j = i
+        while j + 1 < len(body) and (number := numbers[j]) is not None:
+            if numbers[j + 1] != number + 1:
+                break
+            j += 1
+        if j > i:
+            for k in range(i, j + 1):
+                body[k].kind, body[k].ordered = "item", True
+        i = j + 1
+
+
+def _number(unit: Unit) -> int | None:
+    match = _NUMBERED.match(unit.text) if unit.text[:1].isdigit() else None
+    return int(match.group(1)) if match else None
 
 
 def is_body_copy(line: str, openings: dict[str, str]) -> bool:
@@ -324,18 +356,24 @@ def _standfirst(
 
 
 def _metadata(
-    unit: Callable[[int], Unit], title_at: int | None, first: int, reference: datetime
+    rows: list[tuple[str, BlockKind, int, bool]],
+    unit: Callable[[int], Unit],
+    title_at: int | None,
+    first: int,
+    last: int,
+    reference: datetime,
 ) -> tuple[datetime | None, str | None]:
-    """Date and author from short lines near the title and just before the body (at first)."""
+    """Date (see stated.article_date) and author (from short lines near the title and just
+    before the body, at first; the body ends at last)."""
     around_title = range(0, min(first, (title_at or 0) + META_WINDOW))
     before_body = range(max(around_title.stop, first - META_WINDOW), first)
-    published = author = None
-    for i in (*around_title, *before_body):
+    near = (*around_title, *before_body)
+    published = stated.article_date(lambda i: rows[i][0], len(rows), first, last, reference, near)
+    author = None
+    for i in near:
         line = unit(i)
-        if line.words > 16:
-            continue
-        if published is None and _HAS_DIGIT.search(line.text):
-            published = parse_date(line.text, reference)
-        if author is None:
+        if line.words <= 16:
             author = scoring.byline_author(line.text)
+            if author is not None:
+                break
     return published, author

@@ -17,19 +17,26 @@ from collections.abc import Sequence
 
 from ..config import load_settings
 from ..errors import PublisherError
-from . import build, mail, preview, serve
+from . import build, deliver, fetch, mail, preview, serve, state, unpublish
 from .common import EXIT_FAILURE, Command, VersionAction
 
 COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
         build.COMMAND,
+        fetch.FETCH,
+        fetch.SOURCES,
         preview.CLEAN,
         preview.SUMMARIZE,
         mail.SEND,
         mail.SUBSCRIBERS,
         serve.SERVE,
         serve.DAEMON,
+        state.COMMAND,
+        unpublish.COMMAND,
+        deliver.BOUNCES,
+        deliver.DKIM,
+        deliver.DOCTOR,
     )
 }
 
@@ -62,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     spec = COMMANDS[args.command]
     try:
         settings = load_settings(args.config, spec.overrides(args) if spec.overrides else None)
+        for notice in settings.notices:
+            print(f"publisher {args.command}: {notice}", file=sys.stderr)
         status = spec.run(args, settings)
         # Here rather than at exit, so that a reader gone by now is handled below.
         sys.stdout.flush()

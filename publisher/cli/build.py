@@ -15,7 +15,8 @@ from ..build import build
 from ..config import Settings
 from ..errors import ConfigError, PublisherError
 from ..models import RunReport
-from .common import EXIT_OK, Command, Subcommands, add_state_option, command
+from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
+from .fetch import print_fetch_report
 from .serve import DEFAULT_PORT
 
 
@@ -23,7 +24,8 @@ def _register(sub: Subcommands) -> None:
     p = command(
         sub,
         "build",
-        "Publish the input articles: feeds, digest and archive into the output directory.",
+        "Fetch the [[sources]] that are due, then publish the input articles: feeds, digest "
+        "and archive into the output directory.",
         "publisher build --input seeds --out out",
     )
     p.add_argument(
@@ -34,13 +36,24 @@ def _register(sub: Subcommands) -> None:
         help="file or directory of .txt/.text/.html/.htm articles, gzipped too (repeatable; "
         "default: seeds)",
     )
-    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    add_out_option(p)
     add_state_option(p)
     p.add_argument(
         "--jobs",
         metavar="N",
         type=int,
         help="worker processes for cleaning and summarizing (default: CPUs)",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="publish what is stored without fetching the [[sources]] first (no request)",
+    )
+    p.add_argument(
+        "--rescan",
+        action="store_true",
+        help="look at every input file and article page now (a build otherwise lists only "
+        "the directories that changed and stats old files in rotation)",
     )
     p.add_argument(
         "--executor",
@@ -60,9 +73,21 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.offline and settings.sources:
+        from ..fetch import fetch  # only with sources: a build of files does without it
+
+        fetched = fetch(settings, now=datetime.now(UTC))
+        if fetched.polled:  # a build says nothing of sources that were not due
+            print_fetch_report(fetched, quiet=args.quiet)
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
-        report = build(settings, now=datetime.now(UTC), progress=bar, executor=executor)
+        report = build(
+            settings,
+            now=datetime.now(UTC),
+            progress=bar,
+            executor=executor,
+            rescan=args.rescan,
+        )
     if bar:
         bar.finish()
     _print_report(report, settings, quiet=args.quiet)

@@ -89,6 +89,11 @@ def command(sub: Subcommands, name: str, summary: str, example: str) -> argparse
     )
 
 
+def add_out_option(parser: argparse.ArgumentParser) -> None:
+    """``--out DIR``, the output directory."""
+    parser.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+
+
 def add_state_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state", metavar="FILE", type=Path, help="state database (default: .publisher/state.db)"

@@ -6,10 +6,12 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..mailing import subscribers
-from ..mailing.issues import send
+
+if TYPE_CHECKING:
+    from ..mailing.sending import SendRun
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -29,7 +31,8 @@ def _register_send(sub: Subcommands) -> None:
         "send",
         "Deliver the digest of new articles to every active subscriber over SMTP.",
         "PUBLISHER_SMTP_PASSWORD=... publisher send --config publisher.toml --dry-run\n"
-        "  publisher send --retry -q   # from cron every 30 min: finish what was deferred",
+        "  publisher send --retry -q   # from cron every 30 min: finish what was deferred\n"
+        "  publisher send --hourly -q  # from cron at minute 0: readers who chose an hour",
     )
     p.add_argument(
         "--dry-run",
@@ -41,22 +44,49 @@ def _register_send(sub: Subcommands) -> None:
         action="store_true",
         help="only finish issues left unfinished by temporary failures; freeze no new one",
     )
+    p.add_argument(
+        "--hourly",
+        action="store_true",
+        help="only the readers who chose their own hour on their preferences page and whose "
+        "hour has come (run it every hour; the daemon does)",
+    )
+    p.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="also send again the messages whose outcome is unknown (a connection lost, or a "
+        "run killed, after the message went out): their recipients may get them twice",
+    )
     add_state_option(p)
 
 
 def _run_send(args: argparse.Namespace, settings: Settings) -> int:
-    reports = send(
-        settings, now=lambda: datetime.now(UTC), dry_run=args.dry_run, new_issue=not args.retry
+    # Imported here: only these commands need the mail (a build does without).
+    from ..mailing.sending import send
+
+    run = send(
+        settings,
+        now=lambda: datetime.now(UTC),
+        dry_run=args.dry_run,
+        new_issue=not args.retry,
+        retry_unknown=args.retry_unknown,
+        hourly=args.hourly,
     )
-    if not reports and not args.quiet:
-        if args.retry:
-            print("no issue is waiting for a retry: nothing sent")
-        else:
-            print("nothing new since the last digest: nothing sent")
+    if not args.quiet:
+        if run.released:
+            print(f"{run.released} messages of unknown outcome will be sent again")
+        if not run.reports:
+            print(_nothing_sent(run, retry=args.retry, hourly=args.hourly))
     status = EXIT_OK
-    for report in reports:
+    for report in run.reports:
         for address, error in report.failed:
             print(f"digest {report.digest_id}: {address} refused: {error}", file=sys.stderr)
+            status = EXIT_FAILURE
+        for address, error in report.unknown:
+            print(
+                f"digest {report.digest_id}: {address} outcome unknown: {error} (not sent "
+                "again; `publisher send --retry-unknown` would)",
+                file=sys.stderr,
+            )
             status = EXIT_FAILURE
         for address, error in report.deferred:
             print(f"digest {report.digest_id}: {address} deferred: {error}", file=sys.stderr)
@@ -72,10 +102,26 @@ def _run_send(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(
                 f"digest {report.digest_id}: sent {len(report.sent)}, refused "
-                f"{len(report.failed)}, deferred {len(report.deferred)}, "
-                f"done earlier {report.already}"
+                f"{len(report.failed)}, deferred {len(report.deferred)}, unknown "
+                f"{len(report.unknown)}, done earlier {report.already}"
             )
     return status
+
+
+def _nothing_sent(run: SendRun, *, retry: bool, hourly: bool = False) -> str:
+    """Why a send sent nothing."""
+    if retry:
+        return "no issue is waiting for a retry: nothing sent"
+    if hourly:
+        return "no reader's hour has come with anything new: nothing sent"
+    if not run.subscribers and run.waiting:
+        return (
+            f"no active subscribers: nothing frozen or sent; {run.waiting} articles wait "
+            "for the first subscriber's digest"
+        )
+    if not run.subscribers:
+        return "no active subscribers and nothing new: nothing sent"
+    return "nothing new since the last digest: nothing sent"
 
 
 def _register_subscribers(sub: Subcommands) -> None:
@@ -100,7 +146,11 @@ def _register_subscribers(sub: Subcommands) -> None:
             "Unsubscribe addresses; they stay unsubscribed until added again.",
             "publisher subscribers remove ann@example.org",
         ),
-        ("list", "List active subscribers.", "publisher subscribers list --all"),
+        (
+            "list",
+            "List active subscribers (--all: unsubscribed and suspended ones too).",
+            "publisher subscribers list --all",
+        ),
         (
             "import",
             "Subscribe every address of a CSV file (email[,name]).",
@@ -125,10 +175,14 @@ def _register_subscribers(sub: Subcommands) -> None:
 
 
 def _run_subscribers(args: argparse.Namespace, settings: Settings) -> int:
+    from ..mailing import subscribers
+
     now = datetime.now(UTC)
     if args.action == "list":
         for subscriber in subscribers.list_subscribers(settings, everyone=args.all):
             extra = f"\t{subscriber.status}" if args.all else ""
+            if args.all and subscriber.reason:
+                extra += f"\t{subscriber.reason}"
             print(f"{subscriber.address}\t{subscriber.name or ''}{extra}")
         return EXIT_OK
     if args.action == "remove":

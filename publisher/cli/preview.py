@@ -8,7 +8,6 @@ from typing import Any
 
 from ..config import Settings
 from ..models import Article, Rejected
-from ..preview import clean_paths, summarize_paths
 from .common import EXIT_FAILURE, EXIT_OK, Command, Subcommands, command, json_line, print_rejected
 
 
@@ -19,11 +18,18 @@ def _register_clean(sub: Subcommands) -> None:
         "Strip boilerplate from articles and print title, metadata and body.",
         "publisher clean --json seeds/ | jq .title",
     )
-    p.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_paths(p)
+
+
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
 def _run_clean(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the other commands (a build with nothing to read) do without the cleaner.
+    from ..preview import clean_paths
+
     failed = False
     for result in clean_paths(args.paths, settings):
         if isinstance(result, Rejected):
@@ -67,8 +73,7 @@ def _register_summarize(sub: Subcommands) -> None:
         "Print a short extractive summary of each article.",
         "publisher summarize --sentences 2 --words 50 seeds/001_d3da1405dce3dce3.txt",
     )
-    p.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="files or directories")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_paths(p)
     p.add_argument("--sentences", metavar="N", type=int, help="at most N sentences (default 3)")
     p.add_argument("--words", metavar="N", type=int, help="at most N words (default 75)")
     p.add_argument(
@@ -83,6 +88,8 @@ def _overrides_summarize(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from ..preview import summarize_paths
+
     failed = False
     results = summarize_paths(
         args.paths,

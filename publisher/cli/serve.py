@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..mailing.unsubscribe import unsubscribe_endpoint
-from ..serve import serve
-from .common import EXIT_OK, Command, Subcommands, add_state_option, command
+from .common import EXIT_OK, Command, Subcommands, add_out_option, add_state_option, command
 
 DEFAULT_PORT = 8000  # of `publisher serve`
 
@@ -20,11 +18,14 @@ def _register_serve(sub: Subcommands) -> None:
         sub,
         "serve",
         "Preview the output directory over HTTP (feeds with their media types; Ctrl-C stops), "
-        "and answer the digest's unsubscribe link (base_url + unsubscribe) from the state.",
+        "answer the digest's unsubscribe link (base_url + unsubscribe), the signup form "
+        "(subscribe, confirm: it sends the confirmation mails) and each reader's preferences "
+        "page (preferences) from the state, GET /healthz (the last build and send), and 410 "
+        "for unpublished articles.",
         "publisher serve --out out --port 8000   # then open http://127.0.0.1:8000/\n"
         "  publisher serve --port 8001 -q          # behind nginx, for the unsubscribe link",
     )
-    p.add_argument("--out", metavar="DIR", type=Path, help="output directory (default: out)")
+    add_out_option(p)
     add_state_option(p)
     p.add_argument(
         "--bind",
@@ -56,14 +57,44 @@ def _overrides_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    unsubscribe = unsubscribe_endpoint(settings, lambda: datetime.now(UTC))
-    serve(
-        settings.paths.out,
-        bind=args.bind,
-        port=args.port,
-        quiet=args.quiet,
-        unsubscribe=unsubscribe,
+    # Imported here: only this command needs the schedule (APScheduler) that health reads,
+    # and the server and its endpoints (a build, which prints DEFAULT_PORT, does without).
+    from ..build.unpublish import Tombstones
+    from ..mailing.account import preferences_endpoint
+    from ..mailing.signup import Outbox, signup_endpoints
+    from ..mailing.unsubscribe import unsubscribe_endpoint
+    from ..serve import Freshness, serve
+    from ..serve.health import health_endpoint
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    freshness = Freshness(
+        max_age=settings.schedule.build_every(),
+        hubs=settings.feed.hubs,
+        base_url=settings.base_url,
     )
+    endpoints = preferences_endpoint(settings, clock)
+    outbox = None
+    if settings.signup.enabled:
+        outbox = Outbox(settings, clock)
+        endpoints.update(signup_endpoints(settings, clock, outbox))
+        outbox.start()
+    try:
+        serve(
+            settings.paths.out,
+            bind=args.bind,
+            port=args.port,
+            quiet=args.quiet,
+            unsubscribe=unsubscribe_endpoint(settings, clock),
+            health=health_endpoint(settings, clock),
+            gone=Tombstones(settings.paths.state),
+            freshness=freshness,
+            endpoints=endpoints,
+        )
+    finally:
+        if outbox is not None:
+            outbox.close()
     return EXIT_OK
 
 

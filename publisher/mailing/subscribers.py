@@ -17,6 +17,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import PublisherError
 from ..store import Store, Subscriber
+from .tokens import ERASED_SECRET, erased_mark
 
 # Deliberately narrower than RFC 5322: a dot-atom local part and a DNS host name with a TLD,
 # ASCII only, which is what real subscription forms produce.
@@ -61,7 +62,8 @@ class SubscriberReport:
 
     added: tuple[str, ...] = ()  # new, or (explicit add only) reactivated
     unchanged: tuple[str, ...] = ()  # already active
-    kept_unsubscribed: tuple[str, ...] = ()  # import never reactivates an unsubscribed address
+    # import never reactivates an unsubscribed, suspended or erased address
+    kept_unsubscribed: tuple[str, ...] = ()
     invalid: tuple[tuple[str, str], ...] = ()  # (what was given, why it was refused)
 
 
@@ -129,6 +131,7 @@ def _subscribe(
     kept: list[str] = []
     invalid: list[tuple[str, str]] = []
     seen: set[str] = set()
+    erased_key = store.secret(ERASED_SECRET)
     with store.transaction():
         for label, raw, extra_name in given:
             try:
@@ -141,11 +144,13 @@ def _subscribe(
                 continue
             seen.add(address)
             current = store.subscriber(address)
+            mark = erased_mark(erased_key, address)
             if current is not None and current.status == "active":
                 unchanged.append(address)
-            elif current is not None and not reactivate:
-                kept.append(address)
+            elif (current is not None or store.is_erased(mark)) and not reactivate:
+                kept.append(address)  # unsubscribed, suspended, or its owner erased it
             else:
+                store.unerase(mark)
                 store.put_subscriber(address, name, "active", now)
                 added.append(address)
     return SubscriberReport(tuple(added), tuple(unchanged), tuple(kept), tuple(invalid))

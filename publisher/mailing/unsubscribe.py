@@ -33,20 +33,26 @@ UNSUBSCRIBE_SECRET = "unsubscribe"
 Answer = Callable[[str, bool], tuple[HTTPStatus, bytes]]
 
 
-def unsubscribe_token(secret: bytes, address: str) -> str:
+def unsubscribe_token(secret: bytes, address: str, epoch: int = 0) -> str:
     """The hard-to-forge part of ``address``'s unsubscribe link (RFC 8058, section 3): an
-    HMAC of the address under the store's secret, so nobody can unsubscribe someone else."""
-    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    HMAC of the address under the store's secret, so nobody can unsubscribe someone else.
+    ``epoch`` is the subscription's (``Subscriber.epoch``): once the address subscribes
+    again, the links of its earlier subscription no longer work."""
+    signed = address if epoch == 0 else f"{address}\n{epoch}"
+    return hmac.new(secret, signed.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def unsubscribe_address(store: Store, raw: str, token: str) -> str | None:
-    """The address an unsubscribe link names when ``token`` is that address's, else None
-    (a forged, damaged or truncated link). Compared in constant time."""
+    """The address an unsubscribe link names when ``token`` is that address's for its
+    current subscription, else None (a forged, damaged or truncated link, or one sent before
+    the address subscribed again). Compared in constant time."""
     try:
         address, _ = parse_address(raw)
     except AddressError:
         return None
-    expected = unsubscribe_token(store.secret(UNSUBSCRIBE_SECRET), address)
+    subscriber = store.subscriber(address)
+    epoch = subscriber.epoch if subscriber else 0
+    expected = unsubscribe_token(store.secret(UNSUBSCRIBE_SECRET), address, epoch)
     return address if hmac.compare_digest(expected.encode(), token.encode()) else None
 
 

@@ -13,16 +13,26 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
+from urllib.parse import quote
 
 import jinja2
 
 from ..config import Settings
 from ..models import Entry
+from .directory import FeedListing
+from .feeds import feed_image
 from .markup import body_html
-from .templating import BUILTIN_TEMPLATES, environment, render
+from .message import SUBSCRIBE_PATH
+from .structured import article_data, collection_data, open_graph
+from .templating import BUILTIN_TEMPLATES, environment, month_name, render
 
 STYLESHEET = "style.css"
+SEARCH_SCRIPT = "search.js"
+SEARCH_PAGE = "search.html"
+FEEDS_PAGE = "feeds.html"
+DIGESTS_PAGE = "digests/index.html"
 # Entries on the index page; the rest are a click away on their month's page.
 INDEX_SIZE = 50
 FEED_LINKS = (
@@ -60,6 +70,11 @@ def relative_link(target: str, *, page: str, base: str) -> str:
     return posixpath.relpath(path or ".", here or ".") + ("/" if path.endswith("/") else "")
 
 
+def topic_path(slug: str) -> str:
+    """Where the page of the topic with this slug lives."""
+    return f"topics/{slug}.html"
+
+
 def month_parts(oldest_first: Sequence[T]) -> list[tuple[int, Sequence[T]]]:
     """Split a month's articles (oldest first) into its pages: (part, articles), oldest first.
 
@@ -93,27 +108,113 @@ class Archive:
             "site": settings.site,
             "base_url": settings.base_url,
             "url": url,
+            "canonical": url,
             "home": link("index.html"),
             "stylesheet": link(STYLESHEET),
             "feeds": [(kind, link(name), label) for kind, name, label in FEED_LINKS],
             "digests_feed": link("digests.atom"),
+            "digests_page": link(DIGESTS_PAGE),
+            "feeds_page": link(FEEDS_PAGE),
+            "search_page": link(SEARCH_PAGE),
             "icon_url": icon and relative_link(icon, page=url, base=settings.base_url),
+            # Where the signup form posts (answered by `serve`), when signup is on.
+            "signup": link(SUBSCRIBE_PATH) if settings.signup.enabled else None,
+            "jsonld": None,
+            "og": [],
+            "query": "",
         }
 
     def _links(self, url: str) -> Callable[[str], str]:
         """From the page at ``url``: a path in the site to the link that reaches it."""
         url_of, base = self.settings.url, self.settings.base_url
-        return lambda path: relative_link(url_of(path), page=url, base=base)
+        return lambda path: relative_link(url_of(quote(path)), page=url, base=base)
 
-    def article_page(self, entry: Entry, related: Sequence[Entry] = ()) -> bytes:
-        """One article's page: title, metadata, the full cleaned body, related reports."""
-        url = self.settings.url(entry.page)
+    def article_page(
+        self,
+        entry: Entry,
+        related: Sequence[Entry] = (),
+        topics: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """One article's page: title, metadata, the lead image, the full cleaned body, related
+        reports. ``topics`` maps the keywords that are topics to their slugs: those link to
+        the topic's page (and its feeds), the others are plain words."""
+        settings = self.settings
+        url = settings.url(entry.page)
+        link = self._links(url)
+        context = self._context(url)
+        image = feed_image(entry.article.image)
+        original = entry.article.url
+        if settings.site.canonical == "source" and original and original.startswith("http"):
+            context["canonical"] = original
+        topics = topics or {}
+        context.update(
+            entry=entry,
+            body=body_html(entry.article),
+            related=[(e, link(e.page)) for e in related],
+            keywords=[
+                (word, link(topic_path(topics[word])) if word in topics else None)
+                for word in entry.keywords
+            ],
+            show_summary=not _opens_with(entry, " ".join(entry.summary)),
+            og=open_graph(entry, settings, url=url, image=image),
+            jsonld=article_data(entry, settings, url=url, image=image),
+        )
+        return render(self._env, "article.html.j2", context).encode("utf-8")
+
+    def topic_page(self, name: str, slug: str, entries: Sequence[Entry], stem: str) -> bytes:
+        """A topic's page: its newest entries and its feeds (``stem``.atom, .rss, .json)."""
+        url = self.settings.url(topic_path(slug))
         link = self._links(url)
         context = self._context(url)
         context.update(
-            entry=entry, body=body_html(entry.article), related=[(e, link(e.page)) for e in related]
+            name=name,
+            entries=[(e, link(e.page)) for e in entries],
+            topic_feeds=[(kind, link(f"{stem}.{ext}"), label) for kind, ext, label in _KINDS],
         )
-        return render(self._env, "article.html.j2", context).encode("utf-8")
+        return render(self._env, "topic.html.j2", context).encode("utf-8")
+
+    def feeds_page(
+        self, feeds: Sequence[FeedListing], headlines: Mapping[str, Sequence[Entry]]
+    ) -> bytes:
+        """Every feed of the site with a link per format, and each topic's newest headlines
+        (``headlines``, by feed stem)."""
+        url = self.settings.url(FEEDS_PAGE)
+        link = self._links(url)
+        context = self._context(url)
+        groups = []
+        for group, label in (("site", "This site"), ("topic", "Topics"), ("source", "Sources")):
+            members = [
+                {
+                    "title": feed.title,
+                    "home": link(feed.home),
+                    "links": [(kind, link(f"{feed.stem}.{ext}"), lb) for kind, ext, lb in _KINDS],
+                    "headlines": [(e, link(e.page)) for e in headlines.get(feed.stem, ())],
+                }
+                for feed in feeds
+                if feed.group == group
+            ]
+            if members:
+                groups.append((group, label, members))
+        context.update(groups=groups, opml=link("feeds.opml"))
+        return render(self._env, "feeds.html.j2", context).encode("utf-8")
+
+    def digests_page(self, issues: Sequence[tuple[str, str, datetime]]) -> bytes:
+        """The list of digest issues: (id, subject, created), newest first."""
+        url = self.settings.url(DIGESTS_PAGE)
+        link = self._links(url)
+        context = self._context(url)
+        context.update(
+            issues=[(subject, created, link(f"digests/{i}.html")) for i, subject, created in issues]
+        )
+        return render(self._env, "digests.html.j2", context).encode("utf-8")
+
+    def search_page(self) -> bytes:
+        """The search page: the box, and the script that reads the static index."""
+        url = self.settings.url(SEARCH_PAGE)
+        link = self._links(url)
+        context = self._context(url)
+        context.update(script=link(SEARCH_SCRIPT), index=link("search/index.json"))
+        return render(self._env, "search.html.j2", context).encode("utf-8")
 
     def index_page(self, entries: Sequence[Entry], months: Mapping[str, int]) -> bytes:
         """The front page: the newest entries with their summaries, and every month with
@@ -144,14 +245,23 @@ class Archive:
             return (*target, link(month_path(*target))) if target else None
 
         context = self._context(url)
+        title = _month_title(*page)
         context.update(
             month=page[0],
             part=page[1],
             entries=[(e, link(e.page)) for e in entries],
             newer=neighbour(newer),
             older=neighbour(older),
+            jsonld=collection_data(title, url, entries, self.settings),
         )
         return render(self._env, "month.html.j2", context).encode("utf-8")
+
+    def removed_page(self, page: str, removed: datetime) -> bytes:
+        """The tombstone left at ``page`` (an article's page, relative to the site) when its
+        article was unpublished at ``removed``."""
+        context = self._context(self.settings.url(page))
+        context.update(removed=removed)
+        return render(self._env, "removed.html.j2", context).encode("utf-8")
 
     def unsubscribe_page(
         self, state: str, *, url: str, mailbox: str, address: str = "", action: str = ""
@@ -163,9 +273,52 @@ class Archive:
         context.update(state=state, address=address, action=action, mailbox=mailbox)
         return render(self._env, "unsubscribe.html.j2", context).encode("utf-8")
 
+    def reader_page(self, template: str, url: str, values: Mapping[str, object]) -> bytes:
+        """A page that ``serve`` answers for readers (signup, confirmation, preferences):
+        ``template`` at ``url``, with ``values`` beside what every page shows."""
+        context = self._context(url)
+        context.update(values)
+        return render(self._env, template, context).encode("utf-8")
+
     def stylesheet(self) -> bytes:
         """The archive's one stylesheet (the user's override when present)."""
+        return self.static(STYLESHEET)
+
+    def static(self, name: str) -> bytes:
+        """A file the archive serves as it is (its stylesheet, the search script), the
+        user's override when present."""
         for directory in (self.settings.paths.templates, BUILTIN_TEMPLATES):
-            if directory and (directory / STYLESHEET).is_file():
-                return (directory / STYLESHEET).read_bytes()
-        raise FileNotFoundError(STYLESHEET)
+            if directory and (directory / name).is_file():
+                return (directory / name).read_bytes()
+        raise FileNotFoundError(name)
+
+
+# Each feed format: media type, extension, label.
+_KINDS = (
+    ("application/atom+xml", "atom", "Atom"),
+    ("application/rss+xml", "rss", "RSS"),
+    ("application/feed+json", "json", "JSON Feed"),
+)
+
+
+def _month_title(month: str, part: int) -> str:
+    name = month_name(month)
+    return f"{name}, part {part}" if part else name
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _opens_with(entry: Entry, summary: str) -> bool:
+    """Whether the article's text opens with ``summary`` word for word: then the summary,
+    shown above it, would only repeat its opening."""
+    if not entry.article.blocks or not summary.strip():
+        return False
+    wanted = _folded(summary)
+    opening = ""
+    for block in entry.article.blocks:
+        opening = f"{opening} {_folded(block.text)}".strip()
+        if len(opening) >= len(wanted):
+            break
+    return opening.startswith(wanted)

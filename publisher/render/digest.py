@@ -17,12 +17,17 @@ from urllib.parse import urlsplit
 import css_inline
 
 from ..config import Settings
-from ..models import Digest, Entry
-from .message import compose, unsubscribe_url
+from ..models import Digest, Entry, Image
+from .feeds import feed_image
+from .message import compose, preferences_link, unsubscribe_url
 from .templating import environment, render
 
 # Gmail clips an HTML part past about 102 KB; stay safely below.
 MAX_HTML_BYTES = 100_000
+# The widest a story's thumbnail is shown, in CSS pixels; narrower than that, it is left out
+# (a spacer or a tracking pixel, not a picture).
+THUMB_WIDTH = 120
+MIN_THUMB = 40
 
 # At-rules (dark mode, narrow screens) cannot be inlined: the template keeps them in a
 # <style data-css-inline="keep"> after <meta charset>, not keep_at_rules, which would put them
@@ -40,6 +45,29 @@ class AlsoReported:
 
 
 @dataclass(frozen=True)
+class Thumbnail:
+    """A story's picture as the digest shows it: scaled to THUMB_WIDTH at most, its size
+    always given, so that a mail client that blocks images keeps the same layout."""
+
+    url: str
+    alt: str
+    width: int
+    height: int
+
+
+def thumbnail(image: Image | None) -> Thumbnail | None:
+    """The digest's thumbnail of ``image``, when it has a known size that is a picture's."""
+    usable = feed_image(image)
+    if usable is None or not usable.width or not usable.height:
+        return None
+    width = min(THUMB_WIDTH, usable.width)
+    height = round(usable.height * width / usable.width)
+    if width < MIN_THUMB or height < MIN_THUMB // 2:
+        return None
+    return Thumbnail(usable.url, usable.alt, width, height)
+
+
+@dataclass(frozen=True)
 class DigestItem:
     """One story as the templates see it."""
 
@@ -52,6 +80,7 @@ class DigestItem:
     also: tuple[AlsoReported, ...]
     reading_minutes: int
     keywords: tuple[str, ...]
+    image: Thumbnail | None = None
 
 
 def digest_id_for(now: datetime, existing: Sequence[str]) -> str:
@@ -73,14 +102,17 @@ def build_digest(
     digest_id: str,
     now: datetime,
     more_ids: Sequence[str] = (),
+    more_count: int = 0,
 ) -> Digest:
     """Render one digest issue of ``entries`` (new since the last issue, newest first).
 
-    Entries that follow another entry's story are listed as "Also reported by" under it.
+    Reports of one story are one item: the story's leader (or its first report here, when
+    the leader went out before), the others listed as "Also reported by" under it.
     Past ``[digest] max_items`` stories, or when the HTML part would pass MAX_HTML_BYTES,
     the rest is summed up as "N more stories in the archive". ``more_ids`` are further
     articles of the issue that the caller did not load: they count among those "more" and
-    belong to the issue. ``now`` is the issue's creation time and its Date header, so the
+    belong to the issue; ``more_count`` more are only counted (a preview that is never
+    frozen need not know which). ``now`` is the issue's creation time and its Date header, so the
     same input always gives the same bytes. Raises ValueError when there are no entries:
     no news, no issue.
     """
@@ -93,7 +125,7 @@ def build_digest(
     )
     shown = min(len(items), settings.digest.max_items)
     while True:
-        more = len(items) - shown + len(more_ids)
+        more = len(items) - shown + len(more_ids) + more_count
         context = _context(settings, digest_id, subject, now, items[:shown], more)
         html = _INLINER.inline(render(env, "digest.html.j2", context))
         size = len(html.encode("utf-8"))
@@ -115,19 +147,20 @@ def build_digest(
 
 
 def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
-    present = {entry.id for entry in entries}
-
-    def follows_present(entry: Entry) -> bool:
-        # A follower whose leader is not in this issue (it went out earlier) stands alone.
-        return bool(entry.story and entry.story != entry.id and entry.story in present)
-
-    followers: dict[str, list[Entry]] = {}
+    """One item per story group among ``entries``: its leader, or the first of its reports
+    here when the leader is not (it went out before, to other readers); the group's other
+    reports are listed under it as "Also reported by"."""
+    groups: dict[str, list[Entry]] = {}
     for entry in entries:
-        if follows_present(entry):
-            followers.setdefault(entry.story or "", []).append(entry)
+        groups.setdefault(entry.story or entry.id, []).append(entry)
+    heads = {
+        key: next((e for e in members if e.id == key), members[0])
+        for key, members in groups.items()
+    }
     items = []
     for entry in entries:
-        if follows_present(entry):
+        key = entry.story or entry.id
+        if heads[key] is not entry:
             continue
         also = tuple(
             AlsoReported(
@@ -135,7 +168,8 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
                 url=settings.url(other.page),
                 original=other.article.url,
             )
-            for other in followers.get(entry.id, ())
+            for other in groups[key]
+            if other is not entry
         )
         items.append(
             DigestItem(
@@ -148,6 +182,7 @@ def _items(entries: Sequence[Entry], settings: Settings) -> list[DigestItem]:
                 also=also,
                 reading_minutes=entry.reading_minutes,
                 keywords=entry.keywords,
+                image=thumbnail(entry.article.image),
             )
         )
     return items
@@ -179,5 +214,6 @@ def _context(
         "archive_url": settings.url("index.html"),
         "view_url": settings.url(f"digests/{digest_id}.html"),
         "unsubscribe_url": unsubscribe_url(settings),
+        "preferences_url": preferences_link(settings, None, None),
         "icon_url": settings.icon_url,
     }

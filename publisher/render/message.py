@@ -53,6 +53,11 @@ MAIL_POLICY = SMTP.clone(max_line_length=76, header_factory=_HEADERS)
 
 # Where the one-click unsubscribe endpoint lives, under base_url (answered by `serve`).
 UNSUBSCRIBE_PATH = "unsubscribe"
+# Where each reader's preferences page lives, under base_url (answered by `serve`).
+PREFERENCES_PATH = "preferences"
+# Where the signup form posts, and where its confirmation link points (answered by `serve`).
+SUBSCRIBE_PATH = "subscribe"
+CONFIRM_PATH = "confirm"
 
 
 def sender_address(settings: Settings) -> str:
@@ -71,6 +76,23 @@ def unsubscribe_url(settings: Settings) -> str:
 def unsubscribe_link(settings: Settings, address: str | None, token: str | None) -> str:
     """The unsubscribe endpoint's URL for ``address`` (the shared one without an address)."""
     link = settings.url(UNSUBSCRIBE_PATH)
+    if not address:
+        return link
+    query = urlencode({"address": address, "token": token or ""}, safe="@", quote_via=quote)
+    return f"{link}?{query}"
+
+
+def confirm_link(settings: Settings, address: str, asked: int, token: str) -> str:
+    """The signup confirmation link of ``address``, asked for at ``asked`` (Unix time)."""
+    query = urlencode(
+        {"address": address, "t": str(asked), "token": token}, safe="@", quote_via=quote
+    )
+    return f"{settings.url(CONFIRM_PATH)}?{query}"
+
+
+def preferences_link(settings: Settings, address: str | None, token: str | None) -> str:
+    """The preferences page's URL for ``address`` (the shared one without an address)."""
+    link = settings.url(PREFERENCES_PATH)
     if not address:
         return link
     query = urlencode({"address": address, "token": token or ""}, safe="@", quote_via=quote)
@@ -131,6 +153,8 @@ def compose(
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{label}-{digest_id}@{host}>"
     message["List-Id"] = f"{_phrase(settings.site.title)} <{label}.{host}>"
+    # Beside List-Id: auto-responders that honour it (RFC 3834, 2) do not answer a list.
+    message["Precedence"] = "list"
     for name, value in list_unsubscribe_headers(settings):
         message[name] = value
     # RFC 2046: alternatives in increasing order of preference, plain text first.

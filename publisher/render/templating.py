@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from ..errors import TemplateError
+
+if TYPE_CHECKING:
+    # Imported where used: a build that renders nothing (template_dirs only) does without.
+    import jinja2
 
 _MONTHS = (
     "January",
@@ -51,6 +54,8 @@ def template_dirs(user_dir: Path | None) -> list[Path]:
 
 def environment(user_dir: Path | None) -> jinja2.Environment:
     """An autoescaping environment with the date filters the templates use."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(user_dir)]),
         autoescape=jinja2.select_autoescape(("html", "html.j2", "xml", "xsl")),
@@ -65,12 +70,14 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
     )
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
     env.filters["longdate"] = _long_date
-    env.filters["monthname"] = _month_name
+    env.filters["monthname"] = month_name
     return env
 
 
 def render(env: jinja2.Environment, name: str, context: Mapping[str, object]) -> str:
     """Template ``name`` of ``env`` rendered with ``context``; TemplateError when it breaks."""
+    import jinja2
+
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
@@ -93,6 +100,8 @@ def _where(filename: str, line: int) -> str:
 
 
 def _describe(exc: Exception) -> str:
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateError):
         return str(exc.message)
     return f"{type(exc).__name__}: {exc}"
@@ -103,6 +112,8 @@ def _template_frame(
 ) -> tuple[str, int] | None:
     """The innermost frame of ``traceback`` that runs a template file (Jinja2 rewrites a
     render's traceback so that its frames carry the template's path and line)."""
+    import jinja2
+
     loader = env.loader
     roots = loader.searchpath if isinstance(loader, jinja2.FileSystemLoader) else []
     found = None
@@ -114,7 +125,7 @@ def _template_frame(
     return found
 
 
-def _month_name(month: str) -> str:
+def month_name(month: str) -> str:
     """ "2026-11" as "November 2026"."""
     year, number = month.split("-")
     return f"{_MONTHS[int(number) - 1]} {year}"

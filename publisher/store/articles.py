@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from .database import Database, dt, in_chunks, ts
 from .payload import FINGERPRINT_DATA, LISTING_DATA, ArticleListing, ArticleRecord, Listing
 
+# The condition of a published article: neither a copy of another nor unpublished.
+PUBLISHED = "duplicate_of IS NULL AND removed IS NULL"
 # The article columns, in the order ArticleRow lists them: what every record read selects.
 _COLUMNS = (
     "id, source_key, source, grp, slug, content_hash, body_hash, first_seen, last_changed, "
@@ -33,20 +35,6 @@ class ArticleTables(Database):
     """The methods of the tables the build keeps (see the module)."""
 
     # -- input files ---------------------------------------------------------------------
-
-    def file_states(self) -> dict[str, FileState]:
-        """Every input file the store knows, by source key (articles and rejected files)."""
-        states = {
-            row["source_key"]: FileState(row["id"], row["size"], row["mtime"], row["content_hash"])
-            for row in self.db.execute(
-                "SELECT id, source_key, size, mtime, content_hash FROM articles"
-            )
-        }
-        # A file that was published once and is now unusable keeps its article (nothing
-        # published is lost), but its current size and mtime are those of the rejection.
-        for row in self.db.execute("SELECT source_key, size, mtime FROM rejects"):
-            states[row["source_key"]] = FileState(None, row["size"], row["mtime"], None)
-        return states
 
     def record_rejection(self, source_key: str, size: int, mtime: float, reason: str) -> None:
         """Remember that the file at this size and mtime cannot be used, and why."""
@@ -74,13 +62,27 @@ class ArticleTables(Database):
         return _record(row) if row else None
 
     def original_of(self, body_hash: str, source_key: str) -> str | None:
-        """The id of another published article with exactly this cleaned text, if any."""
+        """The id of another published article with exactly this cleaned text, if any (a
+        first guess while a batch is saved: ``regroup_duplicates`` decides)."""
         row = self.db.execute(
-            "SELECT id FROM articles WHERE body_hash = ? AND duplicate_of IS NULL "
-            "AND source_key != ? ORDER BY first_seen, id LIMIT 1",
+            f"SELECT id FROM articles WHERE body_hash = ? AND {PUBLISHED} "
+            "AND source_key != ? ORDER BY published, source_key LIMIT 1",
             (body_hash, source_key),
         ).fetchone()
         return row[0] if row else None
+
+    def set_duplicate(self, article_id: str, original: str | None, changed: datetime) -> None:
+        """Make an article a copy of ``original`` (or, with None, an original itself), changed
+        at ``changed``; its page is rendered (or removed) again."""
+        self.db.execute(
+            "UPDATE articles SET duplicate_of = ?, last_changed = ?, rendered = 0 WHERE id = ?",
+            (original, ts(changed), article_id),
+        )
+
+    def slug_taken(self, slug: str) -> bool:
+        """Whether an article (of any kind) has this page name."""
+        row = self.db.execute("SELECT 1 FROM articles WHERE slug = ?", (slug,)).fetchone()
+        return row is not None
 
     def save_article(
         self, record: ArticleRecord, *, size: int, mtime: float, first: bool = False
@@ -134,16 +136,46 @@ class ArticleTables(Database):
             (body_hash, data, article_id),
         )
 
-    def unrendered(self) -> list[str]:
-        """Ids of articles saved since their archive page was last written."""
-        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE rendered = 0")]
+    def has_unrendered(self) -> bool:
+        """Whether an article was saved since its archive page was last written."""
+        row = self.db.execute("SELECT EXISTS (SELECT 1 FROM articles WHERE rendered = 0)")
+        return bool(row.fetchone()[0])
 
-    def mark_rendered(self, ids: Iterable[str]) -> None:
-        """Record that the pages of these articles are written."""
+    def unrendered_count(self) -> int:
+        """How many published articles were saved since their page was last written."""
+        row = self.db.execute(f"SELECT COUNT(*) FROM articles WHERE rendered = 0 AND {PUBLISHED}")
+        return int(row.fetchone()[0])
+
+    def unrendered_ids(self, *, also: Iterable[str] = ()) -> Iterator[str]:
+        """The ids of the published articles saved since their page was last written, and
+        of ``also``, in id order, read as they are wanted."""
+        rows = self.db.execute(
+            f"SELECT id FROM articles WHERE rendered = 0 AND {PUBLISHED} "
+            "UNION SELECT value FROM json_each(?) ORDER BY 1",
+            (json.dumps(sorted(also)),),
+        )
+        for row in rows:
+            yield row[0]
+
+    def published_ids(self) -> Iterator[str]:
+        """The ids of every published article, in id order, read as they are wanted."""
+        for row in self.db.execute(f"SELECT id FROM articles WHERE {PUBLISHED} ORDER BY id"):
+            yield row[0]
+
+    def unrendered_copies(self) -> set[str]:
+        """The slugs of articles that became copies of another since the last render: a page
+        written before then goes."""
+        # The articles waiting for their page are few; copies can be many.
+        rows = self.db.execute(
+            "SELECT slug FROM articles INDEXED BY articles_unrendered WHERE rendered = 0 "
+            "AND duplicate_of IS NOT NULL AND removed IS NULL"
+        )
+        return {row[0] for row in rows}
+
+    def mark_rendered(self) -> None:
+        """Record that the pages of every article saved are written."""
         with self.transaction():
-            self.db.executemany(
-                "UPDATE articles SET rendered = 1 WHERE id = ?", ((i,) for i in ids)
-            )
+            self.db.execute("UPDATE articles SET rendered = 1 WHERE rendered = 0")
 
     def set_story(self, article_id: str, story: str | None) -> None:
         """Change an article's story group. Its page and the pages of its old and new leader
@@ -160,7 +192,7 @@ class ArticleTables(Database):
     def articles(self, *, limit: int | None = None) -> list[ArticleRecord]:
         """Published articles, newest first (by published date, then id for a stable order)."""
         sql = (
-            f"SELECT {_COLUMNS}, data FROM articles WHERE duplicate_of IS NULL "
+            f"SELECT {_COLUMNS}, data FROM articles WHERE {PUBLISHED} "
             "ORDER BY published DESC, last_changed DESC, id"
         )
         if limit is not None:
@@ -175,7 +207,7 @@ class ArticleTables(Database):
         leaves the bodies undecoded."""
         rows = self.db.execute(
             f"SELECT id, first_seen, story, {FINGERPRINT_DATA} FROM articles "
-            "WHERE duplicate_of IS NULL ORDER BY published DESC, last_changed DESC, id "
+            f"WHERE {PUBLISHED} ORDER BY published DESC, last_changed DESC, id "
             "LIMIT ?",
             (limit,),
         )
@@ -196,16 +228,19 @@ class ArticleTables(Database):
 
         The body blocks, terms and fingerprint are dropped by SQLite before Python decodes
         anything: archive pages and the digest need titles and summaries, not bodies.
-        Filters: ``undigested`` (not yet in a digest issue), ``stories`` (articles that follow
-        one of these leaders), ``ids`` (these articles); ``limit`` keeps the newest.
+        Filters: ``undigested`` (not yet in the mail stream: in no mail round), ``stories``
+        (articles that follow one of these leaders), ``ids`` (these articles); ``limit``
+        keeps the newest.
         """
-        where, params = ["duplicate_of IS NULL"], []
+        where, params = [PUBLISHED], []
         wanted = sorted(set(ids))
         if wanted:
             where.append(f"id IN ({','.join('?' * len(wanted))})")
             params += wanted
         if undigested:
-            where.append("digest_id IS NULL")
+            # "+": not by the index of rounds (then sorted, all of them), but in the order of
+            # the newest, where those not yet in the mail stream are.
+            where.append("+round IS NULL")
         leaders = sorted(set(stories))
         if leaders:
             where.append(f"story IN ({','.join('?' * len(leaders))})")
@@ -218,37 +253,56 @@ class ArticleTables(Database):
             sql += f" LIMIT {int(limit)}"
         return [_listing(row) for row in self.db.execute(sql, params)]
 
-    def month_order(self, month: str) -> list[tuple[str, str]]:
+    def month_order(self, month: str, *, offset: int = 0) -> Iterator[tuple[str, str]]:
         """(id, last change) of each published article of ``month``, oldest first: the
-        exact reverse of the newest-first order of :meth:`light_articles`."""
+        exact reverse of the newest-first order of :meth:`light_articles`; from the
+        ``offset``-th on (the articles before it are skipped inside SQLite), read as they
+        are wanted."""
         rows = self.db.execute(
             "SELECT id, last_changed FROM articles "
-            "WHERE duplicate_of IS NULL AND substr(published, 1, 7) = ? "
-            "ORDER BY published, last_changed, id DESC",
-            (month,),
+            f"WHERE {PUBLISHED} AND substr(published, 1, 7) = ? "
+            "ORDER BY published, last_changed, id DESC LIMIT -1 OFFSET ?",
+            (month, offset),
         )
-        return [(article_id, changed) for article_id, changed in rows]
+        yield from ((article_id, changed) for article_id, changed in rows)
 
-    def months(self) -> dict[str, tuple[int, str]]:
-        """Each month with published articles ("YYYY-MM"): (article count, latest change).
+    def month_position(self, month: str, published: str) -> int:
+        """How many published articles of ``month`` were published before ``published`` (a
+        stored time): the articles that come before it in the month's order."""
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED} "
+            "AND substr(published, 1, 7) = ? AND published < ?",
+            (month, published),
+        ).fetchone()
+        return int(row[0])
 
-        Every save moves an article's ``last_changed`` past all others, and an article that
-        moves to another month changes both months' counts: the pair says whether a month's
-        page must be rendered again, without reading a record.
+    def months(self) -> dict[str, tuple[int, int, str | None]]:
+        """Each month with published articles ("YYYY-MM"): (article count, version, dirty).
+
+        Kept up to date by triggers on every write of an article (see the 10 -> 11 migration):
+        the version changes whenever an article enters, leaves or changes in the month, and
+        ``dirty`` is the earliest publication time (stored text) among the articles that did
+        since ``clean_months`` (None: none did). So the months' pages that may have changed
+        are known without reading a record.
         """
         return {
-            month: (count, latest)
-            for month, count, latest in self.db.execute(
-                "SELECT substr(published, 1, 7), COUNT(*), MAX(last_changed) FROM articles "
-                "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 1"
+            month: (count, version, dirty)
+            for month, count, version, dirty in self.db.execute(
+                "SELECT month, articles, version, dirty FROM archive_months "
+                "WHERE articles > 0 ORDER BY month"
             )
         }
 
+    def clean_months(self) -> None:
+        """Record that every month's pages are rendered (see ``months``)."""
+        self.db.execute("UPDATE archive_months SET dirty = NULL WHERE dirty IS NOT NULL")
+
     def undigested_latest_change(self) -> datetime | None:
-        """The newest change among articles not yet in a digest issue."""
+        """The newest change among articles not yet in the mail stream (in no mail round)."""
+        # The partial index of their change times: one look at its end.
         row = self.db.execute(
-            "SELECT MAX(last_changed) FROM articles WHERE digest_id IS NULL "
-            "AND duplicate_of IS NULL"
+            "SELECT MAX(last_changed) FROM articles INDEXED BY articles_unsent_changed "
+            f"WHERE round IS NULL AND {PUBLISHED}"
         ).fetchone()
         return dt(row[0]) if row and row[0] else None
 
@@ -264,71 +318,51 @@ class ArticleTables(Database):
 
     def pages(self) -> dict[str, str]:
         """Every published article's slug (its page is ``articles/<slug>.html``) and id."""
-        rows = self.db.execute("SELECT slug, id FROM articles WHERE duplicate_of IS NULL")
+        rows = self.db.execute(f"SELECT slug, id FROM articles WHERE {PUBLISHED}")
         return dict(rows.fetchall())
 
+    def copies_pages(self) -> set[str]:
+        """The slugs of articles that are copies of another: they have no page."""
+        rows = self.db.execute(
+            "SELECT slug FROM articles WHERE duplicate_of IS NOT NULL AND removed IS NULL"
+        )
+        return {row[0] for row in rows}
+
+    def undigested_count(self) -> int:
+        """How many published articles are not yet in the mail stream (in no mail round)."""
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM articles WHERE round IS NULL AND {PUBLISHED}"
+        ).fetchone()
+        return int(row[0])
+
     def undigested_ids(self) -> set[str]:
-        """Ids of published articles not yet in any digest issue."""
+        """Ids of published articles not yet in the mail stream (in no mail round): what the
+        next round of issues takes in."""
         return {
             row[0]
             for row in self.db.execute(
-                "SELECT id FROM articles WHERE digest_id IS NULL AND duplicate_of IS NULL"
+                f"SELECT id FROM articles WHERE round IS NULL AND {PUBLISHED}"
             )
         }
 
     def data_version(self) -> str:
-        """A cheap summary that changes whenever stored data that outputs show changes.
-
-        Articles are never deleted and every save moves ``last_changed`` forward (or marks the
-        article unrendered); digest issues are only added. So counts and maxima suffice,
-        without reading any payload. Articles waiting for their page (``unrendered``) are
-        checked apart: marking them rendered must not change this value.
+        """A version of the stored data that outputs show: it changes whenever an article or
+        a digest issue is added, removed or changed (triggers count every such write; see
+        the 10 -> 11 migration), without reading any row. Marking articles rendered does not
+        change it: articles waiting for their page (``unrendered``) are checked apart.
         """
-        articles = self.db.execute(
-            "SELECT COUNT(*), MAX(last_changed), SUM(digest_id IS NULL), "
-            "SUM(duplicate_of IS NULL) FROM articles"
-        ).fetchone()
-        digests = self.db.execute("SELECT COUNT(*), MAX(created) FROM digests").fetchone()
-        return json.dumps([*articles, *digests])
+        row = self.db.execute("SELECT version FROM data_version").fetchone()
+        return str(row[0])
 
     def article_count(self) -> int:
         """How many articles are published (duplicates of another are not)."""
-        row = self.db.execute("SELECT COUNT(*) FROM articles WHERE duplicate_of IS NULL")
+        row = self.db.execute("SELECT ifnull(SUM(articles), 0) FROM archive_months")
         return int(row.fetchone()[0])
 
     def latest_change(self) -> datetime | None:
         """The newest ``last_changed`` of any article, duplicates included."""
         row = self.db.execute("SELECT MAX(last_changed) FROM articles").fetchone()
         return dt(row[0]) if row and row[0] else None
-
-    # -- cross-document boilerplate memory -------------------------------------------------
-
-    def record_boilerplate(
-        self, group: str, doc: str, keys: Iterable[str], *, first: bool = False
-    ) -> None:
-        """Remember which line keys document ``doc`` of ``group`` contains (replacing old ones).
-
-        ``first`` says the store has never recorded ``doc``: there is nothing to replace.
-        """
-        if not first:
-            # Scans the group's rows (the key is ordered by line key, not document): cheap for
-            # one changed file, but a cold build of a large site must not pay it per file.
-            self.db.execute("DELETE FROM boilerplate WHERE grp = ? AND doc = ?", (group, doc))
-        # One statement for all the keys, handed over as one JSON array: binding and stepping
-        # a statement per key cost a cold build's parent more than SQLite's inserting does.
-        self.db.execute(
-            "INSERT OR IGNORE INTO boilerplate (grp, key, doc) "
-            "SELECT ?, value, ? FROM json_each(?)",
-            (group, doc, json.dumps(list(keys))),
-        )
-
-    def recurring_keys(self, group: str, *, min_docs: int = 2) -> dict[str, int]:
-        """Keys seen in at least ``min_docs`` documents of ``group``, with their counts."""
-        rows = self.db.execute(
-            "SELECT key, COUNT(*) FROM boilerplate WHERE grp = ? GROUP BY key HAVING COUNT(*) >= ?",
-            (group, min_docs),
-        )
-        return {key: count for key, count in rows}
 
     # -- keyword document frequencies --------------------------------------------------------
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -29,6 +29,7 @@ _UNWRITABLE = {
     sqlite3.SQLITE_FULL,
     sqlite3.SQLITE_IOERR,
 }
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _database_error(path: Path, exc: sqlite3.DatabaseError) -> PublisherError:
@@ -85,19 +86,26 @@ class Database:
     @classmethod
     @contextmanager
     def open(cls, path: Path) -> Iterator[Self]:
-        """Open (creating and migrating as needed) the database at ``path``; close on exit."""
+        """Open the database at ``path``, migrating it as needed (a backup of it is made
+        first, beside it); close on exit.
+
+        Only a path where nothing exists gets a new database. A file that is there but is
+        not a publisher database (empty, truncated to nothing, another program's) is an
+        error naming it, never replaced: it may be the only copy of the subscribers, the
+        delivery log and the key that signs the links in mail already sent.
+        """
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fresh = not path.exists()
+            if not (path.exists() or path.is_symlink()):
+                _create(path)
+            _check_file(path)
             connection = sqlite3.connect(path, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise PublisherError(
                 f"cannot open the state database {path}: {exc}",
                 "check [paths] state and the directory's permissions",
             ) from exc
-        if fresh:
-            os.chmod(path, 0o600)
         try:
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
@@ -131,6 +139,24 @@ class Database:
         finally:
             connection.close()
 
+    @classmethod
+    def copy(cls, path: Path, target: Path) -> None:
+        """Copy the publisher database at ``path`` to ``target`` as it is (no migration), while
+        other runs may be using it: see ``backup``."""
+        path = Path(path)
+        if not (path.exists() or path.is_symlink()):
+            raise PublisherError(
+                f"no state database at {path}", "check [paths] state or the --state option"
+            )
+        _check_file(path)
+        with cls.reading(path) as database:
+            try:
+                if not database._has_tables():
+                    raise _not_ours(path, "it has none of publisher's tables")
+                database.backup(target)
+            except sqlite3.DatabaseError as exc:
+                raise _database_error(path, exc) from exc
+
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -139,17 +165,45 @@ class Database:
                 f"program's {SCHEMA_VERSION}",
                 "upgrade publisher",
             )
+        if version == 0 or not self._has_tables():
+            # Every database this program makes is migrated before it gets its name.
+            raise _not_ours(self.path, "it has none of publisher's tables")
+        if version < SCHEMA_VERSION:
+            self.backup(_backup_path(self.path, version))
         for step in range(version, SCHEMA_VERSION):
-            # executescript commits any open transaction first, so each migration carries its
-            # own BEGIN/COMMIT, version bump included: it applies whole or not at all.
+            _apply(self.db, step)
+
+    def _has_tables(self) -> bool:
+        names = {row[0] for row in self.db.execute("SELECT name FROM sqlite_schema")}
+        return {"articles", "subscribers", "deliveries"} <= names
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database at ``target`` (SQLite's online backup: the
+        database may be in use), private like it. Written beside ``target`` and renamed, so
+        ``target`` is only ever a whole copy."""
+        target = Path(target)
+        staging = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            copy = sqlite3.connect(staging)
             try:
-                self.db.executescript(
-                    f"BEGIN IMMEDIATE;{MIGRATIONS[step]}PRAGMA user_version = {step + 1};COMMIT;"
-                )
-            except sqlite3.Error:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
+                self.db.backup(copy)
+            finally:
+                copy.close()
+            os.replace(staging, target)
+        except OSError as exc:
+            raise PublisherError(
+                f"cannot write the backup {target}: {exc.strerror or exc}",
+                "check that its directory exists, is writable and has room",
+            ) from exc
+        finally:
+            with suppress(FileNotFoundError):
+                staging.unlink()
+
+    def vacuum(self) -> None:
+        """Rewrite the database without its free pages, and empty the write-ahead log."""
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -192,3 +246,103 @@ class Database:
                 value = self.meta(key)
         assert value is not None  # inserted above unless another process did first
         return bytes.fromhex(value)
+
+    def kept(self, name: str, make: Callable[[], str]) -> str:
+        """A named value made once by ``make`` (a private key) and kept with the state, like
+        ``secret``: every later call, in any process, gets the same one."""
+        key = f"kept:{name}"
+        value = self.meta(key)
+        if value is None:
+            made = make()
+            with self.transaction():
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, made),
+                )
+                value = self.meta(key)
+        assert value is not None  # inserted above unless another process did first
+        return value
+
+
+def _create(path: Path) -> None:
+    """A new, fully migrated database at ``path``, which must not exist.
+
+    Made under a temporary name and linked into place, so that a run killed while creating
+    it leaves no half-made file under the real name, which the next run would refuse.
+    """
+    staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+    try:
+        # Private from its first byte: it will hold subscribers' addresses and a secret.
+        os.close(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        connection = sqlite3.connect(staging, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            for step in range(SCHEMA_VERSION):
+                _apply(connection, step)
+        finally:
+            connection.close()
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass  # another run made it first: that one is used
+        except OSError:
+            # No hard links on this file system: a rename, which could only replace a
+            # database made at this very moment by another run with an equally empty one.
+            os.replace(staging, path)
+    finally:
+        for leftover in (staging, *(Path(f"{staging}{end}") for end in ("-wal", "-shm"))):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that cannot be a SQLite database before SQLite sees it: SQLite takes
+    an empty file for a new database, and would make one in its place."""
+    with open(path, "rb") as handle:
+        head = handle.read(len(_SQLITE_HEADER))
+    if not head:
+        raise _not_ours(path, "it is empty (0 bytes)")
+    if head != _SQLITE_HEADER:
+        raise _not_ours(path, "it is not a SQLite database")
+
+
+def _not_ours(path: Path, why: str) -> PublisherError:
+    return PublisherError(
+        f"the state database {path} is not a publisher database: {why}",
+        f"restore it from a backup (publisher keeps one beside it before each upgrade: "
+        f"{path.name}.v*.backup), or move it away to start afresh with no subscribers, "
+        "delivery history or unsubscribe key",
+    )
+
+
+def _backup_path(path: Path, version: int) -> Path:
+    """Where the database at schema ``version`` is copied before it is migrated."""
+    return path.with_name(f"{path.name}.v{version}.backup")
+
+
+def _apply(connection: sqlite3.Connection, step: int) -> None:
+    """Migration ``step`` (version ``step`` to ``step + 1``) in one transaction, version bump
+    included: it applies whole or not at all. Another process that migrated first wins;
+    this one then has nothing left to do."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if connection.execute("PRAGMA user_version").fetchone()[0] == step:
+            for statement in _statements(MIGRATIONS[step]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {step + 1}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of ``script`` one by one (executescript would commit the
+    transaction they must run in)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip().rstrip(";").strip():
+                yield pending
+            pending = ""

@@ -1,7 +1,10 @@
-"""The run lock: one build or send at a time per state database.
+"""The run locks, each an flock(2) lock on a file beside the state database.
 
-An flock(2) lock on ``STATE.lock`` beside the database, held for the length of a run. The
-kernel drops it when its process dies, so a run that was killed never blocks the next one.
+``run_lock`` (``STATE.lock``): one writer of the articles and the outputs at a time, held by
+a build for its length and by a send only while it freezes an issue. ``send_lock``
+(``STATE.send.lock``): one delivery at a time, held by a send for its length, so that a slow
+mail server never holds up publishing and two sends never deliver side by side. The kernel
+drops a lock when its process dies, so a run that was killed never blocks the next one.
 """
 
 from __future__ import annotations
@@ -17,13 +20,30 @@ from ..errors import LockedError, PublisherError
 
 @contextmanager
 def run_lock(state_path: Path) -> Iterator[None]:
-    """Hold the exclusive lock next to the state database for the length of a run.
+    """Hold the lock on the articles and the outputs (``STATE.lock``) for a build, or for
+    the freezing of an issue.
 
-    An fcntl lock dies with its process, so a run that was killed never blocks the next one.
     Raises LockedError when another run holds it, PublisherError when the lock file cannot
     be made.
     """
-    lock_path = Path(str(state_path) + ".lock")
+    with _flock(Path(str(state_path) + ".lock"), "publisher run"):
+        yield
+
+
+@contextmanager
+def send_lock(state_path: Path) -> Iterator[None]:
+    """Hold the delivery lock (``STATE.send.lock``) for the length of a send.
+
+    Raises LockedError when another send holds it, PublisherError when the lock file cannot
+    be made.
+    """
+    with _flock(Path(str(state_path) + ".send.lock"), "publisher send"):
+        yield
+
+
+@contextmanager
+def _flock(lock_path: Path, holder: str) -> Iterator[None]:
+    """An exclusive flock on ``lock_path``; an fcntl lock dies with its process."""
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         # Private like the database it guards; held open for the lock's lifetime.
@@ -40,7 +60,7 @@ def run_lock(state_path: Path) -> Iterator[None]:
         except BlockingIOError:
             # One line: cron mails it, and the next scheduled run simply tries again.
             raise LockedError(
-                f"another publisher run holds the lock {lock_path}; try again later"
+                f"another {holder} holds the lock {lock_path}; try again later"
             ) from None
         _held_locks.add(fd)
         try:

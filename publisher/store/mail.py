@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,11 @@ class Subscriber:
     status: str
     added: datetime
     changed: datetime
+    epoch: int = 0  # times it subscribed again after unsubscribing: its links' generation
+    reason: str | None = None  # why it is suspended or unsubscribed (a bounce, a complaint)
+    preferences: str | None = None  # the reader's choices as JSON (mailing.preferences)
+    position: int = 0  # the mail round up to which the reader has been considered
+    considered: datetime | None = None  # when that was (or when it subscribed)
 
 
 @dataclass(frozen=True)
@@ -39,34 +44,30 @@ class Delivery:
 class MailTables(Database):
     """The methods of the mail's tables (see the module)."""
 
-    def save_digest(
-        self,
-        digest_id: str,
-        created: datetime,
-        subject: str,
-        entry_ids: Sequence[str],
-        html: str,
-        text: str,
-        message: bytes,
-    ) -> None:
-        """Store a digest issue and mark its articles as digested, in one transaction."""
+    def save_digest(self, digest: Digest) -> None:
+        """Store a digest issue and the articles it holds (an article's ``digest_id`` is the
+        first issue it went out in), in one transaction."""
         with self.transaction():
             self.db.execute(
                 "INSERT INTO digests (id, created, subject, entry_ids, html, text, message) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    digest_id,
-                    ts(created),
-                    subject,
-                    json.dumps(list(entry_ids)),
-                    html,
-                    text,
-                    message,
+                    digest.id,
+                    ts(digest.created),
+                    digest.subject,
+                    json.dumps(list(digest.entry_ids)),
+                    digest.html,
+                    digest.text,
+                    digest.message,
                 ),
             )
             self.db.executemany(
-                "UPDATE articles SET digest_id = ? WHERE id = ?",
-                ((digest_id, entry_id) for entry_id in entry_ids),
+                "UPDATE articles SET digest_id = COALESCE(digest_id, ?) WHERE id = ?",
+                ((digest.id, entry_id) for entry_id in digest.entry_ids),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO issue_entries (entry_id, digest_id) VALUES (?, ?)",
+                ((entry_id, digest.id) for entry_id in digest.entry_ids),
             )
 
     def digests(self, *, limit: int | None = None) -> list[Digest]:
@@ -87,14 +88,22 @@ class MailTables(Database):
             for row in self.db.execute(sql)
         ]
 
+    def digest_list(self) -> list[tuple[str, str, datetime]]:
+        """(id, subject, created) of every digest issue, newest first: the list of issues
+        without their HTML, text and message."""
+        rows = self.db.execute(
+            "SELECT id, subject, created FROM digests ORDER BY created DESC, id DESC"
+        )
+        return [(digest_id, subject, dt(created)) for digest_id, subject, created in rows]
+
     def digest_ids_on(self, day: str) -> list[str]:
         """Ids of the issues dated ``day`` ("YYYY-MM-DD"): the day itself, "<day>-2"..."""
-        return [
-            row[0]
-            for row in self.db.execute(
-                "SELECT id FROM digests WHERE id = ? OR id LIKE ?", (day, day + "-%")
-            )
-        ]
+        # A range of the primary key ("-" sorts just before "."): LIKE would read every issue.
+        rows = self.db.execute(
+            "SELECT id FROM digests WHERE id >= ? AND id < ? AND (id = ? OR id LIKE ?)",
+            (day, day + ".", day, day + "-%"),
+        )
+        return [row[0] for row in rows]
 
     # -- subscribers ---------------------------------------------------------------------
 
@@ -105,14 +114,31 @@ class MailTables(Database):
         ).fetchone()
         return _subscriber(row) if row else None
 
-    def put_subscriber(self, address: str, name: str | None, status: str, now: datetime) -> None:
-        """Add or change a subscriber; the address is folded to lower case."""
+    def put_subscriber(
+        self,
+        address: str,
+        name: str | None,
+        status: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        """Add or change a subscriber; the address is folded to lower case. One that becomes
+        active starts at the current mail round: it gets what enters the stream from now on
+        (the articles waiting for the next round included), not what went out before."""
         self.db.execute(
-            "INSERT INTO subscribers (address, name, status, added, changed) "
-            "VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO subscribers "
+            "(address, name, status, added, changed, reason, position, considered) "
+            "VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(round), 0) FROM articles), ?) "
             "ON CONFLICT (address) DO UPDATE SET name = COALESCE(excluded.name, name), "
-            "status = excluded.status, changed = excluded.changed",
-            (address.lower(), name, status, ts(now), ts(now)),
+            "status = excluded.status, changed = excluded.changed, reason = excluded.reason, "
+            # Subscribed again: the links sent to its earlier subscription stop working.
+            "epoch = epoch + (excluded.status = 'active' AND status != 'active'), "
+            "position = CASE WHEN excluded.status = 'active' AND status != 'active' "
+            "THEN excluded.position ELSE position END, "
+            "considered = CASE WHEN excluded.status = 'active' AND status != 'active' "
+            "THEN excluded.considered ELSE considered END",
+            (address.lower(), name, status, ts(now), ts(now), reason, ts(now)),
         )
 
     def subscribers(self, *, status: str | None = None) -> list[Subscriber]:
@@ -145,7 +171,8 @@ class MailTables(Database):
     def record_delivery(
         self, digest_id: str, address: str, status: str, now: datetime, error: str | None = None
     ) -> None:
-        """Record one attempt at delivering ``digest_id`` to ``address`` (committed at once)."""
+        """Record the outcome of an attempt at delivering ``digest_id`` to ``address``
+        (committed at once)."""
         with self.transaction():
             self.db.execute(
                 "INSERT INTO deliveries "
@@ -156,32 +183,92 @@ class MailTables(Database):
                 (digest_id, address.lower(), status, error, ts(now), ts(now)),
             )
 
-    def queue_deliveries(self, digest_id: str, now: datetime) -> int:
-        """Freeze an issue's recipients: every active subscriber not yet in its log becomes
-        pending (no attempt counted). Returns how many were queued."""
+    def mark_sending(self, digest_id: str, address: str, now: datetime) -> None:
+        """Record that the message of ``digest_id`` is being handed over to ``address``'s
+        server (committed at once, before the DATA command): a run that dies before it
+        records the outcome leaves this trace, and the next run knows the message may have
+        gone out."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE deliveries SET status = 'sending', updated = ? "
+                "WHERE digest_id = ? AND address = ?",
+                (ts(now), digest_id, address.lower()),
+            )
+
+    def settle_interrupted(self, digest_id: str, now: datetime, reason: str) -> list[str]:
+        """Addresses of ``digest_id`` left 'sending' by a run that died, now 'unknown' (with
+        ``reason``). Only a run holding the send lock may call it: no other can be sending."""
+        with self.transaction():
+            rows = self.db.execute(
+                "UPDATE deliveries SET status = 'unknown', last_error = ?, updated = ? "
+                "WHERE digest_id = ? AND status = 'sending' RETURNING address",
+                (reason, ts(now), digest_id),
+            ).fetchall()
+        return sorted(row[0] for row in rows)
+
+    def release_unknown(self, now: datetime) -> int:
+        """Put every 'unknown' delivery to an active subscriber back to 'pending', to be sent
+        again (the operator's choice: the recipient may get it twice). Returns how many."""
         with self.transaction():
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO deliveries "
-                "(digest_id, address, status, attempts, updated, queued) "
-                "SELECT ?, address, 'pending', 0, ?, ? FROM subscribers WHERE status = 'active'",
-                (digest_id, ts(now), ts(now)),
+                "UPDATE deliveries SET status = 'pending', updated = ? WHERE status = 'unknown' "
+                "AND address IN (SELECT address FROM subscribers WHERE status = 'active')",
+                (ts(now),),
             )
         return cursor.rowcount
 
+    def queue_deliveries(
+        self, digest_id: str, now: datetime, addresses: Iterable[str] | None = None
+    ) -> int:
+        """Freeze an issue's recipients: ``addresses`` (every active subscriber when None)
+        not yet in its log become pending (no attempt counted). Returns how many were
+        queued."""
+        with self.transaction():
+            if addresses is None:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO deliveries "
+                    "(digest_id, address, status, attempts, updated, queued) "
+                    "SELECT ?, address, 'pending', 0, ?, ? FROM subscribers "
+                    "WHERE status = 'active'",
+                    (digest_id, ts(now), ts(now)),
+                )
+                return cursor.rowcount
+            queued = 0
+            for address in sorted(set(addresses)):
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO deliveries "
+                    "(digest_id, address, status, attempts, updated, queued) "
+                    "VALUES (?, ?, 'pending', 0, ?, ?)",
+                    (digest_id, address.lower(), ts(now), ts(now)),
+                )
+                queued += cursor.rowcount
+        return queued
+
     def incomplete_digests(self) -> list[str]:
-        """Ids of issues still pending for some active subscriber, oldest first."""
+        """Ids of issues that a run still has to look at, oldest first: pending for some
+        active subscriber, or left 'sending' by a run that died."""
         return [
             row[0]
             for row in self.db.execute(
                 "SELECT DISTINCT g.id, g.created FROM digests g "
                 "JOIN deliveries d ON d.digest_id = g.id "
-                "JOIN subscribers s ON s.address = d.address "
-                "WHERE d.status = 'pending' AND s.status = 'active' ORDER BY g.created, g.id"
+                "LEFT JOIN subscribers s ON s.address = d.address "
+                "WHERE (d.status = 'pending' AND s.status = 'active') OR d.status = 'sending' "
+                "ORDER BY g.created, g.id"
             )
         ]
 
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
     return Subscriber(
-        row["address"], row["name"], row["status"], dt(row["added"]), dt(row["changed"])
+        row["address"],
+        row["name"],
+        row["status"],
+        dt(row["added"]),
+        dt(row["changed"]),
+        row["epoch"],
+        row["reason"],
+        row["preferences"],
+        row["position"],
+        dt(row["considered"]) if row["considered"] else None,
     )

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from ..models import Article, Block, BlockKind, Entry, Image
+from ..models import Article, Block, Entry, Image, Link
 
 # SQL giving a row's data without the body blocks, the terms and the fingerprint: what
 # ArticleListing.decode reads. SQLite drops them before Python decodes anything.
@@ -36,7 +36,7 @@ def _article_data(article: Article) -> dict[str, Any]:
         "source": article.source,
         "key": article.key,
         "title": article.title,
-        "blocks": [[block.kind, block.text] for block in article.blocks],
+        "blocks": [_block_data(block) for block in article.blocks],
         "published": article.published.isoformat() if article.published else None,
         "author": article.author,
         "site": article.site,
@@ -48,13 +48,43 @@ def _article_data(article: Article) -> dict[str, Any]:
     return data
 
 
+def _block_data(block: Block) -> list[Any]:
+    """A block as [kind, text], and its structure as a third item only when it has some: a
+    plain block is encoded as every earlier version encoded it."""
+    structure: dict[str, Any] = {}
+    if block.links:
+        structure["links"] = [[link.start, link.end, link.href] for link in block.links]
+    if block.ordered:
+        structure["ordered"] = True
+    if block.cells:
+        structure["cells"] = list(block.cells)
+    if block.header:
+        structure["header"] = True
+    return [block.kind, block.text, structure] if structure else [block.kind, block.text]
+
+
+def _block(data: list[Any]) -> Block:
+    """The block of _block_data's list (two items in payloads stored before links were)."""
+    if len(data) == 2:
+        return Block(data[0], data[1])
+    kind, text, structure = data
+    return Block(
+        kind,
+        text,
+        links=tuple(Link(start, end, href) for start, end, href in structure.get("links", ())),
+        ordered=bool(structure.get("ordered")),
+        cells=tuple(structure.get("cells", ())),
+        header=bool(structure.get("header")),
+    )
+
+
 def _article(data: dict[str, Any]) -> Article:
-    blocks: list[tuple[BlockKind, str]] = data.get("blocks", [])  # a listing has none
+    blocks: list[list[Any]] = data.get("blocks", [])  # a listing has none
     return Article(
         source=data["source"],
         key=data["key"],
         title=data["title"],
-        blocks=tuple(Block(kind, text) for kind, text in blocks),
+        blocks=tuple(_block(block) for block in blocks),
         published=datetime.fromisoformat(data["published"]) if data["published"] else None,
         author=data["author"],
         site=data["site"],
@@ -97,6 +127,16 @@ def encode_stored(
     return '{"article": ' + article + ", " + rest[1:]
 
 
+def _listed(data: dict[str, Any]) -> tuple[Article, tuple[str, ...], tuple[str, ...], int]:
+    """What a listing and a stored article share: article, summary, keywords, reading time."""
+    return (
+        _article(data["article"]),
+        tuple(data["summary"]),
+        tuple(data["keywords"]),
+        data["reading_minutes"],
+    )
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """What the cleaner and the summarizer made of one article, as the store keeps it."""
@@ -125,10 +165,7 @@ class StoredArticle:
         """The payload of ``encode``'s text."""
         data = json.loads(text)
         return cls(
-            article=_article(data["article"]),
-            summary=tuple(data["summary"]),
-            keywords=tuple(data["keywords"]),
-            reading_minutes=data["reading_minutes"],
+            *_listed(data),
             terms=tuple((term, count) for term, count in data["terms"]),
             fingerprint=tuple(data["fingerprint"]),
         )
@@ -147,13 +184,7 @@ class Listing:
     @classmethod
     def decode(cls, text: str) -> Listing:
         """The listing in the text of SQL's ``LISTING_DATA``."""
-        data = json.loads(text)
-        return cls(
-            article=_article(data["article"]),
-            summary=tuple(data["summary"]),
-            keywords=tuple(data["keywords"]),
-            reading_minutes=data["reading_minutes"],
-        )
+        return cls(*_listed(json.loads(text)))
 
 
 @dataclass(frozen=True)

@@ -97,5 +97,359 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries ADD COLUMN queued TEXT;
     UPDATE deliveries SET queued = updated;
     """,
+    # 4 -> 5: two more delivery states. "sending": the message is being handed over (written
+    # before DATA, so a run killed after it leaves a trace); "unknown": it may or may not
+    # have been accepted (killed, or disconnected after the final dot), so it is not sent
+    # again unless the operator asks. SQLite cannot change a CHECK: the table is rebuilt.
+    """
+    CREATE TABLE deliveries_new (
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        address TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated TEXT NOT NULL,
+        queued TEXT NOT NULL,
+        PRIMARY KEY (digest_id, address)
+    );
+    INSERT INTO deliveries_new
+        SELECT digest_id, address, status, attempts, last_error, updated,
+            COALESCE(queued, updated)
+        FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_new RENAME TO deliveries;
+    """,
+    # 5 -> 6: unpublished articles (``publisher unpublish``): when they were taken down. The
+    # row stays, a tombstone, so that the article is never published again.
+    """
+    ALTER TABLE articles ADD COLUMN removed TEXT;
+    """,
+    # 6 -> 7: how many times an address subscribed again after unsubscribing. Its
+    # unsubscribe links are signed with it, so that a link from before it subscribed again
+    # no longer works (0: the links signed before the column existed keep working).
+    """
+    ALTER TABLE subscribers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 7 -> 8: the fetcher's state (store/fetch.py): sources and their health, validators per
+    # URL, the documents fetched (their bytes are files named by hash beside the database),
+    # other names of a document, and per host robots.txt and how long it asked us to wait.
+    """
+    CREATE TABLE web_sources (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        parent TEXT,
+        state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'ok', 'failing', 'gone')),
+        since TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        last_success TEXT,
+        last_poll TEXT,
+        next_poll TEXT
+    );
+    CREATE TABLE web_validators (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE web_documents (
+        key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        feed_blob TEXT,
+        page_blob TEXT,
+        charset TEXT,
+        title TEXT,
+        published TEXT,
+        author TEXT,
+        site TEXT,
+        updated TEXT,
+        page_for TEXT,
+        wants_page INTEGER NOT NULL,
+        ready INTEGER NOT NULL,
+        error TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        changed REAL NOT NULL
+    );
+    CREATE INDEX web_documents_source ON web_documents (source);
+    CREATE TABLE web_aliases (
+        alias TEXT PRIMARY KEY,
+        key TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE web_robots (
+        origin TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        fetched TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE web_hosts (
+        host TEXT PRIMARY KEY,
+        not_before TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+    # 8 -> 9: what the topic and site feeds are made of, and the month of the feed's history
+    # (RFC 5005 archive documents, sitemaps) each article was filed in, once for good.
+    # Triggers keep the facets in step with every write of an article's payload; the site of
+    # an article is the one its page names, else its input group.
+    """
+    CREATE TABLE facets (
+        kind TEXT NOT NULL CHECK (kind IN ('topic', 'site')),
+        name TEXT NOT NULL,
+        article TEXT NOT NULL,
+        PRIMARY KEY (kind, name, article)
+    ) WITHOUT ROWID;
+    CREATE INDEX facets_article ON facets (article);
+    CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO facets (kind, name, article)
+            SELECT 'topic', value, NEW.id FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article) VALUES ('site',
+            COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''), NEW.grp), NEW.id);
+    END;
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp ON articles BEGIN
+        DELETE FROM facets WHERE article = NEW.id;
+        INSERT OR IGNORE INTO facets (kind, name, article)
+            SELECT 'topic', value, NEW.id FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article) VALUES ('site',
+            COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''), NEW.grp), NEW.id);
+    END;
+    INSERT OR IGNORE INTO facets (kind, name, article)
+        SELECT 'topic', keyword.value, articles.id
+        FROM articles, json_each(articles.data, '$.keywords') AS keyword;
+    INSERT OR IGNORE INTO facets (kind, name, article)
+        SELECT 'site', COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), grp), id
+        FROM articles;
+    ALTER TABLE articles ADD COLUMN archive_month TEXT;
+    CREATE INDEX articles_archive ON articles (archive_month, first_seen, id);
+    """,
+    # 9 -> 10: readers who manage their own subscription (issue 23).
+    # subscribers: a third status, "suspended" (its mail bounced), and why (``reason``); the
+    # reader's preferences (JSON; NULL: the defaults); ``position``, the mail round up to
+    # which the reader has been considered, and ``considered``, when that last happened.
+    # articles.round: the mail round in which an article entered the mail stream (NULL: not
+    # yet; the articles already in an issue entered before any round).
+    # issue_entries: which articles each issue holds, to know which stories a reader had.
+    # signups: the confirmation mails asked for on the signup form (their rate limits too).
+    # bounces: each bounce or complaint read back, once per message.
+    # erased: keyed hashes of the addresses whose owners deleted their data, so that no
+    # import adds them again.
+    """
+    CREATE TABLE subscribers_new (
+        address TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed', 'suspended')),
+        added TEXT NOT NULL,
+        changed TEXT NOT NULL,
+        epoch INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        preferences TEXT,
+        position INTEGER NOT NULL DEFAULT 0,
+        considered TEXT
+    );
+    INSERT INTO subscribers_new (address, name, status, added, changed, epoch)
+        SELECT address, name, status, added, changed, epoch FROM subscribers;
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_new RENAME TO subscribers;
+    ALTER TABLE articles ADD COLUMN round INTEGER;
+    UPDATE articles SET round = 0 WHERE digest_id IS NOT NULL;
+    CREATE INDEX articles_round ON articles (round);
+    CREATE TABLE issue_entries (
+        entry_id TEXT NOT NULL,
+        digest_id TEXT NOT NULL REFERENCES digests (id),
+        PRIMARY KEY (entry_id, digest_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO issue_entries (entry_id, digest_id)
+        SELECT entry.value, digests.id FROM digests, json_each(digests.entry_ids) AS entry;
+    CREATE INDEX deliveries_address ON deliveries (address);
+    CREATE TABLE signups (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        client TEXT NOT NULL,
+        requested TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE INDEX signups_requested ON signups (requested);
+    CREATE INDEX signups_address ON signups (address);
+    CREATE TABLE bounces (
+        message TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        received TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX bounces_address ON bounces (address, received);
+    CREATE TABLE erased (
+        digest TEXT PRIMARY KEY,
+        erased TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+    # 10 -> 11: a build's cost independent of the archive's size, and bounded state (issue 24).
+    # Every query a build runs is served by an index (tests/test_query_plans.py); what a
+    # build used to count or list over the whole archive is kept up to date by triggers:
+    # the published articles and a version of each month (archive_months, with the earliest
+    # publication time changed since its pages were rendered), and one version of all that
+    # the outputs show (data_version). The boilerplate memory becomes a window per site: the
+    # line keys of its last documents (boilerplate_docs), counted per key
+    # (boilerplate_keys, with the documents that left the window for keys that recurred),
+    # see store/boilerplate.py. What a killed build left to finish is rows, not a JSON list
+    # (pending_trims, pending_hashes); input directories are remembered with their mtime
+    # (input_dirs), so an unchanged directory is not listed; fetched documents are numbered
+    # as they change, so a build reads only those changed since the last one.
+    """
+    CREATE INDEX articles_month
+        ON articles (substr(published, 1, 7), published, last_changed, id DESC)
+        WHERE duplicate_of IS NULL AND removed IS NULL;
+    CREATE INDEX articles_newest ON articles (published DESC, last_changed DESC, id)
+        WHERE duplicate_of IS NULL AND removed IS NULL;
+    DROP INDEX articles_order;
+    CREATE INDEX articles_changed ON articles (last_changed);
+    CREATE INDEX articles_mtime ON articles (mtime);
+    CREATE INDEX articles_unrendered ON articles (id) WHERE rendered = 0;
+    CREATE INDEX articles_unsent_changed ON articles (last_changed)
+        WHERE round IS NULL AND duplicate_of IS NULL AND removed IS NULL;
+    CREATE INDEX articles_removed ON articles (slug)
+        WHERE removed IS NOT NULL AND duplicate_of IS NULL;
+    CREATE INDEX articles_copies ON articles (slug)
+        WHERE duplicate_of IS NOT NULL AND removed IS NULL;
+    CREATE INDEX articles_removed_months ON articles (id, archive_month)
+        WHERE removed IS NOT NULL;
+    CREATE INDEX rejects_mtime ON rejects (mtime);
+    CREATE INDEX digests_created ON digests (created DESC, id DESC);
+
+    CREATE TABLE archive_months (
+        month TEXT PRIMARY KEY,
+        articles INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        dirty TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO archive_months (month, articles, version, dirty)
+        SELECT substr(published, 1, 7), COUNT(*), 0, NULL FROM articles
+        WHERE duplicate_of IS NULL AND removed IS NULL GROUP BY 1;
+    CREATE TABLE data_version (
+        only INTEGER PRIMARY KEY CHECK (only = 0),
+        version INTEGER NOT NULL
+    );
+    INSERT INTO data_version (only, version) VALUES (0, 0);
+    CREATE TRIGGER articles_insert_shown AFTER INSERT ON articles BEGIN
+        UPDATE data_version SET version = version + 1;
+        INSERT INTO archive_months (month, articles, version, dirty)
+            SELECT substr(NEW.published, 1, 7), 1, 1, NEW.published
+            WHERE NEW.duplicate_of IS NULL AND NEW.removed IS NULL
+            ON CONFLICT (month) DO UPDATE SET articles = articles + 1, version = version + 1,
+                dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
+    END;
+    CREATE TRIGGER articles_update_shown AFTER UPDATE OF
+        published, last_changed, duplicate_of, removed, data, slug, story, digest_id, round
+        ON articles BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+    CREATE TRIGGER articles_update_month AFTER UPDATE OF
+        published, last_changed, duplicate_of, removed, data, slug, story ON articles BEGIN
+        UPDATE archive_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.published), OLD.published)
+            WHERE month = substr(OLD.published, 1, 7)
+            AND OLD.duplicate_of IS NULL AND OLD.removed IS NULL;
+        INSERT INTO archive_months (month, articles, version, dirty)
+            SELECT substr(NEW.published, 1, 7), 1, 1, NEW.published
+            WHERE NEW.duplicate_of IS NULL AND NEW.removed IS NULL
+            ON CONFLICT (month) DO UPDATE SET articles = articles + 1, version = version + 1,
+                dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
+    END;
+    CREATE TRIGGER articles_delete_shown AFTER DELETE ON articles BEGIN
+        UPDATE data_version SET version = version + 1;
+        UPDATE archive_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.published), OLD.published)
+            WHERE month = substr(OLD.published, 1, 7)
+            AND OLD.duplicate_of IS NULL AND OLD.removed IS NULL;
+    END;
+    CREATE TRIGGER digests_insert_shown AFTER INSERT ON digests BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+    CREATE TRIGGER digests_update_shown AFTER UPDATE ON digests BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+    CREATE TRIGGER digests_delete_shown AFTER DELETE ON digests BEGIN
+        UPDATE data_version SET version = version + 1;
+    END;
+
+    CREATE TABLE boilerplate_docs (
+        doc TEXT PRIMARY KEY,
+        grp TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        keys TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX boilerplate_docs_order ON boilerplate_docs (grp, seq);
+    CREATE TABLE boilerplate_keys (
+        grp TEXT NOT NULL,
+        key TEXT NOT NULL,
+        docs INTEGER NOT NULL,
+        past INTEGER NOT NULL DEFAULT 0,
+        seen INTEGER NOT NULL,
+        PRIMARY KEY (grp, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX boilerplate_recurring ON boilerplate_keys (grp, key, docs, past)
+        WHERE docs + past >= 2;
+    CREATE INDEX boilerplate_absent ON boilerplate_keys (grp, seen) WHERE docs = 0;
+    CREATE TABLE boilerplate_groups (
+        grp TEXT PRIMARY KEY,
+        docs INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO boilerplate_docs (doc, grp, seq, keys)
+        SELECT doc, grp,
+            ROW_NUMBER() OVER (PARTITION BY grp
+                ORDER BY (SELECT last_changed FROM articles WHERE source_key = doc), doc),
+            json_group_array(key)
+        FROM boilerplate GROUP BY grp, doc;
+    INSERT INTO boilerplate_keys (grp, key, docs, past, seen)
+        SELECT b.grp, b.key, COUNT(*), 0, MAX(d.seq)
+        FROM boilerplate AS b JOIN boilerplate_docs AS d ON d.doc = b.doc
+        GROUP BY b.grp, b.key;
+    INSERT INTO boilerplate_groups (grp, docs)
+        SELECT grp, MAX(seq) FROM boilerplate_docs GROUP BY grp;
+    DROP TABLE boilerplate;
+    CREATE TRIGGER boilerplate_docs_counted AFTER INSERT ON boilerplate_docs BEGIN
+        INSERT INTO boilerplate_groups (grp, docs) VALUES (NEW.grp, NEW.seq)
+            ON CONFLICT (grp) DO UPDATE SET docs = max(docs, excluded.docs);
+        INSERT INTO boilerplate_keys (grp, key, docs, past, seen)
+            SELECT NEW.grp, value, 1, 0, NEW.seq FROM json_each(NEW.keys) WHERE true
+            ON CONFLICT (grp, key) DO UPDATE SET docs = docs + 1, seen = excluded.seen;
+    END;
+
+    CREATE TABLE pending_trims (
+        id TEXT PRIMARY KEY,
+        grp TEXT NOT NULL,
+        keys TEXT
+    );
+    CREATE INDEX pending_trims_group ON pending_trims (grp, id);
+    CREATE TABLE pending_hashes (hash TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO pending_trims (id, grp, keys)
+        SELECT a.id, a.grp, NULL
+        FROM json_each(ifnull((SELECT value FROM meta WHERE key = 'unfinished'), '[]')) AS j
+        JOIN articles AS a ON a.id = j.value;
+    INSERT OR IGNORE INTO pending_hashes (hash)
+        SELECT value
+        FROM json_each(ifnull((SELECT value FROM meta WHERE key = 'unfinished-hashes'), '[]'));
+    DELETE FROM meta WHERE key IN ('unfinished', 'unfinished-hashes');
+
+    CREATE TABLE input_dirs (
+        key TEXT PRIMARY KEY,
+        inode INTEGER NOT NULL,
+        mtime_ns INTEGER,
+        files INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    ALTER TABLE web_documents ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE web_documents SET seq = rowid;
+    CREATE INDEX web_documents_seq ON web_documents (seq);
+    CREATE TRIGGER web_documents_numbered AFTER INSERT ON web_documents BEGIN
+        UPDATE web_documents SET seq = (SELECT ifnull(MAX(seq), 0) + 1 FROM web_documents)
+            WHERE key = NEW.key;
+    END;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -49,9 +49,10 @@ STOPWORDS = word_set(
 # A word, or "" for a run of punctuation (which ends a phrase). Neither matches white space,
 # so the tokens of a text are those of its white-space separated chunks, in order.
 _WORD_OR_PUNCTUATION = re.compile(r"(\w+(?:['’]\w+)*)|[^\w\s'’]+")
-# The chunk table is emptied when it grows past this many entries, so the memory of a
-# long-running daemon stays bounded; a year of news rarely gets there.
-_TABLE_LIMIT = 200_000
+# The chunk table is emptied when it grows past this many entries, so that a worker's memory
+# stays flat however many articles it summarizes (about 300 bytes an entry); the chunks met
+# most often are back in it within a few articles.
+_TABLE_LIMIT = 50_000
 
 
 class _Chunk(NamedTuple):

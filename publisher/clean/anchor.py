@@ -1,0 +1,125 @@
+"""Where the article is, from the page's own landmarks: its headline's copy above it and the
+lead under that, and the comment signatures after it.
+
+Density alone picks the longest run of prose, and on a page with a short article that is
+too often the comment thread under it, or a blurb box beside it. Two signals correct it:
+
+- **comment signatures** (:func:`signatures`): a thread reads name / date and time / reply,
+  over and over ("Posted by: Jane at November 9, 2012 7:49 AM", "Jane September 17, 2014 -
+  1:01 pm"). Lines shaped like a dateline with both a year and a time, when the page has
+  several, are priced as barriers: a thread falls apart into its single comments, while an
+  article's paragraphs bridge one such line;
+- **the anchor** (:func:`anchored_region`): the headline stated again just above the
+  article (a scrape's first line is the page's <title>; the <h1> comes again over the text),
+  and the first prose under it, the lead. When the densest region does not hold the lead,
+  the run of prose that starts at the lead is the article unless it is much poorer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from publisher.clean import scoring, stated
+
+# A page needs at least this many dated-and-timed lines for them to be comment signatures
+# (one is the article's own dateline).
+MIN_SIGNATURES = 2
+# Longest line that can sign a comment (a dateline is a short line).
+MAX_SIGNATURE_CHARS = 160
+_CLOCK = re.compile(r"\d[:.][0-5]\d")
+# How far under the headline's copy the lead may start (bylines, dates, captions between).
+LEAD_WINDOW = 12
+# The run that starts at the lead wins over a densest region elsewhere worth up to this many
+# times as much: a short article over the longer comment thread or blurb box beside it.
+ANCHOR_SHARE = 0.2
+# Longest unit taken for the headline's copy (a headline is a short line).
+MAX_HEADLINE_WORDS = 40
+# Shortest part of a title line that counts as the headline stated again.
+MIN_COPY_WORDS = 3
+
+
+def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -> list[int]:
+    """Indexes of the lines that sign comments: datelines with a year and a time, when there
+    are at least MIN_SIGNATURES of them."""
+    found = []
+    for i in range(count):
+        line = text_at(i)
+        if len(line) > MAX_SIGNATURE_CHARS or _CLOCK.search(line) is None:  # cheap tests first
+            continue
+        date = stated.dateline(line, reference)
+        if date is not None and date.has_year:  # and a time: the clock test above
+            found.append(i)
+    return found if len(found) >= MIN_SIGNATURES else []
+
+
+def price_signatures(values: list[float], at: Sequence[int]) -> None:
+    """Price the signature lines as barriers (see the module docstring)."""
+    for i in at:
+        values[i] = min(values[i], -scoring.BARRIER_PENALTY)
+
+
+def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> int | None:
+    """Index of the first line after title_at that states the headline again: one of titles
+    (the title as found, and as cleaned), or a part of the title line cut at a separator
+    ("How Terrorist Groups Disband" under "Schneier on Security: How Terrorist Groups
+    Disband"), of at least MIN_COPY_WORDS words."""
+    wanted = {t for t in titles if t}
+    raw = lines[title_at] if 0 <= title_at < len(lines) else ""
+    for i in range(title_at + 1, len(lines)):
+        line = lines[i]
+        if line in wanted:
+            return i
+        if (
+            raw
+            and len(line) < len(raw)
+            and line.count(" ") + 1 >= MIN_COPY_WORDS
+            and (raw.endswith(line) or raw.startswith(line))
+        ):
+            return i
+    return None
+
+
+def lead_after(values: Sequence[float], anchor: int) -> int | None:
+    """The first line of prose (a positive value) at most LEAD_WINDOW lines under anchor."""
+    for i in range(anchor + 1, min(len(values), anchor + 1 + LEAD_WINDOW)):
+        if values[i] > 0:
+            return i
+    return None
+
+
+def anchored_region(
+    values: Sequence[float], leads: Sequence[int | None], region: tuple[int, int]
+) -> tuple[int, int]:
+    """The region, or the densest run that starts at a lead or at most LEAD_WINDOW lines
+    under it (a byline box can sit between the standfirst and the text), when the region is
+    at none of the leads and that run is worth at least ANCHOR_SHARE of it (see the module
+    docstring). leads are the first prose under each copy of the headline (a page can have
+    several: a logo set as a heading, a breadcrumb); the best run of them counts.
+    """
+    start, end = region
+    found = [lead for lead in leads if lead is not None]
+    if not found or any(start <= x < end or x <= start <= x + LEAD_WINDOW for x in found):
+        return region
+    # Prefix sums, and for each line the best prefix sum at or after it: the best run that
+    # starts at s is worth best_after[s + 1] - prefix[s]. A run from a lead above the region
+    # stops where the region starts: it is the article instead of the region, not with it.
+    prefix = [0.0]
+    for value in values:
+        prefix.append(prefix[-1] + value)
+    worth = prefix[end] - prefix[start]
+    limit = start if start > min(found) else len(values)
+    best_after = prefix[: limit + 1]
+    ends = list(range(limit + 1))
+    for i in range(limit - 1, -1, -1):
+        if best_after[i + 1] > best_after[i]:
+            best_after[i], ends[i] = best_after[i + 1], ends[i + 1]
+    best, chosen = 0.0, region
+    for lead in found:
+        for s in range(lead, min(limit, lead + LEAD_WINDOW + 1)):
+            if values[s] > 0 and best_after[s + 1] - prefix[s] > best:
+                best, chosen = best_after[s + 1] - prefix[s], (s, ends[s + 1])
+    if best > 0 and best >= ANCHOR_SHARE * worth:
+        return chosen
+    return region

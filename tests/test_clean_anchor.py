@@ -1,0 +1,78 @@
+"""The article found from the page's landmarks (anchor.py): the headline's copy and the lead
+under it, and comment signatures, on short articles beside longer comment threads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from publisher.clean import anchor, clean
+from publisher.models import Article, RawDocument
+
+REFERENCE = datetime(2020, 9, 13, tzinfo=UTC)
+HEADLINE = "How Terrorist Groups Disband"
+ARTICLE = [
+    "Interesting research from a policy institute on how such groups come to an end.",
+    "Most groups end because of police and intelligence work, not because of military force.",
+    "This should surprise no one who has followed the research of the past ten years.",
+]
+COMMENTS = [
+    line
+    for n in range(6)
+    for line in (
+        f"Comment {n} says that the author is quite wrong about the matter, and that the "
+        "evidence from the last decades of conflicts in several regions of the world points "
+        "to a rather different conclusion about the role of armed force in such struggles.",
+        f"Posted by: Reader{n} at November 9, 2012 {n + 7}:49 AM",
+    )
+]
+MENU = ["Home", "Blog", "Essays", "Books", "About"]
+
+
+def cleaned(text: str, kind: str) -> Article:
+    doc = RawDocument(
+        source="p", key="p", group="site", text=text, kind=kind,  # type: ignore[arg-type]
+        encoding="utf-8", mtime=REFERENCE.timestamp(), size=len(text), content_hash="0" * 64,
+    )  # fmt: skip
+    result = clean(doc)
+    assert isinstance(result, Article), result
+    return result
+
+
+def test_a_short_article_wins_over_the_longer_comment_thread_under_it() -> None:
+    lines = [f"My Blog: {HEADLINE}", *MENU, "November 9, 2012", HEADLINE, *ARTICLE]
+    lines += ["Posted on November 9, 2012 at 6:41 AM", "Comments", *COMMENTS, *MENU]
+    result = cleaned("\n".join(lines), "text")
+    assert [b.text for b in result.blocks] == ARTICLE
+
+
+def test_the_same_in_markup_without_telling_class_names() -> None:
+    paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE)
+    thread = "".join(f"<div>{line}</div>" for line in COMMENTS)
+    menu = "".join(f"<li><a href='/{m}'>{m}</a></li>" for m in MENU)
+    page = (
+        f"<html><head><title>{HEADLINE} - My Blog</title></head><body><ul>{menu}</ul>"
+        f"<div><h1>{HEADLINE}</h1>{paragraphs}</div><h3>Comments</h3>{thread}</body></html>"
+    )
+    result = cleaned(page, "html")
+    assert [b.text for b in result.blocks] == ARTICLE
+
+
+def test_signatures_need_a_date_a_year_and_a_time_and_recur() -> None:
+    lines = ["Posted by: Jeff at November 9, 2012 8:01 AM", "November 9, 2012", "Text."]
+    assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == []
+    lines.append("Jane September 17, 2012 - 1:01 pm")
+    assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [0, 3]
+
+
+def test_the_lead_wins_only_when_its_run_is_not_much_poorer() -> None:
+    values = [-8.0, 20.0, -8.0, -8.0, -8.0, -8.0, 100.0, 50.0]
+    assert anchor.anchored_region(values, [0], (6, 8)) == (6, 8)  # the region is at the lead
+    assert anchor.anchored_region(values, [None], (6, 8)) == (6, 8)
+    far = [-8.0, 40.0, 10.0, *([-8.0] * 20), 100.0, 50.0]
+    assert anchor.anchored_region(far, [0], (23, 25)) == (1, 3)  # not bridged into the region
+    assert anchor.anchored_region([*far, 200.0], [0], (23, 26)) == (23, 26)  # much poorer
+
+
+def test_a_signature_with_an_iso_date_and_a_clock() -> None:
+    lines = ["on 2012-10-09 at 9:00 am Olaf", "Text.", "on 2012-10-09 at 9:03 am Fernando"]
+    assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [0, 2]
