@@ -293,3 +293,21 @@ def test_a_glued_sentence_counts_for_centrality_but_is_never_chosen() -> None:
     summary = summarize(article(*paragraphs, title="")).sentences
     assert summary and glued not in summary
     assert all(".The" not in sentence for sentence in summary)
+
+
+def test_sentences_sharing_no_word_leave_the_lead_first() -> None:
+    # No sentence is more central than another: float noise must not pick one.
+    sentences = [
+        _sentence(0, "council approved budget monday long debate"),
+        _sentence(1, "spending schools rises four percent largest increase decade"),
+        _sentence(2, "opposition members plan relied optimistic tax forecasts"),
+    ]
+    assert _directed_centrality(sentences) == [0.0, 0.0, 0.0]
+    text = (
+        "The council approved the new budget on Monday after a long debate.\n\n"
+        "Spending on schools rises by four percent, the largest increase in a decade.\n\n"
+        "Opposition members said the plan relied on optimistic tax forecasts."
+    )
+    assert summarize_text(text, sentences=1) == (
+        "The council approved the new budget on Monday after a long debate.",
+    )

@@ -64,6 +64,7 @@ STANDFIRST_WORDS = 12
 WORDS_PER_MINUTE = 230
 # Characters of the first paragraphs read to tell the article's language.
 LANGUAGE_SAMPLE = 2400
+CENTRALITY_DIGITS = 9  # far below any real difference in similarity
 
 
 class _Sentence(NamedTuple):
@@ -281,8 +282,13 @@ def _directed_centrality(usable: Sequence[_Sentence]) -> list[float]:
     forward.reverse()
     # Similarity to all the others, less itself: 1 for a sentence with content words.
     every = later.__getitem__
+    # Rounded: subtracting itself leaves float noise (1e-16) where nothing is shared, which
+    # the scaling in _scores would blow up into a full-weight difference between sentences.
     return [
-        ahead - EARLIER_WEIGHT * (sum(map(every, content)) * share - bool(content) - ahead)
+        round(
+            ahead - EARLIER_WEIGHT * (sum(map(every, content)) * share - bool(content) - ahead),
+            CENTRALITY_DIGITS,
+        )
         for content, share, ahead in zip(contents, shares, forward, strict=True)
     ]
 
