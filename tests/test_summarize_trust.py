@@ -61,6 +61,16 @@ def test_a_pronoun_attribution_needs_the_sentence_naming_the_speaker() -> None:
     assert not summary[0].endswith("she said.")
 
 
+def test_such_and_a_plural_at_the_end_refers_to_a_kind_named_before() -> None:
+    # The seed about Kandahar ended its summary on this, its "transactions" left out.
+    assert is_bad_opening("The Taliban have little interest in such transactions.")
+    assert is_bad_opening("Officials said they had never seen such protests.")
+    # "such as" lists, "such a" intensifies, "such ... that" says what it means.
+    assert not is_bad_opening("The city banned vehicles such as vans and trucks.")
+    assert not is_bad_opening("Nobody expected such a long winter in the valleys.")
+    assert not is_bad_opening("The rain fell in such torrents that the river rose.")
+
+
 def test_a_quotation_running_over_paragraphs_is_not_broken() -> None:
     text = (
         "Officials said on Monday that the town would be defended at any cost.\n\n"

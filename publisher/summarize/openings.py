@@ -75,7 +75,9 @@ ENGLISH = Openings(
         r"""(?:[,.!?…]["”’]?|["”])\s+(?:he|she|they|it|we)\s+(?:said|says|added|adds|told|"""
         r"""tells|explained|stated|noted|claimed|insisted|warned|wrote|writes|continued|"""
         r"""recalled|recalls|argued|argues|asked|replied|tweeted)\b"""
-        r"""|["”]\s+(?:he|she|they|it|we)\b|\baccording to (?:him|her|them)\b""",
+        r"""|["”]\s+(?:he|she|they|it|we)\b|\baccording to (?:him|her|them)\b"""
+        # "... have little interest in such transactions.": the kind was named before.
+        r"""|\bsuch\s+(?!as\b|an?\b|that\b)[a-z]+s[.!?]["”’]?$""",
         re.IGNORECASE,
     ),
     verbs=word_set("said says say told tells added adds explained stated noted claimed according"),
