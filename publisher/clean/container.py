@@ -1,6 +1,6 @@
 """The article's container element: the markup's say in what belongs to the article.
 
-The density search (scoring.select) finds the article's prose; the innermost element that
+The density search (keep.select) finds the article's prose; the innermost element that
 holds nearly all of it is the article's container. What the density kept outside it goes (a
 teaser the density bridged into), and what sits inside it comes back even when short (list
 items, table rows, tweets) unless it is chrome.

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import anchor, container, links, media, metadata, scoring, stated
+from publisher.clean import anchor, container, keep, links, media, metadata, scoring, stated
 from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
@@ -538,7 +538,7 @@ def extract(
         site = urlsplit(page_url).hostname or None
     raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
     title = metadata.strip_site(" ".join(raw_title.split()), site)
-    kept = scoring.select(
+    kept = keep.select(
         units, title, raw_title=head.title, **_anchored(units, title, head, reference)
     )
     titles = {scoring.normalise(title), scoring.normalise(head.title)}

@@ -594,7 +594,7 @@ NON_WORD_LINE = re.compile(r"^[\W_]*$")
 # The company profile that closes a press release, without an "About <Name>" heading: a
 # paragraph opening with the company's name (and ticker), "is a leading/global ..." and a word
 # for a business. Example: "Ascom is a global solutions provider focused on healthcare ICT."
-# Only the last prose of an article is tested against it (scoring.cut_profile): the same
+# Only the last prose of an article is tested against it (keep.cut_profile): the same
 # sentence earlier is the story's own background.
 COMPANY_PROFILE = re.compile(
     r"^(?-i:[A-Z][\w.&'’-]*)(?:\s+(?-i:[A-Z0-9&][\w.&'’-]*)){0,4}(?:\s*\([^)]{1,60}\))?,?"

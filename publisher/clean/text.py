@@ -3,7 +3,7 @@
 Every non-blank line becomes a :class:`~publisher.clean.scoring.Unit`; lines starting with a
 bullet glyph become list items (glyph removed). The title is the first real line (not a
 fundraising counter, a date or a one-line kicker); the body is what
-:func:`publisher.clean.scoring.select` keeps; the date and byline are read from the few lines
+:func:`publisher.clean.keep.select` keeps; the date and byline are read from the few lines
 around the title and just before the body, which is where scrapes put them.
 
 This module is on the hot path of large batches, so the per-line work is a handful of string
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.clean import anchor, scoring, stated
+from publisher.clean import anchor, keep, scoring, stated
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
@@ -202,7 +202,7 @@ def extract(
     more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
     hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
-    body = scoring.select(
+    body = keep.select(
         window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
     )
     for lead, table_start, table_end in tables:
