@@ -76,3 +76,35 @@ def test_the_lead_wins_only_when_its_run_is_not_much_poorer() -> None:
 def test_a_signature_with_an_iso_date_and_a_clock() -> None:
     lines = ["on 2012-10-09 at 9:00 am Olaf", "Text.", "on 2012-10-09 at 9:03 am Fernando"]
     assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [0, 2]
+
+
+def test_the_headline_copy_is_found_without_its_punctuation_and_with_a_count() -> None:
+    lines = [
+        "Chads World 15Flash, Flash, FLASH! - Virtual Geek",
+        "Recent: Chads World 15Flash, Flash, FLASH! and more",
+        "Chad’s World 15–Flash, Flash, FLASH!",
+    ]
+    assert anchor.title_copy(lines, 0, ("Chads World 15Flash, Flash, FLASH!",)) == 2
+    counted = ["Spooky: How Algorithms See Into Your Life - News", "Home", "News"]
+    counted += ["Spooky: How Algorithms See Into Your Life 211"]
+    assert anchor.title_copy(counted, 0, ("Spooky: How Algorithms See Into Your Life",)) == 3
+    # A headline's words inside a longer line are not its copy.
+    longer = [*counted[:3], "Spooky: How Algorithms See Into Your Life, and what to do now"]
+    assert anchor.title_copy(longer, 0, ("Spooky: How Algorithms See Into Your Life",)) is None
+
+
+def test_the_lead_holds_against_a_legal_footer_that_outweighs_the_article() -> None:
+    footer = [
+        f"Note {n}: some postings on this site deal with tools and activities which could "
+        "be harmful if used without care, and readers are responsible for what they do "
+        "with what they read here, whatever the outcome may be for them or for others."
+        for n in range(4)
+    ]
+    # The first pass prices the comment-form lines as any short line, so the region spans the
+    # article and the footer; priced by their pattern, they split it and the footer weighs more.
+    # The footer starts further under the lead than a byline box would sit (LEAD_WINDOW).
+    form = ["Share to Twitter", "No comments:", "Post a Comment", "Older Post"]
+    article = [f"Study {n} showed police work ended groups." for n in range(4, 14)]
+    lines = [f"My Blog: {HEADLINE}", *MENU, HEADLINE, *article, *form, *footer]
+    result = cleaned("\n".join(lines), "text")
+    assert [b.text for b in result.blocks] == article

@@ -38,6 +38,9 @@ ANCHOR_SHARE = 0.2
 MAX_HEADLINE_WORDS = 40
 # Shortest part of a title line that counts as the headline stated again.
 MIN_COPY_WORDS = 3
+# Most letters and digits a copy of the headline may carry after it (a comment count: "... 211").
+COPY_TAIL_CHARS = 6
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -> list[int]:
@@ -64,8 +67,14 @@ def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> in
     """Index of the first line after title_at that states the headline again: one of titles
     (the title as found, and as cleaned), or a part of the title line cut at a separator
     ("How Terrorist Groups Disband" under "Schneier on Security: How Terrorist Groups
-    Disband"), of at least MIN_COPY_WORDS words."""
+    Disband"), of at least MIN_COPY_WORDS words.
+
+    Punctuation and case are not compared (a <title> loses the curly quotes and dashes its
+    <h1> has: "Chads World 15Flash" over "Chad’s World 15–Flash"), and a copy may carry a
+    few characters after it (a comment count).
+    """
     wanted = {t for t in titles if t}
+    folded = {f for t in wanted if t.count(" ") + 1 >= MIN_COPY_WORDS and (f := fold(t))}
     raw = lines[title_at] if 0 <= title_at < len(lines) else ""
     for i in range(title_at + 1, len(lines)):
         line = lines[i]
@@ -78,7 +87,21 @@ def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> in
             and (raw.endswith(line) or raw.startswith(line))
         ):
             return i
+        if folded and len(line) <= len(raw) + 2 * COPY_TAIL_CHARS and _states(fold(line), folded):
+            return i
     return None
+
+
+def fold(text: str) -> str:
+    """Text reduced to its letters and digits, case-folded: what a copy keeps of a headline."""
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _states(line: str, titles: set[str]) -> bool:
+    """True when a folded line is one of the folded titles, or one with a short tail."""
+    if line in titles:
+        return True
+    return any(len(line) - len(t) <= COPY_TAIL_CHARS and line.startswith(t) for t in titles if t)
 
 
 def lead_after(values: Sequence[float], anchor: int) -> int | None:

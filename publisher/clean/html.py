@@ -592,7 +592,12 @@ def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) ->
         and (unit.kind == "heading" or unit.links <= scoring.MAX_LINK_DENSITY)
         and scoring.normalise(unit.text) in headlines
     ]
-    return {"values": values, "region": anchor.anchored_region(values, leads, region)}
+    found = [lead for lead in leads if lead is not None]
+    return {
+        "values": values,
+        "region": anchor.anchored_region(values, leads, region),
+        "leads": found,
+    }
 
 
 def _first_line(text: str) -> str:

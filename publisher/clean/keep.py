@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from publisher.clean import anchor
 from publisher.clean.patterns import COMPANY_PROFILE
 from publisher.clean.scoring import (
     BARRIER_PENALTY,
@@ -54,6 +55,7 @@ def select(
     raw_title: str = "",
     values: list[float] | None = None,
     region: tuple[int, int] | None = None,
+    leads: Sequence[int] = (),
 ) -> list[Unit]:
     """Keep the article's units: prose of the densest region and what sits between prose.
 
@@ -67,14 +69,15 @@ def select(
 
     values, when given, are the units' unit_value() already computed by the caller (the text
     cleaner prices every line before it makes Units), and region their densest_region();
-    select() refines a copy.
+    select() refines a copy. leads are the indexes of the article's leads, when the page's
+    landmarks tell them (see anchor.py): the refined region keeps to them.
     """
     dup = repeated(units)
     if values is None:
         values = [unit_value(unit, repeat) for unit, repeat in zip(units, dup, strict=True)]
     else:
         values = list(values)
-    start, end = refine(units, values, *(region or densest_region(values)))
+    start, end = refine(units, values, *(region or densest_region(values)), leads)
     # A short line that recurs (a button of each embedded post) heads no section.
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
@@ -197,21 +200,29 @@ def _followed_by_prose(region: Sequence[Unit], i: int) -> bool:
     return i + 1 < len(region) and (is_prose(region[i + 1]) or region[i + 1].kind == "item")
 
 
-def refine(units: Sequence[Unit], values: list[float], start: int, end: int) -> tuple[int, int]:
+def refine(
+    units: Sequence[Unit], values: list[float], start: int, end: int, leads: Sequence[int] = ()
+) -> tuple[int, int]:
     """Pattern-check the units of [start, end) and find the densest run again inside it.
 
     The first pass prices units by shape alone (pattern checks on every line would cost more
     than everything else); inside the region, a share bar or a run of "jane says:" lines now
     weighs as a barrier (for the families that end articles), which splits an article from the
-    comments or teasers that follow it.
+    comments or teasers that follow it. When the region held one of the leads and the run
+    found again starts after it, the run from the lead is taken as anchor.anchored_region()
+    takes it (a footer of long legal sentences or a comment form must not win over the article
+    the region began with).
     """
     for i in range(start, end):
         priced = pattern_price(units[i].text, values[i])
         if priced is not None:
             units[i].boiler = True
             values[i] = priced
-    inner_start, inner_end = densest_region(values[start:end])
-    start, end = start + inner_start, cut_tail(values, start + inner_start, start + inner_end)
+    inner = densest_region(values[start:end])
+    within = [lead - start for lead in leads if start <= lead < start + inner[0]]
+    if within:
+        inner = anchor.anchored_region(values[start:end], within, inner)
+    start, end = start + inner[0], cut_tail(values, start + inner[0], start + inner[1])
     return start, cut_profile(units, values, start, end)
 
 

@@ -191,6 +191,7 @@ def extract(
     start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
     if _price_body_copies(rows, values, start, end):
         start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    lead = None
     if title_at is not None:
         copy = anchor.title_copy([row[0] for row in rows], title_at, (title, raw_title))
         if copy is not None:
@@ -203,7 +204,12 @@ def extract(
     hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
     body = keep.select(
-        window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
+        window,
+        title,
+        raw_title=raw_title,
+        values=values[lo:hi],
+        region=(start - lo, end - lo),
+        leads=[lead - lo] if lead is not None and lo <= lead < hi else [],
     )
     for lead, table_start, table_end in tables:
         attach_table(body, unit(lead), [unit(i) for i in range(table_start, table_end)])
