@@ -159,7 +159,8 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"^(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+(?:a\s+)?comment|"
         r"(?:\d+\s+)?(?:comments?|responses?|thoughts?\s+on\b.*)(?:\s*\(\d+\))?|"
         r"join\s+the\s+(?:conversation|discussion)|(?:show|view|hide|load)\s+(?:all\s+)?comments|"
-        r"comments\s+are\s+closed|cancel\s+reply|post\s+comment|reply|\S+(?:\s+\S+)?\s+says)"
+        r"comments\s+are\s+closed|cancel\s+reply|post\s+comment|reply|"
+        r"\S+(?:\s+\S+)?\s+(?:says|said,|said(?=:)|wrote(?=:)))"
         r"[.!:*]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
         r"required\s+fields\s+are\s+marked|you\s+must\s+be\s+logged\s+in\s+to\s+(?:post|comment)|"
         r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to)\b.*$",
@@ -185,7 +186,7 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "response",
             "thought",
         ),
-        ends=("says", "says:"),
+        ends=("says", "says:", "said,", "said:", "wrote:"),
         ends_article=True,
     ),
     # Share / follow / subscribe prompts.
