@@ -69,6 +69,8 @@ def test_family_names_are_unique() -> None:
         ("thelastchargersfan says:", "comment_form"),
         ("firefighter jeff said,", "comment_form"),
         ("Paula wrote:", "comment_form"),
+        ("Comments »", "comment_form"),
+        ("3 Responses›", "comment_form"),
         ("34 responses to “Anthony Lynn”", "comment_form"),
         ("Share this:", "share_follow"),
         ("Share this on WhatsApp", "share_follow"),

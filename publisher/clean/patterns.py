@@ -161,7 +161,7 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"join\s+the\s+(?:conversation|discussion)|(?:show|view|hide|load)\s+(?:all\s+)?comments|"
         r"comments\s+are\s+closed|cancel\s+reply|post\s+comment|reply|"
         r"\S+(?:\s+\S+)?\s+(?:says|said,|said(?=:)|wrote(?=:)))"
-        r"[.!:*]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
+        r"\s*[.!:*»›]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
         r"required\s+fields\s+are\s+marked|you\s+must\s+be\s+logged\s+in\s+to\s+(?:post|comment)|"
         r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to)\b.*$",
         "Your email address will not be published. Required fields are marked *",
