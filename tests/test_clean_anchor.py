@@ -108,3 +108,16 @@ def test_the_lead_holds_against_a_legal_footer_that_outweighs_the_article() -> N
     lines = [f"My Blog: {HEADLINE}", *MENU, HEADLINE, *article, *form, *footer]
     result = cleaned("\n".join(lines), "text")
     assert [b.text for b in result.blocks] == article
+
+
+def test_names_with_a_full_date_sign_comments_when_there_are_three() -> None:
+    lines = [
+        "Posted October 25, 2012",
+        "1. James Cannon - Runcorn Trekkie UK - October 26, 2012",
+        "The bridge always seemed like nothing was happening there.",
+        "2. The Keeper - October 26, 2012",
+        "3. CmdrR, October 27, 2012",
+        "The ship was launched on October 26, 2012",  # a sentence: no separator before the date
+    ]
+    assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [1, 3, 4]
+    assert anchor.signatures(lines.__getitem__, 4, REFERENCE) == []

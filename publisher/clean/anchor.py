@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from publisher.clean import scoring, stated
+from publisher.clean import dates, scoring, stated
 
 # A page needs at least this many dated-and-timed lines for them to be comment signatures
 # (one is the article's own dateline).
@@ -29,6 +29,12 @@ MIN_SIGNATURES = 2
 # Longest line that can sign a comment (a dateline is a short line).
 MAX_SIGNATURE_CHARS = 160
 _CLOCK = re.compile(r"\d[:.][0-5]\d")
+# Lines that end in a date after a name sign comments when the page has this many (an
+# article's own dateline and an update line are two).
+MIN_NAMED_SIGNATURES = 3
+_ENDS_IN_YEAR = re.compile(r"\b(?:1[89]|20)\d\d$")
+# What stands between a commenter's name and the date.
+_SEPARATORS = ("-", "–", "—", "|", "·", "•", ",")
 # How far under the headline's copy the lead may start (bylines, dates, captions between).
 LEAD_WINDOW = 12
 # The run that starts at the lead wins over a densest region elsewhere worth up to this many
@@ -45,16 +51,29 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 
 def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -> list[int]:
     """Indexes of the lines that sign comments: datelines with a year and a time, when there
-    are at least MIN_SIGNATURES of them."""
-    found = []
+    are at least MIN_SIGNATURES of them; and lines that end in a full date after a name
+    ("2. The Keeper - October 26, 2012"), when there are at least MIN_NAMED_SIGNATURES."""
+    found, named = [], []
     for i in range(count):
         line = text_at(i)
-        if len(line) > MAX_SIGNATURE_CHARS or _CLOCK.search(line) is None:  # cheap tests first
+        if len(line) > MAX_SIGNATURE_CHARS:
             continue
-        date = stated.dateline(line, reference)
-        if date is not None and date.has_year:  # and a time: the clock test above
-            found.append(i)
-    return found if len(found) >= MIN_SIGNATURES else []
+        if _CLOCK.search(line) is not None:  # cheap tests first
+            date = stated.dateline(line, reference)
+            if date is not None and date.has_year:  # and a time: the clock test above
+                found.append(i)
+        elif _ENDS_IN_YEAR.search(line) is not None and _named_date(line, reference):
+            named.append(i)
+    found = found if len(found) >= MIN_SIGNATURES else []
+    return sorted(found + named) if len(named) >= MIN_NAMED_SIGNATURES else found
+
+
+def _named_date(line: str, reference: datetime) -> bool:
+    """True when line is a name, a separator and a full date that ends the line."""
+    date = dates.find_date(line, reference)
+    if date is None or not date.has_year or date.end < len(line) or date.start == 0:
+        return False
+    return line[: date.start].rstrip().endswith(_SEPARATORS)
 
 
 def price_signatures(values: list[float], at: Sequence[int]) -> None:
