@@ -163,6 +163,20 @@ def test_prose_past_a_teaser_box_in_the_article_container_is_kept() -> None:
     assert "Another story" not in text
 
 
+def test_the_article_container_ends_at_its_comment_section() -> None:
+    # The comments sit in the article's container, under its header, each a barrier apart
+    # (a numbered name and date): their prose is not the article's however long it runs.
+    comments = "".join(
+        f"<p>{n}. Reader{n} - October 26, 2012</p>"
+        f"<p>{n}. I think the {n}th paragraph was wrong about the town and its cold nights.</p>"
+        for n in range(1, 7)
+    )
+    body = f"<div class='story'>{BODY}<h3>Comments »</h3>{comments}</div>"
+    text = article(page(body)).body
+    assert "Paragraph 5" in text
+    assert "Reader" not in text and "I think" not in text
+
+
 def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))

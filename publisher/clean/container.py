@@ -57,12 +57,18 @@ def within_container(
             inside.insert(0, start)
         start -= 1
     end = last + 1
-    while end < len(units) and container in paths[end]:
+    while end < len(units) and container in paths[end] and not _opens_comments(units[end]):
         if scoring.is_prose(units[end]) and units[end].hint >= 0:
             inside.append(end)
         end += 1
     chosen = set(kept_at)
     return [units[i] for i in inside if i in chosen or not _chrome_inside(units[i])]
+
+
+def _opens_comments(unit: Unit) -> bool:
+    """True for a comment section's header or form line ("Comments »", "Leave a Reply")."""
+    family = scoring.boilerplate_family(unit.text)
+    return family is not None and family.name == "comment_form"
 
 
 def _chrome_inside(unit: Unit) -> bool:
