@@ -121,3 +121,15 @@ def test_names_with_a_full_date_sign_comments_when_there_are_three() -> None:
     ]
     assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [1, 3, 4]
     assert anchor.signatures(lines.__getitem__, 4, REFERENCE) == []
+
+
+def test_a_posted_by_line_with_a_clock_signs_a_comment_without_a_full_year() -> None:
+    lines = [
+        "Posted by: Brad, Glasgow on 11:16am Wed 9 Jan 08",
+        "Geography is never irrelevant.",
+        "Posted by: Miss Priss on 11:56am Wed 9 Jan 08",
+    ]
+    assert anchor.signatures(lines.__getitem__, len(lines), REFERENCE) == [0, 2]
+    # A live blog's entries (a clock and a day, no year) are not signatures.
+    entries = ["Updated 11:16am Wed 9 Jan", "The vote is open.", "Updated 11:56am Wed 9 Jan"]
+    assert anchor.signatures(entries.__getitem__, len(entries), REFERENCE) == []

@@ -29,6 +29,7 @@ MIN_SIGNATURES = 2
 # Longest line that can sign a comment (a dateline is a short line).
 MAX_SIGNATURE_CHARS = 160
 _CLOCK = re.compile(r"\d[:.][0-5]\d")
+_POSTED_BY = re.compile(r"posted\s+by\b", re.IGNORECASE)
 # Lines that end in a date after a name sign comments when the page has this many (an
 # article's own dateline and an update line are two).
 MIN_NAMED_SIGNATURES = 3
@@ -60,8 +61,9 @@ def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -
             continue
         if _CLOCK.search(line) is not None:  # cheap tests first
             date = stated.dateline(line, reference)
-            if date is not None and date.has_year:  # and a time: the clock test above
-                found.append(i)
+            # A comment's "Posted by" line may write its year in two digits ("Wed 9 Jan 08").
+            if date is not None and (date.has_year or _POSTED_BY.match(line)):
+                found.append(i)  # and a time: the clock test above
         elif _ENDS_IN_YEAR.search(line) is not None and _named_date(line, reference):
             named.append(i)
     found = found if len(found) >= MIN_SIGNATURES else []
