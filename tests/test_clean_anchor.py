@@ -133,3 +133,30 @@ def test_a_posted_by_line_with_a_clock_signs_a_comment_without_a_full_year() -> 
     # A live blog's entries (a clock and a day, no year) are not signatures.
     entries = ["Updated 11:16am Wed 9 Jan", "The vote is open.", "Updated 11:56am Wed 9 Jan"]
     assert anchor.signatures(entries.__getitem__, len(entries), REFERENCE) == []
+
+
+TEASERS = [
+    line
+    for n in range(4)
+    for line in (
+        f"Another Car Number {n} Looks Almost the Same",
+        f"The new car number {n} looks almost the same as its older versions, but there seems "
+        "to be a significant improvement in what it does for the driver on the road [...]",
+    )
+]
+
+
+def test_teaser_excerpts_are_the_cut_lines_under_headlines_when_there_are_two() -> None:
+    lines = ["Menu", *TEASERS]
+    assert anchor.teaser_excerpts(lines.__getitem__, len(lines)) == [2, 4, 6, 8]
+    # One cut paragraph (an article that stops on a suspended ending) is no teaser list.
+    assert anchor.teaser_excerpts(lines.__getitem__, 3) == []
+    # An excerpt under a sentence, not a headline, is not counted.
+    prose = ["The car was shown at the fair.", TEASERS[1], "It sold well.", TEASERS[3]]
+    assert anchor.teaser_excerpts(prose.__getitem__, len(prose)) == []
+
+
+def test_a_teaser_list_under_a_short_article_is_not_kept() -> None:
+    lines = [f"My Blog: {HEADLINE}", *MENU, HEADLINE, *ARTICLE, *TEASERS]
+    result = cleaned("\n".join(lines), "text")
+    assert [b.text for b in result.blocks] == ARTICLE

@@ -177,6 +177,19 @@ def test_the_article_container_ends_at_its_comment_section() -> None:
     assert "Reader" not in text and "I think" not in text
 
 
+def test_a_list_of_cut_teasers_after_a_short_article_is_not_kept() -> None:
+    short = "".join(P.format(f"Paragraph {i}") for i in range(2))
+    teasers = "".join(
+        f"<h3>Another Car Number {n} Looks Almost the Same</h3><p>The new car number {n} looks "
+        "almost the same as its older versions, but there seems to be a significant "
+        "improvement in what it does for the driver on the road and in the city [...]</p>"
+        for n in range(6)
+    )
+    text = article(page(f"<div>{short}</div><div>{teasers}</div>")).body
+    assert "Paragraph 1" in text
+    assert "Another Car" not in text and "The new car" not in text
+
+
 def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))

@@ -9,6 +9,12 @@ too often the comment thread under it, or a blurb box beside it. Two signals cor
   1:01 pm"). Lines shaped like a dateline with both a year and a time, when the page has
   several, are priced as barriers: a thread falls apart into its single comments, while an
   article's paragraphs bridge one such line;
+- **teaser excerpts** (:func:`teaser_excerpts`): a list of other articles reads headline /
+  excerpt cut with an ellipsis, over and over ("2012 Honda Pilot – Looks almost the same",
+  "The new 2012 Honda Pilot looks almost the same as its older versions [...]"). Each
+  excerpt is long enough to count as prose; when the page has several, they are priced as
+  short lines, so the list no longer carries the region on past the article (an article
+  that ends with a cut of its own, or a suspended "...", is one such line, not several);
 - **the anchor** (:func:`anchored_region`): the headline stated again just above the
   article (a scrape's first line is the page's <title>; the <h1> comes again over the text),
   and the first prose under it, the lead. When the densest region does not hold the lead,
@@ -30,6 +36,8 @@ MIN_SIGNATURES = 2
 MAX_SIGNATURE_CHARS = 160
 _CLOCK = re.compile(r"\d[:.][0-5]\d")
 _POSTED_BY = re.compile(r"posted\s+by\b", re.IGNORECASE)
+# A page needs this many headline-and-cut-excerpt pairs for them to be a teaser list.
+MIN_TEASERS = 2
 # Lines that end in a date after a name sign comments when the page has this many (an
 # article's own dateline and an update line are two).
 MIN_NAMED_SIGNATURES = 3
@@ -76,6 +84,27 @@ def _named_date(line: str, reference: datetime) -> bool:
     if date is None or not date.has_year or date.end < len(line) or date.start == 0:
         return False
     return line[: date.start].rstrip().endswith(_SEPARATORS)
+
+
+def teaser_excerpts(text_at: Callable[[int], str], count: int) -> list[int]:
+    """Indexes of the excerpts of teaser lists: lines of at least scoring.LONG_WORDS words
+    cut with an ellipsis, right under a headline (a short line that does not end with a
+    full stop), when there are at least MIN_TEASERS of them."""
+    found = []
+    truncated, long_words = scoring.TRUNCATED, scoring.LONG_WORDS
+    for i in range(1, count):
+        line = text_at(i)
+        if line.endswith(truncated) and line.count(" ") + 1 >= long_words:
+            headline = text_at(i - 1).rstrip()
+            if headline.count(" ") < scoring.MAX_HEADING_WORDS and not headline.endswith("."):
+                found.append(i)
+    return found if len(found) >= MIN_TEASERS else []
+
+
+def price_teasers(values: list[float], at: Sequence[int]) -> None:
+    """Price the teaser excerpts as short lines (see the module docstring)."""
+    for i in at:
+        values[i] = min(values[i], -scoring.SHORT_PENALTY)
 
 
 def price_signatures(values: list[float], at: Sequence[int]) -> None:

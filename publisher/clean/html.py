@@ -580,6 +580,7 @@ def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) ->
     values = [scoring.unit_value(u, repeat) for u, repeat in zip(units, repeats, strict=True)]
     signatures = anchor.signatures(lambda i: units[i].text, len(units), reference)
     anchor.price_signatures(values, signatures)
+    anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: units[i].text, len(units)))
     region = scoring.densest_region(values)
     headlines = {scoring.normalise(line) for line in (title, *head.h1.split("\n"))} - {""}
     leads = [
