@@ -190,6 +190,24 @@ def test_a_list_of_cut_teasers_after_a_short_article_is_not_kept() -> None:
     assert "Another Car" not in text and "The new car" not in text
 
 
+def test_a_long_unmarked_notice_after_the_marked_article_body_is_not_kept() -> None:
+    short = "".join(P.format(f"Paragraph {i}") for i in range(4))
+    headlines = "".join(
+        f"<p><a href='/{i}'>Headline number {i} of the day</a></p>" for i in range(6)
+    )
+    notice = (
+        "<p>"
+        + " ".join(
+            f"The mark number {i} is a registered trademark of the league." for i in range(9)
+        )
+        + "</p>"
+    )
+    body = f"<div><div class='article-body'>{short}</div><div>{headlines}{notice}</div></div>"
+    text = article(page(body)).body
+    assert "Paragraph 3" in text
+    assert "trademark" not in text
+
+
 def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))

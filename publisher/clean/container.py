@@ -13,6 +13,9 @@ from publisher.clean.scoring import Unit
 
 # Share of the kept prose the article's container element must hold.
 CONTAINER_SHARE = 0.9
+# Share of the kept prose that units inside a marked article body (hint > 0) must hold for
+# the kept units outside it, before or after, to go.
+MARKED_SHARE = 0.4
 
 
 def within_container(
@@ -63,6 +66,24 @@ def within_container(
         end += 1
     chosen = set(kept_at)
     return [units[i] for i in inside if i in chosen or not _chrome_inside(units[i])]
+
+
+def within_marked_body(kept: list[Unit]) -> list[Unit]:
+    """The kept units from the first to the last one inside a marked article body, when the
+    marked ones hold at least MARKED_SHARE of the kept prose.
+
+    The density can bridge from the article into a long unmarked block after it (a legal
+    notice under a list of headlines); the markup tells the article's ends. Unmarked units
+    between marked ones stay (a pull quote, an embed).
+    """
+    marked = [i for i, unit in enumerate(kept) if unit.hint > 0]
+    if not marked or (marked[0] == 0 and marked[-1] == len(kept) - 1):
+        return kept
+    total = sum(unit.words for unit in kept if scoring.is_prose(unit))
+    inside = sum(kept[i].words for i in marked if scoring.is_prose(kept[i]))
+    if inside < MARKED_SHARE * total:
+        return kept
+    return kept[marked[0] : marked[-1] + 1]
 
 
 def _opens_comments(unit: Unit) -> bool:

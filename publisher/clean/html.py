@@ -541,6 +541,7 @@ def extract(
     kept = keep.select(
         units, title, raw_title=head.title, **_anchored(units, title, head, reference)
     )
+    kept = container.within_marked_body(kept)
     titles = {scoring.normalise(title), scoring.normalise(head.title)}
     body = [
         u
