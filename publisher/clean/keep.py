@@ -10,6 +10,7 @@ keeps the prose in it and the headings, lists and quotes that sit between prose.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from publisher.clean import anchor
@@ -32,6 +33,13 @@ from publisher.clean.scoring import (
 
 # Fewest key points in a row that select() keeps as a list between prose.
 MIN_POINTS = 3
+# Lead-in words of lists that point to other pages or to sharing: related stories, more
+# posts, "See original here:", "Share this article:".
+_POINTS_ELSEWHERE = re.compile(
+    r"\b(?:related|similar|more|other|recent|popular|latest|share|see|find|read|follow|"
+    r"original|tags?|categor(?:y|ies)|filed|posted|bookmark|print|send|email)\b",
+    re.IGNORECASE,
+)
 # An all-capitals line longer than this is a promo or teaser ("CLICK HERE TO GET THE APP").
 MAX_SHOUTED_WORDS = 5
 # A line holding the title plus at most this many characters (a breadcrumb, a kicker, a date)
@@ -87,20 +95,22 @@ def select(
         for unit, is_dup in zip(units[start:end], dup[start:end], strict=True)
         if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
-    body += _introduced_run(units, end, body)
+    body += _introduced_run(units, end, body, dup)
     prose_at = [i for i, unit in enumerate(body) if is_prose(unit)]
     if not prose_at:
         return []
     last = prose_at[-1]
-    while last + 1 < len(body) and _introduced_list(body, last + 1):
+    while last + 1 < len(body) and (
+        _introduced_list(body, last + 1) or _leads_list(body, last + 1)
+    ):
         last += 1
     kept: list[Unit] = []
     for i in range(prose_at[0], last + 1):
         unit = body[i]
         if is_prose(unit) or unit.hint > 0:
             keep = True
-        elif _in_points(body, i):
-            keep = True  # a key point of a list between prose
+        elif _in_points(body, i) or _leads_list(body, i):
+            keep = True  # a key point of a list between prose, or a list's lead-in line
         elif unit.kind == "item":
             keep = unit.sentence or _introduced_list(body, i)
         else:
@@ -158,17 +168,53 @@ def _in_points(region: Sequence[Unit], i: int) -> bool:
     return k - j >= MIN_POINTS
 
 
-def _introduced_run(units: Sequence[Unit], end: int, region: Sequence[Unit]) -> list[Unit]:
-    """Short units right after the region that a last line ending in ':' introduces."""
-    if not region or not region[-1].text.endswith(":"):
+def _introduced_run(
+    units: Sequence[Unit], end: int, region: Sequence[Unit], dup: Sequence[bool]
+) -> list[Unit]:
+    """Short units right after the region that a line ending in ':' introduces: the region's
+    last line, or the line right after it (a lead-in the density left out with its list,
+    "Upcoming screenings:" over a schedule), which then comes first; but not a list that
+    repeats a line of the page (a ticker of headlines and times)."""
+    if not region:
         return []
-    run = []
+    lead: list[Unit] = []
+    if not region[-1].text.endswith(":"):
+        if end >= len(units) or not _is_lead_in(units[end]):
+            return []
+        lead, end = [units[end]], end + 1
+    stop = end
     for unit in units[end : end + MAX_LIST_ITEMS]:
         if is_prose(unit) or is_chrome(unit) or unit.words > MAX_HEADING_WORDS:
             break
+        stop += 1
+    if lead and any(dup[end:stop]):
+        return []
+    run = list(units[end:stop])
+    for unit in run:
         unit.kind = "item"
-        run.append(unit)
-    return run
+    return [*lead, *run] if run else []
+
+
+def _is_lead_in(unit: Unit) -> bool:
+    """A short line ending in ':' that is not chrome ("Key features:", not "Share this:" or
+    "Similar posts:", whose lists are other pages)."""
+    text = unit.text
+    return (
+        text.endswith(":")
+        and unit.words <= MAX_HEADING_WORDS
+        and not is_chrome(unit)
+        and _POINTS_ELSEWHERE.search(text) is None
+    )
+
+
+def _leads_list(region: Sequence[Unit], i: int) -> bool:
+    """True when the unit at i is a lead-in line right above the items it introduces."""
+    return (
+        i + 1 < len(region)
+        and region[i].kind != "item"
+        and _is_lead_in(region[i])
+        and _introduced_list(region, i + 1)
+    )
 
 
 def _introduced_list(region: Sequence[Unit], i: int) -> bool:

@@ -199,9 +199,10 @@ def extract(
             lead = anchor.lead_after(values, copy)
             start, end = anchor.anchored_region(values, [lead], (start, end))
     # The window must hold what select() may add after the region: the list that a last line
-    # ending in ':' introduces.
+    # ending in ':' introduces, or the line right after it.
     lo = max(0, start - WINDOW_MARGIN)
-    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
+    lead_in = any(rows[i][0].endswith(":") for i in range(max(0, end - 1), min(len(rows), end + 1)))
+    more = scoring.MAX_LIST_ITEMS if lead_in else 0
     hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
     body = keep.select(
