@@ -55,6 +55,8 @@ MAX_HEADLINE_WORDS = 40
 MIN_COPY_WORDS = 3
 # Most letters and digits a copy of the headline may carry after it (a comment count: "... 211").
 COPY_TAIL_CHARS = 6
+# Characters a copy of the headline may carry before its first letter (quote marks, a bullet).
+COPY_LEAD_CHARS = 3
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -72,7 +74,7 @@ def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -
             # A comment's "Posted by" line may write its year in two digits ("Wed 9 Jan 08").
             if date is not None and (date.has_year or _POSTED_BY.match(line)):
                 found.append(i)  # and a time: the clock test above
-        elif _ENDS_IN_YEAR.search(line) is not None and _named_date(line, reference):
+        elif line[-4:].isdigit() and _ENDS_IN_YEAR.search(line) and _named_date(line, reference):
             named.append(i)
     found = found if len(found) >= MIN_SIGNATURES else []
     return sorted(found + named) if len(named) >= MIN_NAMED_SIGNATURES else found
@@ -126,6 +128,11 @@ def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> in
     wanted = {t for t in titles if t}
     folded = {f for t in wanted if t.count(" ") + 1 >= MIN_COPY_WORDS and (f := fold(t))}
     raw = lines[title_at] if 0 <= title_at < len(lines) else ""
+    # Cheap tests before folding a line: its length, and the title's first letter or digit
+    # among its first characters (a copy may open with a quote mark).
+    shortest = min(map(len, folded), default=0)
+    longest = len(raw) + 2 * COPY_TAIL_CHARS
+    firsts = {f[0] for f in folded}
     for i in range(title_at + 1, len(lines)):
         line = lines[i]
         if line in wanted:
@@ -137,7 +144,11 @@ def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> in
             and (raw.endswith(line) or raw.startswith(line))
         ):
             return i
-        if folded and len(line) <= len(raw) + 2 * COPY_TAIL_CHARS and _states(fold(line), folded):
+        if (
+            shortest <= len(line) <= longest
+            and not firsts.isdisjoint(line[:COPY_LEAD_CHARS].casefold())
+            and _states(fold(line), folded)
+        ):
             return i
     return None
 
