@@ -208,6 +208,15 @@ def test_a_long_unmarked_notice_after_the_marked_article_body_is_not_kept() -> N
     assert "trademark" not in text
 
 
+def test_the_article_stated_again_in_its_container_is_kept_once() -> None:
+    # A print version after the article, in the same marked body: its paragraphs are
+    # repeats, so the density stops before them, and the container does not take them back.
+    body = f"<div class='article-body'>{BODY}<h3>Events</h3>{BODY}</div>"
+    text = article(page(body)).body
+    assert text.count("Paragraph 0") == 1
+    assert text.count("Paragraph 5") == 1
+
+
 def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))

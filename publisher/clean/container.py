@@ -46,8 +46,16 @@ def within_container(
     if not holders:
         return kept
     container = max(holders, key=lambda b: (len(_path_to(paths, kept_at, b)), b))
+    # The page's second copy of the article (a print or mobile version in the same element)
+    # starts with the article's first paragraph again: nothing from there is taken back.
+    opening = kept[0].text if kept[0].words >= scoring.MIN_SENTENCE_WORDS else None
     last = kept_at[-1]
-    while last + 1 < len(units) and container in paths[last + 1] and units[last + 1].hint > 0:
+    while (
+        last + 1 < len(units)
+        and container in paths[last + 1]
+        and units[last + 1].hint > 0
+        and units[last + 1].text != opening
+    ):
         last += 1  # the rest of an explicitly marked article body (a list of tour dates)
     first = kept_at[0]
     while first > 0 and container in paths[first - 1] and units[first - 1].hint > 0:
@@ -60,7 +68,12 @@ def within_container(
             inside.insert(0, start)
         start -= 1
     end = last + 1
-    while end < len(units) and container in paths[end] and not _opens_comments(units[end]):
+    while (
+        end < len(units)
+        and container in paths[end]
+        and not _opens_comments(units[end])
+        and units[end].text != opening
+    ):
         if scoring.is_prose(units[end]) and units[end].hint >= 0:
             inside.append(end)
         end += 1
