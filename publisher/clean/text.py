@@ -189,6 +189,7 @@ def extract(
     title = clean_title(raw_title, lines[1:]) if raw_title else ""
     anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
     anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: rows[i][0], len(rows)))
+    anchor.price_signatures(values, anchor.slide_counters(lambda i: rows[i][0], len(rows)))
     start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
     if _price_body_copies(rows, values, start, end):
         start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
