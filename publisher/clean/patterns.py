@@ -574,6 +574,41 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "[",
         ),
     ),
+    # A web video player's controls and settings dialog, which a page without scripts shows
+    # as lines of text in the middle of the article (video.js and its kin): "Play Video",
+    # "Current Time 0:00", "Loaded: 0%", "subtitles off, selected", "This is a modal window."
+    _p(
+        "video_player",
+        r"^(?:play(?:\s+video)?|pause|(?:un)?mute|(?:non-)?fullscreen|playback\s+rate|"
+        r"(?:current|duration|remaining)\s+time\s+-?\d+:\d\d|duration\s+-?\d+:\d\d|"
+        r"(?:loaded|progress):\s+\d+(?:\.\d+)?\s*%|stream\s+type\s*live|"
+        r"(?:(?:descriptions|subtitles|captions|chapters)\s+off|default),\s+selected|"
+        r"captions\s+settings,\s+opens\s+captions\s+settings\s+dialog|"
+        r"(?:beginning|end)\s+of\s+dialog\s+window\..*|this\s+is\s+a\s+modal\s+window\..*)$",
+        "Current Time 0:00",
+        starts=(
+            "play",
+            "pause",
+            "mute",
+            "unmute",
+            "fullscreen",
+            "non-fullscreen",
+            "current",
+            "duration",
+            "remaining",
+            "loaded",
+            "progress",
+            "stream",
+            "descriptions",
+            "subtitles",
+            "captions",
+            "chapters",
+            "default",
+            "beginning",
+            "end of",
+            "this is a modal",
+        ),
+    ),
 )
 
 # The union of the cheap conditions, checked first: most lines fail all of them at once.
