@@ -163,7 +163,12 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"\S+(?:\s+\S+)?\s+(?:says|said,|said(?=:)|wrote(?=:)))"
         r"\s*[.!:*»›]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
         r"required\s+fields\s+are\s+marked|you\s+must\s+be\s+logged\s+in\s+to\s+(?:post|comment)|"
-        r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to)\b.*$",
+        r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to|"
+        # The rules a comment section opens with ("Comments are moderated ...").
+        r"the\s+following\s+(?:are\s+)?(?:comments?|responses)\s+(?:are\s+)?(?:from|by)\s+"
+        r"(?:the\s+|our\s+)?readers|comments?\s+(?:posters|writers|entries)\s+are|(?:all\s+)?"
+        r"readers?['’]?\s+comments\s+are\s+(?:posted|moderated|monitored|reviewed)|comments\s+"
+        r"(?:are|will\s+be)\s+(?:moderated|monitored|reviewed))\b.*$",
         "Your email address will not be published. Required fields are marked *",
         starts=(
             "leave a",
@@ -185,6 +190,9 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "save my",
             "response",
             "thought",
+            "the following",
+            "all readers",
+            "reader",
         ),
         ends=("says", "says:", "said,", "said:", "wrote:"),
         ends_article=True,
