@@ -4,8 +4,9 @@ sits between its prose.
 :func:`select` combines the signals of scoring.py: it finds the densest region (or takes the
 one the caller anchored), checks the patterns inside it and finds it again (:func:`refine`: a
 share bar or a run of comment signatures is a barrier; after a barrier little prose is a tail,
-:func:`cut_tail`; a press release's closing company profile ends it, :func:`cut_profile`), then
-keeps the prose in it and the headings, lists and quotes that sit between prose.
+:func:`cut_tail`; before one, prose worth a share of the rest is the article's head,
+:func:`keep_head`; a press release's closing company profile ends it, :func:`cut_profile`),
+then keeps the prose in it and the headings, lists and quotes that sit between prose.
 """
 
 from __future__ import annotations
@@ -268,7 +269,10 @@ def refine(
     within = [lead - start for lead in leads if start <= lead < start + inner[0]]
     if within:
         inner = anchor.anchored_region(values[start:end], within, inner)
-    start, end = start + inner[0], cut_tail(values, start + inner[0], start + inner[1])
+    inner_start, end = start + inner[0], start + inner[1]
+    end = cut_tail(values, inner_start, end)
+    # A head that holds the lead under the headline is kept from the lead, not above it.
+    start = keep_head(values, start + min(within, default=0), inner_start, end)
     return start, cut_profile(units, values, start, end)
 
 
@@ -288,6 +292,22 @@ def cut_tail(values: Sequence[float], start: int, end: int) -> int:
         elif value <= -BARRIER_PENALTY and total - before < TAIL_SHARE * before:
             return i
     return end
+
+
+def keep_head(values: Sequence[float], outer: int, start: int, end: int) -> int:
+    """The start of the run found again inside [outer, end), moved back to outer when what it
+    left out is the article's head cut off by an embedded promo: prose that a barrier ("Click
+    here for our free newsletter!") parts from the run, worth at least TAIL_SHARE of it.
+
+    cut_tail's mirror: the density bridged the barrier, and the search inside the region
+    dropped a lead worth less than the barrier costs; a lead that short of the rest is a
+    blurb or a teaser above the article, and stays out.
+    """
+    if start == outer or not any(v <= -BARRIER_PENALTY for v in values[outer:start]):
+        return start
+    head = sum(v for v in values[outer:start] if v > 0)
+    rest = sum(v for v in values[start:end] if v > 0)
+    return outer if head >= TAIL_SHARE * rest else start
 
 
 def is_company_profile(text: str) -> bool:
