@@ -107,6 +107,29 @@ def test_python_dash_m_entry_point() -> None:
     assert result.stdout.startswith("publisher ")
 
 
+def test_a_build_loads_none_of_the_mail_checks(seeds_copy: Path, tmp_path: Path) -> None:
+    # Every cron build and fetch starts the program: DKIM, DNS and the bounce classifier
+    # (about 0.2 s of imports) belong to the commands that use them.
+    script = (
+        "import sys\n"
+        "from publisher.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "heavy = ('dkim', 'dns.resolver', 'flufl.bounce', 'publisher.doctor')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+        "sys.exit(status)\n"
+    )
+    argv = build_argv(seeds_copy, tmp_path / "out", tmp_path / "state.db", "-q")
+    result = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+    assert (tmp_path / "out" / "feed.atom").is_file()
+
+
 def test_common_options_before_a_subscribers_action_are_kept(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
