@@ -120,3 +120,15 @@ def test_a_lead_in_to_other_pages_or_a_ticker_brings_nothing() -> None:
     ticker = ["15:44", "Iraq: Rice visits Baghdad", "13:53", "Gaza: raids kill ten"]
     lines = [*MENU, "The laptop", *STORY, "Around the world:", *ticker, "Elsewhere:", *ticker]
     assert body_of(lines) == STORY
+
+
+RESULTS = ["1. Bayliss (Ducati) 1'32.2", "2. Kagayama (Suzuki) 1'32.3", "3. Haga (Yamaha) 1'32.4"]
+
+
+def test_lines_numbered_from_one_after_the_prose_are_its_list() -> None:
+    lines = [*MENU, "The race", *STORY, "Test results, day 2", *RESULTS, "Print this story"]
+    assert body_of(lines) == [*STORY, "Test results, day 2", *RESULTS]
+    # Out of sequence, or from another number than 1, they are not one list.
+    shuffled = [RESULTS[1], RESULTS[0], RESULTS[2]]
+    assert body_of([*MENU, "The race", *STORY, *shuffled, "Print this story"]) == STORY
+    assert body_of([*MENU, "The race", *STORY, *RESULTS[1:], "Print this story"]) == STORY

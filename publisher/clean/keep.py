@@ -41,6 +41,8 @@ _POINTS_ELSEWHERE = re.compile(
     r"original|tags?|categor(?:y|ies)|filed|posted|bookmark|print|send|email)\b",
     re.IGNORECASE,
 )
+# A numbered line: "1. Preheat the oven", "12) Serve".
+_NUMBERED = re.compile(r"(\d{1,2})[.)]\s+(?=\S)")
 # An all-capitals line longer than this is a promo or teaser ("CLICK HERE TO GET THE APP").
 MAX_SHOUTED_WORDS = 5
 # A line holding the title plus at most this many characters (a breadcrumb, a kicker, a date)
@@ -96,13 +98,18 @@ def select(
         for unit, is_dup in zip(units[start:end], dup[start:end], strict=True)
         if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
-    body += _introduced_run(units, end, body, dup)
+    introduced = _introduced_run(units, end, body, dup)
+    numbered = [] if introduced else _numbered_run(units, end, body, dup)
+    body += introduced or numbered
+    counted = {id(unit) for unit in numbered}
     prose_at = [i for i, unit in enumerate(body) if is_prose(unit)]
     if not prose_at:
         return []
     last = prose_at[-1]
     while last + 1 < len(body) and (
-        _introduced_list(body, last + 1) or _leads_list(body, last + 1)
+        _introduced_list(body, last + 1)
+        or _leads_list(body, last + 1)
+        or id(body[last + 1]) in counted
     ):
         last += 1
     kept: list[Unit] = []
@@ -113,7 +120,7 @@ def select(
         elif _in_points(body, i) or _leads_list(body, i):
             keep = True  # a key point of a list between prose, or a list's lead-in line
         elif unit.kind == "item":
-            keep = unit.sentence or _introduced_list(body, i)
+            keep = unit.sentence or _introduced_list(body, i) or id(unit) in counted
         else:
             keep = is_heading(unit) and _in_short_gap(body, i) and unit.text not in twice
         if keep:
@@ -194,6 +201,39 @@ def _introduced_run(
     for unit in run:
         unit.kind = "item"
     return [*lead, *run] if run else []
+
+
+def _numbered_run(
+    units: Sequence[Unit], end: int, region: Sequence[Unit], dup: Sequence[bool]
+) -> list[Unit]:
+    """Lines numbered in sequence from 1 right after the region ("1. Bayliss (Ducati)
+    1'32.2", "2. Kagayama ..."), at least MIN_POINTS of them and none a link, with the one
+    short line above them that heads them: the article's ranking or steps, which the
+    density left out as short lines. Teaser lists of most-read stories are links."""
+    if not region:
+        return []
+    lead: list[Unit] = []
+    if end < len(units) and _number(units[end]) is None:
+        head = units[end]
+        if head.words > MAX_HEADING_WORDS or is_chrome(head) or dup[end] or is_prose(head):
+            return []
+        lead, end = [head], end + 1
+    run: list[Unit] = []
+    for i in range(end, min(len(units), end + MAX_LIST_ITEMS)):
+        unit = units[i]
+        if _number(unit) != len(run) + 1 or unit.links > 0 or dup[i] or is_chrome(unit):
+            break
+        run.append(unit)
+    if len(run) < MIN_POINTS:
+        return []
+    for unit in run:
+        unit.kind, unit.ordered = "item", True
+    return [*lead, *run]
+
+
+def _number(unit: Unit) -> int | None:
+    match = _NUMBERED.match(unit.text) if unit.text[:1].isdigit() else None
+    return int(match.group(1)) if match else None
 
 
 def _is_lead_in(unit: Unit) -> bool:
