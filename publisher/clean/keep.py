@@ -74,7 +74,8 @@ def select(
     boilerplate, chrome and the title (also as raw_title, before its site suffix was cut),
     and trimmed to start and end with prose (a short line at the top is a
     kicker or a dateline; at the bottom, a footer) -- except that a line ending in a colon
-    brings the short lines it introduces. Between prose, short units are kept when the markup
+    brings the short lines it introduces, and lines numbered 1, 2, 3 ... right after the
+    region come as its list (see _numbered_run). Between prose, short units are kept when the markup
     places them in the article body, or when they head prose (headings) or form a list that
     reads as sentences or is introduced by a colon.
 
