@@ -132,3 +132,9 @@ def test_lines_numbered_from_one_after_the_prose_are_its_list() -> None:
     shuffled = [RESULTS[1], RESULTS[0], RESULTS[2]]
     assert body_of([*MENU, "The race", *STORY, *shuffled, "Print this story"]) == STORY
     assert body_of([*MENU, "The race", *STORY, *RESULTS[1:], "Print this story"]) == STORY
+
+
+def test_a_lead_parted_from_the_article_by_an_embedded_promo_stays() -> None:
+    promo = "Click here for free Newsletter subscription!"
+    lines = [*MENU, "The town", STORY[0], promo, STORY[1], STORY[2], "Print this story"]
+    assert body_of(lines) == STORY
