@@ -595,9 +595,9 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"(?:beginning|end)\s+of\s+dialog\s+window\..*|this\s+is\s+a\s+modal\s+window\..*)$",
         "Current Time 0:00",
         starts=(
-            *"play pause mute unmute fullscreen non-fullscreen current duration remaining".split(),
-            *"loaded progress stream descriptions subtitles captions chapters default".split(),
-            *("beginning", "end of", "this is a modal"),
+            *("play", "pause", "mute", "unmute", "fullscreen", "non-fullscreen", "current"),
+            *("duration", "remaining", "loaded", "progress", "stream", "descriptions"),
+            *("subtitles", "captions", "chapters", "default", "beginning", "end of", "this is a"),
         ),
     ),
 )
