@@ -138,3 +138,13 @@ def test_a_lead_parted_from_the_article_by_an_embedded_promo_stays() -> None:
     promo = "Click here for free Newsletter subscription!"
     lines = [*MENU, "The town", STORY[0], promo, STORY[1], STORY[2], "Print this story"]
     assert body_of(lines) == STORY
+
+
+CHANGES = ["+ Added Slime Block", "+ Added Iron Trapdoor", "+ Added Red Sandstone"]
+
+
+def test_key_points_right_above_the_first_prose_open_the_article() -> None:
+    lines = [*MENU, "Minecraft 1.8", *CHANGES, *STORY, "Print this story"]
+    assert body_of(lines) == [*CHANGES, *STORY]
+    # One or two bulleted lines above the prose are teasers, not the article's points.
+    assert body_of([*MENU, "Minecraft 1.8", *CHANGES[:2], *STORY]) == STORY

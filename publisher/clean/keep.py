@@ -72,12 +72,13 @@ def select(
 
     The region is refined with the pattern checks (see refine()), then cleared of repeats,
     boilerplate, chrome and the title (also as raw_title, before its site suffix was cut),
-    and trimmed to start and end with prose (a short line at the top is a
-    kicker or a dateline; at the bottom, a footer) -- except that a line ending in a colon
-    brings the short lines it introduces, and lines numbered 1, 2, 3 ... right after the
-    region come as its list (see _numbered_run). Between prose, short units are kept when the markup
-    places them in the article body, or when they head prose (headings) or form a list that
-    reads as sentences or is introduced by a colon.
+    and trimmed to start and end with prose (a short line at the top is a kicker or a
+    dateline; at the bottom, a footer) -- except that a run of key points right above the
+    first prose opens it (see _points_above), a line ending in a colon brings the short lines
+    it introduces, and lines numbered 1, 2, 3 ... right after the region come as its list
+    (see _numbered_run). Between prose, short units are kept when the markup places them in
+    the article body, or when they head prose (headings) or form a list that reads as
+    sentences or is introduced by a colon.
 
     values, when given, are the units' unit_value() already computed by the caller (the text
     cleaner prices every line before it makes Units), and region their densest_region();
@@ -90,6 +91,7 @@ def select(
     else:
         values = list(values)
     start, end = refine(units, values, *(region or densest_region(values)), leads)
+    start = _points_above(units, start, dup)
     # A short line that recurs (a button of each embedded post) heads no section.
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
@@ -113,8 +115,12 @@ def select(
         or id(body[last + 1]) in counted
     ):
         last += 1
+    first = prose_at[0]
+    while first > 0 and _point(body[first - 1]):
+        first -= 1
+    first = first if prose_at[0] - first >= MIN_POINTS else prose_at[0]
     kept: list[Unit] = []
-    for i in range(prose_at[0], last + 1):
+    for i in range(first, last + 1):
         unit = body[i]
         if is_prose(unit) or unit.hint > 0:
             keep = True
@@ -161,6 +167,15 @@ def is_heading(unit: Unit) -> bool:
 
 def _point(unit: Unit) -> bool:
     return unit.links == 0.0 and is_point(unit.text, unit.kind, unit.words)
+
+
+def _points_above(units: Sequence[Unit], start: int, dup: Sequence[bool]) -> int:
+    """The region's start moved up over a run of at least MIN_POINTS key points right above
+    it (a changelog or a summary's points before the first paragraph); else start."""
+    top = start
+    while top > 0 and _point(units[top - 1]) and not dup[top - 1]:
+        top -= 1
+    return top if start - top >= MIN_POINTS else start
 
 
 def _in_points(region: Sequence[Unit], i: int) -> bool:
