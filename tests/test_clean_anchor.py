@@ -160,3 +160,39 @@ def test_a_teaser_list_under_a_short_article_is_not_kept() -> None:
     lines = [f"My Blog: {HEADLINE}", *MENU, HEADLINE, *ARTICLE, *TEASERS]
     result = cleaned("\n".join(lines), "text")
     assert [b.text for b in result.blocks] == ARTICLE
+
+
+GALLERY = [
+    line
+    for n in range(1, 7)
+    for line in (
+        f"{n}/6 Markets slide again",
+        f"Shares fell for the {n}th day in a row as traders weighed the latest lending "
+        "figures from the central bank.",
+    )
+]
+
+
+def test_slide_counters_need_one_total_and_several_slides() -> None:
+    lines = ["Menu", *GALLERY]
+    assert anchor.slide_counters(lines.__getitem__, len(lines)) == [1, 3, 5, 7, 9, 11]
+    # A recipe's fractions and "24/7" are no gallery: totals differ, or too few slides.
+    recipe = ["1/2 cup sugar", "1/4 teaspoon salt", "3/4 cup flour", "24/7 Wall St"]
+    assert anchor.slide_counters(recipe.__getitem__, len(recipe)) == []
+    two = GALLERY[:4]
+    assert anchor.slide_counters(two.__getitem__, len(two)) == []
+
+
+def test_a_gallery_after_the_article_is_not_kept_even_inside_its_marked_body() -> None:
+    slides = "".join(
+        f"<h3>{GALLERY[i]}</h3><p>{GALLERY[i + 1]}</p>" for i in range(0, len(GALLERY), 2)
+    )
+    page = (
+        f"<html><head><title>{HEADLINE}</title></head><body><h1>{HEADLINE}</h1>"
+        '<div class="article-body">'
+        + "".join(f"<p>{line}</p>" for line in ARTICLE)
+        + f"<h2>Business news in pictures</h2><div>{slides}</div></div></body></html>"
+    )
+    assert [b.text for b in cleaned(page, "html").blocks] == ARTICLE
+    lines = [HEADLINE, *ARTICLE, "Business news in pictures", *GALLERY]
+    assert [b.text for b in cleaned("\n".join(lines), "text").blocks] == ARTICLE

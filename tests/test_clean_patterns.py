@@ -34,6 +34,9 @@ PROSE = (
     "[harry] Amy Churchwell joins the Search team today, from Marketing Engineering.",
     "Advertising revenue fell by a fifth in the third quarter, the company said.",
     "This video shows the moment the bridge collapsed into the river below.",
+    "Readers' comments are often harsher than the reviews, the editor said.",
+    "The following comments from the minister were read out in parliament.",
+    "Play the video above to see the moment the roof fell in.",
 )
 
 
@@ -118,6 +121,16 @@ def test_family_names_are_unique() -> None:
         ("Apple TV and iPad are registered trademarks of Apple Inc.", "disclaimer"),
         ("This slideshow requires JavaScript.", "media_chrome"),
         ("Image 3 of 20", "media_chrome"),
+        ("The following are comments from the readers. In no way do they ...", "comment_form"),
+        ("Comment posters are responsible for the opinions they express.", "comment_form"),
+        ("Comments are moderated, and will not appear until approved.", "comment_form"),
+        ("Play Video", "video_player"),
+        ("Duration Time 0:00", "video_player"),
+        ("Remaining Time -0:00", "video_player"),
+        ("Loaded: 0%", "video_player"),
+        ("Stream Type LIVE", "video_player"),
+        ("subtitles off, selected", "video_player"),
+        ("This is a modal window. This modal can be closed by pressing Escape.", "video_player"),
         ("Photo 1/12", "media_chrome"),
         ("Advert", "media_chrome"),
         ("(Click To Enlarge)", "media_chrome"),

@@ -121,6 +121,22 @@ def test_cut_tail_drops_a_short_tail_after_a_barrier() -> None:
     assert keep.cut_tail([100, -8, 20], 0, 3) == 3  # only barriers cut
 
 
+def test_keep_head_keeps_a_lead_parted_from_the_article_by_a_promo() -> None:
+    barrier = -scoring.BARRIER_PENALTY
+    # A 29-word lead, a newsletter promo, then 51 words: the run found again starts at 2.
+    assert keep.keep_head([29, barrier, 51], 0, 2, 3) == 0
+    # A short blurb above a share bar and a long article: left out.
+    assert keep.keep_head([10, barrier, 100], 0, 2, 3) == 2
+    assert keep.keep_head([29, -8, -8, 51], 0, 3, 4) == 3  # only a barrier parts a head
+
+
+def test_refine_keeps_the_lead_above_an_embedded_promo() -> None:
+    promo = unit("Click here for free Newsletter subscription!")
+    units = [unit(PROSE), promo, *[para(i) for i in range(3)]]
+    values = [scoring.unit_value(u) for u in units]
+    assert keep.refine(units, values, 0, len(units)) == (0, 5)
+
+
 PROFILE = (
     "Acme Robotics (NASDAQ: ACME) is a leading provider of warehouse automation systems. "
     "Founded in 1998, the company is headquartered in Boston and employs 2,000 people."

@@ -120,3 +120,31 @@ def test_a_lead_in_to_other_pages_or_a_ticker_brings_nothing() -> None:
     ticker = ["15:44", "Iraq: Rice visits Baghdad", "13:53", "Gaza: raids kill ten"]
     lines = [*MENU, "The laptop", *STORY, "Around the world:", *ticker, "Elsewhere:", *ticker]
     assert body_of(lines) == STORY
+
+
+RESULTS = ["1. Bayliss (Ducati) 1'32.2", "2. Kagayama (Suzuki) 1'32.3", "3. Haga (Yamaha) 1'32.4"]
+
+
+def test_lines_numbered_from_one_after_the_prose_are_its_list() -> None:
+    lines = [*MENU, "The race", *STORY, "Test results, day 2", *RESULTS, "Print this story"]
+    assert body_of(lines) == [*STORY, "Test results, day 2", *RESULTS]
+    # Out of sequence, or from another number than 1, they are not one list.
+    shuffled = [RESULTS[1], RESULTS[0], RESULTS[2]]
+    assert body_of([*MENU, "The race", *STORY, *shuffled, "Print this story"]) == STORY
+    assert body_of([*MENU, "The race", *STORY, *RESULTS[1:], "Print this story"]) == STORY
+
+
+def test_a_lead_parted_from_the_article_by_an_embedded_promo_stays() -> None:
+    promo = "Click here for free Newsletter subscription!"
+    lines = [*MENU, "The town", STORY[0], promo, STORY[1], STORY[2], "Print this story"]
+    assert body_of(lines) == STORY
+
+
+CHANGES = ["+ Added Slime Block", "+ Added Iron Trapdoor", "+ Added Red Sandstone"]
+
+
+def test_key_points_right_above_the_first_prose_open_the_article() -> None:
+    lines = [*MENU, "Minecraft 1.8", *CHANGES, *STORY, "Print this story"]
+    assert body_of(lines) == [*CHANGES, *STORY]
+    # One or two bulleted lines above the prose are teasers, not the article's points.
+    assert body_of([*MENU, "Minecraft 1.8", *CHANGES[:2], *STORY]) == STORY

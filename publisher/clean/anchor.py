@@ -15,6 +15,12 @@ too often the comment thread under it, or a blurb box beside it. Two signals cor
   excerpt is long enough to count as prose; when the page has several, they are priced as
   short lines, so the list no longer carries the region on past the article (an article
   that ends with a cut of its own, or a suspended "...", is one such line, not several);
+- **slide counters** (:func:`slide_counters`): a photo gallery flattened into the page
+  reads counter and title / caption, over and over ("1/50 United goin down", "Manchester
+  United's absence from the Champions League ..."). Its captions are prose, and a gallery
+  of fifty outweighs the article it follows. Lines that open with a counter out of one same
+  total, when the page has several, are priced as barriers: the gallery falls apart into
+  its slides, and the article's container is not followed past the first of them;
 - **the anchor** (:func:`anchored_region`): the headline stated again just above the
   article (a scrape's first line is the page's <title>; the <h1> comes again over the text),
   and the first prose under it, the lead. When the densest region does not hold the lead,
@@ -58,6 +64,11 @@ COPY_TAIL_CHARS = 6
 # Characters a copy of the headline may carry before its first letter (quote marks, a bullet).
 COPY_LEAD_CHARS = 3
 _NOT_ALNUM = re.compile(r"[\W_]+")
+# A gallery's slide counter opening a line: "1/50 United goin down", "12 / 50".
+_SLIDE_COUNTER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})(?:\s|$)")
+# A page needs this many counters out of the same total (and a total this large) for them
+# to be a gallery's slides: "1/2 cup sugar" and "24/7" are no gallery.
+MIN_SLIDES = 3
 
 
 def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -> list[int]:
@@ -103,6 +114,30 @@ def teaser_excerpts(text_at: Callable[[int], str], count: int) -> list[int]:
     return found if len(found) >= MIN_TEASERS else []
 
 
+def slide_counters(text_at: Callable[[int], str], count: int) -> list[int]:
+    """Indexes of the lines that open with a gallery's slide counter ("3/50 City for sale"):
+    counters k/N with one same total N of at least MIN_SLIDES, no k above N, and at least
+    MIN_SLIDES different k, so that a recipe's fractions ("1/2 cup sugar", "1/4 teaspoon
+    salt") and "24/7" are not slides."""
+    by_total: dict[int, list[tuple[int, int]]] = {}
+    for i in range(count):
+        line = text_at(i)
+        if not line[:1].isdigit():  # cheap test first
+            continue
+        match = _SLIDE_COUNTER.match(line)
+        if match is not None:
+            slide, total = int(match.group(1)), int(match.group(2))
+            if 1 <= slide <= total and total >= MIN_SLIDES:
+                by_total.setdefault(total, []).append((i, slide))
+    found = [
+        i
+        for slides in by_total.values()
+        if len({slide for _, slide in slides}) >= MIN_SLIDES
+        for i, _ in slides
+    ]
+    return sorted(found)
+
+
 def price_teasers(values: list[float], at: Sequence[int]) -> None:
     """Price the teaser excerpts as short lines (see the module docstring)."""
     for i in at:
@@ -110,7 +145,7 @@ def price_teasers(values: list[float], at: Sequence[int]) -> None:
 
 
 def price_signatures(values: list[float], at: Sequence[int]) -> None:
-    """Price the signature lines as barriers (see the module docstring)."""
+    """Price the signature lines (or slide counters) as barriers (see the module docstring)."""
     for i in at:
         values[i] = min(values[i], -scoring.BARRIER_PENALTY)
 

@@ -19,7 +19,10 @@ MARKED_SHARE = 0.4
 
 
 def within_container(
-    units: list[Unit], paths: list[tuple[int, ...]], kept: list[Unit]
+    units: list[Unit],
+    paths: list[tuple[int, ...]],
+    kept: list[Unit],
+    stops: frozenset[int] = frozenset(),
 ) -> list[Unit]:
     """The kept units, restricted to and completed from the article's container element.
 
@@ -29,7 +32,8 @@ def within_container(
     unless they are chrome: the markup says they belong to the article. Repeats come back too:
     inside the article they are its structure (a meal plan's "Breakfast" in each day), not
     teasers. So do the start and the rest of the container around the kept units when it is
-    marked as an article body.
+    marked as an article body. Nothing is taken back past the first of stops (the indexes
+    of units that end an article wherever they sit: a gallery's slide counters).
     """
     if not kept:
         return kept
@@ -55,8 +59,12 @@ def within_container(
         and container in paths[last + 1]
         and units[last + 1].hint > 0
         and units[last + 1].text != opening
+        and last + 1 not in stops
     ):
         last += 1  # the rest of an explicitly marked article body (a list of tour dates)
+    if last + 1 in stops:  # short lines right above a stop head what it starts (a gallery)
+        while last > kept_at[-1] and not scoring.is_prose(units[last]):
+            last -= 1
     first = kept_at[0]
     while first > 0 and container in paths[first - 1] and units[first - 1].hint > 0:
         first -= 1  # the start of an explicitly marked article body (a list of what is new)
@@ -73,6 +81,7 @@ def within_container(
         and container in paths[end]
         and not _opens_comments(units[end])
         and units[end].text != opening
+        and end not in stops
     ):
         if scoring.is_prose(units[end]) and units[end].hint >= 0:
             inside.append(end)

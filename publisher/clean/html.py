@@ -538,14 +538,18 @@ def extract(
         site = urlsplit(page_url).hostname or None
     raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
     title = metadata.strip_site(" ".join(raw_title.split()), site)
+    # A gallery's slides end the article, inside its marked body too (see anchor.py).
+    slides = anchor.slide_counters(lambda i: units[i].text, len(units))
+    for i in slides:
+        units[i].boiler = True
     kept = keep.select(
-        units, title, raw_title=head.title, **_anchored(units, title, head, reference)
+        units, title, raw_title=head.title, **_anchored(units, title, head, reference, slides)
     )
     kept = container.within_marked_body(kept)
     titles = {scoring.normalise(title), scoring.normalise(head.title)}
     body = [
         u
-        for u in container.within_container(units, head.paths, kept)
+        for u in container.within_container(units, head.paths, kept, frozenset(slides))
         if scoring.normalise(u.text) not in titles
     ]
     for lead, table_start, table_end in head.tables:
@@ -573,14 +577,18 @@ def extract(
     )  # fmt: skip
 
 
-def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) -> dict[str, Any]:
+def _anchored(
+    units: list[Unit], title: str, head: Head, reference: datetime, slides: Sequence[int] = ()
+) -> dict[str, Any]:
     """select()'s values and region, with the page's landmarks (see anchor.py): comment
-    signatures priced as barriers, and the region moved to the lead under the headline
-    (every unit that states the title or one of the page's <h1> lines)."""
+    signatures and a gallery's slide counters priced as barriers, and the region moved to
+    the lead under the headline (every unit that states the title or one of the page's <h1>
+    lines)."""
     repeats = scoring.repeated(units)
     values = [scoring.unit_value(u, repeat) for u, repeat in zip(units, repeats, strict=True)]
     signatures = anchor.signatures(lambda i: units[i].text, len(units), reference)
     anchor.price_signatures(values, signatures)
+    anchor.price_signatures(values, slides)
     anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: units[i].text, len(units)))
     region = scoring.densest_region(values)
     headlines = {scoring.normalise(line) for line in (title, *head.h1.split("\n"))} - {""}

@@ -4,8 +4,9 @@ sits between its prose.
 :func:`select` combines the signals of scoring.py: it finds the densest region (or takes the
 one the caller anchored), checks the patterns inside it and finds it again (:func:`refine`: a
 share bar or a run of comment signatures is a barrier; after a barrier little prose is a tail,
-:func:`cut_tail`; a press release's closing company profile ends it, :func:`cut_profile`), then
-keeps the prose in it and the headings, lists and quotes that sit between prose.
+:func:`cut_tail`; before one, prose worth a share of the rest is the article's head,
+:func:`keep_head`; a press release's closing company profile ends it, :func:`cut_profile`),
+then keeps the prose in it and the headings, lists and quotes that sit between prose.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ _POINTS_ELSEWHERE = re.compile(
     r"original|tags?|categor(?:y|ies)|filed|posted|bookmark|print|send|email)\b",
     re.IGNORECASE,
 )
+# A numbered line: "1. Preheat the oven", "12) Serve".
+_NUMBERED = re.compile(r"(\d{1,2})[.)]\s+(?=\S)")
 # An all-capitals line longer than this is a promo or teaser ("CLICK HERE TO GET THE APP").
 MAX_SHOUTED_WORDS = 5
 # A line holding the title plus at most this many characters (a breadcrumb, a kicker, a date)
@@ -69,11 +72,13 @@ def select(
 
     The region is refined with the pattern checks (see refine()), then cleared of repeats,
     boilerplate, chrome and the title (also as raw_title, before its site suffix was cut),
-    and trimmed to start and end with prose (a short line at the top is a
-    kicker or a dateline; at the bottom, a footer) -- except that a line ending in a colon
-    brings the short lines it introduces. Between prose, short units are kept when the markup
-    places them in the article body, or when they head prose (headings) or form a list that
-    reads as sentences or is introduced by a colon.
+    and trimmed to start and end with prose (a short line at the top is a kicker or a
+    dateline; at the bottom, a footer) -- except that a run of key points right above the
+    first prose opens it (see _points_above), a line ending in a colon brings the short lines
+    it introduces, and lines numbered 1, 2, 3 ... right after the region come as its list
+    (see _numbered_run). Between prose, short units are kept when the markup places them in
+    the article body, or when they head prose (headings) or form a list that reads as
+    sentences or is introduced by a colon.
 
     values, when given, are the units' unit_value() already computed by the caller (the text
     cleaner prices every line before it makes Units), and region their densest_region();
@@ -86,6 +91,7 @@ def select(
     else:
         values = list(values)
     start, end = refine(units, values, *(region or densest_region(values)), leads)
+    start = _points_above(units, start, dup)
     # A short line that recurs (a button of each embedded post) heads no section.
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
@@ -95,24 +101,33 @@ def select(
         for unit, is_dup in zip(units[start:end], dup[start:end], strict=True)
         if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
-    body += _introduced_run(units, end, body, dup)
+    introduced = _introduced_run(units, end, body, dup)
+    numbered = [] if introduced else _numbered_run(units, end, body, dup)
+    body += introduced or numbered
+    counted = {id(unit) for unit in numbered}
     prose_at = [i for i, unit in enumerate(body) if is_prose(unit)]
     if not prose_at:
         return []
     last = prose_at[-1]
     while last + 1 < len(body) and (
-        _introduced_list(body, last + 1) or _leads_list(body, last + 1)
+        _introduced_list(body, last + 1)
+        or _leads_list(body, last + 1)
+        or id(body[last + 1]) in counted
     ):
         last += 1
+    first = prose_at[0]
+    while first > 0 and _point(body[first - 1]):
+        first -= 1
+    first = first if prose_at[0] - first >= MIN_POINTS else prose_at[0]
     kept: list[Unit] = []
-    for i in range(prose_at[0], last + 1):
+    for i in range(first, last + 1):
         unit = body[i]
         if is_prose(unit) or unit.hint > 0:
             keep = True
         elif _in_points(body, i) or _leads_list(body, i):
             keep = True  # a key point of a list between prose, or a list's lead-in line
         elif unit.kind == "item":
-            keep = unit.sentence or _introduced_list(body, i)
+            keep = unit.sentence or _introduced_list(body, i) or id(unit) in counted
         else:
             keep = is_heading(unit) and _in_short_gap(body, i) and unit.text not in twice
         if keep:
@@ -154,6 +169,15 @@ def _point(unit: Unit) -> bool:
     return unit.links == 0.0 and is_point(unit.text, unit.kind, unit.words)
 
 
+def _points_above(units: Sequence[Unit], start: int, dup: Sequence[bool]) -> int:
+    """The region's start moved up over a run of at least MIN_POINTS key points right above
+    it (a changelog or a summary's points before the first paragraph); else start."""
+    top = start
+    while top > 0 and _point(units[top - 1]) and not dup[top - 1]:
+        top -= 1
+    return top if start - top >= MIN_POINTS else start
+
+
 def _in_points(region: Sequence[Unit], i: int) -> bool:
     """True when the unit at i is one of a run of at least MIN_POINTS key points (one or two
     bulleted headlines between paragraphs are teasers of other articles)."""
@@ -193,6 +217,39 @@ def _introduced_run(
     for unit in run:
         unit.kind = "item"
     return [*lead, *run] if run else []
+
+
+def _numbered_run(
+    units: Sequence[Unit], end: int, region: Sequence[Unit], dup: Sequence[bool]
+) -> list[Unit]:
+    """Lines numbered in sequence from 1 right after the region ("1. Bayliss (Ducati)
+    1'32.2", "2. Kagayama ..."), at least MIN_POINTS of them and none a link, with the one
+    short line above them that heads them: the article's ranking or steps, which the
+    density left out as short lines. Teaser lists of most-read stories are links."""
+    if not region:
+        return []
+    lead: list[Unit] = []
+    if end < len(units) and _number(units[end]) is None:
+        head = units[end]
+        if head.words > MAX_HEADING_WORDS or is_chrome(head) or dup[end] or is_prose(head):
+            return []
+        lead, end = [head], end + 1
+    run: list[Unit] = []
+    for i in range(end, min(len(units), end + MAX_LIST_ITEMS)):
+        unit = units[i]
+        if _number(unit) != len(run) + 1 or unit.links > 0 or dup[i] or is_chrome(unit):
+            break
+        run.append(unit)
+    if len(run) < MIN_POINTS:
+        return []
+    for unit in run:
+        unit.kind, unit.ordered = "item", True
+    return [*lead, *run]
+
+
+def _number(unit: Unit) -> int | None:
+    match = _NUMBERED.match(unit.text) if unit.text[:1].isdigit() else None
+    return int(match.group(1)) if match else None
 
 
 def _is_lead_in(unit: Unit) -> bool:
@@ -268,7 +325,10 @@ def refine(
     within = [lead - start for lead in leads if start <= lead < start + inner[0]]
     if within:
         inner = anchor.anchored_region(values[start:end], within, inner)
-    start, end = start + inner[0], cut_tail(values, start + inner[0], start + inner[1])
+    inner_start, end = start + inner[0], start + inner[1]
+    end = cut_tail(values, inner_start, end)
+    # A head that holds the lead under the headline is kept from the lead, not above it.
+    start = keep_head(values, start + min(within, default=0), inner_start, end)
     return start, cut_profile(units, values, start, end)
 
 
@@ -288,6 +348,22 @@ def cut_tail(values: Sequence[float], start: int, end: int) -> int:
         elif value <= -BARRIER_PENALTY and total - before < TAIL_SHARE * before:
             return i
     return end
+
+
+def keep_head(values: Sequence[float], outer: int, start: int, end: int) -> int:
+    """The start of the run found again inside [outer, end), moved back to outer when what it
+    left out is the article's head cut off by an embedded promo: prose that a barrier ("Click
+    here for our free newsletter!") parts from the run, worth at least TAIL_SHARE of it.
+
+    cut_tail's mirror: the density bridged the barrier, and the search inside the region
+    dropped a lead worth less than the barrier costs; a lead that short of the rest is a
+    blurb or a teaser above the article, and stays out.
+    """
+    if start == outer or not any(v <= -BARRIER_PENALTY for v in values[outer:start]):
+        return start
+    head = sum(v for v in values[outer:start] if v > 0)
+    rest = sum(v for v in values[start:end] if v > 0)
+    return outer if head >= TAIL_SHARE * rest else start
 
 
 def is_company_profile(text: str) -> bool:

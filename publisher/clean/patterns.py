@@ -163,7 +163,12 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"\S+(?:\s+\S+)?\s+(?:says|said,|said(?=:)|wrote(?=:)))"
         r"\s*[.!:*»›]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
         r"required\s+fields\s+are\s+marked|you\s+must\s+be\s+logged\s+in\s+to\s+(?:post|comment)|"
-        r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to)\b.*$",
+        r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to|"
+        # The rules a comment section opens with ("Comments are moderated ...").
+        r"the\s+following\s+(?:are\s+)?(?:comments?|responses)\s+(?:are\s+)?(?:from|by)\s+"
+        r"(?:the\s+|our\s+)?readers|comments?\s+(?:posters|writers|entries)\s+are|(?:all\s+)?"
+        r"readers?['’]?\s+comments\s+are\s+(?:posted|moderated|monitored|reviewed)|comments\s+"
+        r"(?:are|will\s+be)\s+(?:moderated|monitored|reviewed))\b.*$",
         "Your email address will not be published. Required fields are marked *",
         starts=(
             "leave a",
@@ -185,6 +190,9 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "save my",
             "response",
             "thought",
+            "the following",
+            "all readers",
+            "reader",
         ),
         ends=("says", "says:", "said,", "said:", "wrote:"),
         ends_article=True,
@@ -572,6 +580,24 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "see",
             "scroll",
             "[",
+        ),
+    ),
+    # A web video player's controls and settings dialog, which a page without scripts shows
+    # as lines of text in the middle of the article (video.js and its kin): "Play Video",
+    # "Current Time 0:00", "Loaded: 0%", "subtitles off, selected", "This is a modal window."
+    _p(
+        "video_player",
+        r"^(?:play(?:\s+video)?|pause|(?:un)?mute|(?:non-)?fullscreen|playback\s+rate|"
+        r"(?:current|duration|remaining)\s+time\s+-?\d+:\d\d|duration\s+-?\d+:\d\d|"
+        r"(?:loaded|progress):\s+\d+(?:\.\d+)?\s*%|stream\s+type\s*live|"
+        r"(?:(?:descriptions|subtitles|captions|chapters)\s+off|default),\s+selected|"
+        r"captions\s+settings,\s+opens\s+captions\s+settings\s+dialog|"
+        r"(?:beginning|end)\s+of\s+dialog\s+window\..*|this\s+is\s+a\s+modal\s+window\..*)$",
+        "Current Time 0:00",
+        starts=(
+            *("play", "pause", "mute", "unmute", "fullscreen", "non-fullscreen", "current"),
+            *("duration", "remaining", "loaded", "progress", "stream", "descriptions"),
+            *("subtitles", "captions", "chapters", "default", "beginning", "end of", "this is a"),
         ),
     ),
 )

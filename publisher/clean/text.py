@@ -189,7 +189,11 @@ def extract(
     title = clean_title(raw_title, lines[1:]) if raw_title else ""
     anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
     anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: rows[i][0], len(rows)))
+    anchor.price_signatures(values, anchor.slide_counters(lambda i: rows[i][0], len(rows)))
+    unsettled = scoring.densest_region(values)
     start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if unsettled[0] < start < unsettled[1]:  # the head a promo parted (see keep.keep_head)
+        start = keep.keep_head(values, unsettled[0], start, end)
     if _price_body_copies(rows, values, start, end):
         start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
     lead = None
