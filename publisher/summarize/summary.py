@@ -9,9 +9,10 @@ summary never opens with a sentence that points back to text the reader has not 
 ("He said ...", "However, ..."): such a sentence is either preceded by the sentence it leans
 on or left out (the article's own first sentence leans on nothing but the title, so it may
 open with "He", never with "But"). The words left are filled by rank, not by size: when a
-sentence does not fit, the next in the ranking may take its place, but the summary ends rather
-than reach further down for one that is merely short. Nothing is rewritten except an overlong single sentence,
-cut at a clause boundary with an ellipsis so the word cap always holds.
+sentence does not fit, the next in the ranking may take its place, but past the first two
+places the summary ends rather than reach further down for one that is merely short. Nothing
+is rewritten except an overlong single sentence, cut at a clause boundary with an ellipsis
+so the word cap always holds.
 
 Signals and weights:
     position    exp(-i / POSITION_DECAY) for the i-th usable sentence: the news lead prior
@@ -56,6 +57,9 @@ POSITION_DECAY = 3.0  # sentence 0 -> 1.0, sentence 3 -> 0.37, sentence 6 -> 0.1
 EARLIER_WEIGHT = 1.0  # similarity to earlier sentences counts this much against
 # A direct quotation opening a sentence after the first tells a reaction, not the news.
 QUOTATION_PENALTY = 0.05
+
+# Places filled from anywhere in the ranking; later ones only by the next sentence in it.
+FILLED_FREELY = 2
 
 # Two sentences sharing this much of their content words say the same thing twice.
 DUPLICATE_JACCARD = 0.6
@@ -161,9 +165,10 @@ def _choose(
             break
         if chosen and used + sentence.words > budget:
             # It cannot fit, with or without the sentence before it. The next in the ranking
-            # may take its place; one further down would be chosen for being short, not for
-            # what it says (a closing quip, a stray detail): the summary ends instead.
-            if overflowed:
+            # may take its place; once the summary holds the lead and a sentence developing
+            # it, one further down would be chosen for being short, not for what it says (a
+            # closing quip, a stray detail): the summary ends instead.
+            if overflowed and len(chosen) >= FILLED_FREELY:
                 break
             overflowed = True
             continue
