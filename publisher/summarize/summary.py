@@ -8,8 +8,11 @@ rest of the article develops what it says rather than when it repeats what came 
 summary never opens with a sentence that points back to text the reader has not seen
 ("He said ...", "However, ..."): such a sentence is either preceded by the sentence it leans
 on or left out (the article's own first sentence leans on nothing but the title, so it may
-open with "He", never with "But"). Nothing is rewritten except an overlong single sentence,
-cut at a clause boundary with an ellipsis so the word cap always holds.
+open with "He", never with "But"). The words left are filled by rank, not by size: when a
+sentence does not fit, the next in the ranking may take its place, but past the first two
+places the summary ends rather than reach further down for one that is merely short. Nothing
+is rewritten except an overlong single sentence, cut at a clause boundary with an ellipsis
+so the word cap always holds.
 
 Signals and weights:
     position    exp(-i / POSITION_DECAY) for the i-th usable sentence: the news lead prior
@@ -54,6 +57,9 @@ POSITION_DECAY = 3.0  # sentence 0 -> 1.0, sentence 3 -> 0.37, sentence 6 -> 0.1
 EARLIER_WEIGHT = 1.0  # similarity to earlier sentences counts this much against
 # A direct quotation opening a sentence after the first tells a reaction, not the news.
 QUOTATION_PENALTY = 0.05
+
+# Places filled from anywhere in the ranking; later ones only by the next sentence in it.
+FILLED_FREELY = 2
 
 # Two sentences sharing this much of their content words say the same thing twice.
 DUPLICATE_JACCARD = 0.6
@@ -137,16 +143,35 @@ def _select(
     usable = [sentence for sentence in found if sentence.usable]
     if not usable or limit < 1 or budget < 1:
         return ()
-    scores = _scores(usable, title_words)
+    return _choose(found, usable, _scores(usable, title_words), limit, budget, language)
+
+
+def _choose(
+    found: Sequence[_Sentence],
+    usable: Sequence[_Sentence],
+    scores: Sequence[float],
+    limit: int,
+    budget: int,
+    language: str,
+) -> tuple[str, ...]:
+    """Take the ``usable`` sentences by ``scores``, best first, as ``_select`` describes."""
     chosen: list[_Sentence] = []
     used = 0
+    overflowed = False  # a sentence has not fitted the words left
     # Best first; a reversed sort is still stable, so ties keep article order.
     for rank in sorted(range(len(usable)), key=scores.__getitem__, reverse=True):
         sentence = usable[rank]
         if len(chosen) >= limit:
             break
         if chosen and used + sentence.words > budget:
-            continue  # cannot fit, with or without the sentence before it
+            # It cannot fit, with or without the sentence before it. The next in the ranking
+            # may take its place; once the summary holds the lead and a sentence developing
+            # it, one further down would be chosen for being short, not for what it says (a
+            # closing quip, a stray detail): the summary ends instead.
+            if overflowed and len(chosen) >= FILLED_FREELY:
+                break
+            overflowed = True
+            continue
         if _repeats(sentence, chosen) or is_glued(sentence.text):
             continue
         group = [sentence]
