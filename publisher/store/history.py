@@ -114,15 +114,30 @@ class HistoryTables(Database):
             "UPDATE articles SET archive_month = ? WHERE archive_month IS NULL", (newest,)
         )
 
-    def history_months(self) -> dict[str, tuple[int, str]]:
+    def history_months(self) -> dict[str, tuple[int, int, str | None]]:
         """Each history month: (articles filed in it, duplicates included, so that its parts
-        keep their bounds; the latest change among its published ones)."""
+        keep their bounds; a version that changes whenever any of them does; the earliest
+        first_seen among those changed since ``clean_history_months``, None if none did),
+        kept by triggers (``schema``): no article is read."""
         rows = self.db.execute(
-            "SELECT archive_month, COUNT(*), "
-            f"COALESCE(MAX(CASE WHEN {PUBLISHED} THEN last_changed END), '') "
-            "FROM articles WHERE archive_month IS NOT NULL GROUP BY 1 ORDER BY 1"
+            "SELECT month, articles, version, dirty FROM history_months "
+            "WHERE articles > 0 ORDER BY month"
         )
-        return {month: (count, latest) for month, count, latest in rows}
+        return {month: (count, version, dirty) for month, count, version, dirty in rows}
+
+    def clean_history_months(self) -> None:
+        """Record that every history month's sitemaps are written (see ``history_months``)."""
+        self.db.execute("UPDATE history_months SET dirty = NULL WHERE dirty IS NOT NULL")
+
+    def history_position(self, month: str, first_seen: str) -> int:
+        """How many articles (duplicates too) filed in ``month`` were first seen before
+        ``first_seen``: those that come before it in the month's parts (counted in the
+        history's index alone)."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE archive_month = ? AND first_seen < ?",
+            (month, first_seen),
+        ).fetchone()
+        return int(row[0])
 
     def history_part(self, month: str, part: int, size: int) -> list[tuple[str, str]]:
         """(id, last change) of the published articles in part ``part`` (1 = the first
@@ -144,23 +159,29 @@ class HistoryTables(Database):
         )
         return dict(rows.fetchall())
 
-    def history_pages(self, month: str) -> list[tuple[str, datetime]]:
-        """(slug, last change) of the published articles filed in ``month``, oldest first."""
+    def history_pages(self, month: str, part: int, size: int) -> list[tuple[str, datetime]]:
+        """(slug, last change) of the published articles in part ``part`` (1 = the first
+        ``size`` filed) of history month ``month``, in the order they were filed (see
+        ``history_part``)."""
         rows = self.db.execute(
-            f"SELECT slug, last_changed FROM articles WHERE archive_month = ? AND {PUBLISHED} "
-            "ORDER BY published, last_changed, id DESC",
-            (month,),
+            f"SELECT slug, last_changed, {PUBLISHED} FROM articles WHERE archive_month = ? "
+            "ORDER BY first_seen, id LIMIT ? OFFSET ?",
+            (month, size, (part - 1) * size),
         )
-        return [(slug, dt(changed)) for slug, changed in rows]
+        return [(slug, dt(changed)) for slug, changed, published in rows if published]
 
-    def published_since(self, since: datetime) -> list[tuple[str, str, datetime, str, str]]:
-        """(id, slug, published, title, language) of the articles published at or after
-        ``since``, newest first (the news sitemap)."""
+    def published_since(
+        self, since: datetime, *, limit: int
+    ) -> list[tuple[str, str, datetime, str, str]]:
+        """(id, slug, published, title, language) of the ``limit`` newest articles published
+        at or after ``since``, newest first (the news sitemap)."""
+        # Bounded by ``limit``: an archive can publish many more in the window (a cold build
+        # publishes every undated article at once), and each row's title is in its payload.
         rows = self.db.execute(
             "SELECT id, slug, published, json_extract(data, '$.article.title'), "
             "COALESCE(json_extract(data, '$.article.language'), '') FROM articles "
             f"WHERE published >= ? AND {PUBLISHED} "
-            "ORDER BY published DESC, last_changed DESC, id",
-            (ts(since),),
+            "ORDER BY published DESC, last_changed DESC, id LIMIT ?",
+            (ts(since), limit),
         )
         return [(i, slug, dt(when), title, language) for i, slug, when, title, language in rows]

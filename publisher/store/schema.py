@@ -451,5 +451,43 @@ MIGRATIONS: tuple[str, ...] = (
             WHERE key = NEW.key;
     END;
     """,
+    # 11 -> 12: the feed's history months kept by triggers (issue 24, second round), as the
+    # archive's months are: how many articles each holds (duplicates too), a version, and
+    # the earliest first_seen among its articles changed since its sitemaps were written
+    # (``dirty``), so that a build reads neither every filed article to list the months nor
+    # a whole month to write its newest sitemap.
+    """
+    CREATE TABLE history_months (
+        month TEXT PRIMARY KEY,
+        articles INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        dirty TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO history_months (month, articles, version, dirty)
+        SELECT archive_month, COUNT(*), 0, NULL FROM articles
+        WHERE archive_month IS NOT NULL GROUP BY 1;
+    CREATE TRIGGER articles_history_filed AFTER UPDATE OF archive_month ON articles BEGIN
+        UPDATE history_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen)
+            WHERE month = OLD.archive_month;
+        INSERT INTO history_months (month, articles, version, dirty)
+            SELECT NEW.archive_month, 1, 1, NEW.first_seen WHERE NEW.archive_month IS NOT NULL
+            ON CONFLICT (month) DO UPDATE SET articles = articles + 1, version = version + 1,
+                dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
+    END;
+    CREATE TRIGGER articles_history_changed AFTER UPDATE OF
+        slug, first_seen, last_changed, duplicate_of, removed ON articles
+        WHEN NEW.archive_month IS NOT NULL BEGIN
+        UPDATE history_months SET version = version + 1,
+            dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen, NEW.first_seen)
+            WHERE month = NEW.archive_month;
+    END;
+    CREATE TRIGGER articles_history_deleted AFTER DELETE ON articles
+        WHEN OLD.archive_month IS NOT NULL BEGIN
+        UPDATE history_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen)
+            WHERE month = OLD.archive_month;
+    END;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
