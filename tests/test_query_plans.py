@@ -38,6 +38,7 @@ GROWING = {
     "boilerplate_groups",
     "terms",
     "facets",
+    "facet_counts",
     "input_dirs",
     "web_documents",
     "web_aliases",

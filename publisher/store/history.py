@@ -29,29 +29,29 @@ class HistoryTables(Database):
 
     def facet_prints(
         self, kind: str, *, at_least: int = 1, names: Collection[str] | None = None
-    ) -> dict[str, tuple[int, str]]:
+    ) -> dict[str, tuple[int, int]]:
         """Each facet of ``kind`` ("topic" or "site"), or each of ``names``, with at least
-        ``at_least`` published articles: (article count, latest change), which changes
-        whenever its feed may."""
-        where, params = "f.kind = ?", [kind]
+        ``at_least`` published articles: (article count, a version that changes whenever
+        its feed may), kept by triggers (``schema``): no article is read."""
+        where, params = "kind = ?", [kind]
         if names is not None:
             wanted = sorted(names)
-            where += f" AND f.name IN ({','.join('?' * len(wanted))})"
+            where += f" AND name IN ({','.join('?' * len(wanted))})"
             params += wanted
         rows = self.db.execute(
-            "SELECT f.name, COUNT(*), MAX(a.last_changed) FROM facets f "
-            f"JOIN articles a ON a.id = f.article WHERE {where} AND {_A_PUBLISHED} "
-            "GROUP BY f.name HAVING COUNT(*) >= ?",
-            (*params, at_least),
+            f"SELECT name, shown, version FROM facet_counts WHERE {where} AND shown >= ?",
+            (*params, max(at_least, 1)),
         )
-        return {name: (count, latest) for name, count, latest in rows}
+        return {name: (count, version) for name, count, version in rows}
 
-    def facet_sizes(self, kind: str, *, at_least: int) -> dict[str, int]:
-        """How many articles (duplicates too) each facet of ``kind`` with at least
-        ``at_least`` has: read from the facets' own index alone, for ranking topics."""
+    def facet_sizes(self, kind: str, *, at_least: int, most: int) -> dict[str, int]:
+        """How many articles (duplicates too) each of the ``most`` facets of ``kind`` with
+        the most, and at least ``at_least``, has (ties to the name that sorts first): the
+        head of the counts' ranked index, for ranking topics."""
         rows = self.db.execute(
-            "SELECT name, COUNT(*) FROM facets WHERE kind = ? GROUP BY name HAVING COUNT(*) >= ?",
-            (kind, at_least),
+            "SELECT name, total FROM facet_counts WHERE kind = ? AND total >= ? "
+            "ORDER BY total DESC, name LIMIT ?",
+            (kind, at_least, max(most, 0)),
         )
         return dict(rows.fetchall())
 

@@ -455,7 +455,10 @@ MIGRATIONS: tuple[str, ...] = (
     # archive's months are: how many articles each holds (duplicates too), a version, and
     # the earliest first_seen among its articles changed since its sitemaps were written
     # (``dirty``), so that a build reads neither every filed article to list the months nor
-    # a whole month to write its newest sitemap.
+    # a whole month to write its newest sitemap. The topics' and sites' counts likewise
+    # (facet_counts: facet rows, those of published articles, a version bumped by any change
+    # of one of its articles), so that ranking topics and telling which facets changed
+    # reads no article either.
     """
     CREATE TABLE history_months (
         month TEXT PRIMARY KEY,
@@ -487,6 +490,47 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE history_months SET articles = articles - 1, version = version + 1,
             dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen)
             WHERE month = OLD.archive_month;
+    END;
+
+    CREATE TABLE facet_counts (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        shown INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX facet_counts_ranked ON facet_counts (kind, total DESC, name);
+    INSERT INTO facet_counts (kind, name, total, shown, version)
+        SELECT f.kind, f.name, COUNT(*),
+            SUM(a.id IS NOT NULL AND a.duplicate_of IS NULL AND a.removed IS NULL), 0
+        FROM facets AS f LEFT JOIN articles AS a ON a.id = f.article GROUP BY 1, 2;
+    CREATE TRIGGER facets_counted AFTER INSERT ON facets BEGIN
+        INSERT INTO facet_counts (kind, name, total, shown, version)
+            SELECT NEW.kind, NEW.name, 1, ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
+                FROM articles WHERE id = NEW.article), 0), 1
+            ON CONFLICT (kind, name) DO UPDATE SET total = total + 1,
+                shown = shown + excluded.shown, version = version + 1;
+    END;
+    CREATE TRIGGER facets_uncounted AFTER DELETE ON facets BEGIN
+        UPDATE facet_counts SET total = total - 1, version = version + 1,
+            shown = shown - ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
+                FROM articles WHERE id = OLD.article), 0)
+            WHERE kind = OLD.kind AND name = OLD.name;
+    END;
+    -- BEFORE: the article's facets are still those counted under its old state (an update
+    -- of its payload replaces them after, counted under the new one).
+    CREATE TRIGGER facets_shown BEFORE UPDATE OF duplicate_of, removed ON articles
+        WHEN (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            != (NEW.duplicate_of IS NULL AND NEW.removed IS NULL) BEGIN
+        UPDATE facet_counts SET version = version + 1,
+            shown = shown + (NEW.duplicate_of IS NULL AND NEW.removed IS NULL)
+                - (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = OLD.id);
+    END;
+    CREATE TRIGGER facets_changed AFTER UPDATE OF last_changed ON articles BEGIN
+        UPDATE facet_counts SET version = version + 1
+            WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = NEW.id);
     END;
     """,
 )
