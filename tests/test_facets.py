@@ -241,7 +241,7 @@ def _counted(
     return kept, counted
 
 
-def test_the_facets_counts_kept_by_triggers_are_those_of_the_articles(
+def test_the_facets_counts_and_times_kept_by_triggers_are_those_of_the_articles(
     settings: Settings,
 ) -> None:
     from publisher.build.unpublish import unpublish
@@ -262,6 +262,16 @@ def test_the_facets_counts_kept_by_triggers_are_those_of_the_articles(
     kept, counted = _counted(settings.paths.state)
     assert kept == counted
     assert any(total > shown for total, shown in kept.values())  # the copy, the unpublished
+    # Each facet row carries its article's times, which order a facet's feed.
+    db = sqlite3.connect(settings.paths.state)
+    try:
+        stale = db.execute(
+            "SELECT COUNT(*) FROM facets f JOIN articles a ON a.id = f.article "
+            "WHERE f.published IS NOT a.published OR f.last_changed IS NOT a.last_changed"
+        ).fetchone()[0]
+    finally:
+        db.close()
+    assert stale == 0
     with Store.open(settings.paths.state) as store:
         shown = store.facet_prints("site")
     assert {name: count for name, (count, _) in shown.items()} == {

@@ -458,7 +458,9 @@ MIGRATIONS: tuple[str, ...] = (
     # a whole month to write its newest sitemap. The topics' and sites' counts likewise
     # (facet_counts: facet rows, those of published articles, a version bumped by any change
     # of one of its articles), so that ranking topics and telling which facets changed
-    # reads no article either.
+    # reads no article either; and each facet row carries its article's publication and
+    # change times (kept by triggers), so that a facet's newest articles come from an index
+    # in order instead of every article of the facet read and sorted.
     """
     CREATE TABLE history_months (
         month TEXT PRIMARY KEY,
@@ -531,6 +533,35 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER facets_changed AFTER UPDATE OF last_changed ON articles BEGIN
         UPDATE facet_counts SET version = version + 1
             WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = NEW.id);
+    END;
+
+    ALTER TABLE facets ADD COLUMN published TEXT;
+    ALTER TABLE facets ADD COLUMN last_changed TEXT;
+    UPDATE facets SET (published, last_changed) =
+        (SELECT published, last_changed FROM articles WHERE id = facets.article);
+    CREATE INDEX facets_newest ON facets (kind, name, published DESC, last_changed DESC, article);
+    DROP TRIGGER facets_insert;
+    DROP TRIGGER facets_update;
+    CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            SELECT 'topic', value, NEW.id, NEW.published, NEW.last_changed
+            FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            VALUES ('site', COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''),
+                NEW.grp), NEW.id, NEW.published, NEW.last_changed);
+    END;
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp ON articles BEGIN
+        DELETE FROM facets WHERE article = NEW.id;
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            SELECT 'topic', value, NEW.id, NEW.published, NEW.last_changed
+            FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            VALUES ('site', COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''),
+                NEW.grp), NEW.id, NEW.published, NEW.last_changed);
+    END;
+    CREATE TRIGGER facets_ordered AFTER UPDATE OF published, last_changed ON articles BEGIN
+        UPDATE facets SET published = NEW.published, last_changed = NEW.last_changed
+            WHERE article = NEW.id;
     END;
     """,
 )
