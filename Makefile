@@ -10,6 +10,10 @@ SYSTEM_PACKAGES := newsboat chromium fonts-dejavu-core spamassassin
 # axe-core (npm), the accessibility audit the browser tests inject into Chromium.
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
+# setuptools warns at every editable install of a package whose directories are mapped (the
+# templates ship as publisher/templates): a notice for packagers, noise at `make run`.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
+
 .PHONY: run test lint bench system-deps clean-out
 
 $(BIN)/python:
@@ -17,15 +21,15 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	$(PIP_INSTALL) -e '.[test,dask]'
 	touch $(STAMP) $@
 
 $(BENCH_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dask,bench]'
+	$(PIP_INSTALL) -e '.[test,dask,bench]'
 	touch $(STAMP) $(TEST_STAMP) $@
 
 run: $(STAMP)

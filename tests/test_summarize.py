@@ -17,7 +17,8 @@ from publisher.summarize import (
     summarize,
     summarize_text,
 )
-from publisher.summarize.sentences import _FOLDS_TO_ASCII, is_bad_opening, is_junk
+from publisher.summarize.openings import is_bad_opening
+from publisher.summarize.sentences import _FOLDS_TO_ASCII, is_junk
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # The body of each seed by hand: (title line, body line ranges), 1-based and inclusive; the

@@ -9,6 +9,7 @@ import http.client
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,14 +18,18 @@ from urllib.parse import parse_qs
 import feedparser
 import pytest
 from lxml import etree
+from reader_helpers import Recorder, settings_for, write_articles
+from smtp_helpers import smtp_server
 from test_feeds_helpers import ATOM, make_settings, newest_first
 
 from publisher.build import build
-from publisher.build.websub import BACKOFF, PING_META, changed_feeds, send_pings
 from publisher.config import FeedSettings, Settings, load_settings
+from publisher.mailing import sending
+from publisher.mailing.subscribers import add_subscribers
 from publisher.render.feeds import render_feeds
 from publisher.serve import Freshness, make_server
 from publisher.store import Store
+from publisher.websub import BACKOFF, PING_META, changed_feeds, send_pings
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -180,6 +185,31 @@ def test_a_hub_that_is_down_holds_nothing(tmp_path: Path, workdir: Path) -> None
         send_pings(settings.paths.state, when)
     with Store.open(settings.paths.state) as store:
         assert json.loads(store.meta(PING_META)) == {}
+
+
+def test_a_send_that_freezes_an_issue_pings_the_digests_feed(
+    tmp_path: Path, hubs: tuple[Hub, Hub]
+) -> None:
+    hub = hubs[0]
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        settings = settings_for(tmp_path, tmp_path / "in", port)
+        settings = replace(settings, feed=replace(settings.feed, hubs=(hub.url,)))
+        write_articles(tmp_path / "in" / "harbour-times", "harbour", 2)
+        build(settings, now=T0)
+        before = len(hub.pings)
+        with Store.open(settings.paths.state) as store:
+            add_subscribers(store, ["ann@example.com"], T0)
+        # A dry run freezes and writes nothing: nothing to announce.
+        sending.send(settings, now=lambda: T0, dry_run=True, sleep=lambda _: None)
+        assert len(hub.pings) == before
+        # The send rewrites digests.atom with the new issue: the hub hears of it once.
+        run = sending.send(settings, now=lambda: T0, sleep=lambda _: None)
+        assert run.reports and recorder.received
+        assert hub.urls()[before:] == [settings.url("digests.atom")]
+        # A send with no new issue rewrites nothing and pings nobody.
+        sending.send(settings, now=lambda: T0 + timedelta(minutes=5), sleep=lambda _: None)
+        assert len(hub.pings) == before + 1
 
 
 def test_serve_names_the_hubs_in_link_headers(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from ..config import Settings
 from ..jobs import record_failure
 from ..models import RunReport
 from ..store import Store, run_lock
+from ..websub import send_pings
 from .inputs import Found, find_changed, remember
 from .outputs import render_outputs
 from .pool import Progress, map_in_order, workers
@@ -58,8 +59,6 @@ def build(
             raise
         store.record_outcome("build", now, "ok", report.summary())
     if settings.feed.hubs:
-        from .websub import send_pings  # only with hubs: an HTTP client a build does without
-
         # After the lock is let go and everything is published: a slow hub holds nothing.
         send_pings(settings.paths.state, now)
     return report

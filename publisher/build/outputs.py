@@ -44,10 +44,10 @@ from ..render.feeds import render_feeds
 from ..render.templating import template_dirs
 from ..store import ArticleListing, ArticleRecord, Store
 from ..topics import Facets
+from ..websub import changed_feeds, queue_pings
 from .facets import facet_files, retopic
 from .history import NEWS_WINDOW, history_files, news_window, sitemap_files
 from .pool import PAGE_CHUNK, chunked, map_in_order, workers
-from .websub import changed_feeds, queue_pings
 
 log = logging.getLogger(__name__)
 

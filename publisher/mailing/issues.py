@@ -28,6 +28,7 @@ from ..render.feeds import id_authority, render_digests_feed
 from ..store import Store, Subscriber, run_lock
 from ..summarize import topic_of
 from ..topics import SITE, Facets
+from ..websub import queue_pings
 from .preferences import Preferences
 
 log = logging.getLogger(__name__)
@@ -268,4 +269,6 @@ def freeze_issues(
             files["digests.atom"] = digests_feed(store, settings)
             files[DIGESTS_PAGE] = Archive(settings).digests_page(store.digest_list())
             write_files(settings.paths.out, files)
+            # Feed readers following the issues hear of the new one from the hubs.
+            queue_pings(store, settings, ["digests.atom"], now)
     return tuple(edition.digest for edition in plan.editions)

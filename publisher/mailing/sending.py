@@ -19,6 +19,7 @@ from ..config import Settings
 from ..errors import PublisherError
 from ..jobs import record_failure
 from ..store import Store, send_lock
+from ..websub import send_pings
 from .delivery import SendReport, send_digest
 from .issues import freeze_issues, plan_issues
 
@@ -97,6 +98,9 @@ def send(
                 raise
             if not dry_run:
                 store.record_outcome("send", started, "ok", run.summary())
+    if settings.feed.hubs and not dry_run:
+        # After the lock is let go: a slow hub holds no other send.
+        send_pings(state, now())
     return run
 
 

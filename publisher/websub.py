@@ -2,11 +2,12 @@
 it pushed instead of polling (the PubSubHubbub 0.4 publish ping: a form POST of
 ``hub.mode=publish`` and ``hub.url``, one per changed feed per hub).
 
-The only module of the program that makes HTTP requests. A build queues its pings in the
-state with the files it wrote, and sends them after it has published and let go of the run
-lock: a hub that is slow or down never holds the build. A ping that fails waits in the
-queue for a later build, longer after each failure (BACKOFF), and is given up after the
-last wait; a newer change of the same feed replaces it.
+Shared by the two use cases that rewrite feeds: a build, and a send that freezes a digest
+issue (``digests.atom``). Each queues its pings in the state with the files it wrote, and
+sends them after it has published and let go of its lock: a hub that is slow or down never
+holds a run. A ping that fails waits in the queue for a later run, longer after each
+failure (BACKOFF), and is given up after the last wait; a newer change of the same feed
+replaces it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..store import Store
+from .config import Settings
+from .store import Store
 
 log = logging.getLogger(__name__)
 
