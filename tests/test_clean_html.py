@@ -163,6 +163,60 @@ def test_prose_past_a_teaser_box_in_the_article_container_is_kept() -> None:
     assert "Another story" not in text
 
 
+def test_the_article_container_ends_at_its_comment_section() -> None:
+    # The comments sit in the article's container, under its header, each a barrier apart
+    # (a numbered name and date): their prose is not the article's however long it runs.
+    comments = "".join(
+        f"<p>{n}. Reader{n} - October 26, 2012</p>"
+        f"<p>{n}. I think the {n}th paragraph was wrong about the town and its cold nights.</p>"
+        for n in range(1, 7)
+    )
+    body = f"<div class='story'>{BODY}<h3>Comments »</h3>{comments}</div>"
+    text = article(page(body)).body
+    assert "Paragraph 5" in text
+    assert "Reader" not in text and "I think" not in text
+
+
+def test_a_list_of_cut_teasers_after_a_short_article_is_not_kept() -> None:
+    short = "".join(P.format(f"Paragraph {i}") for i in range(2))
+    teasers = "".join(
+        f"<h3>Another Car Number {n} Looks Almost the Same</h3><p>The new car number {n} looks "
+        "almost the same as its older versions, but there seems to be a significant "
+        "improvement in what it does for the driver on the road and in the city [...]</p>"
+        for n in range(6)
+    )
+    text = article(page(f"<div>{short}</div><div>{teasers}</div>")).body
+    assert "Paragraph 1" in text
+    assert "Another Car" not in text and "The new car" not in text
+
+
+def test_a_long_unmarked_notice_after_the_marked_article_body_is_not_kept() -> None:
+    short = "".join(P.format(f"Paragraph {i}") for i in range(4))
+    headlines = "".join(
+        f"<p><a href='/{i}'>Headline number {i} of the day</a></p>" for i in range(6)
+    )
+    notice = (
+        "<p>"
+        + " ".join(
+            f"The mark number {i} is a registered trademark of the league." for i in range(9)
+        )
+        + "</p>"
+    )
+    body = f"<div><div class='article-body'>{short}</div><div>{headlines}{notice}</div></div>"
+    text = article(page(body)).body
+    assert "Paragraph 3" in text
+    assert "trademark" not in text
+
+
+def test_the_article_stated_again_in_its_container_is_kept_once() -> None:
+    # A print version after the article, in the same marked body: its paragraphs are
+    # repeats, so the density stops before them, and the container does not take them back.
+    body = f"<div class='article-body'>{BODY}<h3>Events</h3>{BODY}</div>"
+    text = article(page(body)).body
+    assert text.count("Paragraph 0") == 1
+    assert text.count("Paragraph 5") == 1
+
+
 def test_container_restricts_the_body() -> None:
     body = f"<div><div>{BODY}</div></div><div><p>{'Short bits. ' * 3}</p></div>"
     units, head = html.to_units(html.parse(page(body)))

@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.clean import scoring
+from publisher.clean import keep, scoring
 from publisher.clean.scoring import Unit
 
 PROSE = "The Taliban have received an impetus and seem to be feeling the taste of victory."
@@ -108,17 +108,17 @@ def test_refine_separates_comments_from_article() -> None:
         comments += [unit(f"reader{i} says:"), unit(PROSE + " " + PROSE)]
     units = [*article, unit("Share this:"), *comments]
     values = [scoring.unit_value(u) for u in units]
-    start, end = scoring.refine(units, values, 0, len(units))
+    start, end = keep.refine(units, values, 0, len(units))
     assert (start, end) == (0, 3)
 
 
 def test_cut_tail_drops_a_short_tail_after_a_barrier() -> None:
     barrier = -scoring.BARRIER_PENALTY
     # An author bio (20) after 200 words of article: cut at the barrier.
-    assert scoring.cut_tail([100, 100, barrier, 20], 0, 4) == 2
+    assert keep.cut_tail([100, 100, barrier, 20], 0, 4) == 2
     # An inline "Related:" link between two halves of an article: kept.
-    assert scoring.cut_tail([100, barrier, 90], 0, 3) == 3
-    assert scoring.cut_tail([100, -8, 20], 0, 3) == 3  # only barriers cut
+    assert keep.cut_tail([100, barrier, 90], 0, 3) == 3
+    assert keep.cut_tail([100, -8, 20], 0, 3) == 3  # only barriers cut
 
 
 PROFILE = (
@@ -128,11 +128,11 @@ PROFILE = (
 
 
 def test_company_profile_is_a_long_paragraph_opening_with_the_formula() -> None:
-    assert scoring.is_company_profile(PROFILE)
-    assert not scoring.is_company_profile("Acme is a leading provider of robots.")  # short
+    assert keep.is_company_profile(PROFILE)
+    assert not keep.is_company_profile("Acme is a leading provider of robots.")  # short
     # The formula must open the paragraph: a story's sentence about a company does not.
-    assert not scoring.is_company_profile("Analysts said " + PROFILE)
-    assert not scoring.is_company_profile(
+    assert not keep.is_company_profile("Analysts said " + PROFILE)
+    assert not keep.is_company_profile(
         "Emirates is the number one buyer of Airbus' iconic A380, the world's largest "
         "airliner, with 123 of the planes in its fleet, and it will keep flying them for years."
     )
@@ -141,13 +141,13 @@ def test_company_profile_is_a_long_paragraph_opening_with_the_formula() -> None:
 def test_cut_profile_drops_a_closing_company_profile() -> None:
     units = [*[para(i) for i in range(4)], unit(PROFILE), unit("Contact: press office.")]
     values = [scoring.unit_value(u) for u in units]
-    assert scoring.cut_profile(units, values, 0, len(units)) == 4
+    assert keep.cut_profile(units, values, 0, len(units)) == 4
     # Earlier in the story, before more than PROFILE_LINES paragraphs, it is background.
     units = [para(0), unit(PROFILE), *[para(i) for i in range(1, 5)]]
     values = [scoring.unit_value(u) for u in units]
-    assert scoring.cut_profile(units, values, 0, len(units)) == len(units)
+    assert keep.cut_profile(units, values, 0, len(units)) == len(units)
     # The region's first unit is never cut.
-    assert scoring.cut_profile([unit(PROFILE)], [30.0], 0, 1) == 1
+    assert keep.cut_profile([unit(PROFILE)], [30.0], 0, 1) == 1
 
 
 def test_about_heading_is_not_prose() -> None:
@@ -161,13 +161,13 @@ def test_about_heading_is_not_prose() -> None:
 def test_select_drops_navigation_around_the_article() -> None:
     units = [unit(x) for x in ("Home", "News", "Sport", "Video")] + [para(i) for i in range(4)]
     units += [unit(x) for x in ("About", "Contact", "Jobs")]
-    kept = scoring.select(units)
+    kept = keep.select(units)
     assert [u.text for u in kept] == [para(i).text for i in range(4)]
 
 
 def test_select_keeps_subheadings_between_prose_only() -> None:
     units = [unit("World News"), para(1), unit("Russian concern"), para(2), unit("Next up")]
-    kept = scoring.select(units)
+    kept = keep.select(units)
     assert [(u.kind, u.text) for u in kept] == [
         ("paragraph", para(1).text),
         ("heading", "Russian concern"),
@@ -179,25 +179,25 @@ def test_select_keeps_no_recurring_short_line_as_a_heading() -> None:
     paragraphs = [f"{PROSE} Part {i} of the story adds: {PROSE}" for i in range(3)]
     units = [unit(paragraphs[0]), unit("Report"), unit(paragraphs[1]), unit("Report")]
     units.append(unit(paragraphs[2]))
-    assert [u.text for u in scoring.select(units)] == paragraphs
+    assert [u.text for u in keep.select(units)] == paragraphs
 
 
 def test_select_keeps_a_short_gap_between_prose() -> None:
     # A product name over its shop link: neither heads prose alone, the pair does.
     gap = [unit("Apple AirPods Pro for $235"), unit("See it now: Amazon")]
     units = [para(1), para(2), *gap, para(3), para(4)]
-    assert [u.text for u in scoring.select(units)] == [u.text for u in units]
+    assert [u.text for u in keep.select(units)] == [u.text for u in units]
     # A longer run of short lines is a menu: only the line right above prose is kept.
     menu = [unit(x) for x in ("World", "Politics", "Science", "Culture")]
     units = [para(1), para(2), para(3), *menu, para(4), para(5), para(6)]
-    kept = [u.text for u in scoring.select(units)]
+    kept = [u.text for u in keep.select(units)]
     assert kept == [u.text for u in units if u.text not in ("World", "Politics", "Science")]
 
 
 def test_select_drops_title_glued_to_a_breadcrumb() -> None:
     title = "Ascom announces a strategic partnership with GE Healthcare"
     units = [unit("Home News Business News " + title), para(1), para(2)]
-    kept = scoring.select(units, title)
+    kept = keep.select(units, title)
     assert [u.text for u in kept] == [para(1).text, para(2).text]
 
 
@@ -207,13 +207,13 @@ def test_repeated_datelines_split_teasers_from_the_article() -> None:
     for i in range(5):
         teasers += [unit(f"Teaser headline number {i}"), unit("Wednesday November 20, 2019")]
         teasers += [unit(f"Teaser {i} tells readers what happened in another town on Monday.")]
-    kept = scoring.select([*article, *teasers])
+    kept = keep.select([*article, *teasers])
     assert [u.text for u in kept] == [u.text for u in article]
 
 
 def test_select_drops_title_and_boilerplate() -> None:
     units = [unit("Big News Today"), para(1), unit("Advertisement"), para(2)]
-    kept = scoring.select(units, "Big News Today")
+    kept = keep.select(units, "Big News Today")
     assert [u.text for u in kept] == [para(1).text, para(2).text]
 
 
@@ -226,7 +226,7 @@ def test_select_keeps_sentence_items_and_drops_teaser_items() -> None:
         unit("Afghanistan The new wave of refugees", "item"),
         para(3),
     ]
-    kept = [u.text for u in scoring.select(units)]
+    kept = [u.text for u in keep.select(units)]
     assert "They intend to share power with others." in kept
     assert "Afghanistan The new wave of refugees" not in kept
 
@@ -235,20 +235,20 @@ def test_select_keeps_a_list_introduced_by_a_colon() -> None:
     units = [para(1), unit("The band will play these dates next summer:")]
     units += [unit("June 9 Tampa"), unit("June 10 Miami")]
     units += [unit("Home"), unit("About")]
-    kept = [u.text for u in scoring.select(units)]
+    kept = [u.text for u in keep.select(units)]
     assert kept[-2:] == ["June 9 Tampa", "June 10 Miami"]
 
 
 def test_select_keeps_short_blocks_inside_article_markup() -> None:
     units = [para(1), unit("Pre-Workout Meal", hint=1), unit("Eat 60 minutes before", hint=1)]
     units += [para(2)]
-    kept = [u.text for u in scoring.select(units)]
+    kept = [u.text for u in keep.select(units)]
     assert "Eat 60 minutes before" in kept
 
 
 def test_select_of_nothing() -> None:
-    assert scoring.select([]) == []
-    assert scoring.select([unit("Home"), unit("About")]) == []
+    assert keep.select([]) == []
+    assert keep.select([unit("Home"), unit("About")]) == []
 
 
 def test_line_keys_skip_long_and_empty_lines() -> None:

@@ -104,3 +104,19 @@ def test_bulleted_key_points_without_full_stops_stay_between_prose() -> None:
     ]
     lines = ["Title of the story", *MENU, *STORY[:2], *points, STORY[2], *MENU]
     assert body_of(lines) == [*STORY[:2], *(p[2:] for p in points), STORY[2]]
+
+
+FEATURES = ["Operating System: gOS V2 Rocket", "Processor: 1.2GHz VIA C7-M", "Memory: 512MB"]
+
+
+def test_a_lead_in_line_after_the_prose_brings_its_list() -> None:
+    lines = [*MENU, "The laptop", *STORY, "Key features:", *FEATURES, "Copyright 2008"]
+    assert body_of(lines) == [*STORY, "Key features:", *FEATURES]
+
+
+def test_a_lead_in_to_other_pages_or_a_ticker_brings_nothing() -> None:
+    related = [*MENU, "The laptop", *STORY, "Similar posts:", *FEATURES]
+    assert body_of(related) == STORY
+    ticker = ["15:44", "Iraq: Rice visits Baghdad", "13:53", "Gaza: raids kill ten"]
+    lines = [*MENU, "The laptop", *STORY, "Around the world:", *ticker, "Elsewhere:", *ticker]
+    assert body_of(lines) == STORY

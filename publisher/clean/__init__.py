@@ -19,9 +19,10 @@ the page names no zone). See dates.py.
 
 Layout: ``text.py`` (plain-text scrapes, one block per line), ``html.py`` (HTML pages),
 ``metadata.py`` (what an HTML head says of title, date and author),
-``scoring.py`` (the named heuristics and how they combine), ``patterns.py`` (boilerplate
-families as data), ``dates.py`` (date parsing), ``stated.py`` (the date and the title as a
-page's text states them: the dateline nearest the article, the headline without the site),
+``scoring.py`` (the named heuristics), ``keep.py`` (how they combine into the article),
+``patterns.py`` (boilerplate families as data), ``dates.py`` (date parsing), ``stated.py``
+(the date and the title as a page's text states them: the dateline nearest the article, the
+headline without the site),
 ``anchor.py`` (the headline's copy and the lead under it, comment signatures),
 ``container.py`` (the article's element in a page), ``links.py`` (inline links) and
 ``media.py`` (the lead image).

@@ -9,6 +9,12 @@ too often the comment thread under it, or a blurb box beside it. Two signals cor
   1:01 pm"). Lines shaped like a dateline with both a year and a time, when the page has
   several, are priced as barriers: a thread falls apart into its single comments, while an
   article's paragraphs bridge one such line;
+- **teaser excerpts** (:func:`teaser_excerpts`): a list of other articles reads headline /
+  excerpt cut with an ellipsis, over and over ("2012 Honda Pilot – Looks almost the same",
+  "The new 2012 Honda Pilot looks almost the same as its older versions [...]"). Each
+  excerpt is long enough to count as prose; when the page has several, they are priced as
+  short lines, so the list no longer carries the region on past the article (an article
+  that ends with a cut of its own, or a suspended "...", is one such line, not several);
 - **the anchor** (:func:`anchored_region`): the headline stated again just above the
   article (a scrape's first line is the page's <title>; the <h1> comes again over the text),
   and the first prose under it, the lead. When the densest region does not hold the lead,
@@ -21,7 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from publisher.clean import scoring, stated
+from publisher.clean import dates, scoring, stated
 
 # A page needs at least this many dated-and-timed lines for them to be comment signatures
 # (one is the article's own dateline).
@@ -29,6 +35,15 @@ MIN_SIGNATURES = 2
 # Longest line that can sign a comment (a dateline is a short line).
 MAX_SIGNATURE_CHARS = 160
 _CLOCK = re.compile(r"\d[:.][0-5]\d")
+_POSTED_BY = re.compile(r"posted\s+by\b", re.IGNORECASE)
+# A page needs this many headline-and-cut-excerpt pairs for them to be a teaser list.
+MIN_TEASERS = 2
+# Lines that end in a date after a name sign comments when the page has this many (an
+# article's own dateline and an update line are two).
+MIN_NAMED_SIGNATURES = 3
+_ENDS_IN_YEAR = re.compile(r"\b(?:1[89]|20)\d\d$")
+# What stands between a commenter's name and the date.
+_SEPARATORS = ("-", "–", "—", "|", "·", "•", ",")
 # How far under the headline's copy the lead may start (bylines, dates, captions between).
 LEAD_WINDOW = 12
 # The run that starts at the lead wins over a densest region elsewhere worth up to this many
@@ -38,20 +53,60 @@ ANCHOR_SHARE = 0.2
 MAX_HEADLINE_WORDS = 40
 # Shortest part of a title line that counts as the headline stated again.
 MIN_COPY_WORDS = 3
+# Most letters and digits a copy of the headline may carry after it (a comment count: "... 211").
+COPY_TAIL_CHARS = 6
+# Characters a copy of the headline may carry before its first letter (quote marks, a bullet).
+COPY_LEAD_CHARS = 3
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -> list[int]:
     """Indexes of the lines that sign comments: datelines with a year and a time, when there
-    are at least MIN_SIGNATURES of them."""
-    found = []
+    are at least MIN_SIGNATURES of them; and lines that end in a full date after a name
+    ("2. The Keeper - October 26, 2012"), when there are at least MIN_NAMED_SIGNATURES."""
+    found, named = [], []
     for i in range(count):
         line = text_at(i)
-        if len(line) > MAX_SIGNATURE_CHARS or _CLOCK.search(line) is None:  # cheap tests first
+        if len(line) > MAX_SIGNATURE_CHARS:
             continue
-        date = stated.dateline(line, reference)
-        if date is not None and date.has_year:  # and a time: the clock test above
-            found.append(i)
-    return found if len(found) >= MIN_SIGNATURES else []
+        if _CLOCK.search(line) is not None:  # cheap tests first
+            date = stated.dateline(line, reference)
+            # A comment's "Posted by" line may write its year in two digits ("Wed 9 Jan 08").
+            if date is not None and (date.has_year or _POSTED_BY.match(line)):
+                found.append(i)  # and a time: the clock test above
+        elif line[-4:].isdigit() and _ENDS_IN_YEAR.search(line) and _named_date(line, reference):
+            named.append(i)
+    found = found if len(found) >= MIN_SIGNATURES else []
+    return sorted(found + named) if len(named) >= MIN_NAMED_SIGNATURES else found
+
+
+def _named_date(line: str, reference: datetime) -> bool:
+    """True when line is a name, a separator and a full date that ends the line."""
+    date = dates.find_date(line, reference)
+    if date is None or not date.has_year or date.end < len(line) or date.start == 0:
+        return False
+    return line[: date.start].rstrip().endswith(_SEPARATORS)
+
+
+def teaser_excerpts(text_at: Callable[[int], str], count: int) -> list[int]:
+    """Indexes of the excerpts of teaser lists: lines of at least scoring.LONG_WORDS words
+    cut with an ellipsis, right under a headline (a short line that does not end with a
+    full stop), when there are at least MIN_TEASERS of them."""
+    found = []
+    truncated, long_words = scoring.TRUNCATED, scoring.LONG_WORDS
+    for i in range(1, count):
+        line = text_at(i)
+        if line.endswith(truncated) and line.count(" ") + 1 >= long_words:
+            headline = text_at(i - 1).rstrip()
+            if headline.count(" ") < scoring.MAX_HEADING_WORDS and not headline.endswith("."):
+                found.append(i)
+    return found if len(found) >= MIN_TEASERS else []
+
+
+def price_teasers(values: list[float], at: Sequence[int]) -> None:
+    """Price the teaser excerpts as short lines (see the module docstring)."""
+    for i in at:
+        values[i] = min(values[i], -scoring.SHORT_PENALTY)
 
 
 def price_signatures(values: list[float], at: Sequence[int]) -> None:
@@ -64,9 +119,20 @@ def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> in
     """Index of the first line after title_at that states the headline again: one of titles
     (the title as found, and as cleaned), or a part of the title line cut at a separator
     ("How Terrorist Groups Disband" under "Schneier on Security: How Terrorist Groups
-    Disband"), of at least MIN_COPY_WORDS words."""
+    Disband"), of at least MIN_COPY_WORDS words.
+
+    Punctuation and case are not compared (a <title> loses the curly quotes and dashes its
+    <h1> has: "Chads World 15Flash" over "Chad’s World 15–Flash"), and a copy may carry a
+    few characters after it (a comment count).
+    """
     wanted = {t for t in titles if t}
+    folded = {f for t in wanted if t.count(" ") + 1 >= MIN_COPY_WORDS and (f := fold(t))}
     raw = lines[title_at] if 0 <= title_at < len(lines) else ""
+    # Cheap tests before folding a line: its length, and the title's first letter or digit
+    # among its first characters (a copy may open with a quote mark).
+    shortest = min(map(len, folded), default=0)
+    longest = len(raw) + 2 * COPY_TAIL_CHARS
+    firsts = {f[0] for f in folded}
     for i in range(title_at + 1, len(lines)):
         line = lines[i]
         if line in wanted:
@@ -78,7 +144,25 @@ def title_copy(lines: Sequence[str], title_at: int, titles: Sequence[str]) -> in
             and (raw.endswith(line) or raw.startswith(line))
         ):
             return i
+        if (
+            shortest <= len(line) <= longest
+            and not firsts.isdisjoint(line[:COPY_LEAD_CHARS].casefold())
+            and _states(fold(line), folded)
+        ):
+            return i
     return None
+
+
+def fold(text: str) -> str:
+    """Text reduced to its letters and digits, case-folded: what a copy keeps of a headline."""
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _states(line: str, titles: set[str]) -> bool:
+    """True when a folded line is one of the folded titles, or one with a short tail."""
+    if line in titles:
+        return True
+    return any(len(line) - len(t) <= COPY_TAIL_CHARS and line.startswith(t) for t in titles if t)
 
 
 def lead_after(values: Sequence[float], anchor: int) -> int | None:

@@ -1,6 +1,6 @@
 """The article's container element: the markup's say in what belongs to the article.
 
-The density search (scoring.select) finds the article's prose; the innermost element that
+The density search (keep.select) finds the article's prose; the innermost element that
 holds nearly all of it is the article's container. What the density kept outside it goes (a
 teaser the density bridged into), and what sits inside it comes back even when short (list
 items, table rows, tweets) unless it is chrome.
@@ -13,6 +13,9 @@ from publisher.clean.scoring import Unit
 
 # Share of the kept prose the article's container element must hold.
 CONTAINER_SHARE = 0.9
+# Share of the kept prose that units inside a marked article body (hint > 0) must hold for
+# the kept units outside it, before or after, to go.
+MARKED_SHARE = 0.4
 
 
 def within_container(
@@ -43,8 +46,16 @@ def within_container(
     if not holders:
         return kept
     container = max(holders, key=lambda b: (len(_path_to(paths, kept_at, b)), b))
+    # The page's second copy of the article (a print or mobile version in the same element)
+    # starts with the article's first paragraph again: nothing from there is taken back.
+    opening = kept[0].text if kept[0].words >= scoring.MIN_SENTENCE_WORDS else None
     last = kept_at[-1]
-    while last + 1 < len(units) and container in paths[last + 1] and units[last + 1].hint > 0:
+    while (
+        last + 1 < len(units)
+        and container in paths[last + 1]
+        and units[last + 1].hint > 0
+        and units[last + 1].text != opening
+    ):
         last += 1  # the rest of an explicitly marked article body (a list of tour dates)
     first = kept_at[0]
     while first > 0 and container in paths[first - 1] and units[first - 1].hint > 0:
@@ -57,12 +68,41 @@ def within_container(
             inside.insert(0, start)
         start -= 1
     end = last + 1
-    while end < len(units) and container in paths[end]:
+    while (
+        end < len(units)
+        and container in paths[end]
+        and not _opens_comments(units[end])
+        and units[end].text != opening
+    ):
         if scoring.is_prose(units[end]) and units[end].hint >= 0:
             inside.append(end)
         end += 1
     chosen = set(kept_at)
     return [units[i] for i in inside if i in chosen or not _chrome_inside(units[i])]
+
+
+def within_marked_body(kept: list[Unit]) -> list[Unit]:
+    """The kept units from the first to the last one inside a marked article body, when the
+    marked ones hold at least MARKED_SHARE of the kept prose.
+
+    The density can bridge from the article into a long unmarked block after it (a legal
+    notice under a list of headlines); the markup tells the article's ends. Unmarked units
+    between marked ones stay (a pull quote, an embed).
+    """
+    marked = [i for i, unit in enumerate(kept) if unit.hint > 0]
+    if not marked or (marked[0] == 0 and marked[-1] == len(kept) - 1):
+        return kept
+    total = sum(unit.words for unit in kept if scoring.is_prose(unit))
+    inside = sum(kept[i].words for i in marked if scoring.is_prose(kept[i]))
+    if inside < MARKED_SHARE * total:
+        return kept
+    return kept[marked[0] : marked[-1] + 1]
+
+
+def _opens_comments(unit: Unit) -> bool:
+    """True for a comment section's header or form line ("Comments »", "Leave a Reply")."""
+    family = scoring.boilerplate_family(unit.text)
+    return family is not None and family.name == "comment_form"
 
 
 def _chrome_inside(unit: Unit) -> bool:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from publisher.clean import anchor, container, links, media, metadata, scoring, stated
+from publisher.clean import anchor, container, keep, links, media, metadata, scoring, stated
 from publisher.clean.metadata import Head, read_head
 from publisher.clean.scoring import Unit
 from publisher.clean.text import TABLE_MIN_ROWS, attach_table, is_table_row
@@ -538,9 +538,10 @@ def extract(
         site = urlsplit(page_url).hostname or None
     raw_title = head.metas.get("og:title") or _first_line(head.h1) or head.title
     title = metadata.strip_site(" ".join(raw_title.split()), site)
-    kept = scoring.select(
+    kept = keep.select(
         units, title, raw_title=head.title, **_anchored(units, title, head, reference)
     )
+    kept = container.within_marked_body(kept)
     titles = {scoring.normalise(title), scoring.normalise(head.title)}
     body = [
         u
@@ -580,6 +581,7 @@ def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) ->
     values = [scoring.unit_value(u, repeat) for u, repeat in zip(units, repeats, strict=True)]
     signatures = anchor.signatures(lambda i: units[i].text, len(units), reference)
     anchor.price_signatures(values, signatures)
+    anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: units[i].text, len(units)))
     region = scoring.densest_region(values)
     headlines = {scoring.normalise(line) for line in (title, *head.h1.split("\n"))} - {""}
     leads = [
@@ -592,7 +594,12 @@ def _anchored(units: list[Unit], title: str, head: Head, reference: datetime) ->
         and (unit.kind == "heading" or unit.links <= scoring.MAX_LINK_DENSITY)
         and scoring.normalise(unit.text) in headlines
     ]
-    return {"values": values, "region": anchor.anchored_region(values, leads, region)}
+    found = [lead for lead in leads if lead is not None]
+    return {
+        "values": values,
+        "region": anchor.anchored_region(values, leads, region),
+        "leads": found,
+    }
 
 
 def _first_line(text: str) -> str:

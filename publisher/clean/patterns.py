@@ -159,8 +159,9 @@ BOILERPLATE: tuple[Pattern, ...] = (
         r"^(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+(?:a\s+)?comment|"
         r"(?:\d+\s+)?(?:comments?|responses?|thoughts?\s+on\b.*)(?:\s*\(\d+\))?|"
         r"join\s+the\s+(?:conversation|discussion)|(?:show|view|hide|load)\s+(?:all\s+)?comments|"
-        r"comments\s+are\s+closed|cancel\s+reply|post\s+comment|reply|\S+(?:\s+\S+)?\s+says)"
-        r"[.!:*]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
+        r"comments\s+are\s+closed|cancel\s+reply|post\s+comment|reply|"
+        r"\S+(?:\s+\S+)?\s+(?:says|said,|said(?=:)|wrote(?=:)))"
+        r"\s*[.!:*»›]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
         r"required\s+fields\s+are\s+marked|you\s+must\s+be\s+logged\s+in\s+to\s+(?:post|comment)|"
         r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to)\b.*$",
         "Your email address will not be published. Required fields are marked *",
@@ -185,7 +186,7 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "response",
             "thought",
         ),
-        ends=("says", "says:"),
+        ends=("says", "says:", "said,", "said:", "wrote:"),
         ends_article=True,
     ),
     # Share / follow / subscribe prompts.
@@ -594,7 +595,7 @@ NON_WORD_LINE = re.compile(r"^[\W_]*$")
 # The company profile that closes a press release, without an "About <Name>" heading: a
 # paragraph opening with the company's name (and ticker), "is a leading/global ..." and a word
 # for a business. Example: "Ascom is a global solutions provider focused on healthcare ICT."
-# Only the last prose of an article is tested against it (scoring.cut_profile): the same
+# Only the last prose of an article is tested against it (keep.cut_profile): the same
 # sentence earlier is the story's own background.
 COMPANY_PROFILE = re.compile(
     r"^(?-i:[A-Z][\w.&'’-]*)(?:\s+(?-i:[A-Z0-9&][\w.&'’-]*)){0,4}(?:\s*\([^)]{1,60}\))?,?"

@@ -3,7 +3,7 @@
 Every non-blank line becomes a :class:`~publisher.clean.scoring.Unit`; lines starting with a
 bullet glyph become list items (glyph removed). The title is the first real line (not a
 fundraising counter, a date or a one-line kicker); the body is what
-:func:`publisher.clean.scoring.select` keeps; the date and byline are read from the few lines
+:func:`publisher.clean.keep.select` keeps; the date and byline are read from the few lines
 around the title and just before the body, which is where scrapes put them.
 
 This module is on the hot path of large batches, so the per-line work is a handful of string
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.clean import anchor, scoring, stated
+from publisher.clean import anchor, keep, scoring, stated
 from publisher.clean.dates import parse_date
 from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
@@ -188,22 +188,30 @@ def extract(
     raw_title = rows[title_at][0] if title_at is not None else ""
     title = clean_title(raw_title, lines[1:]) if raw_title else ""
     anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
+    anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: rows[i][0], len(rows)))
     start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
     if _price_body_copies(rows, values, start, end):
         start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    lead = None
     if title_at is not None:
         copy = anchor.title_copy([row[0] for row in rows], title_at, (title, raw_title))
         if copy is not None:
             lead = anchor.lead_after(values, copy)
             start, end = anchor.anchored_region(values, [lead], (start, end))
     # The window must hold what select() may add after the region: the list that a last line
-    # ending in ':' introduces.
+    # ending in ':' introduces, or the line right after it.
     lo = max(0, start - WINDOW_MARGIN)
-    more = scoring.MAX_LIST_ITEMS if end and rows[end - 1][0].endswith(":") else 0
+    lead_in = any(rows[i][0].endswith(":") for i in range(max(0, end - 1), min(len(rows), end + 1)))
+    more = scoring.MAX_LIST_ITEMS if lead_in else 0
     hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
-    body = scoring.select(
-        window, title, raw_title=raw_title, values=values[lo:hi], region=(start - lo, end - lo)
+    body = keep.select(
+        window,
+        title,
+        raw_title=raw_title,
+        values=values[lo:hi],
+        region=(start - lo, end - lo),
+        leads=[lead - lo] if lead is not None and lo <= lead < hi else [],
     )
     for lead, table_start, table_end in tables:
         attach_table(body, unit(lead), [unit(i) for i in range(table_start, table_end)])
