@@ -39,7 +39,8 @@ NEWS_SITEMAP = "sitemaps/news.xml"
 # YYYY-MM-2.atom...), so that a new article rewrites a document of at most this many.
 HISTORY_PART = 100
 # Most article pages in one sitemap: a month's are split into parts in the order they were
-# filed (YYYY-MM.xml, YYYY-MM-2.xml...), so that a new article rewrites one of at most this many.
+# filed (YYYY-MM.xml, YYYY-MM-2.xml...), so that a new article rewrites one of at most this
+# many; each part lists its pages oldest published first.
 SITEMAP_PART = 1000
 PAGES_SITEMAP = "sitemaps/pages.xml"
 

@@ -165,14 +165,16 @@ class HistoryTables(Database):
 
     def history_pages(self, month: str, part: int, size: int) -> list[tuple[str, datetime]]:
         """(slug, last change) of the published articles in part ``part`` (1 = the first
-        ``size`` filed) of history month ``month``, in the order they were filed (see
-        ``history_part``)."""
+        ``size`` filed) of history month ``month`` (see ``history_part``), oldest published
+        first: a month of at most ``size`` articles is listed as it always was."""
         rows = self.db.execute(
-            f"SELECT slug, last_changed, {PUBLISHED} FROM articles WHERE archive_month = ? "
-            "ORDER BY first_seen, id LIMIT ? OFFSET ?",
+            f"SELECT id, slug, published, last_changed, {PUBLISHED} FROM articles "
+            "WHERE archive_month = ? ORDER BY first_seen, id LIMIT ? OFFSET ?",
             (month, size, (part - 1) * size),
-        )
-        return [(slug, dt(changed)) for slug, changed, published in rows if published]
+        ).fetchall()
+        shown = sorted((row for row in rows if row[4]), key=lambda row: row[0], reverse=True)
+        shown.sort(key=lambda row: (row[2], row[3]))  # stable: ties keep the id descending
+        return [(slug, dt(changed)) for _, slug, _, changed, _ in shown]
 
     def published_since(
         self, since: datetime, *, limit: int
