@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..build import build
 from ..config import Settings
 from ..errors import ConfigError, PublisherError
 from ..models import RunReport
@@ -79,6 +78,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         fetched = fetch(settings, now=datetime.now(UTC))
         if fetched.polled:  # a build says nothing of sources that were not due
             print_fetch_report(fetched, quiet=args.quiet)
+    # Imported here: the other commands (fetch, send, serve) start without the build's
+    # stages and templates.
+    from ..build import build
+
     bar = _ProgressBar() if (not args.quiet and sys.stderr.isatty()) else None
     with _executor(args.executor) as executor:
         report = build(

@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..doctor import diagnose
-from ..mailing.bounces import read_messages
-from ..mailing.dkim import dkim_records
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -43,6 +40,10 @@ def _register_bounces(sub: Subcommands) -> None:
 
 
 def _run_bounces(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported by each of these commands only: flufl.bounce, dkimpy and dnspython would
+    # cost every other command's start-up (a cron build's, a fetch's) about 0.2 s.
+    from ..mailing.bounces import read_messages
+
     now = datetime.now(UTC)
     if args.maildir is None:
         data = sys.stdin.buffer.read()
@@ -67,6 +68,8 @@ def _register_dkim(sub: Subcommands) -> None:
 
 
 def _run_dkim(args: argparse.Namespace, settings: Settings) -> int:
+    from ..mailing.dkim import dkim_records
+
     records = dkim_records(settings)
     if not records:
         print(
@@ -100,6 +103,8 @@ def _register_doctor(sub: Subcommands) -> None:
 
 
 def _run_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from ..doctor import diagnose
+
     findings = diagnose(settings, nameserver=args.nameserver)
     for finding in findings:
         if not args.quiet or finding.level != "ok":
