@@ -16,19 +16,19 @@ TOPIC, SITE = "topic", "site"
 
 @dataclass(frozen=True)
 class Facets:
-    """The topics and sites of the archive now: name -> (article count, latest change)."""
+    """The topics and sites of the archive now: name -> (article count, version)."""
 
-    topics: dict[str, tuple[int, str]]
-    sites: dict[str, tuple[int, str]]
+    topics: dict[str, tuple[int, int]]
+    sites: dict[str, tuple[int, int]]
 
     @classmethod
     def read(cls, store: Store, settings: Settings) -> Facets:
-        """The facets as the store has them (two SQL aggregates, no article read)."""
-        least = settings.feed.topic_min_articles
-        # Ranked by the facets' index alone (duplicates counted, which rarely matters): the
-        # aggregate over published articles then reads only the chosen topics' rows.
-        sizes = store.facet_sizes(TOPIC, at_least=least)
-        chosen = choose_topics(sizes, at_least=least, most=settings.feed.max_topics)
+        """The facets as the store has them (counts kept by triggers, no article read)."""
+        least, most = settings.feed.topic_min_articles, settings.feed.max_topics
+        # Ranked by all their articles (duplicates counted, which rarely matters): only the
+        # head of the ranking is read.
+        sizes = store.facet_sizes(TOPIC, at_least=least, most=most)
+        chosen = choose_topics(sizes, at_least=least, most=most)
         topics = store.facet_prints(TOPIC, at_least=least, names=chosen) if chosen else {}
         return cls(topics, store.facet_prints(SITE))
 

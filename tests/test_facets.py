@@ -214,3 +214,66 @@ def test_newsboat_reads_every_feed(settings: Settings, tmp_path: Path) -> None:
     with sqlite3.connect(home / "cache.db") as cache:
         fetched = {url for (url,) in cache.execute("SELECT rssurl FROM rss_feed")}
     assert fetched == {f.as_uri() for f in feeds}
+
+
+def _counted(
+    state: Path,
+) -> tuple[dict[tuple[str, str], tuple[int, int]], dict[tuple[str, str], tuple[int, int]]]:
+    """The facets' counts as the triggers keep them, and as counted over every article."""
+    db = sqlite3.connect(state)
+    try:
+        kept = {
+            (kind, name): (total, shown)
+            for kind, name, total, shown in db.execute(
+                "SELECT kind, name, total, shown FROM facet_counts WHERE total > 0"
+            )
+        }
+        counted = {
+            (kind, name): (total, shown)
+            for kind, name, total, shown in db.execute(
+                "SELECT f.kind, f.name, COUNT(*), "
+                "SUM(a.duplicate_of IS NULL AND a.removed IS NULL) "
+                "FROM facets f JOIN articles a ON a.id = f.article GROUP BY 1, 2"
+            )
+        }
+    finally:
+        db.close()
+    return kept, counted
+
+
+def test_the_facets_counts_and_times_kept_by_triggers_are_those_of_the_articles(
+    settings: Settings,
+) -> None:
+    from publisher.build.unpublish import unpublish
+
+    build(settings, now=T0)
+    kept, counted = _counted(settings.paths.state)
+    assert kept == counted and len(kept) > 5
+    alpha, beta = settings.paths.input
+    # A copy (a duplicate is a facet row of no published article), an edit that changes an
+    # article's words, and an unpublished article.
+    shutil.copy(alpha / "001.txt", beta / "101.txt")
+    path = beta / "002.txt"
+    path.write_text(path.read_text("utf-8").replace("library", "museum"), "utf-8")
+    build(settings, now=T0 + timedelta(minutes=5))
+    with Store.open(settings.paths.state) as store:
+        (victim,) = [r.id for r in store.articles() if r.source_key.endswith("004.txt")]
+    unpublish(settings, [victim], T0 + timedelta(minutes=10))
+    kept, counted = _counted(settings.paths.state)
+    assert kept == counted
+    assert any(total > shown for total, shown in kept.values())  # the copy, the unpublished
+    # Each facet row carries its article's times, which order a facet's feed.
+    db = sqlite3.connect(settings.paths.state)
+    try:
+        stale = db.execute(
+            "SELECT COUNT(*) FROM facets f JOIN articles a ON a.id = f.article "
+            "WHERE f.published IS NOT a.published OR f.last_changed IS NOT a.last_changed"
+        ).fetchone()[0]
+    finally:
+        db.close()
+    assert stale == 0
+    with Store.open(settings.paths.state) as store:
+        shown = store.facet_prints("site")
+    assert {name: count for name, (count, _) in shown.items()} == {
+        name: s for (kind, name), (_, s) in counted.items() if kind == "site" and s
+    }

@@ -228,3 +228,60 @@ def test_a_busy_month_is_split_and_a_new_article_rewrites_only_its_last_part(
     ]
     found = [i for _, ids in walk(out, settings) for i in ids]
     assert len(found) == len(set(found)) == 8
+
+
+def _sitemap_pages(out: Path, name: str) -> list[tuple[str, str]]:
+    root = etree.parse(str(out / name)).getroot()
+    return [
+        (u.findtext(f"{SITEMAP}loc"), u.findtext(f"{SITEMAP}lastmod"))
+        for u in root.iter(f"{SITEMAP}url")
+    ]
+
+
+def test_a_busy_month_s_sitemap_is_split_and_only_the_changed_parts_are_rewritten(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "SITEMAP_PART", 3)
+    for n in range(7):
+        add(settings, n)
+    build(settings, now=MARCH)
+    out = settings.paths.out
+    parts = ["sitemaps/2026-03.xml", "sitemaps/2026-03-2.xml", "sitemaps/2026-03-3.xml"]
+    assert [len(_sitemap_pages(out, p)) for p in parts] == [3, 3, 1]
+    index = etree.parse(str(out / "sitemap.xml")).getroot()
+    listed = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    assert listed[2:] == [settings.url(p) for p in parts]
+    # A new article: only the last part is read and written.
+    add(settings, 7)
+    report = build(settings, now=MARCH + timedelta(hours=1))
+    assert sorted(w for w in report.written if w.startswith("sitemaps/2026")) == [parts[2]]
+    # An edit of an article of the second part: its part is rewritten, not the first (the
+    # parts after it are rendered again, and unchanged, not written).
+    path = settings.paths.input[0] / "004.txt"
+    path.write_text(path.read_text("utf-8").replace("Officials said", "Officials say"), "utf-8")
+    report = build(settings, now=MARCH + timedelta(hours=2))
+    assert report.changed == 1
+    assert sorted(w for w in report.written if w.startswith("sitemaps/2026")) == [parts[1]]
+    # A no-op writes none; a deleted part is written again.
+    assert build(settings, now=MARCH + timedelta(hours=3)).written == ()
+    (out / parts[0]).unlink()
+    report = build(settings, now=MARCH + timedelta(hours=4))
+    assert [w for w in report.written if w.startswith("sitemaps/2026")] == [parts[0]]
+    # Whatever the steps, the sitemaps list the pages of a cold build of the same articles,
+    # in the same parts, each with its article's latest change.
+    cold = replace(
+        settings,
+        paths=replace(settings.paths, out=tmp_path / "cold", state=tmp_path / "cold.db"),
+    )
+    build(cold, now=MARCH + timedelta(hours=4))
+    for name in parts:
+        pages, cold_pages = _sitemap_pages(out, name), _sitemap_pages(cold.paths.out, name)
+        assert [loc for loc, _ in pages] == [loc for loc, _ in cold_pages], name
+    with Store.open(settings.paths.state) as store:
+        changed = {
+            settings.url(f"articles/{r.slug}.html"): r.last_changed for r in store.articles()
+        }
+    listed = [page for name in parts for page in _sitemap_pages(out, name)]
+    assert len(listed) == len(changed) == 8
+    for loc, lastmod in listed:
+        assert datetime.fromisoformat(lastmod) == changed[loc].replace(microsecond=0), loc

@@ -84,6 +84,31 @@ def test_a_file_added_the_usual_way_is_found_at_once(settings: Settings, site: P
     assert build(settings, now=NOW + timedelta(hours=1)).new == 1
 
 
+def test_a_listed_directory_reads_its_files_states_in_one_go(
+    settings: Settings, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(settings, now=NOW)
+    # A new file (the directory is listed), an edited one and a rejected one beside it.
+    _write(site / "3.txt", _article("museum", " that ran late"), OLD + 60)
+    _write(site / "7.txt", "")
+    (site / "9.txt").write_text(_article("library"), "utf-8")
+    looked_up: list[str] = []
+    file_state = Store.file_state
+
+    def counted(store: Store, key: str) -> object:
+        looked_up.append(key)
+        return file_state(store, key)
+
+    monkeypatch.setattr(Store, "file_state", counted)
+    report = build(settings, now=NOW + timedelta(hours=1))
+    assert (report.new, report.changed, report.seen) == (1, 1, 7)
+    assert looked_up == []  # not one look-up per file of the directory
+    # The rejected file is remembered as such: unchanged, it is not read again.
+    report = build(settings, now=NOW + timedelta(hours=2), rescan=True)
+    assert (report.new, report.changed) == (0, 0)
+    assert looked_up == []
+
+
 def test_an_old_file_edited_in_place_is_found_by_the_rotation(
     settings: Settings, site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -101,3 +101,30 @@ def test_an_output_directory_that_is_a_file_is_an_error_that_says_so(
     assert f"paths.out: {out} is a file, not a directory" in capsys.readouterr().err
     assert out.read_text("utf-8") == "mine"
     assert not (tmp_path / "state.db").exists()
+
+
+def test_compiled_templates_are_kept_between_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    from publisher.render.templating import environment
+
+    # A template of its own, so that no other test has compiled it already.
+    (tmp_path / "page.html.j2").write_text("<p>{{ title }}</p>\n", encoding="utf-8")
+    assert environment(tmp_path).get_template("page.html.j2").render(title="a") == "<p>a</p>\n"
+    compiled: list[str] = []
+    compile_ = jinja2.Environment.compile
+
+    def counted(self: jinja2.Environment, source: object, *args: object, **kw: object) -> object:
+        compiled.append(str(args[0] if args else kw.get("name")))
+        return compile_(self, source, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    # A new environment, as in the next build's process: the template is not compiled again.
+    assert environment(tmp_path).get_template("page.html.j2").render(title="b") == "<p>b</p>\n"
+    assert compiled == []
+    # Its source changed: compiled again.
+    (tmp_path / "page.html.j2").write_text("<p>[{{ title }}]</p>\n", encoding="utf-8")
+    assert environment(tmp_path).get_template("page.html.j2").render(title="c") == "<p>[c]</p>\n"
+    assert compiled == ["page.html.j2"]

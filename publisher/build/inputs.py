@@ -216,6 +216,11 @@ class _Walk:
             # Said, not skipped silently: every article under it would go unpublished.
             self.skipped.append(Rejected(path, f"cannot read the directory: {exc.strerror or exc}"))
             return
+        # A directory without subdirectories (as last listed) has its files' states read in
+        # one go; under one with subdirectories, that would read theirs too.
+        states = None
+        if not self.cold and prefix not in children:
+            states = self.store.files_under(prefix)
         files = 0
         for entry in entries:
             if entry.name.startswith("."):
@@ -242,21 +247,29 @@ class _Walk:
                 file_stat.st_size,
                 file_stat.st_mtime,
             )
-            if (changed := self.changed_file(file)) is not None:
+            if (changed := self.changed_file(file, states)) is not None:
                 out.append(changed)
         self.listed.add(prefix)
         self.seen += files
         racy = self.now_ns - stat.st_mtime_ns < RACY_NS
         self.dirs.append(DirState(prefix, stat.st_ino, None if racy else stat.st_mtime_ns, files))
 
-    def changed_file(self, file: SourceFile) -> Changed | None:
-        """``file`` with what the store knows of it, unless it is unchanged since; None also
-        for a file whose name the store cannot keep (reported as skipped)."""
+    def changed_file(
+        self, file: SourceFile, states: dict[str, FileState] | None = None
+    ) -> Changed | None:
+        """``file`` with what the store knows of it (from ``states`` when given: those of
+        its directory), unless it is unchanged since; None also for a file whose name the
+        store cannot keep (reported as skipped)."""
         if not _storable(file):
             self.unusable += 1
             self.skipped.append(Rejected(_shown_path(file.path), "file name is not valid UTF-8"))
             return None
-        state = None if self.cold else self.store.file_state(file.key)
+        if self.cold:
+            state = None
+        elif states is not None:
+            state = states.get(file.key)
+        else:
+            state = self.store.file_state(file.key)
         if state and state.size == file.size and state.mtime == file.mtime:
             return None
         return file, state

@@ -205,6 +205,7 @@ def render_outputs(
     with store.transaction():
         store.mark_rendered()
         store.clean_months()
+        store.clean_history_months()
         # The files of the last render that are rewritten only now and then (closed months
         # of the history, facets) are still its outputs.
         kept = set(last.get("files", ())) - set(gone)

@@ -67,6 +67,10 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
         # signature of the archive (build.outputs). Checking them for changes meant a
         # stat of every template a page uses, for every page.
         auto_reload=False,
+        # Compiled templates kept between processes (in the system's temporary directory,
+        # per user; a template whose source changed is compiled again): compiling them
+        # was about 0.14 s of every build that renders anything (15 % of one new article's).
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
     env.filters["longdate"] = _long_date

@@ -17,7 +17,9 @@ from .payload import LISTING_DATA, ArticleListing, ArticleRecord
 
 # Published articles (see ``articles.PUBLISHED``), through the alias ``a``.
 _A_PUBLISHED = "a.duplicate_of IS NULL AND a.removed IS NULL"
-_ORDER = "ORDER BY a.published DESC, a.last_changed DESC, a.id"
+# The newest first (as the articles_newest index orders them), from the facet rows' copies of
+# those columns: their own index serves it.
+_FACET_ORDER = "ORDER BY f.published DESC, f.last_changed DESC, f.article"
 # The article columns, each named through the alias ``a``.
 _A_COLUMNS = ", ".join(f"a.{name.strip()}" for name in _COLUMNS.split(","))
 
@@ -29,29 +31,29 @@ class HistoryTables(Database):
 
     def facet_prints(
         self, kind: str, *, at_least: int = 1, names: Collection[str] | None = None
-    ) -> dict[str, tuple[int, str]]:
+    ) -> dict[str, tuple[int, int]]:
         """Each facet of ``kind`` ("topic" or "site"), or each of ``names``, with at least
-        ``at_least`` published articles: (article count, latest change), which changes
-        whenever its feed may."""
-        where, params = "f.kind = ?", [kind]
+        ``at_least`` published articles: (article count, a version that changes whenever
+        its feed may), kept by triggers (``schema``): no article is read."""
+        where, params = "kind = ?", [kind]
         if names is not None:
             wanted = sorted(names)
-            where += f" AND f.name IN ({','.join('?' * len(wanted))})"
+            where += f" AND name IN ({','.join('?' * len(wanted))})"
             params += wanted
         rows = self.db.execute(
-            "SELECT f.name, COUNT(*), MAX(a.last_changed) FROM facets f "
-            f"JOIN articles a ON a.id = f.article WHERE {where} AND {_A_PUBLISHED} "
-            "GROUP BY f.name HAVING COUNT(*) >= ?",
-            (*params, at_least),
+            f"SELECT name, shown, version FROM facet_counts WHERE {where} AND shown >= ?",
+            (*params, max(at_least, 1)),
         )
-        return {name: (count, latest) for name, count, latest in rows}
+        return {name: (count, version) for name, count, version in rows}
 
-    def facet_sizes(self, kind: str, *, at_least: int) -> dict[str, int]:
-        """How many articles (duplicates too) each facet of ``kind`` with at least
-        ``at_least`` has: read from the facets' own index alone, for ranking topics."""
+    def facet_sizes(self, kind: str, *, at_least: int, most: int) -> dict[str, int]:
+        """How many articles (duplicates too) each of the ``most`` facets of ``kind`` with
+        the most, and at least ``at_least``, has (ties to the name that sorts first): the
+        head of the counts' ranked index, for ranking topics."""
         rows = self.db.execute(
-            "SELECT name, COUNT(*) FROM facets WHERE kind = ? GROUP BY name HAVING COUNT(*) >= ?",
-            (kind, at_least),
+            "SELECT name, total FROM facet_counts WHERE kind = ? AND total >= ? "
+            "ORDER BY total DESC, name LIMIT ?",
+            (kind, at_least, max(most, 0)),
         )
         return dict(rows.fetchall())
 
@@ -59,7 +61,7 @@ class HistoryTables(Database):
         """The ``limit`` newest published articles of a facet, with their bodies."""
         rows = self.db.execute(
             f"SELECT {_A_COLUMNS}, a.data FROM facets f JOIN articles a ON a.id = f.article "
-            f"WHERE f.kind = ? AND f.name = ? AND {_A_PUBLISHED} {_ORDER} LIMIT ?",
+            f"WHERE f.kind = ? AND f.name = ? AND {_A_PUBLISHED} {_FACET_ORDER} LIMIT ?",
             (kind, name, limit),
         )
         return [_record(row) for row in rows]
@@ -69,7 +71,7 @@ class HistoryTables(Database):
         listing = LISTING_DATA.replace("data", "a.data", 1)
         rows = self.db.execute(
             f"SELECT {_A_COLUMNS}, {listing} FROM facets f JOIN articles a ON a.id = f.article "
-            f"WHERE f.kind = ? AND f.name = ? AND {_A_PUBLISHED} {_ORDER} LIMIT ?",
+            f"WHERE f.kind = ? AND f.name = ? AND {_A_PUBLISHED} {_FACET_ORDER} LIMIT ?",
             (kind, name, limit),
         )
         return [_listing(row) for row in rows]
@@ -114,15 +116,30 @@ class HistoryTables(Database):
             "UPDATE articles SET archive_month = ? WHERE archive_month IS NULL", (newest,)
         )
 
-    def history_months(self) -> dict[str, tuple[int, str]]:
+    def history_months(self) -> dict[str, tuple[int, int, str | None]]:
         """Each history month: (articles filed in it, duplicates included, so that its parts
-        keep their bounds; the latest change among its published ones)."""
+        keep their bounds; a version that changes whenever any of them does; the earliest
+        first_seen among those changed since ``clean_history_months``, None if none did),
+        kept by triggers (``schema``): no article is read."""
         rows = self.db.execute(
-            "SELECT archive_month, COUNT(*), "
-            f"COALESCE(MAX(CASE WHEN {PUBLISHED} THEN last_changed END), '') "
-            "FROM articles WHERE archive_month IS NOT NULL GROUP BY 1 ORDER BY 1"
+            "SELECT month, articles, version, dirty FROM history_months "
+            "WHERE articles > 0 ORDER BY month"
         )
-        return {month: (count, latest) for month, count, latest in rows}
+        return {month: (count, version, dirty) for month, count, version, dirty in rows}
+
+    def clean_history_months(self) -> None:
+        """Record that every history month's sitemaps are written (see ``history_months``)."""
+        self.db.execute("UPDATE history_months SET dirty = NULL WHERE dirty IS NOT NULL")
+
+    def history_position(self, month: str, first_seen: str) -> int:
+        """How many articles (duplicates too) filed in ``month`` were first seen before
+        ``first_seen``: those that come before it in the month's parts (counted in the
+        history's index alone)."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE archive_month = ? AND first_seen < ?",
+            (month, first_seen),
+        ).fetchone()
+        return int(row[0])
 
     def history_part(self, month: str, part: int, size: int) -> list[tuple[str, str]]:
         """(id, last change) of the published articles in part ``part`` (1 = the first
@@ -138,29 +155,39 @@ class HistoryTables(Database):
     def removed_history(self) -> dict[str, str]:
         """The history month of each unpublished article, by id: its documents are written
         again without it, closed or not (a takedown is the one change a closed month takes)."""
+        # The tombstones' own index: left to itself, the planner takes the history months'
+        # index for "archive_month IS NOT NULL", which is every filed article.
         rows = self.db.execute(
-            "SELECT id, archive_month FROM articles "
+            "SELECT id, archive_month FROM articles INDEXED BY articles_removed_months "
             "WHERE removed IS NOT NULL AND archive_month IS NOT NULL"
         )
         return dict(rows.fetchall())
 
-    def history_pages(self, month: str) -> list[tuple[str, datetime]]:
-        """(slug, last change) of the published articles filed in ``month``, oldest first."""
+    def history_pages(self, month: str, part: int, size: int) -> list[tuple[str, datetime]]:
+        """(slug, last change) of the published articles in part ``part`` (1 = the first
+        ``size`` filed) of history month ``month`` (see ``history_part``), oldest published
+        first: a month of at most ``size`` articles is listed as it always was."""
         rows = self.db.execute(
-            f"SELECT slug, last_changed FROM articles WHERE archive_month = ? AND {PUBLISHED} "
-            "ORDER BY published, last_changed, id DESC",
-            (month,),
-        )
-        return [(slug, dt(changed)) for slug, changed in rows]
+            f"SELECT id, slug, published, last_changed, {PUBLISHED} FROM articles "
+            "WHERE archive_month = ? ORDER BY first_seen, id LIMIT ? OFFSET ?",
+            (month, size, (part - 1) * size),
+        ).fetchall()
+        shown = sorted((row for row in rows if row[4]), key=lambda row: row[0], reverse=True)
+        shown.sort(key=lambda row: (row[2], row[3]))  # stable: ties keep the id descending
+        return [(slug, dt(changed)) for _, slug, _, changed, _ in shown]
 
-    def published_since(self, since: datetime) -> list[tuple[str, str, datetime, str, str]]:
-        """(id, slug, published, title, language) of the articles published at or after
-        ``since``, newest first (the news sitemap)."""
+    def published_since(
+        self, since: datetime, *, limit: int
+    ) -> list[tuple[str, str, datetime, str, str]]:
+        """(id, slug, published, title, language) of the ``limit`` newest articles published
+        at or after ``since``, newest first (the news sitemap)."""
+        # Bounded by ``limit``: an archive can publish many more in the window (a cold build
+        # publishes every undated article at once), and each row's title is in its payload.
         rows = self.db.execute(
             "SELECT id, slug, published, json_extract(data, '$.article.title'), "
             "COALESCE(json_extract(data, '$.article.language'), '') FROM articles "
             f"WHERE published >= ? AND {PUBLISHED} "
-            "ORDER BY published DESC, last_changed DESC, id",
-            (ts(since),),
+            "ORDER BY published DESC, last_changed DESC, id LIMIT ?",
+            (ts(since), limit),
         )
         return [(i, slug, dt(when), title, language) for i, slug, when, title, language in rows]

@@ -40,6 +40,30 @@ class InputTables(Database):
         ).fetchone()
         return FileState(row[0], row[1], row[2], row[3]) if row else None
 
+    def files_under(self, prefix: str) -> dict[str, FileState]:
+        """What the store remembers (as ``file_state``) of every input file whose key starts
+        with ``prefix`` ("root/site/"), by key: two range reads of the keys' indexes instead
+        of a look-up per file, for a directory that is listed."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        states = {
+            key: FileState(article_id, size, mtime, content_hash)
+            for key, article_id, size, mtime, content_hash in self.db.execute(
+                "SELECT source_key, id, size, mtime, content_hash FROM articles "
+                "WHERE source_key >= ? AND source_key < ?",
+                (prefix, end),
+            )
+        }
+        # A rejection of the file's current version comes first (see ``file_state``).
+        states.update(
+            (key, FileState(None, size, mtime, None))
+            for key, size, mtime in self.db.execute(
+                "SELECT source_key, size, mtime FROM rejects "
+                "WHERE source_key >= ? AND source_key < ?",
+                (prefix, end),
+            )
+        )
+        return states
+
     def knows_files(self) -> bool:
         """Whether the store has a record of any input file at all."""
         row = self.db.execute(

@@ -68,7 +68,9 @@ class PendingTables(Database):
         source key."""
         rows = self.db.execute(
             "SELECT a.id, a.body_hash, a.duplicate_of "
-            "FROM pending_hashes AS p JOIN articles AS a ON a.body_hash = p.hash "
+            # CROSS JOIN: from the few pending hashes to their articles (the planner would
+            # walk every article's hash to look each up among the pending ones).
+            "FROM pending_hashes AS p CROSS JOIN articles AS a ON a.body_hash = p.hash "
             "ORDER BY a.body_hash, a.removed IS NULL, a.published, a.source_key"
         )
         yield from ((article_id, body_hash, copy) for article_id, body_hash, copy in rows)

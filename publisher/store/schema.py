@@ -451,5 +451,118 @@ MIGRATIONS: tuple[str, ...] = (
             WHERE key = NEW.key;
     END;
     """,
+    # 11 -> 12: the feed's history months kept by triggers (issue 24, second round), as the
+    # archive's months are: how many articles each holds (duplicates too), a version, and
+    # the earliest first_seen among its articles changed since its sitemaps were written
+    # (``dirty``), so that a build reads neither every filed article to list the months nor
+    # a whole month to write its newest sitemap. The topics' and sites' counts likewise
+    # (facet_counts: facet rows, those of published articles, a version bumped by any change
+    # of one of its articles), so that ranking topics and telling which facets changed
+    # reads no article either; and each facet row carries its article's publication and
+    # change times (kept by triggers), so that a facet's newest articles come from an index
+    # in order instead of every article of the facet read and sorted.
+    """
+    CREATE TABLE history_months (
+        month TEXT PRIMARY KEY,
+        articles INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        dirty TEXT
+    ) WITHOUT ROWID;
+    INSERT INTO history_months (month, articles, version, dirty)
+        SELECT archive_month, COUNT(*), 0, NULL FROM articles
+        WHERE archive_month IS NOT NULL GROUP BY 1;
+    CREATE TRIGGER articles_history_filed AFTER UPDATE OF archive_month ON articles BEGIN
+        UPDATE history_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen)
+            WHERE month = OLD.archive_month;
+        INSERT INTO history_months (month, articles, version, dirty)
+            SELECT NEW.archive_month, 1, 1, NEW.first_seen WHERE NEW.archive_month IS NOT NULL
+            ON CONFLICT (month) DO UPDATE SET articles = articles + 1, version = version + 1,
+                dirty = min(ifnull(dirty, excluded.dirty), excluded.dirty);
+    END;
+    CREATE TRIGGER articles_history_changed AFTER UPDATE OF
+        slug, first_seen, last_changed, duplicate_of, removed ON articles
+        WHEN NEW.archive_month IS NOT NULL BEGIN
+        UPDATE history_months SET version = version + 1,
+            dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen, NEW.first_seen)
+            WHERE month = NEW.archive_month;
+    END;
+    CREATE TRIGGER articles_history_deleted AFTER DELETE ON articles
+        WHEN OLD.archive_month IS NOT NULL BEGIN
+        UPDATE history_months SET articles = articles - 1, version = version + 1,
+            dirty = min(ifnull(dirty, OLD.first_seen), OLD.first_seen)
+            WHERE month = OLD.archive_month;
+    END;
+
+    CREATE TABLE facet_counts (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        shown INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX facet_counts_ranked ON facet_counts (kind, total DESC, name);
+    INSERT INTO facet_counts (kind, name, total, shown, version)
+        SELECT f.kind, f.name, COUNT(*),
+            SUM(a.id IS NOT NULL AND a.duplicate_of IS NULL AND a.removed IS NULL), 0
+        FROM facets AS f LEFT JOIN articles AS a ON a.id = f.article GROUP BY 1, 2;
+    CREATE TRIGGER facets_counted AFTER INSERT ON facets BEGIN
+        INSERT INTO facet_counts (kind, name, total, shown, version)
+            SELECT NEW.kind, NEW.name, 1, ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
+                FROM articles WHERE id = NEW.article), 0), 1
+            ON CONFLICT (kind, name) DO UPDATE SET total = total + 1,
+                shown = shown + excluded.shown, version = version + 1;
+    END;
+    CREATE TRIGGER facets_uncounted AFTER DELETE ON facets BEGIN
+        UPDATE facet_counts SET total = total - 1, version = version + 1,
+            shown = shown - ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
+                FROM articles WHERE id = OLD.article), 0)
+            WHERE kind = OLD.kind AND name = OLD.name;
+    END;
+    -- BEFORE: the article's facets are still those counted under its old state (an update
+    -- of its payload replaces them after, counted under the new one).
+    CREATE TRIGGER facets_shown BEFORE UPDATE OF duplicate_of, removed ON articles
+        WHEN (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            != (NEW.duplicate_of IS NULL AND NEW.removed IS NULL) BEGIN
+        UPDATE facet_counts SET version = version + 1,
+            shown = shown + (NEW.duplicate_of IS NULL AND NEW.removed IS NULL)
+                - (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = OLD.id);
+    END;
+    CREATE TRIGGER facets_changed AFTER UPDATE OF last_changed ON articles BEGIN
+        UPDATE facet_counts SET version = version + 1
+            WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = NEW.id);
+    END;
+
+    ALTER TABLE facets ADD COLUMN published TEXT;
+    ALTER TABLE facets ADD COLUMN last_changed TEXT;
+    UPDATE facets SET (published, last_changed) =
+        (SELECT published, last_changed FROM articles WHERE id = facets.article);
+    CREATE INDEX facets_newest ON facets (kind, name, published DESC, last_changed DESC, article);
+    DROP TRIGGER facets_insert;
+    DROP TRIGGER facets_update;
+    CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            SELECT 'topic', value, NEW.id, NEW.published, NEW.last_changed
+            FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            VALUES ('site', COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''),
+                NEW.grp), NEW.id, NEW.published, NEW.last_changed);
+    END;
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp ON articles BEGIN
+        DELETE FROM facets WHERE article = NEW.id;
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            SELECT 'topic', value, NEW.id, NEW.published, NEW.last_changed
+            FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, article, published, last_changed)
+            VALUES ('site', COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''),
+                NEW.grp), NEW.id, NEW.published, NEW.last_changed);
+    END;
+    CREATE TRIGGER facets_ordered AFTER UPDATE OF published, last_changed ON articles BEGIN
+        UPDATE facets SET published = NEW.published, last_changed = NEW.last_changed
+            WHERE article = NEW.id;
+    END;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
