@@ -128,3 +128,27 @@ def test_compiled_templates_are_kept_between_processes(
     (tmp_path / "page.html.j2").write_text("<p>[{{ title }}]</p>\n", encoding="utf-8")
     assert environment(tmp_path).get_template("page.html.j2").render(title="c") == "<p>[c]</p>\n"
     assert compiled == ["page.html.j2"]
+
+
+def test_the_template_cache_is_only_ever_a_speed_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from publisher.render.templating import environment
+
+    (tmp_path / "page.html.j2").write_text("<p>{{ title }}</p>\n", encoding="utf-8")
+    # A temporary directory that cannot hold the cache (here a file): no cache, same page.
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocked))
+    assert environment(tmp_path).get_template("page.html.j2").render(title="a") == "<p>a</p>\n"
+    # A damaged entry (a power cut mid-write, another program's file) is compiled anew.
+    cache = tmp_path / "tmp"
+    cache.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(cache))
+    environment(tmp_path).get_template("page.html.j2")
+    entries = list(cache.rglob("publisher-*.cache"))
+    assert len(entries) == 1
+    entries[0].write_bytes(entries[0].read_bytes()[:40])
+    assert environment(tmp_path).get_template("page.html.j2").render(title="b") == "<p>b</p>\n"

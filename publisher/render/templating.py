@@ -8,6 +8,9 @@ file and line, whatever the exception Jinja2 or the template's own code raised.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import pickle
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +55,35 @@ def template_dirs(user_dir: Path | None) -> list[Path]:
     return [user_dir, BUILTIN_TEMPLATES] if user_dir else [BUILTIN_TEMPLATES]
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Jinja2's cache of compiled templates, in the system's temporary directory (per user,
+    private), or none where that directory cannot be used.
+
+    Only ever a speed-up: a full, read-only or unsafe temporary directory, or a damaged
+    entry, compiles the templates as if there were no cache. An entry is checked against its
+    template's source; its name also carries a digest of this module, whose options
+    (trim_blocks, ...) shape the compiled code, so another version never reuses it.
+    """
+    import jinja2
+
+    class BestEffort(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    shape = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    try:
+        return BestEffort(pattern=f"publisher-{shape}-%s.cache")
+    except (OSError, RuntimeError):  # RuntimeError: Jinja2 found the directory unsafe
+        return None
+
+
 def environment(user_dir: Path | None) -> jinja2.Environment:
     """An autoescaping environment with the date filters the templates use."""
     import jinja2
@@ -67,10 +99,9 @@ def environment(user_dir: Path | None) -> jinja2.Environment:
         # signature of the archive (build.outputs). Checking them for changes meant a
         # stat of every template a page uses, for every page.
         auto_reload=False,
-        # Compiled templates kept between processes (in the system's temporary directory,
-        # per user; a template whose source changed is compiled again): compiling them
-        # was about 0.14 s of every build that renders anything (15 % of one new article's).
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
+        # Compiled templates kept between processes: compiling them was about 0.14 s of
+        # every build that renders anything (15 % of one new article's).
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["isodate"] = lambda value: value.isoformat() if value else ""
     env.filters["longdate"] = _long_date
