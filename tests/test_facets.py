@@ -275,6 +275,19 @@ def test_the_facets_counts_and_times_kept_by_triggers_are_those_of_the_articles(
         db.close()
     assert rows
     assert all((fp, fc) == (_micros(ap), _micros(ac)) for fp, fc, ap, ac in rows)
+    # And they are exactly those the articles' payloads name (the triggers find an
+    # article's rows from its payload: none may be left behind).
+    db = sqlite3.connect(settings.paths.state)
+    try:
+        held = db.execute("SELECT kind, name, article FROM facets").fetchall()
+        named = db.execute(
+            "SELECT 'topic', k.value, a.id FROM articles a, json_each(a.data, '$.keywords') k "
+            "UNION SELECT 'site', COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), "
+            "grp), id FROM articles"
+        ).fetchall()
+    finally:
+        db.close()
+    assert sorted(held) == sorted(set(named))
     with Store.open(settings.paths.state) as store:
         shown = store.facet_prints("site")
     assert {name: count for name, (count, _) in shown.items()} == {

@@ -16,6 +16,12 @@ def _micros(column: str) -> str:
     )
 
 
+def _site(row: str) -> str:
+    """SQL for the site facet of an article row (``NEW`` or ``OLD``): the site its page
+    names, else its input group."""
+    return f"COALESCE(NULLIF(json_extract({row}.data, '$.article.site'), ''), {row}.grp)"
+
+
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema.
     """
@@ -577,11 +583,17 @@ MIGRATIONS: tuple[str, ...] = (
     # 12 -> 13: bounded state (issue 24, item 2). The facet rows were the state's largest
     # cost per article after its own row (about 1.6 KB: six rows, each stored twice with two
     # 32-character times, once in the table and once in the index ordering a facet's
-    # newest). The table is now that order itself (its primary key: a facet, newest
-    # first), and the two times are whole microseconds since 1970 (``ts`` writes every time
-    # in one UTC form, so their order is the text's): a facet's newest still come from an
-    # index in order, at about 0.6 KB an article.
+    # newest, and a third time in the index by article). The table is now that order
+    # itself (its primary key: a facet, newest first), the two times are whole
+    # microseconds since 1970 (``ts`` writes every time in one UTC form, so their order is
+    # the text's), and there is no index by article: an article's facet rows are those its
+    # payload and group name, with its times, which is how the triggers find them (an
+    # update replaces them whole, a change of visibility recounts those of the old row).
+    # A facet's newest still come from an index in order, at about 0.35 KB an article.
+    # A month's articles are a range of the index of the newest (read backwards for the
+    # month's order): the index of months goes.
     f"""
+    DROP INDEX articles_month;
     DROP TRIGGER facets_insert;
     DROP TRIGGER facets_update;
     DROP TRIGGER facets_ordered;
@@ -600,7 +612,6 @@ MIGRATIONS: tuple[str, ...] = (
         FROM facets;
     DROP TABLE facets;
     ALTER TABLE facets_new RENAME TO facets;
-    CREATE INDEX facets_article ON facets (article);
     CREATE TRIGGER facets_counted AFTER INSERT ON facets BEGIN
         INSERT INTO facet_counts (kind, name, total, shown, version)
             SELECT NEW.kind, NEW.name, 1, ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
@@ -620,11 +631,11 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE facet_counts SET version = version + 1,
             shown = shown + (NEW.duplicate_of IS NULL AND NEW.removed IS NULL)
                 - (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
-            WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = OLD.id);
-    END;
-    CREATE TRIGGER facets_changed AFTER UPDATE OF last_changed ON articles BEGIN
-        UPDATE facet_counts SET version = version + 1
-            WHERE (kind, name) IN (SELECT kind, name FROM facets WHERE article = NEW.id);
+            WHERE kind = 'topic' AND name IN (SELECT value FROM json_each(OLD.data, '$.keywords'));
+        UPDATE facet_counts SET version = version + 1,
+            shown = shown + (NEW.duplicate_of IS NULL AND NEW.removed IS NULL)
+                - (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            WHERE kind = 'site' AND name = {_site("OLD")};
     END;
     CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
         INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
@@ -632,23 +643,27 @@ MIGRATIONS: tuple[str, ...] = (
                 {_micros("NEW.last_changed")}, NEW.id
             FROM json_each(NEW.data, '$.keywords');
         INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
-            VALUES ('site', COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''),
-                NEW.grp), {_micros("NEW.published")}, {_micros("NEW.last_changed")}, NEW.id);
+            VALUES ('site', {_site("NEW")}, {_micros("NEW.published")},
+                {_micros("NEW.last_changed")}, NEW.id);
     END;
-    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp ON articles BEGIN
-        DELETE FROM facets WHERE article = NEW.id;
+    -- Any change of what a facet row holds or is found by replaces the article's rows (the
+    -- counts' triggers bump each facet's version, which a change of last_changed must).
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp, published, last_changed
+        ON articles BEGIN
+        DELETE FROM facets WHERE kind = 'topic'
+            AND name IN (SELECT value FROM json_each(OLD.data, '$.keywords'))
+            AND published = {_micros("OLD.published")}
+            AND last_changed = {_micros("OLD.last_changed")} AND article = OLD.id;
+        DELETE FROM facets WHERE kind = 'site' AND name = {_site("OLD")}
+            AND published = {_micros("OLD.published")}
+            AND last_changed = {_micros("OLD.last_changed")} AND article = OLD.id;
         INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
             SELECT 'topic', value, {_micros("NEW.published")},
                 {_micros("NEW.last_changed")}, NEW.id
             FROM json_each(NEW.data, '$.keywords');
         INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
-            VALUES ('site', COALESCE(NULLIF(json_extract(NEW.data, '$.article.site'), ''),
-                NEW.grp), {_micros("NEW.published")}, {_micros("NEW.last_changed")}, NEW.id);
-    END;
-    CREATE TRIGGER facets_ordered AFTER UPDATE OF published, last_changed ON articles BEGIN
-        UPDATE facets SET published = {_micros("NEW.published")},
-            last_changed = {_micros("NEW.last_changed")}
-            WHERE article = NEW.id;
+            VALUES ('site', {_site("NEW")}, {_micros("NEW.published")},
+                {_micros("NEW.last_changed")}, NEW.id);
     END;
     """,
 )
