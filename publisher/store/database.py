@@ -207,8 +207,21 @@ class Database:
                 staging.unlink()
 
     def vacuum(self) -> None:
-        """Rewrite the database without its free pages, and empty the write-ahead log."""
-        self.db.execute("VACUUM")
+        """Rewrite the database without its free pages, and empty the write-ahead log; with
+        ``PAGE_SIZE`` pages when no other connection has it open (the page size changes only
+        outside the write-ahead log, which needs the database to itself)."""
+        resized = False
+        if self.db.execute("PRAGMA page_size").fetchone()[0] != PAGE_SIZE:
+            with suppress(sqlite3.OperationalError):  # open elsewhere: pages kept as they are
+                mode = self.db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+                resized = mode == "delete"
+        try:
+            if resized:
+                self.db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            self.db.execute("VACUUM")
+        finally:
+            if resized:
+                self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
