@@ -148,3 +148,21 @@ def test_key_points_right_above_the_first_prose_open_the_article() -> None:
     assert body_of(lines) == [*CHANGES, *STORY]
     # One or two bulleted lines above the prose are teasers, not the article's points.
     assert body_of([*MENU, "Minecraft 1.8", *CHANGES[:2], *STORY]) == STORY
+
+
+def test_a_site_map_flattened_onto_lines_does_not_win_the_region() -> None:
+    # A footer's network of sites, one line each: long runs of words that, unpriced, outweigh
+    # a short article (a page scored 0 for it).
+    sites = [
+        f"Site {name} - news and reviews | Computing news | Desktop reviews | Laptop reviews | "
+        "Windows tips | Vista opinions and resources | Mobile computing and wireless | Security"
+        for name in ("One", "Two", "Three", "Four")
+    ]
+    lines = [
+        "Title of the story",
+        STORY[0],
+        *MENU,
+        "HOME | PRIVACY | ABOUT | CONTACT | ADS",
+        *sites,
+    ]
+    assert body_of(lines) == [STORY[0]]

@@ -600,6 +600,17 @@ BOILERPLATE: tuple[Pattern, ...] = (
             *("subtitles", "captions", "chapters", "default", "beginning", "end of", "this is a"),
         ),
     ),
+    # A menu flattened onto one line, as text scrapes keep a site map or a footer's links:
+    # five or more short items between separators ("main | news | sports | money | jobs",
+    # "Branding · Terms · Privacy · Twitter"). Prose never strings five pipe-separated items,
+    # and a title's "Headline | Section | Site" has three.
+    _p(
+        "flattened_menu",
+        r"^(?:[^|•·]{1,60}?\s[|•·]\s+){4,}[^|•·]{1,60}$",
+        "main | news | sports | money | entertainment | jobs",
+        contains=(" | ", " · ", " • "),
+        long_lines=True,
+    ),
 )
 
 # The union of the cheap conditions, checked first: most lines fail all of them at once.
