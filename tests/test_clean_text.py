@@ -166,3 +166,20 @@ def test_a_site_map_flattened_onto_lines_does_not_win_the_region() -> None:
         *sites,
     ]
     assert body_of(lines) == [STORY[0]]
+
+
+def test_a_comment_thread_under_its_header_is_cut_even_when_longer_than_the_article() -> None:
+    article = [
+        f"Paragraph {i} of the report tells what the reporters found when they visited the "
+        "town on Friday, and what the mayor said about the plans for its old sports centre."
+        for i in range(5)
+    ]
+    comment = (
+        "I think the agency should stay where it is, because moving it would cost a fortune "
+        "and nobody has shown that the move would help a single athlete in the country. "
+    )
+    thread = []
+    for i, name in enumerate(("Brad, Glasgow", "Miss Priss", "Ann", "Tom", "Joe")):
+        thread += [f"Posted by: {name} on 11:{10 + i}am Wed 9 Jan 08", comment * 5, "Quote"]
+    lines = ["Title of the story", *article, "Add Comment", *thread]
+    assert body_of(lines) == article

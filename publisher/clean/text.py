@@ -187,7 +187,8 @@ def extract(
         title_at = repeated if repeated is not None else title_at
     raw_title = rows[title_at][0] if title_at is not None else ""
     title = clean_title(raw_title, lines[1:]) if raw_title else ""
-    anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
+    signed = anchor.signatures(lambda i: rows[i][0], len(rows), reference)
+    anchor.price_signatures(values, signed)
     anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: rows[i][0], len(rows)))
     anchor.price_signatures(values, anchor.slide_counters(lambda i: rows[i][0], len(rows)))
     unsettled = scoring.densest_region(values)
@@ -196,6 +197,8 @@ def extract(
         start = keep.keep_head(values, unsettled[0], start, end)
     if _price_body_copies(rows, values, start, end):
         start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if signed:
+        end = anchor.thread_start(lambda i: rows[i][0], signed, values, (start, end))
     lead = None
     if title_at is not None:
         copy = anchor.title_copy([row[0] for row in rows], title_at, (title, raw_title))
