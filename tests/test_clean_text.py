@@ -134,6 +134,24 @@ def test_lines_numbered_from_one_after_the_prose_are_its_list() -> None:
     assert body_of([*MENU, "The race", *STORY, *RESULTS[1:], "Print this story"]) == STORY
 
 
+def test_lines_dated_in_calendar_order_after_the_prose_are_its_schedule() -> None:
+    dates = [
+        "June 9 – West Palm Beach, FL @ Coral Sky Amphitheatre",
+        "June 10 – Tampa, FL @ MIDFLORIDA Credit Union Amphitheatre",
+        "June 23 – Virginia Beach, VA @ Veterans United Home Loans Amphitheater at Virginia Beach",
+        *(f"July {day} – Town {day}, NY @ Arena {day}" for day in range(1, 20)),
+        "December 30 – Boston, MA @ TD Garden",
+        "January 2 – Newark, NJ @ Prudential Center",
+    ]
+    lines = [*MENU, "The tour", *STORY, "The Band Tour Dates", *dates, "Print this story"]
+    assert body_of(lines) == [*STORY, "The Band Tour Dates", *dates]
+    # A day's headlines under one date, or dates newest first, are a teaser list.
+    headlines = [f"January 15, 2008 Headline number {i} of the day" for i in range(4)]
+    assert body_of([*MENU, "The tour", *STORY, "More news", *headlines, *MENU]) == STORY
+    newest = [dates[5], dates[4], dates[3]]
+    assert body_of([*MENU, "The tour", *STORY, *newest, *MENU]) == STORY
+
+
 def test_a_lead_parted_from_the_article_by_an_embedded_promo_stays() -> None:
     promo = "Click here for free Newsletter subscription!"
     lines = [*MENU, "The town", STORY[0], promo, STORY[1], STORY[2], "Print this story"]

@@ -11,10 +11,12 @@ then keeps the prose in it and the headings, lists and quotes that sit between p
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from publisher.clean import anchor
+from publisher.clean.dates import opening_day
 from publisher.clean.patterns import COMPANY_PROFILE
 from publisher.clean.scoring import (
     BARRIER_PENALTY,
@@ -102,7 +104,10 @@ def select(
         if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
     introduced = _introduced_run(units, end, body, dup)
-    numbered = [] if introduced else _numbered_run(units, end, body, dup)
+    numbered = [] if introduced else _numbered_run(units, end, body, dup, _number_in_order)
+    numbered = numbered or (
+        [] if introduced else _numbered_run(units, end, body, dup, _in_date_order)
+    )
     body += introduced or numbered
     counted = {id(unit) for unit in numbered}
     prose_at = [i for i, unit in enumerate(body) if is_prose(unit)]
@@ -220,16 +225,22 @@ def _introduced_run(
 
 
 def _numbered_run(
-    units: Sequence[Unit], end: int, region: Sequence[Unit], dup: Sequence[bool]
+    units: Sequence[Unit],
+    end: int,
+    region: Sequence[Unit],
+    dup: Sequence[bool],
+    follows: Callable[[Sequence[Unit], Unit], bool],
 ) -> list[Unit]:
-    """Lines numbered in sequence from 1 right after the region ("1. Bayliss (Ducati)
-    1'32.2", "2. Kagayama ..."), at least MIN_POINTS of them and none a link, with the one
-    short line above them that heads them: the article's ranking or steps, which the
-    density left out as short lines. Teaser lists of most-read stories are links."""
+    """Lines in order right after the region, at least MIN_POINTS of them and none a link,
+    with the one short line above them that heads them: numbered in sequence from 1 ("1.
+    Bayliss (Ducati) 1'32.2", "2. Kagayama ...": the article's ranking or steps), or opening
+    with dates in calendar order ("June 9 – Tampa, FL @ ...": its schedule), as follows()
+    tells of each line after the run so far. The density left them out as short lines;
+    teaser lists of most-read stories are links, and list their dates newest first."""
     if not region:
         return []
     lead: list[Unit] = []
-    if end < len(units) and _number(units[end]) is None:
+    if end < len(units) and not follows((), units[end]):
         head = units[end]
         if head.words > MAX_HEADING_WORDS or is_chrome(head) or dup[end] or is_prose(head):
             return []
@@ -237,14 +248,33 @@ def _numbered_run(
     run: list[Unit] = []
     for i in range(end, min(len(units), end + MAX_LIST_ITEMS)):
         unit = units[i]
-        if _number(unit) != len(run) + 1 or unit.links > 0 or dup[i] or is_chrome(unit):
+        if not follows(run, unit) or unit.links > 0 or dup[i] or is_chrome(unit):
             break
         run.append(unit)
     if len(run) < MIN_POINTS:
         return []
     for unit in run:
-        unit.kind, unit.ordered = "item", True
+        unit.kind, unit.ordered = "item", follows is _number_in_order
     return [*lead, *run]
+
+
+def _number_in_order(run: Sequence[Unit], unit: Unit) -> bool:
+    return _number(unit) == len(run) + 1
+
+
+def _in_date_order(run: Sequence[Unit], unit: Unit) -> bool:
+    """True when unit opens with a date after the last of run's (a schedule may run on into
+    the next year once: "December 30 ...", "January 2 ..."; a day's headlines, all under one
+    date, are no schedule)."""
+    day = opening_day(unit.text) if unit.text[:1].isalpha() or unit.text[:1].isdigit() else None
+    if day is None or unit.sentence or unit.words > 2 * MAX_HEADING_WORDS:
+        return False  # a row names a day, a place and a venue; prose is no row
+    days = [opening_day(u.text) for u in run]
+    if not days:
+        return True
+    wraps = sum(1 for a, b in itertools.pairwise(days) if a and b and b < a)
+    last = days[-1]
+    return last is not None and (day > last or (wraps == 0 and last[0] >= 10 and day[0] <= 3))
 
 
 def _number(unit: Unit) -> int | None:

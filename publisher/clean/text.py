@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from publisher.clean import anchor, keep, scoring, stated
-from publisher.clean.dates import parse_date
+from publisher.clean.dates import opening_day, parse_date
 from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
 from publisher.models import BlockKind
@@ -206,9 +206,11 @@ def extract(
             lead = anchor.lead_after(values, copy)
             start, end = anchor.anchored_region(values, [lead], (start, end))
     # The window must hold what select() may add after the region: the list that a last line
-    # ending in ':' introduces, or the line right after it.
+    # ending in ':' introduces, or the line right after it; a schedule under its heading.
     lo = max(0, start - WINDOW_MARGIN)
-    lead_in = any(rows[i][0].endswith(":") for i in range(max(0, end - 1), min(len(rows), end + 1)))
+    lead_in = any(
+        rows[i][0].endswith(":") for i in range(max(0, end - 1), min(len(rows), end + 1))
+    ) or any(opening_day(rows[i][0]) for i in range(end, min(len(rows), end + 2)))
     more = scoring.MAX_LIST_ITEMS if lead_in else 0
     hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
