@@ -141,6 +141,19 @@ def test_a_layout_wrapper_named_for_its_sidebar_is_no_chrome() -> None:
     assert article(page(wrapped)).body.count("Paragraph") == 10
 
 
+def test_a_list_introduced_right_above_the_first_paragraph_opens_the_article() -> None:
+    tools = ["Cloche", "Floral foam oasis", "Ruler", "Spoon", "Small plants from a nursery"]
+    items = "".join(f"<li>{tool}</li>" for tool in tools)
+    menu = "".join(f"<li><a href='/{i}'>Section {i}</a></li>" for i in range(5))
+    body = f"<ul>{menu}</ul><p>What You'll Need:</p><ul>{items}</ul><p>Step 1</p>{BODY}"
+    result = article(page(body)).body
+    assert result.startswith("What You'll Need:") and all(tool in result for tool in tools)
+    assert "Step 1" in result and "Section" not in result
+    # Without its lead-in, a list above the article is a sidebar's.
+    result = article(page(f"<ul>{items}</ul>{BODY}")).body
+    assert "Ruler" not in result
+
+
 def test_tail_text_after_skipped_elements_is_kept() -> None:
     body = "<p>The mayor <script>x()</script>said the city is safe again after a long night.</p>"
     result = article(page(BODY + body))

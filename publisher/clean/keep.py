@@ -94,6 +94,8 @@ def select(
         values = list(values)
     start, end = refine(units, values, *(region or densest_region(values)), leads)
     start = _points_above(units, start, dup)
+    opened = _list_above(units, start, dup)
+    start = min(start, opened)
     # A short line that recurs (a button of each embedded post) heads no section.
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
@@ -124,6 +126,7 @@ def select(
     while first > 0 and _point(body[first - 1]):
         first -= 1
     first = first if prose_at[0] - first >= MIN_POINTS else prose_at[0]
+    first = 0 if opened < len(units) and body and body[0] is units[opened] else first
     kept: list[Unit] = []
     for i in range(first, last + 1):
         unit = body[i]
@@ -181,6 +184,26 @@ def _points_above(units: Sequence[Unit], start: int, dup: Sequence[bool]) -> int
     while top > 0 and _point(units[top - 1]) and not dup[top - 1]:
         top -= 1
     return top if start - top >= MIN_POINTS else start
+
+
+def _list_above(units: Sequence[Unit], start: int, dup: Sequence[bool]) -> int:
+    """The index of a lead-in line ending in ':' whose list (at least MIN_POINTS items of a
+    marked list, none a link) sits right above the region's start, or above one heading over
+    it ("What You'll Need:", the tools, "Step 1", the first step): the article's own list,
+    which the density left out as short lines; len(units) when there is none."""
+    k = start - 1
+    if k >= 0 and units[k].kind != "item" and _plain_short(units[k], dup[k]):
+        k -= 1  # a heading over the first paragraph
+    bottom = k
+    while k >= 0 and units[k].kind == "item" and _plain_short(units[k], dup[k]):
+        k -= 1
+    if k < 0 or bottom - k < MIN_POINTS or bottom - k > MAX_LIST_ITEMS or dup[k]:
+        return len(units)
+    return k if _is_lead_in(units[k]) else len(units)
+
+
+def _plain_short(unit: Unit, dup: bool) -> bool:
+    return is_heading(unit) and unit.links == 0.0 and not (dup or is_prose(unit) or is_chrome(unit))
 
 
 def _in_points(region: Sequence[Unit], i: int) -> bool:
