@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from publisher.clean.dates import parse_date, resolve_year
+from publisher.clean.dates import opening_day, parse_date, resolve_year
 
 REFERENCE = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -87,3 +87,9 @@ def test_an_ambiguous_numeric_date_is_the_reading_nearest_before_the_reference()
     reference = datetime(2019, 3, 10, tzinfo=UTC)
     assert parse_date("3/4/2019", reference) == datetime(2019, 3, 4, tzinfo=UTC)
     assert parse_date("version 1.5.2", reference) is None
+
+
+def test_opening_day_of_a_schedule_row() -> None:
+    assert opening_day("June 9 – West Palm Beach, FL @ Coral Sky Amphitheatre") == (6, 9)
+    assert opening_day("Sat 14 March: Leeds, First Direct Arena") == (3, 14)
+    assert opening_day("The band plays June 9 in Tampa.") is None

@@ -124,6 +124,36 @@ def test_chrome_container_that_holds_the_article_is_trusted() -> None:
     assert article(page(wrapped)).body.count("Paragraph") == 6
 
 
+def test_a_layout_wrapper_named_for_its_sidebar_is_no_chrome() -> None:
+    assert html.names_hint("panel-display panel-two-col-sidebar-right-mix") is None
+    assert html.names_hint("content-sidebar-wrap") is None
+    assert html.names_hint("no-sidebars") is None
+    assert html.names_hint("sidebar-right") == -1
+    assert html.names_hint("primary-sidebar") == -1
+    # One article whose paragraphs are mostly marked as body text: the unmarked ones (its
+    # lead among them) are not a sidebar's because the layout wrapper names one.
+    paragraphs = "".join(
+        (P if i in (0, 4) else f"<p class='body-text'>{P[3:-4]}</p>").format(f"Paragraph {i}")
+        for i in range(10)
+    )
+    sidebar = "<div class='sidebar'><p>Sign up for our newsletter and more today.</p></div>"
+    wrapped = f"<div class='panel-two-col-sidebar-right-mix'><div>{paragraphs}</div>{sidebar}</div>"
+    assert article(page(wrapped)).body.count("Paragraph") == 10
+
+
+def test_a_list_introduced_right_above_the_first_paragraph_opens_the_article() -> None:
+    tools = ["Cloche", "Floral foam oasis", "Ruler", "Spoon", "Small plants from a nursery"]
+    items = "".join(f"<li>{tool}</li>" for tool in tools)
+    menu = "".join(f"<li><a href='/{i}'>Section {i}</a></li>" for i in range(5))
+    body = f"<ul>{menu}</ul><p>What You'll Need:</p><ul>{items}</ul><p>Step 1</p>{BODY}"
+    result = article(page(body)).body
+    assert result.startswith("What You'll Need:") and all(tool in result for tool in tools)
+    assert "Step 1" in result and "Section" not in result
+    # Without its lead-in, a list above the article is a sidebar's.
+    result = article(page(f"<ul>{items}</ul>{BODY}")).body
+    assert "Ruler" not in result
+
+
 def test_tail_text_after_skipped_elements_is_kept() -> None:
     body = "<p>The mayor <script>x()</script>said the city is safe again after a long night.</p>"
     result = article(page(BODY + body))

@@ -37,6 +37,12 @@ PROSE = (
     "Readers' comments are often harsher than the reviews, the editor said.",
     "The following comments from the minister were read out in parliament.",
     "Play the video above to see the moment the roof fell in.",
+    "No comments have been made by officials since the vote.",
+    "Submit comments to the planning board by Friday, the council said.",
+    "The shortlist: Paris | Lyon | Nice, with a decision due in May.",
+    "Results (pts): Smith 12 | Jones 10 | Brown 9 | Green 7, after a season in which "
+    "the club's young players, most of them signed from the academy, scored more than half of "
+    "the goals.",
 )
 
 
@@ -124,6 +130,11 @@ def test_family_names_are_unique() -> None:
         ("The following are comments from the readers. In no way do they ...", "comment_form"),
         ("Comment posters are responsible for the opinions they express.", "comment_form"),
         ("Comments are moderated, and will not appear until approved.", "comment_form"),
+        ("Post Comments", "comment_form"),
+        ("Write a comment", "comment_form"),
+        ("Comment Cancel reply", "comment_form"),
+        ("There are no comments posted for this article.", "comment_form"),
+        ("Be the first to comment!", "comment_form"),
         ("Play Video", "video_player"),
         ("Duration Time 0:00", "video_player"),
         ("Remaining Time -0:00", "video_player"),
@@ -137,6 +148,12 @@ def test_family_names_are_unique() -> None:
         ("Hide caption", "media_chrome"),
         ('[button link="https://shop.example"]Buy now[/button]', "media_chrome"),
         ('[caption id="attachment_5" align="alignleft" width="300"]', "media_chrome"),
+        (
+            "SITE MAP azcentral.com main | news | sports | money | entertainment | arizona moms | "
+            "arizona travel guide | health | food & home | style | photos | video | shopping",
+            "flattened_menu",
+        ),
+        ("Branding · Terms · Privacy · Twitter · Edit this page on GitHub", "flattened_menu"),
     ],
 )
 def test_family_of_line(line: str, family: str) -> None:

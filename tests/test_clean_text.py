@@ -134,6 +134,24 @@ def test_lines_numbered_from_one_after_the_prose_are_its_list() -> None:
     assert body_of([*MENU, "The race", *STORY, *RESULTS[1:], "Print this story"]) == STORY
 
 
+def test_lines_dated_in_calendar_order_after_the_prose_are_its_schedule() -> None:
+    dates = [
+        "June 9 – West Palm Beach, FL @ Coral Sky Amphitheatre",
+        "June 10 – Tampa, FL @ MIDFLORIDA Credit Union Amphitheatre",
+        "June 23 – Virginia Beach, VA @ Veterans United Home Loans Amphitheater at Virginia Beach",
+        *(f"July {day} – Town {day}, NY @ Arena {day}" for day in range(1, 20)),
+        "December 30 – Boston, MA @ TD Garden",
+        "January 2 – Newark, NJ @ Prudential Center",
+    ]
+    lines = [*MENU, "The tour", *STORY, "The Band Tour Dates", *dates, "Print this story"]
+    assert body_of(lines) == [*STORY, "The Band Tour Dates", *dates]
+    # A day's headlines under one date, or dates newest first, are a teaser list.
+    headlines = [f"January 15, 2008 Headline number {i} of the day" for i in range(4)]
+    assert body_of([*MENU, "The tour", *STORY, "More news", *headlines, *MENU]) == STORY
+    newest = [dates[5], dates[4], dates[3]]
+    assert body_of([*MENU, "The tour", *STORY, *newest, *MENU]) == STORY
+
+
 def test_a_lead_parted_from_the_article_by_an_embedded_promo_stays() -> None:
     promo = "Click here for free Newsletter subscription!"
     lines = [*MENU, "The town", STORY[0], promo, STORY[1], STORY[2], "Print this story"]
@@ -148,3 +166,38 @@ def test_key_points_right_above_the_first_prose_open_the_article() -> None:
     assert body_of(lines) == [*CHANGES, *STORY]
     # One or two bulleted lines above the prose are teasers, not the article's points.
     assert body_of([*MENU, "Minecraft 1.8", *CHANGES[:2], *STORY]) == STORY
+
+
+def test_a_site_map_flattened_onto_lines_does_not_win_the_region() -> None:
+    # A footer's network of sites, one line each: long runs of words that, unpriced, outweigh
+    # a short article (a page scored 0 for it).
+    sites = [
+        f"Site {name} - news and reviews | Computing news | Desktop reviews | Laptop reviews | "
+        "Windows tips | Vista opinions and resources | Mobile computing and wireless | Security"
+        for name in ("One", "Two", "Three", "Four")
+    ]
+    lines = [
+        "Title of the story",
+        STORY[0],
+        *MENU,
+        "HOME | PRIVACY | ABOUT | CONTACT | ADS",
+        *sites,
+    ]
+    assert body_of(lines) == [STORY[0]]
+
+
+def test_a_comment_thread_under_its_header_is_cut_even_when_longer_than_the_article() -> None:
+    article = [
+        f"Paragraph {i} of the report tells what the reporters found when they visited the "
+        "town on Friday, and what the mayor said about the plans for its old sports centre."
+        for i in range(5)
+    ]
+    comment = (
+        "I think the agency should stay where it is, because moving it would cost a fortune "
+        "and nobody has shown that the move would help a single athlete in the country. "
+    )
+    thread = []
+    for i, name in enumerate(("Brad, Glasgow", "Miss Priss", "Ann", "Tom", "Joe")):
+        thread += [f"Posted by: {name} on 11:{10 + i}am Wed 9 Jan 08", comment * 5, "Quote"]
+    lines = ["Title of the story", *article, "Add Comment", *thread]
+    assert body_of(lines) == article

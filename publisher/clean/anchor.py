@@ -69,6 +69,8 @@ _SLIDE_COUNTER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})(?:\s|$)")
 # A page needs this many counters out of the same total (and a total this large) for them
 # to be a gallery's slides: "1/2 cup sugar" and "24/7" are no gallery.
 MIN_SLIDES = 3
+# How far under a comment header the thread's first signature may be (a reply form between).
+THREAD_REACH = 3
 
 
 def signatures(text_at: Callable[[int], str], count: int, reference: datetime) -> list[int]:
@@ -142,6 +144,38 @@ def price_teasers(values: list[float], at: Sequence[int]) -> None:
     """Price the teaser excerpts as short lines (see the module docstring)."""
     for i in at:
         values[i] = min(values[i], -scoring.SHORT_PENALTY)
+
+
+def thread_start(
+    text_at: Callable[[int], str],
+    signed: Sequence[int],
+    values: Sequence[float],
+    region: tuple[int, int],
+) -> int:
+    """Where the comment thread starts inside region, or region's end when none does: a
+    comment header ("Add Comment", "Leave a Reply") with a signature at most THREAD_REACH
+    lines under it, after prose of the region.
+
+    Two landmarks that agree: a header alone may be the form under an article that has no
+    comments yet, and signatures alone may be a live blog's entries; a thread of long comments
+    outweighs its barriers and the article before it, so cut_tail's share does not stop it.
+    """
+    start, end = region
+    prose = False
+    marks = set(signed)
+    for i in range(start, end):
+        if values[i] > 0:
+            prose = True
+        elif (
+            prose
+            and values[i] <= 0
+            and i not in marks
+            and any(j in marks for j in range(i + 1, min(end, i + 1 + THREAD_REACH)))
+        ):
+            family = scoring.boilerplate_family(text_at(i))  # the costlier test last
+            if family is not None and family.name == "comment_form":
+                return i
+    return end
 
 
 def price_signatures(values: list[float], at: Sequence[int]) -> None:

@@ -24,6 +24,7 @@ year matches, the weekday is ignored. Impossible dates (February 30) give None.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -224,6 +225,18 @@ def _from_words(match: re.Match[str], reference: datetime) -> datetime | None:
         return datetime(year, month, day, hour % 24, minute % 60, tzinfo=zone)
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def opening_day(text: str) -> tuple[int, int] | None:
+    """(month, day) of the date in words a line opens with ("June 9 – Tampa, FL", "Sat 14
+    March: ..."), or None: a schedule's row, when lines of one run open so in order."""
+    match = MONTH_FIRST.match(text) or DAY_FIRST.match(text)
+    if match is None:
+        return None
+    name = match["month"].lower().rstrip(".")
+    day = int(match["day"])
+    return (_FOREIGN_MONTHS.get(name) or _MONTHS[name[:3]], day) if 1 <= day <= 31 else None
 
 
 def resolve_year(month: int, day: int, weekday: int | None, reference: datetime) -> int | None:

@@ -136,6 +136,13 @@ NEGATIVE_HINT = re.compile(
     r"outbrain|taboola|disqus|masthead|toolbar|pagination|pager|trending|most-?popular|"
     r"more-?stories|read-?more|teaser|skip-link|banner|donat|paywall|login)",
 )
+# A layout wrapper that holds the content beside a sidebar names both ("content-sidebar-wrap",
+# "panel-two-col-sidebar-right-mix", "content-with-sidebar", "has-sidebar"): the sidebar in
+# its name is the page's shape, not what the element holds, so it gives no negative hint.
+LAYOUT_SIDEBAR = re.compile(
+    r"(?:content|col|columns?)[-_](?:with[-_])?(?:[a-z0-9]+[-_])?sidebars?|"
+    r"(?:^|[\s_-])(?:no|has|with)[-_]sidebars?"
+)
 # Elements whose class names describe the whole page, not a part of it.
 _PAGE_TAGS = frozenset(("html", "body", "main", "article", "form"))
 # A negative-hinted container holding more than this share of the page's prose is the article.
@@ -509,6 +516,8 @@ def names_hint(names: str) -> int | None:
     if POSITIVE_HINT.search(names):
         return 1
     if NEGATIVE_HINT.search(names):
+        if "sidebar" in names and NEGATIVE_HINT.search(LAYOUT_SIDEBAR.sub(" ", names)) is None:
+            return None
         return -1
     return None
 

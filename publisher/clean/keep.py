@@ -11,10 +11,12 @@ then keeps the prose in it and the headings, lists and quotes that sit between p
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from publisher.clean import anchor
+from publisher.clean.dates import opening_day
 from publisher.clean.patterns import COMPANY_PROFILE
 from publisher.clean.scoring import (
     BARRIER_PENALTY,
@@ -92,6 +94,8 @@ def select(
         values = list(values)
     start, end = refine(units, values, *(region or densest_region(values)), leads)
     start = _points_above(units, start, dup)
+    opened = _list_above(units, start, dup)
+    start = min(start, opened)
     # A short line that recurs (a button of each embedded post) heads no section.
     twice = {unit.text for unit, is_dup in zip(units, dup, strict=True) if is_dup}
     titles = {normalise(title), normalise(raw_title)} - {""}
@@ -102,7 +106,10 @@ def select(
         if not (is_dup or is_chrome(unit) or _is_title(unit.text, titles, sizes))
     ]
     introduced = _introduced_run(units, end, body, dup)
-    numbered = [] if introduced else _numbered_run(units, end, body, dup)
+    numbered = [] if introduced else _numbered_run(units, end, body, dup, _number_in_order)
+    numbered = numbered or (
+        [] if introduced else _numbered_run(units, end, body, dup, _in_date_order)
+    )
     body += introduced or numbered
     counted = {id(unit) for unit in numbered}
     prose_at = [i for i, unit in enumerate(body) if is_prose(unit)]
@@ -119,6 +126,7 @@ def select(
     while first > 0 and _point(body[first - 1]):
         first -= 1
     first = first if prose_at[0] - first >= MIN_POINTS else prose_at[0]
+    first = 0 if opened < len(units) and body and body[0] is units[opened] else first
     kept: list[Unit] = []
     for i in range(first, last + 1):
         unit = body[i]
@@ -178,6 +186,26 @@ def _points_above(units: Sequence[Unit], start: int, dup: Sequence[bool]) -> int
     return top if start - top >= MIN_POINTS else start
 
 
+def _list_above(units: Sequence[Unit], start: int, dup: Sequence[bool]) -> int:
+    """The index of a lead-in line ending in ':' whose list (at least MIN_POINTS items of a
+    marked list, none a link) sits right above the region's start, or above one heading over
+    it ("What You'll Need:", the tools, "Step 1", the first step): the article's own list,
+    which the density left out as short lines; len(units) when there is none."""
+    k = start - 1
+    if k >= 0 and units[k].kind != "item" and _plain_short(units[k], dup[k]):
+        k -= 1  # a heading over the first paragraph
+    bottom = k
+    while k >= 0 and units[k].kind == "item" and _plain_short(units[k], dup[k]):
+        k -= 1
+    if k < 0 or bottom - k < MIN_POINTS or bottom - k > MAX_LIST_ITEMS or dup[k]:
+        return len(units)
+    return k if _is_lead_in(units[k]) else len(units)
+
+
+def _plain_short(unit: Unit, dup: bool) -> bool:
+    return is_heading(unit) and unit.links == 0.0 and not (dup or is_prose(unit) or is_chrome(unit))
+
+
 def _in_points(region: Sequence[Unit], i: int) -> bool:
     """True when the unit at i is one of a run of at least MIN_POINTS key points (one or two
     bulleted headlines between paragraphs are teasers of other articles)."""
@@ -220,16 +248,22 @@ def _introduced_run(
 
 
 def _numbered_run(
-    units: Sequence[Unit], end: int, region: Sequence[Unit], dup: Sequence[bool]
+    units: Sequence[Unit],
+    end: int,
+    region: Sequence[Unit],
+    dup: Sequence[bool],
+    follows: Callable[[Sequence[Unit], Unit], bool],
 ) -> list[Unit]:
-    """Lines numbered in sequence from 1 right after the region ("1. Bayliss (Ducati)
-    1'32.2", "2. Kagayama ..."), at least MIN_POINTS of them and none a link, with the one
-    short line above them that heads them: the article's ranking or steps, which the
-    density left out as short lines. Teaser lists of most-read stories are links."""
+    """Lines in order right after the region, at least MIN_POINTS of them and none a link,
+    with the one short line above them that heads them: numbered in sequence from 1 ("1.
+    Bayliss (Ducati) 1'32.2", "2. Kagayama ...": the article's ranking or steps), or opening
+    with dates in calendar order ("June 9 – Tampa, FL @ ...": its schedule), as follows()
+    tells of each line after the run so far. The density left them out as short lines;
+    teaser lists of most-read stories are links, and list their dates newest first."""
     if not region:
         return []
     lead: list[Unit] = []
-    if end < len(units) and _number(units[end]) is None:
+    if end < len(units) and not follows((), units[end]):
         head = units[end]
         if head.words > MAX_HEADING_WORDS or is_chrome(head) or dup[end] or is_prose(head):
             return []
@@ -237,14 +271,33 @@ def _numbered_run(
     run: list[Unit] = []
     for i in range(end, min(len(units), end + MAX_LIST_ITEMS)):
         unit = units[i]
-        if _number(unit) != len(run) + 1 or unit.links > 0 or dup[i] or is_chrome(unit):
+        if not follows(run, unit) or unit.links > 0 or dup[i] or is_chrome(unit):
             break
         run.append(unit)
     if len(run) < MIN_POINTS:
         return []
     for unit in run:
-        unit.kind, unit.ordered = "item", True
+        unit.kind, unit.ordered = "item", follows is _number_in_order
     return [*lead, *run]
+
+
+def _number_in_order(run: Sequence[Unit], unit: Unit) -> bool:
+    return _number(unit) == len(run) + 1
+
+
+def _in_date_order(run: Sequence[Unit], unit: Unit) -> bool:
+    """True when unit opens with a date after the last of run's (a schedule may run on into
+    the next year once: "December 30 ...", "January 2 ..."; a day's headlines, all under one
+    date, are no schedule)."""
+    day = opening_day(unit.text) if unit.text[:1].isalpha() or unit.text[:1].isdigit() else None
+    if day is None or unit.sentence or unit.words > 2 * MAX_HEADING_WORDS:
+        return False  # a row names a day, a place and a venue; prose is no row
+    days = [opening_day(u.text) for u in run]
+    if not days:
+        return True
+    wraps = sum(1 for a, b in itertools.pairwise(days) if a and b and b < a)
+    last = days[-1]
+    return last is not None and (day > last or (wraps == 0 and last[0] >= 10 and day[0] <= 3))
 
 
 def _number(unit: Unit) -> int | None:

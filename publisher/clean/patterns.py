@@ -156,14 +156,18 @@ BOILERPLATE: tuple[Pattern, ...] = (
     # Comment forms, comment-section headers and commenters' signatures ("jane says:").
     _p(
         "comment_form",
-        r"^(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+(?:a\s+)?comment|"
+        r"^(?:leave\s+a\s+(?:reply|comment)|(?:post|add|write|submit)\s+(?:a\s+|your\s+)?"
+        r"comments?|"
         r"(?:\d+\s+)?(?:comments?|responses?|thoughts?\s+on\b.*)(?:\s*\(\d+\))?|"
         r"join\s+the\s+(?:conversation|discussion)|(?:show|view|hide|load)\s+(?:all\s+)?comments|"
-        r"comments\s+are\s+closed|cancel\s+reply|post\s+comment|reply|"
+        r"comments\s+are\s+closed|(?:comment\s+)?cancel\s+reply|reply|"
         r"\S+(?:\s+\S+)?\s+(?:says|said,|said(?=:)|wrote(?=:)))"
         r"\s*[.!:*»›]?$|^(?:your\s+email\s+address\s+will\s+not\s+be\s+published|"
         r"required\s+fields\s+are\s+marked|you\s+must\s+be\s+logged\s+in\s+to\s+(?:post|comment)|"
         r"notify\s+me\s+of\s+(?:new|follow-up)|save\s+my\s+name,\s+email|\d+\s+responses\s+to|"
+        # A thread with nothing in it yet: the form under it follows.
+        r"(?:there\s+are\s+(?:currently\s+)?)?no\s+comments\s+(?:yet|posted|on\s+this\s+"
+        r"(?:article|post|story|entry))|be\s+the\s+first\s+to\s+comment|"
         # The rules a comment section opens with ("Comments are moderated ...").
         r"the\s+following\s+(?:are\s+)?(?:comments?|responses)\s+(?:are\s+)?(?:from|by)\s+"
         r"(?:the\s+|our\s+)?readers|comments?\s+(?:posters|writers|entries)\s+are|(?:all\s+)?"
@@ -186,6 +190,11 @@ BOILERPLATE: tuple[Pattern, ...] = (
             "your email",
             "required",
             "you must",
+            "write",
+            "submit",
+            "there are no",
+            "no comments",
+            "be the first",
             "notify",
             "save my",
             "response",
@@ -599,6 +608,17 @@ BOILERPLATE: tuple[Pattern, ...] = (
             *("duration", "remaining", "loaded", "progress", "stream", "descriptions"),
             *("subtitles", "captions", "chapters", "default", "beginning", "end of", "this is a"),
         ),
+    ),
+    # A menu flattened onto one line, as text scrapes keep a site map or a footer's links:
+    # five or more short items between separators ("main | news | sports | money | jobs",
+    # "Branding · Terms · Privacy · Twitter"). Prose never strings five pipe-separated items,
+    # and a title's "Headline | Section | Site" has three.
+    _p(
+        "flattened_menu",
+        r"^(?:[^|•·]{1,60}?\s[|•·]\s+){4,}[^|•·]{1,60}$",
+        "main | news | sports | money | entertainment | jobs",
+        contains=(" | ", " · ", " • "),
+        long_lines=True,
     ),
 )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from publisher.clean import anchor, keep, scoring, stated
-from publisher.clean.dates import parse_date
+from publisher.clean.dates import opening_day, parse_date
 from publisher.clean.patterns import BULLET, NON_WORD_LINE
 from publisher.clean.scoring import Unit
 from publisher.models import BlockKind
@@ -187,7 +187,8 @@ def extract(
         title_at = repeated if repeated is not None else title_at
     raw_title = rows[title_at][0] if title_at is not None else ""
     title = clean_title(raw_title, lines[1:]) if raw_title else ""
-    anchor.price_signatures(values, anchor.signatures(lambda i: rows[i][0], len(rows), reference))
+    signed = anchor.signatures(lambda i: rows[i][0], len(rows), reference)
+    anchor.price_signatures(values, signed)
     anchor.price_teasers(values, anchor.teaser_excerpts(lambda i: rows[i][0], len(rows)))
     anchor.price_signatures(values, anchor.slide_counters(lambda i: rows[i][0], len(rows)))
     unsettled = scoring.densest_region(values)
@@ -196,6 +197,8 @@ def extract(
         start = keep.keep_head(values, unsettled[0], start, end)
     if _price_body_copies(rows, values, start, end):
         start, end = scoring.settled_region(lambda i: rows[i][0], values, SETTLE_ROUNDS)
+    if signed:
+        end = anchor.thread_start(lambda i: rows[i][0], signed, values, (start, end))
     lead = None
     if title_at is not None:
         copy = anchor.title_copy([row[0] for row in rows], title_at, (title, raw_title))
@@ -203,9 +206,11 @@ def extract(
             lead = anchor.lead_after(values, copy)
             start, end = anchor.anchored_region(values, [lead], (start, end))
     # The window must hold what select() may add after the region: the list that a last line
-    # ending in ':' introduces, or the line right after it.
+    # ending in ':' introduces, or the line right after it; a schedule under its heading.
     lo = max(0, start - WINDOW_MARGIN)
-    lead_in = any(rows[i][0].endswith(":") for i in range(max(0, end - 1), min(len(rows), end + 1)))
+    lead_in = any(
+        rows[i][0].endswith(":") for i in range(max(0, end - 1), min(len(rows), end + 1))
+    ) or any(opening_day(rows[i][0]) for i in range(end, min(len(rows), end + 2)))
     more = scoring.MAX_LIST_ITEMS if lead_in else 0
     hi = min(len(rows), end + WINDOW_MARGIN + more)
     window = [unit(i) for i in range(lo, hi)]
