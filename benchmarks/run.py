@@ -272,7 +272,10 @@ def state_size(state: Path) -> tuple[int, int, int]:
     wal = state.with_name(state.name + "-wal")
     size = state.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
     with sqlite3.connect(state) as db:
-        count, text = db.execute("SELECT COUNT(*), SUM(length(data)) FROM articles").fetchone()
+        # Bytes, not characters (length of text counts characters).
+        count, text = db.execute(
+            "SELECT COUNT(*), SUM(length(CAST(data AS BLOB))) FROM articles"
+        ).fetchone()
     return size, count, text
 
 

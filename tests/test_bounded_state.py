@@ -5,6 +5,7 @@ state vacuum` gives the space back."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from publisher.build import build
 from publisher.cli import main
 from publisher.config import Settings, load_settings
 from publisher.store import Store
+from publisher.store.database import PAGE_SIZE
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 FOOTER = "The Harbour Gazette has been published by Coastline Media Group since 1887."
@@ -132,3 +134,32 @@ def test_state_vacuum_forgets_and_shrinks(
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT COUNT(*) FROM boilerplate_docs").fetchone()[0] == 2
         assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+
+def test_state_vacuum_moves_an_older_database_to_the_new_page_size(tmp_path: Path) -> None:
+    """A database made with SQLite's 4 KB pages gets ``PAGE_SIZE`` pages from ``state
+    vacuum``, its rows kept and back in write-ahead mode; not while another connection has
+    it open (then it is vacuumed as it is)."""
+    settings = _settings(tmp_path)
+    for n in range(4):
+        _gazette(tmp_path, n)
+    build(settings, now=NOW)
+    state = settings.paths.state
+    with closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute("PRAGMA page_size=4096")
+        db.execute("VACUUM")
+        db.execute("PRAGMA journal_mode=WAL")
+        articles = db.execute("SELECT id, data FROM articles ORDER BY id").fetchall()
+    other = sqlite3.connect(state)
+    other.execute("SELECT COUNT(*) FROM articles").fetchone()
+    assert main(["state", "vacuum", "-q", "--state", str(state)]) == 0
+    other.close()
+    with closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert main(["state", "vacuum", "-q", "--state", str(state)]) == 0
+    with closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT id, data FROM articles ORDER BY id").fetchall() == articles
+    build(settings, now=NOW + timedelta(hours=1))  # and the state works on

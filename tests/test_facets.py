@@ -23,6 +23,7 @@ from publisher.build import build
 from publisher.config import Settings, load_settings
 from publisher.render.directory import name_slug
 from publisher.store import Store
+from publisher.store.schema import MIGRATIONS
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 THINGS = ("harbour", "tram", "library")
@@ -262,18 +263,98 @@ def test_the_facets_counts_and_times_kept_by_triggers_are_those_of_the_articles(
     kept, counted = _counted(settings.paths.state)
     assert kept == counted
     assert any(total > shown for total, shown in kept.values())  # the copy, the unpublished
-    # Each facet row carries its article's times, which order a facet's feed.
+    # Each facet row carries its article's times (in microseconds), which order a facet's
+    # feed.
     db = sqlite3.connect(settings.paths.state)
     try:
-        stale = db.execute(
-            "SELECT COUNT(*) FROM facets f JOIN articles a ON a.id = f.article "
-            "WHERE f.published IS NOT a.published OR f.last_changed IS NOT a.last_changed"
-        ).fetchone()[0]
+        rows = db.execute(
+            "SELECT f.published, f.last_changed, a.published, a.last_changed "
+            "FROM facets f JOIN articles a ON a.id = f.article"
+        ).fetchall()
     finally:
         db.close()
-    assert stale == 0
+    assert rows
+    assert all((fp, fc) == (_micros(ap), _micros(ac)) for fp, fc, ap, ac in rows)
+    # And they are exactly those the articles' payloads name (the triggers find an
+    # article's rows from its payload: none may be left behind).
+    db = sqlite3.connect(settings.paths.state)
+    try:
+        held = db.execute("SELECT kind, name, article FROM facets").fetchall()
+        named = db.execute(
+            "SELECT 'topic', k.value, a.id FROM articles a, json_each(a.data, '$.keywords') k "
+            "UNION SELECT 'site', COALESCE(NULLIF(json_extract(data, '$.article.site'), ''), "
+            "grp), id FROM articles"
+        ).fetchall()
+    finally:
+        db.close()
+    assert sorted(held) == sorted(set(named))
     with Store.open(settings.paths.state) as store:
         shown = store.facet_prints("site")
     assert {name: count for name, (count, _) in shown.items()} == {
         name: s for (kind, name), (_, s) in counted.items() if kind == "site" and s
     }
+
+
+def _micros(stored: str) -> int:
+    """A stored time in whole microseconds since 1970, as the facet rows carry it."""
+    delta = datetime.fromisoformat(stored) - datetime(1970, 1, 1, tzinfo=UTC)
+    return delta // timedelta(microseconds=1)
+
+
+def test_facet_rows_of_a_version_12_database_keep_their_order_when_migrated(
+    tmp_path: Path,
+) -> None:
+    """Migration 12 -> 13 stores the facet rows' times as microseconds, the rows ordered by
+    them: a facet's newest are the same, to the microsecond (SQLite's own date functions
+    would round to the millisecond) and before 1970 too."""
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.executescript("".join(MIGRATIONS[:12]) + "PRAGMA user_version = 12;")
+    times = [
+        ("2026-03-02T08:00:00.999999+00:00", "2026-03-02T09:00:00.000000+00:00"),
+        ("2026-03-02T08:00:01.000000+00:00", "2026-03-02T08:00:01.000000+00:00"),
+        ("2026-03-02T08:00:00.999999+00:00", "2026-03-02T09:00:00.000001+00:00"),
+        ("1969-12-31T23:59:59.500000+00:00", "2026-03-02T09:00:00.000000+00:00"),
+    ]
+    for n, (published, changed) in enumerate(times):
+        data = json.dumps({"keywords": ["tram", "harbour"], "article": {"site": "Gazette"}})
+        old.execute(
+            "INSERT INTO articles (id, source_key, source, grp, size, mtime, content_hash, "
+            "body_hash, slug, first_seen, last_changed, published, data) "
+            "VALUES (?, ?, ?, 'g', 1, 0, 'c', 'b', ?, ?, ?, ?, ?)",
+            (f"a{n}", f"k{n}", f"s{n}", f"slug-{n}", changed, changed, published, data),
+        )
+    old.commit()
+    before = {
+        name: [
+            row[0]
+            for row in old.execute(
+                "SELECT f.article FROM facets f JOIN articles a ON a.id = f.article "
+                "WHERE f.name = ? ORDER BY a.published DESC, a.last_changed DESC, a.id",
+                (name,),
+            )
+        ]
+        for name in ("tram", "harbour", "Gazette")
+    }
+    old.close()
+    with Store.open(path) as store:
+        after = {
+            name: [record.id for record in store.facet_articles(kind, name, limit=10)]
+            for kind, name in (("topic", "tram"), ("topic", "harbour"), ("site", "Gazette"))
+        }
+        rows = store.db.execute(
+            "SELECT f.published, f.last_changed, a.published, a.last_changed "
+            "FROM facets f JOIN articles a ON a.id = f.article"
+        ).fetchall()
+        plan = " ".join(
+            row[-1]
+            for row in store.db.execute(
+                "EXPLAIN QUERY PLAN SELECT article FROM facets WHERE kind = 'topic' "
+                "AND name = 'tram' ORDER BY published DESC, last_changed DESC, article"
+            )
+        )
+    newest_first = ["a1", "a2", "a0", "a3"]
+    assert after == before == dict.fromkeys(before, newest_first)
+    assert len(rows) == 12
+    assert all((fp, fc) == (_micros(ap), _micros(ac)) for fp, fc, ap, ac in rows)
+    assert "TEMP B-TREE" not in plan

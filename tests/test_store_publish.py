@@ -16,6 +16,7 @@ from publisher import output
 from publisher.errors import LockedError, PublisherError
 from publisher.output import publish_staged, stage_file, write_files
 from publisher.store import ArticleRecord, Store, TermCounts, run_lock
+from publisher.store.database import PAGE_SIZE
 from publisher.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 NOW = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -47,6 +48,7 @@ def test_schema_is_versioned_and_database_private(tmp_path: Path) -> None:
     with Store.open(path) as store:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     with Store.open(path) as store:  # reopening migrates nothing and keeps data
         assert store.article_count() == 0

@@ -14,6 +14,17 @@ from .payload import FINGERPRINT_DATA, LISTING_DATA, ArticleListing, ArticleReco
 
 # The condition of a published article: neither a copy of another nor unpublished.
 PUBLISHED = "duplicate_of IS NULL AND removed IS NULL"
+# The articles of a month ("YYYY-MM"), as a range of publication times (stored text starts
+# "YYYY-MM-", and "." sorts right after "-"): the index of the newest serves it, read
+# backwards for a month's order (oldest first), so no index of months is kept.
+_IN_MONTH = "published >= ? AND published < ?"
+
+
+def _month_range(month: str) -> tuple[str, str]:
+    """The bounds of ``_IN_MONTH`` for ``month``."""
+    return f"{month}-", f"{month}."
+
+
 # The article columns, in the order ArticleRow lists them: what every record read selects.
 _COLUMNS = (
     "id, source_key, source, grp, slug, content_hash, body_hash, first_seen, last_changed, "
@@ -260,9 +271,9 @@ class ArticleTables(Database):
         are wanted."""
         rows = self.db.execute(
             "SELECT id, last_changed FROM articles "
-            f"WHERE {PUBLISHED} AND substr(published, 1, 7) = ? "
+            f"WHERE {PUBLISHED} AND {_IN_MONTH} "
             "ORDER BY published, last_changed, id DESC LIMIT -1 OFFSET ?",
-            (month, offset),
+            (*_month_range(month), offset),
         )
         yield from ((article_id, changed) for article_id, changed in rows)
 
@@ -270,9 +281,8 @@ class ArticleTables(Database):
         """How many published articles of ``month`` were published before ``published`` (a
         stored time): the articles that come before it in the month's order."""
         row = self.db.execute(
-            f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED} "
-            "AND substr(published, 1, 7) = ? AND published < ?",
-            (month, published),
+            f"SELECT COUNT(*) FROM articles WHERE {PUBLISHED} AND {_IN_MONTH} AND published < ?",
+            (*_month_range(month), published),
         ).fetchone()
         return int(row[0])
 

@@ -6,6 +6,22 @@ each in its own transaction. A step, once released, is never edited: add another
 
 from __future__ import annotations
 
+
+def _micros(column: str) -> str:
+    """SQL for a stored time (``database.ts``: YYYY-MM-DDTHH:MM:SS.ffffff+00:00) in whole
+    microseconds since 1970: the seconds taken without their fraction (SQLite would round it
+    to milliseconds), the fraction added as an integer."""
+    return (
+        f"(1000000 * unixepoch(substr({column}, 1, 19)) + CAST(substr({column}, 21, 6) AS INTEGER))"
+    )
+
+
+def _site(row: str) -> str:
+    """SQL for the site facet of an article row (``NEW`` or ``OLD``): the site its page
+    names, else its input group."""
+    return f"COALESCE(NULLIF(json_extract({row}.data, '$.article.site'), ''), {row}.grp)"
+
+
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema.
     """
@@ -562,6 +578,94 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER facets_ordered AFTER UPDATE OF published, last_changed ON articles BEGIN
         UPDATE facets SET published = NEW.published, last_changed = NEW.last_changed
             WHERE article = NEW.id;
+    END;
+    """,
+    # 12 -> 13: bounded state (issue 24, item 2). The facet rows were the state's largest
+    # cost per article after its own row (about 1.6 KB: six rows, each stored twice with two
+    # 32-character times, once in the table and once in the index ordering a facet's
+    # newest, and a third time in the index by article). The table is now that order
+    # itself (its primary key: a facet, newest first), the two times are whole
+    # microseconds since 1970 (``ts`` writes every time in one UTC form, so their order is
+    # the text's), and there is no index by article: an article's facet rows are those its
+    # payload and group name, with its times, which is how the triggers find them (an
+    # update replaces them whole, a change of visibility recounts those of the old row).
+    # A facet's newest still come from an index in order, at about 0.35 KB an article.
+    # A month's articles are a range of the index of the newest (read backwards for the
+    # month's order): the index of months goes, and so does that of articles without a
+    # digest, which no query uses since mail rounds (``round``) replaced it.
+    f"""
+    DROP INDEX articles_month;
+    DROP INDEX articles_undigested;
+    DROP TRIGGER facets_insert;
+    DROP TRIGGER facets_update;
+    DROP TRIGGER facets_ordered;
+    DROP TRIGGER facets_shown;
+    DROP TRIGGER facets_changed;
+    CREATE TABLE facets_new (
+        kind TEXT NOT NULL CHECK (kind IN ('topic', 'site')),
+        name TEXT NOT NULL,
+        published INTEGER NOT NULL,
+        last_changed INTEGER NOT NULL,
+        article TEXT NOT NULL,
+        PRIMARY KEY (kind, name, published DESC, last_changed DESC, article)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO facets_new (kind, name, published, last_changed, article)
+        SELECT kind, name, {_micros("published")}, {_micros("last_changed")}, article
+        FROM facets;
+    DROP TABLE facets;
+    ALTER TABLE facets_new RENAME TO facets;
+    CREATE TRIGGER facets_counted AFTER INSERT ON facets BEGIN
+        INSERT INTO facet_counts (kind, name, total, shown, version)
+            SELECT NEW.kind, NEW.name, 1, ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
+                FROM articles WHERE id = NEW.article), 0), 1
+            ON CONFLICT (kind, name) DO UPDATE SET total = total + 1,
+                shown = shown + excluded.shown, version = version + 1;
+    END;
+    CREATE TRIGGER facets_uncounted AFTER DELETE ON facets BEGIN
+        UPDATE facet_counts SET total = total - 1, version = version + 1,
+            shown = shown - ifnull((SELECT duplicate_of IS NULL AND removed IS NULL
+                FROM articles WHERE id = OLD.article), 0)
+            WHERE kind = OLD.kind AND name = OLD.name;
+    END;
+    CREATE TRIGGER facets_shown BEFORE UPDATE OF duplicate_of, removed ON articles
+        WHEN (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            != (NEW.duplicate_of IS NULL AND NEW.removed IS NULL) BEGIN
+        UPDATE facet_counts SET version = version + 1,
+            shown = shown + (NEW.duplicate_of IS NULL AND NEW.removed IS NULL)
+                - (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            WHERE kind = 'topic' AND name IN (SELECT value FROM json_each(OLD.data, '$.keywords'));
+        UPDATE facet_counts SET version = version + 1,
+            shown = shown + (NEW.duplicate_of IS NULL AND NEW.removed IS NULL)
+                - (OLD.duplicate_of IS NULL AND OLD.removed IS NULL)
+            WHERE kind = 'site' AND name = {_site("OLD")};
+    END;
+    CREATE TRIGGER facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
+            SELECT 'topic', value, {_micros("NEW.published")},
+                {_micros("NEW.last_changed")}, NEW.id
+            FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
+            VALUES ('site', {_site("NEW")}, {_micros("NEW.published")},
+                {_micros("NEW.last_changed")}, NEW.id);
+    END;
+    -- Any change of what a facet row holds or is found by replaces the article's rows (the
+    -- counts' triggers bump each facet's version, which a change of last_changed must).
+    CREATE TRIGGER facets_update AFTER UPDATE OF data, grp, published, last_changed
+        ON articles BEGIN
+        DELETE FROM facets WHERE kind = 'topic'
+            AND name IN (SELECT value FROM json_each(OLD.data, '$.keywords'))
+            AND published = {_micros("OLD.published")}
+            AND last_changed = {_micros("OLD.last_changed")} AND article = OLD.id;
+        DELETE FROM facets WHERE kind = 'site' AND name = {_site("OLD")}
+            AND published = {_micros("OLD.published")}
+            AND last_changed = {_micros("OLD.last_changed")} AND article = OLD.id;
+        INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
+            SELECT 'topic', value, {_micros("NEW.published")},
+                {_micros("NEW.last_changed")}, NEW.id
+            FROM json_each(NEW.data, '$.keywords');
+        INSERT OR IGNORE INTO facets (kind, name, published, last_changed, article)
+            VALUES ('site', {_site("NEW")}, {_micros("NEW.published")},
+                {_micros("NEW.last_changed")}, NEW.id);
     END;
     """,
 )
