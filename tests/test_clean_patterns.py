@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from publisher.clean import scoring
-from publisher.clean.patterns import BOILERPLATE, BULLET, BYLINE_AUTHOR, TITLE_SITE_SUFFIX, Pattern
+from publisher.clean.family import Pattern
+from publisher.clean.patterns import BOILERPLATE, BULLET, BYLINE_AUTHOR, TITLE_SITE_SUFFIX
 
 # Article sentences that share words with the families but are not boilerplate.
 PROSE = (

@@ -15,78 +15,9 @@ Code that applies them lives in scoring.py; nothing here knows about documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Pattern:
-    """A named boilerplate family: a compiled regex plus one example line it must match."""
-
-    name: str
-    regex: re.Pattern[str]
-    example: str
-    starts: tuple[str, ...] = ()  # the lower-cased line must start with one of these, or
-    ends: tuple[str, ...] = ()  # end with one of these, or
-    contains: tuple[str, ...] = ()  # contain one of these, for the regex to be tried
-    # True for families that mark the end of an article (comments, sharing, related links):
-    # prose beyond them is not the article's, however close.
-    ends_article: bool = False
-    # True for families whose lines can be long (captions, cookie notices): their contained
-    # words are looked for in lines of any length, not only in short ones.
-    long_lines: bool = False
-    # contains, compiled into one search (None when there are no such words).
-    needles: re.Pattern[str] | None = field(init=False, default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.contains:
-            needles = re.compile(_trie(set(self.contains)))
-            object.__setattr__(self, "needles", needles)
-
-    def could_match(self, low: str) -> bool:
-        """The cheap necessary condition on the lower-cased line."""
-        return (
-            low.startswith(self.starts)
-            or low.endswith(self.ends)
-            or (self.needles is not None and self.needles.search(low) is not None)
-        )
-
-
-def _p(
-    name: str,
-    pattern: str,
-    example: str,
-    starts: tuple[str, ...] = (),
-    ends: tuple[str, ...] = (),
-    contains: tuple[str, ...] = (),
-    ends_article: bool = False,
-    long_lines: bool = False,
-) -> Pattern:
-    return Pattern(
-        name,
-        re.compile(pattern, re.IGNORECASE),
-        example,
-        starts,
-        ends,
-        contains,
-        ends_article,
-        long_lines,
-    )
-
-
-def _trie(words: set[str]) -> str:
-    """One regex matching any of words, factored by common prefixes ("sub(?:scri|way)").
-
-    Python's regex engine tries every branch of an alternation at every position; factored,
-    a position is dismissed after one look at its first character.
-    """
-    if "" in words or not words:  # a whole needle ends here: finding it is enough
-        return ""
-    by_first: dict[str, set[str]] = {}
-    for word in words:
-        by_first.setdefault(word[0], set()).add(word[1:])
-    branches = [re.escape(first) + _trie(tails) for first, tails in sorted(by_first.items())]
-    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
+from .family import Pattern, trie
+from .family import family as _p
 
 _DIGITS = tuple("0123456789")
 
@@ -624,9 +555,9 @@ BOILERPLATE: tuple[Pattern, ...] = (
 
 # The union of the cheap conditions, checked first: most lines fail all of them at once.
 ANY_END = tuple(dict.fromkeys(e for p in BOILERPLATE for e in p.ends))
-ANY_CONTAINS = re.compile(_trie({c for p in BOILERPLATE for c in p.contains}))
+ANY_CONTAINS = re.compile(trie({c for p in BOILERPLATE for c in p.contains}))
 # The same for the families whose words are looked for in long lines too.
-ANY_LONG_CONTAINS = re.compile(_trie({c for p in BOILERPLATE if p.long_lines for c in p.contains}))
+ANY_LONG_CONTAINS = re.compile(trie({c for p in BOILERPLATE if p.long_lines for c in p.contains}))
 
 # List bullets that scrapes keep as glyphs at the start of a line. Example: "• After the talks".
 BULLET = re.compile(r"^\s*(?:[•·●▪‣◦\-*–]|\d{1,2}[.)])\s+")

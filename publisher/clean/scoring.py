@@ -28,13 +28,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from publisher.clean.family import Pattern
 from publisher.clean.patterns import (
     ANY_CONTAINS,
     ANY_END,
     ANY_LONG_CONTAINS,
     BOILERPLATE,
     BYLINE_AUTHOR,
-    Pattern,
 )
 from publisher.models import BlockKind
 
