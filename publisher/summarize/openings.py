@@ -71,14 +71,16 @@ ENGLISH = Openings(
     times=word_set(_EN_TIMES),
     cleft=frozenset(),
     relative=None,
+    # '…, he said.', '" she', "according to him". Every branch starts after one character of
+    # a set without case (so "s" is spelled [sSſ], what it matches ignoring case): re then
+    # skips to those characters instead of trying every position, about 3x faster.
     attribution=re.compile(
-        r"""(?:[,.!?…]["”’]?|["”])\s+(?:he|she|they|it|we)\s+(?:said|says|added|adds|told|"""
-        r"""tells|explained|stated|noted|claimed|insisted|warned|wrote|writes|continued|"""
-        r"""recalled|recalls|argued|argues|asked|replied|tweeted)\b"""
-        r"""|["”]\s+(?:he|she|they|it|we)\b|\baccording to (?:him|her|them)\b"""
+        r"""[,.!?…"”aAsSſ](?:(?<=[,.!?…])["”’]?\s+(?i:he|she|they|it|we)\s+(?i:said|says|"""
+        r"""added|adds|told|tells|explained|stated|noted|claimed|insisted|warned|wrote|writes|"""
+        r"""continued|recalled|recalls|argued|argues|asked|replied|tweeted)\b"""
+        r"""|(?<=["”])\s+(?i:he|she|they|it|we)\b|(?<=\b[aA])(?i:ccording to (?:him|her|them))\b"""
         # "... have little interest in such transactions.": the kind was named before.
-        r"""|\bsuch\s+(?!as\b|an?\b|that\b)[a-z]+s[.!?]["”’]?$""",
-        re.IGNORECASE,
+        r"""|(?<=\b[sSſ])(?i:uch\s+(?!as\b|an?\b|that\b)[a-z]+s[.!?])["”’]?$)"""
     ),
     verbs=word_set("said says say told tells added adds explained stated noted claimed according"),
 )
@@ -200,10 +202,13 @@ _FUNCTION_WORDS = {
     "es": word_set("el los las y del que por con una se para es al su fue como sus"),
 }
 _FUNCTIONS = tuple(_FUNCTION_WORDS.items())
+_ANY_FUNCTION = frozenset().union(*_FUNCTION_WORDS.values())
 _LANGUAGE_SAMPLE = 300  # words looked at
 CLEFT_WORDS = 12
 _WORD = r"(\w+(?:['’]\w+)*)"
-_WORDS = re.compile(_WORD)
+# The same words, possessive: a word is maximal, so backtracking never finds another match,
+# and the engine is spared recording the places to go back to.
+_WORDS = re.compile(r"\w++(?:['’]\w++)*+")
 # The first seven words, in one match (a word is maximal, so non-word characters separate
 # words): enough to tell a short sentence (six words or fewer) apart.
 _FIRST_WORDS = re.compile(r"\W*" + _WORD + (r"(?:\W+" + _WORD + ")?") * 6)
@@ -214,8 +219,10 @@ def guess_language(text: str, declared: str | None = None) -> str:
     """The language whose opening rules apply to ``text``: the one whose function words are
     the commonest in its first few hundred words, else the ``declared`` one (a page's
     ``lang``, "fr-FR" -> "fr") when it has rules, else English."""
-    found = Counter(_WORDS.findall(text[: _LANGUAGE_SAMPLE * 8].lower())[:_LANGUAGE_SAMPLE])
-    # Each language's words among the distinct ones found: a few set lookups, not hundreds.
+    words = _WORDS.findall(text[: _LANGUAGE_SAMPLE * 8].lower())[:_LANGUAGE_SAMPLE]
+    # Only the function words are counted (filter() runs in C); then each language's words
+    # among the distinct ones found: a few set lookups, not hundreds.
+    found = Counter(filter(_ANY_FUNCTION.__contains__, words))
     counts = Counter(
         {
             language: sum(map(found.__getitem__, found.keys() & known))
